@@ -1,0 +1,11 @@
+/* One function per subcommand; main() only dispatches. Each returns the
+ * process exit code (0, 1, 2, 3 or 128+signal; see DESIGN.md). */
+#ifndef COLDSTART_COMMANDS_H
+#define COLDSTART_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+
+/* Prints "coldstart: <msg>" (and a hint) to stderr; returns 2. */
+int usage_error(const char *cmd, const char *msg);
+
+#endif

@@ -1,0 +1,44 @@
+/* coldstart: argument dispatch only; each subcommand lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "profiler/commands.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "coldstart %s — serverless cold-start and container footprint profiler\n"
+            "\n"
+            "Usage:\n"
+            "  coldstart run   [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+            "\n"
+            "`coldstart COMMAND --help` explains a command's options.\n",
+            COLDSTART_VERSION);
+}
+
+int usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "coldstart%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", msg);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("coldstart %s\n", COLDSTART_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
+    return 2;
+}

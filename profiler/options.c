@@ -1,0 +1,343 @@
+#include "profiler/options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/ready.h"
+#include "profiler/units.h"
+
+enum {
+    OPT_READY = 256,
+    OPT_PORT,
+    OPT_TIMEOUT,
+    OPT_REQUESTS,
+    OPT_MEMORY,
+    OPT_CPUS,
+    OPT_CPUSET,
+    OPT_PIDS,
+    OPT_INTERVAL,
+    OPT_CACHE,
+    OPT_SECCOMP,
+    OPT_NET,
+    OPT_ENV,
+    OPT_CWD,
+    OPT_JSON,
+    OPT_MD,
+    OPT_HTML,
+    OPT_CSV,
+    OPT_JUNIT,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_IMAGE,
+    OPT_VARIANT,
+    OPT_NAME,
+    OPT_REFERENCE,
+};
+
+static const struct option long_opts[] = {
+    {"runs", required_argument, NULL, 'n'},
+    {"warmup", required_argument, NULL, 'w'},
+    {"ready", required_argument, NULL, OPT_READY},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"requests", required_argument, NULL, OPT_REQUESTS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"cpuset", required_argument, NULL, OPT_CPUSET},
+    {"pids", required_argument, NULL, OPT_PIDS},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+    {"net", required_argument, NULL, OPT_NET},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"md", required_argument, NULL, OPT_MD},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"variant", required_argument, NULL, OPT_VARIANT},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void prof_options_defaults(struct prof_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->runs = 10;
+    o->warmup = 1;
+    o->timeout_us = 30000000;
+    o->requests = 1;
+    o->interval_us = 1000;
+    o->cache = "warm";
+    o->seccomp = SBX_SECCOMP_DEFAULT;
+    o->net = "host";
+}
+
+void prof_options_free(struct prof_options *o)
+{
+    free(o->env);
+    o->env = NULL;
+}
+
+static const char *const common_help =
+    "Runs:\n"
+    "  -n, --runs N          measured cold starts (default 10)\n"
+    "  -w, --warmup N        unmeasured runs first (default 1)\n"
+    "  --ready SPEC          http://HOST:PORT/PATH (first 2xx), tcp://HOST:PORT,\n"
+    "                        log:REGEX (a line of stdout/stderr), exit (default without\n"
+    "                        an image: the run ends when the target exits)\n"
+    "  --port N|auto         value of {port} in command, env and ready spec, also\n"
+    "                        exported as PORT (default auto: a free port per run)\n"
+    "  --timeout DUR         per-run limit to reach ready (default 30s)\n"
+    "  --requests N          HTTP requests after ready (default 1)\n"
+    "  --interval DUR        sampling interval, 0 for none (default 1ms)\n"
+    "Limits (one fresh cgroup per run):\n"
+    "  --memory SIZE         memory limit, swap off (512Mi, 1.5GiB; M = 10^6, Mi = 2^20)\n"
+    "  --cpus X              CPU quota in cores, e.g. 0.5\n"
+    "  --cpuset LIST         allowed CPUs, e.g. 0-1,3\n"
+    "  --pids N              max tasks\n"
+    "  --seccomp default|none  syscall policy (default: deny mount, bpf, ptrace, ...)\n"
+    "Target:\n"
+    "  --env K=V             set a variable in the target (repeatable; inherits the rest)\n"
+    "  --cwd DIR             working directory of the target\n"
+    "Output:\n"
+    "  --json F              write the JSON report (- for stdout)\n"
+    "  -q, --quiet           no progress output\n"
+    "  -h, --help            this help\n"
+    "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"
+    "Durations: us, ms, s, m.\n"
+    "Exit codes: 0 ok, 1 a target failed, 2 bad usage or input, 3 a budget exceeded,\n"
+    "128+N interrupted by signal N (the report of what was measured is still written).\n";
+
+void prof_options_usage(enum prof_command cmd, FILE *out)
+{
+    if (cmd == PROF_CMD_RUN)
+        fprintf(
+            out,
+            "Usage: coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+            "\n"
+            "Starts CMD N times, each a cold start in a fresh cgroup, and reports the\n"
+            "time from spawn to exec, listen, first byte and ready, with memory and CPU.\n"
+            "\n"
+            "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js\n"
+            "\n");
+    else
+        fprintf(out, "Usage: coldstart suite [OPTIONS] [IMAGE...]\n\n");
+    fputs(common_help, out);
+}
+
+static int bad(cs_error *err, const char *flag, const char *value, cs_error *why)
+{
+    return cs_error_set(err, 0, "%s %s: %s", flag, value, why->msg);
+}
+
+static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *err)
+{
+    cs_error why;
+    uint64_t v;
+    switch (c) {
+    case 'n':
+        if (prof_parse_uint(arg, 1, 100000, &v, &why) < 0)
+            return bad(err, "--runs", arg, &why);
+        o->runs = (unsigned)v;
+        o->runs_set = true;
+        return 0;
+    case 'w':
+        if (prof_parse_uint(arg, 0, 100000, &v, &why) < 0)
+            return bad(err, "--warmup", arg, &why);
+        o->warmup = (unsigned)v;
+        o->warmup_set = true;
+        return 0;
+    case OPT_READY:
+        if (prof_ready_validate(arg, &why) < 0)
+            return cs_error_set(err, 0, "--ready: %s", why.msg);
+        o->ready = arg;
+        return 0;
+    case OPT_PORT:
+        if (strcmp(arg, "auto") == 0) {
+            o->port = 0;
+            return 0;
+        }
+        if (prof_parse_uint(arg, 1, 65535, &v, &why) < 0)
+            return bad(err, "--port", arg, &why);
+        o->port = (unsigned)v;
+        return 0;
+    case OPT_TIMEOUT:
+        if (prof_parse_duration(arg, &o->timeout_us, &why) < 0)
+            return bad(err, "--timeout", arg, &why);
+        if (o->timeout_us == 0)
+            return cs_error_set(err, 0, "--timeout %s: must be more than 0", arg);
+        return 0;
+    case OPT_REQUESTS:
+        if (prof_parse_uint(arg, 0, 1000000, &v, &why) < 0)
+            return bad(err, "--requests", arg, &why);
+        o->requests = (unsigned)v;
+        o->requests_set = true;
+        return 0;
+    case OPT_MEMORY:
+        if (prof_parse_size(arg, &o->limits.memory_bytes, &why) < 0)
+            return bad(err, "--memory", arg, &why);
+        if (o->limits.memory_bytes < 1048576)
+            return cs_error_set(err, 0, "--memory %s: below 1 MiB nothing starts", arg);
+        o->memory_set = true;
+        return 0;
+    case OPT_CPUS:
+        if (prof_parse_cpus(arg, &o->limits.cpus, &why) < 0)
+            return bad(err, "--cpus", arg, &why);
+        o->cpus_set = true;
+        return 0;
+    case OPT_CPUSET:
+        if (prof_parse_cpulist(arg, &why) < 0)
+            return bad(err, "--cpuset", arg, &why);
+        o->limits.cpuset = arg;
+        return 0;
+    case OPT_PIDS:
+        if (prof_parse_uint(arg, 1, 4194304, &v, &why) < 0)
+            return bad(err, "--pids", arg, &why);
+        o->limits.pids = v;
+        return 0;
+    case OPT_INTERVAL:
+        if (prof_parse_duration(arg, &o->interval_us, &why) < 0)
+            return bad(err, "--interval", arg, &why);
+        if (o->interval_us != 0 && o->interval_us < 100)
+            return cs_error_set(err, 0, "--interval %s: the shortest interval is 100us", arg);
+        return 0;
+    case OPT_CACHE:
+        if (strcmp(arg, "warm") != 0)
+            return cs_error_set(err, 0, "--cache %s: only `warm` is available in this version",
+                                arg);
+        o->cache = arg;
+        return 0;
+    case OPT_SECCOMP:
+        if (strcmp(arg, "default") == 0)
+            o->seccomp = SBX_SECCOMP_DEFAULT;
+        else if (strcmp(arg, "none") == 0)
+            o->seccomp = SBX_SECCOMP_NONE;
+        else
+            return cs_error_set(err, 0, "--seccomp %s: use `default` or `none`", arg);
+        return 0;
+    case OPT_NET:
+        if (strcmp(arg, "host") != 0)
+            return cs_error_set(err, 0, "--net %s: only `host` is available in this version", arg);
+        o->net = arg;
+        return 0;
+    case OPT_ENV: {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg)
+            return cs_error_set(err, 0, "--env %s: expected K=V", arg);
+        const char **n = realloc(o->env, (o->n_env + 1) * sizeof *n);
+        if (!n)
+            return cs_error_set(err, 0, "out of memory");
+        o->env = n;
+        o->env[o->n_env++] = arg;
+        return 0;
+    }
+    case OPT_CWD:
+        o->cwd = arg;
+        return 0;
+    case OPT_JSON:
+        o->json = arg;
+        return 0;
+    case OPT_MD:
+        o->md = arg;
+        return 0;
+    case OPT_HTML:
+        o->html = arg;
+        return 0;
+    case OPT_CSV:
+        o->csv = arg;
+        return 0;
+    case OPT_JUNIT:
+        o->junit = arg;
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    case OPT_PROGRESS:
+        o->progress = true;
+        return 0;
+    case OPT_NO_PROGRESS:
+        o->no_progress = true;
+        return 0;
+    case OPT_IMAGE:
+        o->image = arg;
+        return 0;
+    case OPT_VARIANT:
+        o->variant = arg;
+        return 0;
+    case OPT_NAME:
+        o->name = arg;
+        return 0;
+    case OPT_REFERENCE:
+        o->reference = arg;
+        return 0;
+    }
+    return cs_error_set(err, 0, "unhandled option");
+}
+
+int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof_options *o,
+                       cs_error *err)
+{
+    const char *name = cmd == PROF_CMD_RUN ? "run" : "suite";
+    optind = 1;
+    opterr = 0; /* our messages, not getopt's */
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, "+:n:w:qh", long_opts, &idx);
+        if (c == -1)
+            break;
+        if (c == 'h') {
+            prof_options_usage(cmd, stdout);
+            return 1;
+        }
+        if (c == ':') { /* a known option without its value */
+            for (const struct option *lo = long_opts; lo->name; lo++)
+                if (lo->val == optopt)
+                    return cs_error_set(err, 0,
+                                        "option `--%s` needs a value (see coldstart %s --help)",
+                                        lo->name, name);
+            return cs_error_set(err, 0, "option `%s` needs a value (see coldstart %s --help)",
+                                argv[optind - 1], name);
+        }
+        if (c == '?') {
+            if (optopt)
+                return cs_error_set(err, 0, "unknown option `-%c` (see coldstart %s --help)",
+                                    optopt, name);
+            return cs_error_set(err, 0, "unknown option `%s` (see coldstart %s --help)",
+                                argv[optind - 1], name);
+        }
+        const char *arg = optarg;
+        if (parse_one(c, arg, o, err) < 0)
+            return -1;
+    }
+    /* Everything after the options: `-- CMD ARGS` for run, image names for suite. */
+    int first = optind;
+    bool dashdash = first > 1 && strcmp(argv[first - 1], "--") == 0;
+    if (cmd == PROF_CMD_RUN) {
+        if (first < argc && !dashdash)
+            return cs_error_set(err, 0,
+                                "unexpected argument `%s`: put the target command after `--`, "
+                                "e.g. coldstart run -- %s",
+                                argv[first], argv[first]);
+        o->command = argv + first;
+        o->n_command = (size_t)(argc - first);
+        if (o->n_command == 0 && !o->image)
+            return cs_error_set(err, 0, "no target: give --image DIR or -- CMD [ARG...]");
+        if (o->n_command > 0 && o->image)
+            return cs_error_set(err, 0, "give either --image or a command after --, not both");
+    } else {
+        o->positional = argv + first;
+        o->n_positional = (size_t)(argc - first);
+    }
+    if (o->variant && !o->image && cmd == PROF_CMD_RUN)
+        return cs_error_set(err, 0, "--variant selects a variant of an image: add --image DIR");
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* Options shared by the measuring commands (run, suite, size, sweep): parsed
+ * once, validated with messages that name the flag and the value. */
+#ifndef COLDSTART_OPTIONS_H
+#define COLDSTART_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/error.h"
+#include "sandbox/seccomp.h"
+
+struct prof_options {
+    unsigned runs, warmup;
+    bool runs_set, warmup_set;
+    const char *ready; /* NULL: the image's, else "exit" */
+    unsigned port;     /* 0: auto, a free port per run */
+    uint64_t timeout_us;
+    unsigned requests;
+    bool requests_set;
+    struct sbx_limits limits;
+    bool memory_set, cpus_set;
+    uint64_t interval_us;
+    const char *cache;
+    enum sbx_seccomp_policy seccomp;
+    const char *net;
+    const char **env; /* "K=V", in order given */
+    size_t n_env;
+    const char *cwd;
+    const char *json, *md, *html, *csv, *junit;
+    bool quiet, progress, no_progress;
+    const char *image, *variant, *name;
+    char **command; /* after `--`; points into argv */
+    size_t n_command;
+    /* suite */
+    const char *reference;
+    char **positional; /* images for suite; points into argv */
+    size_t n_positional;
+};
+
+enum prof_command { PROF_CMD_RUN, PROF_CMD_SUITE };
+
+void prof_options_defaults(struct prof_options *o);
+/* Parses argv (argv[0] is the subcommand). Returns 0, 1 when --help was
+ * printed, -1 with err set for bad usage. */
+int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof_options *o,
+                       cs_error *err);
+void prof_options_free(struct prof_options *o);
+void prof_options_usage(enum prof_command cmd, FILE *out);
+
+#endif

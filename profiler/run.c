@@ -1,0 +1,852 @@
+#include "profiler/run.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "profiler/http.h"
+#include "sandbox/spawn.h"
+
+/* After a listen() notification the socket is listening a few microseconds
+ * later, once the target thread runs again: retry a refused connect quickly
+ * at first, then at the 1 ms floor. */
+#define FAST_RETRY_US 50
+#define FAST_RETRIES 40
+#define RETRY_US 1000
+/* With a seccomp listener the probe waits for listen(); this slow poll only
+ * covers targets that listen without calling listen() (an inherited socket). */
+#define FALLBACK_POLL_US 20000
+
+enum ev_tag {
+    EV_EXEC = 1,
+    EV_PIDFD,
+    EV_STDOUT,
+    EV_STDERR,
+    EV_NOTIFY_SOCK,
+    EV_LISTENER,
+    EV_SAMPLE,
+    EV_RETRY,
+    EV_PROBE,
+    EV_SIGNAL,
+};
+
+enum probe_state { P_IDLE, P_CONNECTING, P_SENDING, P_READING };
+
+struct probe {
+    int fd;
+    enum probe_state st;
+    struct http_response resp;
+    char req[4096];
+    size_t req_len, req_sent;
+    uint64_t req_start_ns;
+    unsigned requests_done; /* after ready */
+    int fast_retries_left;
+};
+
+struct output {
+    char ring[PROF_OUTPUT_KEEP];
+    size_t head; /* next write position */
+    size_t len;  /* bytes held (<= PROF_OUTPUT_KEEP) */
+    char line[2][4096];
+    size_t line_len[2];
+};
+
+struct run_ctx {
+    const struct prof_run_spec *spec;
+    struct rep_run *run;
+    struct sbx_cgroup *cg;
+    struct sbx_child child;
+    int ep, sample_tfd, retry_tfd, listener;
+    uint64_t t0, deadline_ns;
+    bool exec_done, main_exited, ready, done, interrupted;
+    struct probe probe;
+    struct output *out;
+    int64_t rss_peak, cg_peak;
+    struct prof_sample last;
+    bool have_last;
+    cs_error *err;
+};
+
+static int64_t since_t0_us(struct run_ctx *c)
+{
+    return (int64_t)((sbx_now_ns() - c->t0) / 1000);
+}
+
+static void set_error(struct run_ctx *c, enum rep_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_error(struct run_ctx *c, enum rep_status st, const char *fmt, ...)
+{
+    if (c->done)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->run->status = st;
+    free(c->run->error);
+    c->run->error = strdup(msg);
+    c->done = true;
+}
+
+static int ep_add(struct run_ctx *c, int fd, uint32_t events, enum ev_tag tag)
+{
+    struct epoll_event ev = {.events = events, .data.u32 = tag};
+    return epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void ep_del(struct run_ctx *c, int fd)
+{
+    if (fd >= 0)
+        epoll_ctl(c->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void arm_timer(int tfd, uint64_t first_us, uint64_t interval_us)
+{
+    struct itimerspec its = {
+        .it_value = {.tv_sec = (time_t)(first_us / 1000000),
+                     .tv_nsec = (long)(first_us % 1000000) * 1000},
+        .it_interval = {.tv_sec = (time_t)(interval_us / 1000000),
+                        .tv_nsec = (long)(interval_us % 1000000) * 1000},
+    };
+    timerfd_settime(tfd, 0, &its, NULL);
+}
+
+/* ---- sampling ---- */
+
+static void take_sample(struct run_ctx *c, bool record)
+{
+    struct prof_sample s;
+    prof_sampler_take(c->spec->sampler, c->cg, &s);
+    if (s.tasks == 0 && c->have_last)
+        return; /* nothing left to measure: keep the last real sample */
+    c->last = s;
+    c->have_last = true;
+    if ((int64_t)s.rss_bytes > c->rss_peak)
+        c->rss_peak = (int64_t)s.rss_bytes;
+    if ((int64_t)s.cgroup_bytes > c->cg_peak)
+        c->cg_peak = (int64_t)s.cgroup_bytes;
+    if (record)
+        rep_series_push(&c->run->samples, since_t0_us(c), (int64_t)s.rss_bytes, (int64_t)s.cpu_us,
+                        (int64_t)s.cgroup_bytes);
+}
+
+static void on_sample_timer(struct run_ctx *c)
+{
+    uint64_t expirations;
+    if (read(c->sample_tfd, &expirations, sizeof expirations) != sizeof expirations)
+        return;
+    take_sample(c, true);
+}
+
+/* ---- milestones ---- */
+
+static void mark_listen(struct run_ctx *c)
+{
+    if (c->run->listen_us == REP_NONE)
+        c->run->listen_us = since_t0_us(c);
+}
+
+static void finish(struct run_ctx *c)
+{
+    if (!c->done) {
+        c->run->status = REP_OK;
+        c->done = true;
+    }
+}
+
+static void mark_ready(struct run_ctx *c)
+{
+    c->ready = true;
+    c->run->ready_us = since_t0_us(c);
+    /* The footprint at ready: a full sample, PSS and the cgroup's CPU split. */
+    take_sample(c, true);
+    if (c->have_last && !c->main_exited) {
+        c->run->rss_ready_bytes = (int64_t)c->last.rss_bytes;
+        c->run->threads_ready = (int64_t)c->last.threads;
+        c->run->minflt = (int64_t)c->last.minflt;
+        c->run->majflt = (int64_t)c->last.majflt;
+        c->run->pss_ready_bytes = prof_sampler_pss_bytes(c->spec->sampler, c->cg);
+    }
+    struct sbx_cgroup_usage u;
+    if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
+        c->run->cpu_user_us = (int64_t)u.cpu_user_us;
+        c->run->cpu_sys_us = (int64_t)u.cpu_sys_us;
+    }
+    /* Requests after ready get the timeout afresh. */
+    c->deadline_ns = sbx_now_ns() + c->spec->timeout_us * 1000;
+    if (c->spec->ready->kind != PROF_READY_HTTP || c->spec->requests == 0)
+        finish(c);
+}
+
+/* ---- target output ---- */
+
+static void keep_output(struct output *o, const char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        o->ring[o->head] = buf[i];
+        o->head = (o->head + 1) % PROF_OUTPUT_KEEP;
+        if (o->len < PROF_OUTPUT_KEEP)
+            o->len++;
+    }
+}
+
+static char *output_tail(const struct output *o)
+{
+    char *s = malloc(o->len + 1);
+    if (!s)
+        return NULL;
+    size_t start = (o->head + PROF_OUTPUT_KEEP - o->len) % PROF_OUTPUT_KEEP;
+    for (size_t i = 0; i < o->len; i++) {
+        char ch = o->ring[(start + i) % PROF_OUTPUT_KEEP];
+        s[i] = ch == '\0' ? ' ' : ch;
+    }
+    s[o->len] = '\0';
+    return s;
+}
+
+static void check_log_line(struct run_ctx *c, int stream)
+{
+    struct output *o = c->out;
+    o->line[stream][o->line_len[stream]] = '\0';
+    o->line_len[stream] = 0;
+    if (!c->ready && c->spec->ready->kind == PROF_READY_LOG &&
+        regexec(&c->spec->ready->re, o->line[stream], 0, NULL, 0) == 0)
+        mark_ready(c);
+}
+
+/* Drains a pipe completely: a target flooding its output is never blocked and
+ * the profiler keeps only the last PROF_OUTPUT_KEEP bytes. */
+static void on_output(struct run_ctx *c, int *fd, int stream)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(*fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            if (c->out->line_len[stream])
+                check_log_line(c, stream);
+            ep_del(c, *fd);
+            close(*fd);
+            *fd = -1;
+            return;
+        }
+        keep_output(c->out, buf, (size_t)n);
+        if (c->spec->ready->kind != PROF_READY_LOG || c->ready)
+            continue;
+        for (ssize_t i = 0; i < n; i++) {
+            struct output *o = c->out;
+            if (buf[i] == '\n' || o->line_len[stream] + 1 >= sizeof o->line[stream]) {
+                if (buf[i] != '\n')
+                    o->line[stream][o->line_len[stream]++] = buf[i];
+                check_log_line(c, stream);
+                if (c->ready)
+                    break;
+            } else {
+                o->line[stream][o->line_len[stream]++] = buf[i];
+            }
+        }
+    }
+}
+
+/* ---- the probe ---- */
+
+static void probe_close(struct run_ctx *c)
+{
+    if (c->probe.fd >= 0) {
+        ep_del(c, c->probe.fd);
+        close(c->probe.fd);
+    }
+    c->probe.fd = -1;
+    c->probe.st = P_IDLE;
+}
+
+static void schedule_retry(struct run_ctx *c)
+{
+    uint64_t us = RETRY_US;
+    if (c->probe.fast_retries_left > 0) {
+        c->probe.fast_retries_left--;
+        us = FAST_RETRY_US;
+    }
+    arm_timer(c->retry_tfd, us, 0);
+}
+
+static void probe_send(struct run_ctx *c);
+
+static void probe_start_request(struct run_ctx *c)
+{
+    const struct prof_ready *r = c->spec->ready;
+    int n = http_format_get(c->probe.req, sizeof c->probe.req, r->host, r->port, r->path);
+    if (n < 0) {
+        set_error(c, REP_ERROR, "the HTTP request for %s is too long", r->path);
+        return;
+    }
+    c->probe.req_len = (size_t)n;
+    c->probe.req_sent = 0;
+    http_response_reset(&c->probe.resp);
+    c->probe.req_start_ns = sbx_now_ns();
+    c->probe.st = P_SENDING;
+    probe_send(c);
+}
+
+static void probe_connected(struct run_ctx *c)
+{
+    mark_listen(c);
+    if (c->spec->ready->kind == PROF_READY_TCP) {
+        probe_close(c);
+        if (!c->ready)
+            mark_ready(c);
+        return;
+    }
+    probe_start_request(c);
+}
+
+static void probe_connect(struct run_ctx *c)
+{
+    if (c->probe.st != P_IDLE || c->done)
+        return;
+    const struct prof_ready *r = c->spec->ready;
+    int fd = socket(r->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        set_error(c, REP_ERROR, "probe socket: %s", strerror(errno));
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->probe.fd = fd;
+    if (connect(fd, (struct sockaddr *)&r->addr, r->addrlen) == 0) {
+        ep_add(c, fd, EPOLLIN, EV_PROBE);
+        probe_connected(c);
+        return;
+    }
+    if (errno == EINPROGRESS) {
+        c->probe.st = P_CONNECTING;
+        ep_add(c, fd, EPOLLOUT, EV_PROBE);
+        return;
+    }
+    int e = errno;
+    probe_close(c);
+    if (e == ECONNREFUSED || e == ENETUNREACH || e == EHOSTUNREACH || e == EADDRNOTAVAIL ||
+        e == ECONNRESET) {
+        if (!c->ready)
+            schedule_retry(c);
+        else
+            set_error(c, REP_ERROR, "connect to %s:%s after ready: %s", r->host, r->port,
+                      strerror(e));
+        return;
+    }
+    set_error(c, REP_ERROR, "connect to %s:%s: %s", r->host, r->port, strerror(e));
+}
+
+static void probe_send(struct run_ctx *c)
+{
+    struct probe *p = &c->probe;
+    while (p->req_sent < p->req_len) {
+        ssize_t n = send(p->fd, p->req + p->req_sent, p->req_len - p->req_sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = EV_PROBE};
+            epoll_ctl(c->ep, EPOLL_CTL_MOD, p->fd, &ev);
+            return;
+        }
+        if (n < 0) {
+            int e = errno;
+            probe_close(c);
+            if (!c->ready && (e == ECONNRESET || e == EPIPE)) {
+                schedule_retry(c);
+                return;
+            }
+            set_error(c, REP_ERROR, "sending the HTTP request: %s", strerror(e));
+            return;
+        }
+        p->req_sent += (size_t)n;
+    }
+    p->st = P_READING;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_PROBE};
+    epoll_ctl(c->ep, EPOLL_CTL_MOD, p->fd, &ev);
+}
+
+static void response_complete(struct run_ctx *c)
+{
+    struct probe *p = &c->probe;
+    const struct prof_ready *r = c->spec->ready;
+    int status = p->resp.status;
+    bool reuse = !p->resp.close;
+    if (!c->ready) {
+        if (status < 200 || status > 299) {
+            set_error(c, REP_ERROR, "GET %s answered %d %s, not 2xx", r->path, status,
+                      p->resp.reason);
+            return;
+        }
+        mark_ready(c);
+    } else {
+        uint64_t lat = (sbx_now_ns() - p->req_start_ns) / 1000;
+        int64_t *n = realloc(c->run->requests_us, (c->run->n_requests + 1) * sizeof *n);
+        if (!n) {
+            set_error(c, REP_ERROR, "out of memory");
+            return;
+        }
+        c->run->requests_us = n;
+        n[c->run->n_requests++] = (int64_t)lat;
+        p->requests_done++;
+        if (status < 200 || status > 299) {
+            set_error(c, REP_ERROR, "request %u after ready: GET %s answered %d %s",
+                      p->requests_done, r->path, status, p->resp.reason);
+            return;
+        }
+        if (p->requests_done >= c->spec->requests)
+            finish(c);
+    }
+    if (c->done)
+        return;
+    if (reuse) {
+        probe_start_request(c);
+    } else {
+        probe_close(c);
+        probe_connect(c);
+    }
+}
+
+static void probe_read(struct run_ctx *c)
+{
+    struct probe *p = &c->probe;
+    char buf[16384];
+    for (;;) {
+        ssize_t n = recv(p->fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        cs_error herr = {0};
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            bool nothing = p->resp.state == H_STATUS && p->resp.header_bytes == 0;
+            if (n == 0 && http_response_eof(&p->resp, &herr) == HTTP_DONE) {
+                p->resp.close = true;
+                response_complete(c);
+                return;
+            }
+            probe_close(c);
+            /* A server that accepts and drops connections while it starts up
+             * is not ready yet: try again. */
+            if (!c->ready && nothing) {
+                schedule_retry(c);
+                return;
+            }
+            set_error(c, REP_ERROR, "%s", e ? strerror(e) : herr.msg);
+            return;
+        }
+        if (c->run->first_byte_us == REP_NONE)
+            c->run->first_byte_us = since_t0_us(c);
+        size_t off = 0;
+        while (off < (size_t)n) {
+            size_t used = 0;
+            enum http_result res =
+                http_response_feed(&p->resp, buf + off, (size_t)n - off, &used, &herr);
+            off += used;
+            if (res == HTTP_FAIL) {
+                probe_close(c);
+                set_error(c, REP_ERROR, "bad HTTP response to GET %s: %s", c->spec->ready->path,
+                          herr.msg);
+                return;
+            }
+            if (res == HTTP_DONE) {
+                /* Extra bytes after a complete response are a protocol error for
+                 * a client that sent one request. */
+                response_complete(c);
+                if (c->done || p->st != P_SENDING)
+                    return;
+                break;
+            }
+        }
+    }
+}
+
+static void on_probe(struct run_ctx *c, uint32_t events)
+{
+    struct probe *p = &c->probe;
+    if (p->st == P_CONNECTING) {
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (soerr) {
+            probe_close(c);
+            if (!c->ready)
+                schedule_retry(c);
+            else
+                set_error(c, REP_ERROR, "connect after ready: %s", strerror(soerr));
+            return;
+        }
+        p->st = P_IDLE; /* connected; probe_connected moves on */
+        probe_connected(c);
+        return;
+    }
+    if (p->st == P_SENDING) {
+        probe_send(c);
+        return;
+    }
+    if (p->st == P_READING && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        probe_read(c);
+}
+
+static void on_retry_timer(struct run_ctx *c)
+{
+    uint64_t x;
+    if (read(c->retry_tfd, &x, sizeof x) < 0)
+        return;
+    if (c->probe.st == P_IDLE && !c->done)
+        probe_connect(c);
+}
+
+/* ---- seccomp notifications ---- */
+
+static void on_notify_sock(struct run_ctx *c)
+{
+    int fd = sbx_child_receive_listener(&c->child);
+    ep_del(c, c->child.notify_sock);
+    close(c->child.notify_sock);
+    c->child.notify_sock = -1;
+    if (fd < 0)
+        return;
+    c->listener = fd;
+    ep_add(c, fd, EPOLLIN, EV_LISTENER);
+}
+
+static void on_listener(struct run_ctx *c, uint32_t events)
+{
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        /* Every task using the filter is gone. */
+        ep_del(c, c->listener);
+        close(c->listener);
+        c->listener = -1;
+        return;
+    }
+    struct sbx_seccomp_event ev;
+    if (sbx_seccomp_receive(c->listener, &ev) < 0)
+        return; /* ENOENT: the caller died before we looked */
+    if (ev.is_listen) {
+        mark_listen(c);
+    } else {
+        rep_run_count_denied(c->run, sbx_syscall_name(ev.syscall_nr));
+    }
+    sbx_seccomp_answer(c->listener, &ev);
+    /* The socket listens once the target runs on: connect right away so the
+     * first request waits in the backlog. */
+    if (ev.is_listen && !c->ready && c->probe.st == P_IDLE &&
+        (c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP)) {
+        c->probe.fast_retries_left = FAST_RETRIES;
+        probe_connect(c);
+    }
+}
+
+/* ---- process lifetime ---- */
+
+static void on_exec(struct run_ctx *c)
+{
+    cs_error e;
+    int rc = sbx_child_exec_result(&c->child, &e);
+    if (rc == 1)
+        return;
+    ep_del(c, c->child.exec_fd);
+    close(c->child.exec_fd);
+    c->child.exec_fd = -1;
+    c->exec_done = true;
+    if (rc == 0) {
+        c->run->exec_us = since_t0_us(c);
+        return;
+    }
+    set_error(c, REP_ERROR, "%s", e.msg);
+}
+
+static void on_target_exit(struct run_ctx *c)
+{
+    if (!c->exec_done && c->child.exec_fd >= 0)
+        on_exec(c); /* an exec failure explains the exit better than the exit */
+    int status;
+    struct rusage ru;
+    pid_t p = wait4(c->child.pid, &status, WNOHANG, &ru);
+    if (p <= 0)
+        return;
+    c->main_exited = true;
+    ep_del(c, c->child.pidfd);
+    int64_t now_us = since_t0_us(c);
+    if (WIFEXITED(status))
+        c->run->exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        c->run->signal = WTERMSIG(status);
+    if (c->done)
+        return;
+    c->run->minflt = (int64_t)ru.ru_minflt;
+    c->run->majflt = (int64_t)ru.ru_majflt;
+
+    struct sbx_cgroup_usage u = {0};
+    sbx_cgroup_read_usage(c->cg, &u, NULL);
+    if (WIFSIGNALED(status)) {
+        if (u.oom_kills > 0 && WTERMSIG(status) == SIGKILL)
+            set_error(c, REP_OOM, "killed by the memory limit (OOM) after %.1f ms",
+                      (double)now_us / 1000);
+        else
+            set_error(c, REP_CRASHED, "killed by signal %d (SIG%s)", WTERMSIG(status),
+                      sigabbrev_np(WTERMSIG(status)));
+        return;
+    }
+    int code = WEXITSTATUS(status);
+    if (c->spec->ready->kind == PROF_READY_EXIT) {
+        c->run->ready_us = now_us;
+        c->ready = true;
+        c->run->cpu_user_us = (int64_t)u.cpu_user_us;
+        c->run->cpu_sys_us = (int64_t)u.cpu_sys_us;
+        if (c->have_last)
+            c->run->rss_ready_bytes = (int64_t)c->last.rss_bytes;
+        if (code == 0)
+            finish(c);
+        else if (u.oom_kills > 0)
+            set_error(c, REP_OOM, "exited with code %d after an OOM kill in its cgroup", code);
+        else
+            set_error(c, REP_EXITED, "exited with code %d", code);
+        return;
+    }
+    /* A daemon's parent exits 0 and leaves the server running: keep waiting. */
+    pid_t left[1];
+    if (code == 0 && sbx_cgroup_pids(c->cg, left, 1, NULL) > 0)
+        return;
+    if (u.oom_kills > 0)
+        set_error(c, REP_OOM, "exited with code %d after an OOM kill in its cgroup", code);
+    else if (c->ready)
+        set_error(c, REP_EXITED,
+                  "exited with code %d before the requests after ready were "
+                  "answered",
+                  code);
+    else
+        set_error(c, REP_EXITED, "exited with code %d before it was ready", code);
+}
+
+static void on_signal(struct run_ctx *c)
+{
+    struct signalfd_siginfo si;
+    if (read(c->spec->signal_fd, &si, sizeof si) != sizeof si)
+        return;
+    if (si.ssi_signo == SIGCHLD) {
+        /* Orphans of the target re-parented to us (subreaper); the target
+         * itself is collected through its pidfd. */
+        siginfo_t info;
+        for (;;) {
+            memset(&info, 0, sizeof info);
+            if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+                break;
+            if (info.si_pid == c->child.pid && !c->main_exited)
+                break;
+            waitpid(info.si_pid, NULL, 0);
+        }
+        return;
+    }
+    c->interrupted = true;
+    if (c->spec->ret_signal)
+        *c->spec->ret_signal = (int)si.ssi_signo;
+    set_error(c, REP_INTERRUPTED, "interrupted by signal %d (SIG%s)", (int)si.ssi_signo,
+              sigabbrev_np((int)si.ssi_signo));
+}
+
+/* ---- the loop ---- */
+
+static void dispatch(struct run_ctx *c, const struct epoll_event *ev)
+{
+    switch ((enum ev_tag)ev->data.u32) {
+    case EV_EXEC:
+        on_exec(c);
+        break;
+    case EV_PIDFD:
+        on_target_exit(c);
+        break;
+    case EV_STDOUT:
+        on_output(c, &c->child.out_fd, 0);
+        break;
+    case EV_STDERR:
+        on_output(c, &c->child.err_fd, 1);
+        break;
+    case EV_NOTIFY_SOCK:
+        on_notify_sock(c);
+        break;
+    case EV_LISTENER:
+        on_listener(c, ev->events);
+        break;
+    case EV_SAMPLE:
+        on_sample_timer(c);
+        break;
+    case EV_RETRY:
+        on_retry_timer(c);
+        break;
+    case EV_PROBE:
+        on_probe(c, ev->events);
+        break;
+    case EV_SIGNAL:
+        on_signal(c);
+        break;
+    }
+}
+
+static int setup(struct run_ctx *c)
+{
+    const struct prof_run_spec *s = c->spec;
+    c->ep = epoll_create1(EPOLL_CLOEXEC);
+    c->sample_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    c->retry_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (c->ep < 0 || c->sample_tfd < 0 || c->retry_tfd < 0)
+        return cs_error_set(c->err, errno, "cannot set up the event loop");
+    if (sbx_cgroup_create(s->cgroot, s->limits, &c->cg, c->err) < 0)
+        return -1;
+    struct sbx_spawn_opts so = {
+        .argv = s->argv, .envp = s->envp, .cwd = s->cwd, .cgroup = c->cg, .seccomp = s->seccomp};
+    if (sbx_spawn(&so, &c->child, c->err) < 0)
+        return -1;
+    c->t0 = c->child.t0_ns;
+    c->run->t0_monotonic_ns = c->t0;
+    c->deadline_ns = c->t0 + s->timeout_us * 1000;
+    c->run->samples.interval_us = s->interval_us;
+
+    ep_add(c, c->child.exec_fd, EPOLLIN, EV_EXEC);
+    ep_add(c, c->child.pidfd, EPOLLIN, EV_PIDFD);
+    ep_add(c, c->child.out_fd, EPOLLIN, EV_STDOUT);
+    ep_add(c, c->child.err_fd, EPOLLIN, EV_STDERR);
+    if (c->child.notify_sock >= 0)
+        ep_add(c, c->child.notify_sock, EPOLLIN, EV_NOTIFY_SOCK);
+    if (s->signal_fd >= 0)
+        ep_add(c, s->signal_fd, EPOLLIN, EV_SIGNAL);
+    ep_add(c, c->sample_tfd, EPOLLIN, EV_SAMPLE);
+    ep_add(c, c->retry_tfd, EPOLLIN, EV_RETRY);
+    if (s->interval_us > 0)
+        arm_timer(c->sample_tfd, s->interval_us, s->interval_us);
+
+    bool probes = s->ready->kind == PROF_READY_HTTP || s->ready->kind == PROF_READY_TCP;
+    if (probes) {
+        if (sbx_seccomp_has_listener(s->seccomp))
+            arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
+        else
+            probe_connect(c);
+    }
+    return 0;
+}
+
+static void loop(struct run_ctx *c)
+{
+    bool probes = c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP;
+    bool slow_poll = probes && sbx_seccomp_has_listener(c->spec->seccomp);
+    while (!c->done) {
+        uint64_t now = sbx_now_ns();
+        if (now >= c->deadline_ns) {
+            if (!c->ready)
+                set_error(c, REP_TIMEOUT, "not ready within %.3g s",
+                          (double)c->spec->timeout_us / 1e6);
+            else
+                set_error(c, REP_TIMEOUT, "the requests after ready did not finish within %.3g s",
+                          (double)c->spec->timeout_us / 1e6);
+            break;
+        }
+        int timeout_ms = (int)((c->deadline_ns - now + 999999) / 1000000);
+        struct epoll_event evs[16];
+        int n = epoll_wait(c->ep, evs, 16, timeout_ms);
+        if (n < 0 && errno != EINTR) {
+            set_error(c, REP_ERROR, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n && !c->done; i++)
+            dispatch(c, &evs[i]);
+        /* Keep the slow fallback poll going until the probe has a connection. */
+        if (slow_poll && !c->ready && c->probe.st == P_IDLE && c->run->listen_us == REP_NONE) {
+            struct itimerspec cur;
+            timerfd_gettime(c->retry_tfd, &cur);
+            if (!cur.it_value.tv_sec && !cur.it_value.tv_nsec)
+                arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
+        }
+    }
+}
+
+static void finalize(struct run_ctx *c)
+{
+    struct rep_run *r = c->run;
+    if (c->cg) {
+        struct sbx_cgroup_usage u;
+        if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
+            r->cgroup_peak_bytes = u.memory_peak_bytes ? (int64_t)u.memory_peak_bytes : c->cg_peak;
+            r->nr_throttled = (int64_t)u.nr_throttled;
+            r->throttled_us = (int64_t)u.throttled_us;
+            r->read_bytes = (int64_t)u.read_bytes;
+            if (r->status != REP_OK && r->status != REP_INTERRUPTED && u.oom_kills > 0 &&
+                r->status != REP_OOM) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s (the cgroup saw %llu OOM kill%s)",
+                         r->error ? r->error : "failed", (unsigned long long)u.oom_kills,
+                         u.oom_kills == 1 ? "" : "s");
+                free(r->error);
+                r->error = strdup(msg);
+                r->status = REP_OOM;
+            }
+        }
+    }
+    if (c->rss_peak > 0)
+        r->rss_peak_bytes = c->rss_peak;
+    if (r->status != REP_OK && c->out)
+        r->output_tail = output_tail(c->out);
+}
+
+int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_error *err)
+{
+    struct run_ctx c = {.spec = spec,
+                        .run = run,
+                        .err = err,
+                        .ep = -1,
+                        .sample_tfd = -1,
+                        .retry_tfd = -1,
+                        .listener = -1};
+    c.probe.fd = -1;
+    c.rss_peak = c.cg_peak = 0;
+    sbx_child_init(&c.child);
+    c.out = calloc(1, sizeof *c.out);
+    int rc = 0;
+    if (!c.out)
+        rc = cs_error_set(err, ENOMEM, "output buffer");
+    else if (setup(&c) < 0)
+        rc = -1;
+    if (rc == 0) {
+        loop(&c);
+        finalize(&c);
+    }
+    probe_close(&c);
+    if (c.listener >= 0)
+        close(c.listener);
+    cs_error terr;
+    if (c.cg && sbx_cgroup_destroy(c.cg, &terr) < 0 && rc == 0) {
+        /* The run's numbers stand; the leak is reported to the caller. */
+        *err = terr;
+        rc = -1;
+    }
+    if (c.child.pid > 0 && !c.main_exited)
+        waitpid(c.child.pid, NULL, 0); /* killed with its cgroup just above */
+    sbx_child_close_fds(&c.child);
+    if (c.ep >= 0)
+        close(c.ep);
+    if (c.sample_tfd >= 0)
+        close(c.sample_tfd);
+    if (c.retry_tfd >= 0)
+        close(c.retry_tfd);
+    free(c.out);
+    if (rc < 0)
+        return -1;
+    return c.interrupted ? 1 : 0;
+}

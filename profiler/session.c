@@ -1,0 +1,233 @@
+#include "profiler/session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profiler/ready.h"
+#include "profiler/run.h"
+#include "profiler/stats.h"
+#include "reports/report_json.h"
+#include "sandbox/cleanup.h"
+#include "sandbox/spawn.h"
+
+extern char **environ;
+
+int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->opts = o;
+    s->signal_fd = -1;
+    if (sbx_process_setup(err) < 0)
+        return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->signal_fd < 0)
+        return cs_error_set(err, errno, "signalfd");
+    if (sbx_cgroup_root_open(&s->cgroot, err) < 0)
+        return -1;
+    /* A profiler killed with SIGKILL leaves its run cgroup: clean up after it. */
+    cs_error reap_err;
+    if (sbx_cgroup_reap_stale(s->cgroot, NULL, &reap_err) < 0)
+        fprintf(stderr, "coldstart: warning: %s\n", reap_err.msg);
+    if (prof_sampler_new(&s->sampler, err) < 0)
+        return -1;
+    struct sbx_seccomp_opts so = {.policy = o->seccomp, .notify_listen = true};
+    if (sbx_seccomp_build(&so, &s->seccomp, err) < 0)
+        return -1;
+    s->report.tool_version = strdup(COLDSTART_VERSION);
+    char created[32];
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    s->report.created = strdup(created);
+    rep_host_detect(&s->report.host,
+                    sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
+    return 0;
+}
+
+void prof_session_close(struct prof_session *s)
+{
+    sbx_seccomp_free(s->seccomp);
+    prof_sampler_free(s->sampler);
+    sbx_cgroup_root_close(s->cgroot);
+    if (s->signal_fd >= 0)
+        close(s->signal_fd);
+    rep_report_free(&s->report);
+    sbx_reap_children();
+}
+
+struct rep_target *prof_session_add_target(struct prof_session *s, const struct prof_target_plan *p)
+{
+    struct rep_target *t = rep_report_add_target(&s->report, p->name);
+    if (!t)
+        return NULL;
+    size_t n = 0;
+    while (p->argv[n])
+        n++;
+    t->command = calloc(n + 1, sizeof *t->command);
+    for (size_t i = 0; i < n && t->command; i++)
+        t->command[t->n_command++] = strdup(p->argv[i]);
+    t->image = p->image ? strdup(p->image) : NULL;
+    const struct sbx_limits *l = p->limits;
+    t->limit_memory_bytes = l->memory_bytes ? (int64_t)l->memory_bytes : REP_NONE;
+    t->limit_cpus = l->cpus;
+    t->limit_cpuset = l->cpuset ? strdup(l->cpuset) : NULL;
+    t->limit_pids = l->pids ? (int64_t)l->pids : REP_NONE;
+    t->ready = strdup(p->ready);
+    t->cache = strdup(s->opts->cache);
+    t->size_on_disk_bytes = p->size_on_disk_bytes;
+    return t;
+}
+
+/* A signal that arrived between runs (they are blocked and queue on the
+ * signalfd) stops the session before the next run starts. */
+static bool pending_stop_signal(struct prof_session *s)
+{
+    struct signalfd_siginfo si;
+    while (read(s->signal_fd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            sbx_reap_children();
+            continue;
+        }
+        s->interrupted_by = (int)si.ssi_signo;
+        return true;
+    }
+    return false;
+}
+
+/* The inherited environment (as hyperfine does), PORT, then the plan's K=V. */
+static char **build_env(const struct prof_target_plan *p, unsigned port)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + p->n_env + 2, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "PORT=", 5) != 0)
+            env[k++] = strdup(environ[i]);
+    char portvar[32];
+    snprintf(portvar, sizeof portvar, "PORT=%u", port);
+    env[k++] = strdup(portvar);
+    for (size_t i = 0; i < p->n_env; i++) {
+        char *v = prof_subst_port(p->env[i], port);
+        size_t klen = strcspn(v, "=") + 1;
+        size_t j;
+        for (j = 0; j < k; j++)
+            if (strncmp(env[j], v, klen) == 0)
+                break;
+        if (j < k) {
+            free(env[j]);
+            env[j] = v;
+        } else {
+            env[k++] = v;
+        }
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void free_strv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
+                     bool warmup, int index, cs_error *err)
+{
+    if (s->interrupted_by || pending_stop_signal(s))
+        return 1;
+    const struct prof_options *o = s->opts;
+    unsigned port = o->port;
+    if (port == 0 && prof_free_port(&port, err) < 0)
+        return -1;
+    size_t argc = 0;
+    while (p->argv[argc])
+        argc++;
+    char **argv = calloc(argc + 1, sizeof *argv);
+    char **envp = build_env(p, port);
+    char *ready_text = prof_subst_port(p->ready, port);
+    int rc = -1;
+    struct prof_ready ready = {0};
+    if (!argv || !envp || !ready_text) {
+        cs_error_set(err, ENOMEM, "run set-up");
+        goto out;
+    }
+    for (size_t i = 0; i < argc; i++)
+        argv[i] = prof_subst_port(p->argv[i], port);
+    if (prof_ready_parse(ready_text, &ready, err) < 0)
+        goto out;
+
+    struct rep_run *run = rep_target_add_run(t);
+    if (!run) {
+        cs_error_set(err, ENOMEM, "run");
+        goto out;
+    }
+    run->index = index;
+    run->warmup = warmup;
+    struct prof_run_spec spec = {
+        .argv = argv,
+        .envp = envp,
+        .cwd = p->cwd,
+        .ready = &ready,
+        .timeout_us = o->timeout_us,
+        .requests = o->requests,
+        .interval_us = o->interval_us,
+        .cgroot = s->cgroot,
+        .limits = p->limits,
+        .seccomp = s->seccomp,
+        .sampler = s->sampler,
+        .signal_fd = s->signal_fd,
+        .ret_signal = &s->interrupted_by,
+    };
+    rc = prof_run_once(&spec, run, err);
+    if (rc < 0) {
+        /* Set-up failed (cgroup, spawn): keep the run in the report as an error. */
+        run->status = REP_ERROR;
+        free(run->error);
+        run->error = strdup(err->msg);
+    }
+out:
+    prof_ready_free(&ready);
+    free_strv(argv);
+    free_strv(envp);
+    free(ready_text);
+    return rc;
+}
+
+int prof_session_finish(struct prof_session *s, cs_error *err)
+{
+    for (size_t i = 0; i < s->report.n_targets; i++)
+        if (prof_summarize_target(&s->report.targets[i]) < 0)
+            return cs_error_set(err, ENOMEM, "summary");
+    if (s->opts->json && rep_json_save(&s->report, s->opts->json, err) < 0)
+        return -1;
+    return 0;
+}
+
+int prof_session_exit_code(const struct prof_session *s)
+{
+    if (s->interrupted_by)
+        return 128 + s->interrupted_by;
+    for (size_t i = 0; i < s->report.n_targets; i++)
+        for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
+            const struct rep_run *run = &s->report.targets[i].runs[r];
+            if (!run->warmup && run->status != REP_OK)
+                return 1;
+        }
+    return 0;
+}

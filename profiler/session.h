@@ -1,0 +1,52 @@
+/* A measuring session: the machine-wide set-up every command shares (cgroup
+ * root, stale-cgroup reaping, sampler, seccomp filter, signals) and one run of
+ * a target plan after another, collected into a report. */
+#ifndef COLDSTART_SESSION_H
+#define COLDSTART_SESSION_H
+
+#include <stdbool.h>
+
+#include "profiler/options.h"
+#include "profiler/sampler.h"
+#include "reports/report.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/seccomp.h"
+
+/* What to start: templates in which {port} is replaced per run. */
+struct prof_target_plan {
+    const char *name;
+    char *const *argv;      /* NULL-terminated */
+    const char *const *env; /* "K=V" overrides on top of the inherited environment */
+    size_t n_env;
+    const char *cwd;
+    const char *ready;
+    const char *image; /* image folder, or NULL */
+    int64_t size_on_disk_bytes;
+    const struct sbx_limits *limits;
+};
+
+struct prof_session {
+    const struct prof_options *opts;
+    struct sbx_cgroup_root *cgroot;
+    struct prof_sampler *sampler;
+    struct sbx_seccomp *seccomp;
+    int signal_fd;
+    int interrupted_by; /* signal number, 0 while not interrupted */
+    struct rep_report report;
+};
+
+int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);
+void prof_session_close(struct prof_session *s);
+/* Adds the report's target for a plan (command, limits, ready spec, image). */
+struct rep_target *prof_session_add_target(struct prof_session *s,
+                                           const struct prof_target_plan *p);
+/* One cold start of the plan, appended to t. Returns 0, 1 when interrupted
+ * (before or during the run), -1 when it could not be set up. */
+int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
+                     bool warmup, int index, cs_error *err);
+/* Computes summaries; writes --json (and, once they exist, other formats). */
+int prof_session_finish(struct prof_session *s, cs_error *err);
+/* 0 all measured runs ok, 1 one failed, 128+N interrupted by signal N. */
+int prof_session_exit_code(const struct prof_session *s);
+
+#endif

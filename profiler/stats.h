@@ -1,0 +1,22 @@
+/* Statistics over runs: order statistics, a distribution-free 95% confidence
+ * interval of the median, and outliers by median absolute deviation. */
+#ifndef COLDSTART_STATS_H
+#define COLDSTART_STATS_H
+
+#include <stddef.h>
+
+#include "reports/report.h"
+
+/* v need not be sorted; it is not modified. n == 0 gives n = 0 and NaNs. */
+void prof_stat_compute(const double *v, size_t n, struct rep_stat *ret);
+/* Linear-interpolated percentile (0..100) of sorted values. */
+double prof_percentile_sorted(const double *sorted, size_t n, double pct);
+/* Indices (1-based order statistics j and n-j+1) bounding the median with at
+ * least 95% coverage; returns 0 when n is too small (n < 6). */
+size_t prof_median_ci_rank(size_t n);
+/* Values farther than 3.5 scaled MADs from the median (Iglewicz–Hoaglin). */
+size_t prof_count_outliers(const double *v, size_t n);
+/* Fills t->summary from the measured (non-warmup) runs whose status is ok. */
+int prof_summarize_target(struct rep_target *t);
+
+#endif

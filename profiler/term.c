@@ -1,0 +1,139 @@
+#include "profiler/term.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/stats.h"
+
+/* Metrics worth a row in the terminal, in reading order. */
+static const char *const term_metrics[] = {
+    "ready_us",         "exec_us",         "listen_us",         "first_byte_us",
+    "first_request_us", "warm_request_us", "cpu_to_ready_us",   "rss_ready_bytes",
+    "pss_ready_bytes",  "rss_peak_bytes",  "cgroup_peak_bytes", "majflt",
+};
+
+/* Right-aligns by display width: "±" and "µ" are two bytes but one column. */
+static void put_right(FILE *out, const char *s, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xC0) != 0x80;
+    for (int i = cols; i < width; i++)
+        fputc(' ', out);
+    fputs(s, out);
+}
+
+static size_t ok_values(const struct rep_target *t, const struct rep_metric *m, double *v)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < t->n_runs; r++) {
+        if (t->runs[r].warmup || t->runs[r].status != REP_OK)
+            continue;
+        int64_t x = m->get(&t->runs[r]);
+        if (x != REP_NONE)
+            v[n++] = (double)x;
+    }
+    return n;
+}
+
+void prof_term_print_target(FILE *out, const struct rep_target *t)
+{
+    size_t measured = 0, ok = 0;
+    for (size_t r = 0; r < t->n_runs; r++) {
+        if (t->runs[r].warmup)
+            continue;
+        measured++;
+        ok += t->runs[r].status == REP_OK;
+    }
+    fprintf(out, "%s: %zu run%s, %zu ok", t->name, measured, measured == 1 ? "" : "s", ok);
+    if (t->ready)
+        fprintf(out, ", ready: %s", t->ready);
+    fputc('\n', out);
+    if (ok == 0) {
+        prof_term_print_failures(out, t);
+        return;
+    }
+    fprintf(out, "  %-14s ", "");
+    put_right(out, "p50", 10);
+    put_right(out, "p95", 11);
+    put_right(out, "mean ± sd", 23);
+    put_right(out, "min", 11);
+    put_right(out, "max", 11);
+    fprintf(out, "   %s\n", "median 95% CI");
+    double *vals = malloc((t->n_runs + 1) * sizeof *vals);
+    if (!vals)
+        return;
+    for (size_t i = 0; i < sizeof term_metrics / sizeof term_metrics[0]; i++) {
+        const struct rep_metric *m = rep_metric_find(term_metrics[i]);
+        const struct rep_stat *s = rep_target_stat(t, term_metrics[i]);
+        if (!m || !s || s->n == 0)
+            continue;
+        char p50[32], p95[32], mean[32], sd[32], mn[32], mx[32], lo[32], hi[32], msd[64];
+        rep_format_value(m->unit, s->p50, p50, sizeof p50);
+        rep_format_value(m->unit, s->p95, p95, sizeof p95);
+        rep_format_value(m->unit, s->mean, mean, sizeof mean);
+        rep_format_value(m->unit, s->stddev, sd, sizeof sd);
+        rep_format_value(m->unit, s->min, mn, sizeof mn);
+        rep_format_value(m->unit, s->max, mx, sizeof mx);
+        snprintf(msd, sizeof msd, "%s ± %s", mean, sd);
+        char ci[80] = "";
+        if (!isnan(s->ci95_lo)) {
+            rep_format_value(m->unit, s->ci95_lo, lo, sizeof lo);
+            rep_format_value(m->unit, s->ci95_hi, hi, sizeof hi);
+            snprintf(ci, sizeof ci, "%s – %s", lo, hi);
+        } else {
+            snprintf(ci, sizeof ci, "(n < 6)");
+        }
+        fprintf(out, "  %-14s ", m->label);
+        put_right(out, p50, 10);
+        put_right(out, p95, 11);
+        put_right(out, msd, 23);
+        put_right(out, mn, 11);
+        put_right(out, mx, 11);
+        fprintf(out, "   %s\n", ci);
+        size_t n = ok_values(t, m, vals);
+        size_t outl = prof_count_outliers(vals, n);
+        if (outl && strcmp(m->key, "ready_us") == 0)
+            fprintf(out,
+                    "  note: %zu of %zu ready times are statistical outliers (> 3.5 MAD from "
+                    "the median); a busy machine or a first-run effect. Try more runs or "
+                    "--warmup.\n",
+                    outl, n);
+    }
+    free(vals);
+    prof_term_print_failures(out, t);
+}
+
+void prof_term_print_failures(FILE *out, const struct rep_target *t)
+{
+    for (size_t r = 0; r < t->n_runs; r++) {
+        const struct rep_run *run = &t->runs[r];
+        if (run->status == REP_OK)
+            continue;
+        fprintf(out, "  run %d%s: %s", run->index, run->warmup ? " (warmup)" : "",
+                rep_status_name(run->status));
+        if (run->error)
+            fprintf(out, ": %s", run->error);
+        fputc('\n', out);
+        if (run->output_tail && *run->output_tail) {
+            /* The last few lines are what explains most failures. */
+            const char *p = run->output_tail + strlen(run->output_tail);
+            int lines = 0;
+            while (p > run->output_tail && lines < 6) {
+                p--;
+                if (*p == '\n' && p[1])
+                    lines++;
+            }
+            if (*p == '\n')
+                p++;
+            fprintf(out, "    target output (last lines):\n");
+            for (const char *q = p; *q;) {
+                const char *e = strchr(q, '\n');
+                int len = e ? (int)(e - q) : (int)strlen(q);
+                fprintf(out, "    | %.*s\n", len, q);
+                q = e ? e + 1 : q + len;
+            }
+        }
+    }
+}

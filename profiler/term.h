@@ -1,0 +1,14 @@
+/* The terminal table printed after a session: per target, the startup and
+ * footprint metrics with p50, p95, mean ± stddev, min, max, the median's 95%
+ * CI, and a note where runs are outliers (as hyperfine warns of a slow first run). */
+#ifndef COLDSTART_TERM_H
+#define COLDSTART_TERM_H
+
+#include <stdio.h>
+
+#include "reports/report.h"
+
+void prof_term_print_target(FILE *out, const struct rep_target *t);
+void prof_term_print_failures(FILE *out, const struct rep_target *t);
+
+#endif

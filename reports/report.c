@@ -1,0 +1,344 @@
+#include "reports/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static const char *const status_names[] = {
+    [REP_OK] = "ok",
+    [REP_TIMEOUT] = "timeout",
+    [REP_EXITED] = "exited",
+    [REP_CRASHED] = "crashed",
+    [REP_OOM] = "oom",
+    [REP_ERROR] = "error",
+    [REP_INTERRUPTED] = "interrupted",
+};
+
+const char *rep_status_name(enum rep_status s)
+{
+    return s <= REP_INTERRUPTED ? status_names[s] : "error";
+}
+
+int rep_status_parse(const char *name, enum rep_status *ret)
+{
+    for (int i = 0; i <= REP_INTERRUPTED; i++)
+        if (strcmp(name, status_names[i]) == 0) {
+            *ret = (enum rep_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+static int grow(void **p, size_t elem, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = realloc(*p, ncap * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+int rep_series_push(struct rep_series *s, int64_t t_us, int64_t rss, int64_t cpu, int64_t cg)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap;
+        size_t c1 = cap, c2 = cap, c3 = cap;
+        if (grow((void **)&s->t_us, sizeof(int64_t), &cap, s->n + 1) < 0 ||
+            grow((void **)&s->rss_bytes, sizeof(int64_t), &c1, s->n + 1) < 0 ||
+            grow((void **)&s->cpu_us, sizeof(int64_t), &c2, s->n + 1) < 0 ||
+            grow((void **)&s->cgroup_bytes, sizeof(int64_t), &c3, s->n + 1) < 0)
+            return -1;
+        s->cap = cap;
+    }
+    s->t_us[s->n] = t_us;
+    s->rss_bytes[s->n] = rss;
+    s->cpu_us[s->n] = cpu;
+    s->cgroup_bytes[s->n] = cg;
+    s->n++;
+    return 0;
+}
+
+void rep_run_init(struct rep_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->exit_code = r->signal = REP_NONE;
+    r->exec_us = r->listen_us = r->first_byte_us = r->ready_us = REP_NONE;
+    r->cpu_user_us = r->cpu_sys_us = REP_NONE;
+    r->rss_ready_bytes = r->pss_ready_bytes = r->rss_peak_bytes = r->cgroup_peak_bytes = REP_NONE;
+    r->minflt = r->majflt = r->threads_ready = REP_NONE;
+    r->nr_throttled = r->throttled_us = r->read_bytes = REP_NONE;
+}
+
+void rep_run_free(struct rep_run *r)
+{
+    free(r->requests_us);
+    for (size_t i = 0; i < r->n_denied; i++)
+        free(r->denied_syscalls[i].name);
+    free(r->denied_syscalls);
+    free(r->error);
+    free(r->output_tail);
+    free(r->samples.t_us);
+    free(r->samples.rss_bytes);
+    free(r->samples.cpu_us);
+    free(r->samples.cgroup_bytes);
+    memset(r, 0, sizeof *r);
+}
+
+int rep_run_count_denied(struct rep_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_denied; i++)
+        if (strcmp(r->denied_syscalls[i].name, name) == 0) {
+            r->denied_syscalls[i].count++;
+            return 0;
+        }
+    struct rep_count *n = realloc(r->denied_syscalls, (r->n_denied + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    r->denied_syscalls = n;
+    n[r->n_denied].name = strdup(name);
+    n[r->n_denied].count = 1;
+    r->n_denied++;
+    return 0;
+}
+
+void rep_host_free(struct rep_host *h)
+{
+    free(h->kernel);
+    free(h->cpu_model);
+    free(h->cgroup);
+    memset(h, 0, sizeof *h);
+}
+
+void rep_report_free(struct rep_report *r)
+{
+    for (size_t i = 0; i < r->n_targets; i++) {
+        struct rep_target *t = &r->targets[i];
+        free(t->name);
+        for (size_t k = 0; k < t->n_command; k++)
+            free(t->command[k]);
+        free(t->command);
+        free(t->image);
+        free(t->limit_cpuset);
+        free(t->ready);
+        free(t->cache);
+        if (t->host) {
+            rep_host_free(t->host);
+            free(t->host);
+        }
+        for (size_t k = 0; k < t->n_runs; k++)
+            rep_run_free(&t->runs[k]);
+        free(t->runs);
+        for (size_t k = 0; k < t->n_summary; k++)
+            free(t->summary[k].metric);
+        free(t->summary);
+    }
+    free(r->targets);
+    free(r->tool_version);
+    free(r->created);
+    rep_host_free(&r->host);
+    memset(r, 0, sizeof *r);
+}
+
+struct rep_target *rep_report_add_target(struct rep_report *r, const char *name)
+{
+    struct rep_target *n = realloc(r->targets, (r->n_targets + 1) * sizeof *n);
+    if (!n)
+        return NULL;
+    r->targets = n;
+    struct rep_target *t = &n[r->n_targets++];
+    memset(t, 0, sizeof *t);
+    t->name = strdup(name);
+    t->limit_memory_bytes = t->limit_pids = REP_NONE;
+    t->size_on_disk_bytes = REP_NONE;
+    return t;
+}
+
+struct rep_run *rep_target_add_run(struct rep_target *t)
+{
+    struct rep_run *n = realloc(t->runs, (t->n_runs + 1) * sizeof *n);
+    if (!n)
+        return NULL;
+    t->runs = n;
+    rep_run_init(&n[t->n_runs]);
+    return &n[t->n_runs++];
+}
+
+const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric)
+{
+    for (size_t i = 0; i < t->n_summary; i++)
+        if (strcmp(t->summary[i].metric, metric) == 0)
+            return &t->summary[i].stat;
+    return NULL;
+}
+
+void rep_host_detect(struct rep_host *h, const char *cgroup_version)
+{
+    memset(h, 0, sizeof *h);
+    struct utsname u;
+    if (uname(&u) == 0)
+        h->kernel = strdup(u.release);
+    FILE *f = fopen("/proc/cpuinfo", "re");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *p = strchr(line, ':');
+                if (p) {
+                    p++;
+                    while (*p == ' ')
+                        p++;
+                    p[strcspn(p, "\n")] = '\0';
+                    h->cpu_model = strdup(p);
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    if (!h->cpu_model)
+        h->cpu_model = strdup("unknown");
+    h->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    h->mem_total_bytes = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    h->cgroup = strdup(cgroup_version ? cgroup_version : "unknown");
+}
+
+/* ---- the metric table ---- */
+
+#define FIELD_GETTER(field)                                                                        \
+    static int64_t get_##field(const struct rep_run *r)                                            \
+    {                                                                                              \
+        return r->field;                                                                           \
+    }
+FIELD_GETTER(exec_us)
+FIELD_GETTER(listen_us)
+FIELD_GETTER(first_byte_us)
+FIELD_GETTER(ready_us)
+FIELD_GETTER(rss_ready_bytes)
+FIELD_GETTER(pss_ready_bytes)
+FIELD_GETTER(rss_peak_bytes)
+FIELD_GETTER(cgroup_peak_bytes)
+FIELD_GETTER(minflt)
+FIELD_GETTER(majflt)
+FIELD_GETTER(threads_ready)
+FIELD_GETTER(nr_throttled)
+FIELD_GETTER(throttled_us)
+FIELD_GETTER(read_bytes)
+FIELD_GETTER(cpu_user_us)
+FIELD_GETTER(cpu_sys_us)
+
+static int64_t get_cpu_to_ready(const struct rep_run *r)
+{
+    if (r->cpu_user_us == REP_NONE || r->cpu_sys_us == REP_NONE)
+        return REP_NONE;
+    return r->cpu_user_us + r->cpu_sys_us;
+}
+
+static int64_t get_first_request(const struct rep_run *r)
+{
+    return r->n_requests > 0 ? r->requests_us[0] : REP_NONE;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the requests after the first: the warm, steady-state latency. */
+static int64_t get_warm_request(const struct rep_run *r)
+{
+    if (r->n_requests < 2)
+        return REP_NONE;
+    size_t n = r->n_requests - 1;
+    int64_t *v = malloc(n * sizeof *v);
+    if (!v)
+        return REP_NONE;
+    memcpy(v, r->requests_us + 1, n * sizeof *v);
+    qsort(v, n, sizeof *v, cmp_i64);
+    int64_t m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    free(v);
+    return m;
+}
+
+const struct rep_metric rep_metrics[] = {
+    {"ready_us", "ready", "ready", REP_UNIT_US, get_ready_us},
+    {"exec_us", "exec", "exec", REP_UNIT_US, get_exec_us},
+    {"listen_us", "listen", "listen", REP_UNIT_US, get_listen_us},
+    {"first_byte_us", "first_byte", "first byte", REP_UNIT_US, get_first_byte_us},
+    {"first_request_us", "first_request", "first request", REP_UNIT_US, get_first_request},
+    {"warm_request_us", "warm_request", "warm request", REP_UNIT_US, get_warm_request},
+    {"cpu_to_ready_us", "cpu_to_ready", "CPU to ready", REP_UNIT_US, get_cpu_to_ready},
+    {"cpu_user_us", "cpu_user", "CPU user", REP_UNIT_US, get_cpu_user_us},
+    {"cpu_sys_us", "cpu_sys", "CPU sys", REP_UNIT_US, get_cpu_sys_us},
+    {"rss_ready_bytes", "rss_ready", "RSS at ready", REP_UNIT_BYTES, get_rss_ready_bytes},
+    {"pss_ready_bytes", "pss_ready", "PSS at ready", REP_UNIT_BYTES, get_pss_ready_bytes},
+    {"rss_peak_bytes", "rss_peak", "peak RSS", REP_UNIT_BYTES, get_rss_peak_bytes},
+    {"cgroup_peak_bytes", "cgroup_peak", "cgroup peak", REP_UNIT_BYTES, get_cgroup_peak_bytes},
+    {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt},
+    {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt},
+    {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready},
+    {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled},
+    {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us},
+    {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes},
+};
+const size_t rep_n_metrics = sizeof rep_metrics / sizeof rep_metrics[0];
+
+const struct rep_metric *rep_metric_find(const char *name)
+{
+    for (size_t i = 0; i < rep_n_metrics; i++)
+        if (strcmp(rep_metrics[i].key, name) == 0 || strcmp(rep_metrics[i].brief, name) == 0)
+            return &rep_metrics[i];
+    return NULL;
+}
+
+void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap)
+{
+    if (isnan(v)) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    switch (unit) {
+    case REP_UNIT_US:
+        if (v >= 10e6)
+            snprintf(buf, cap, "%.1f s", v / 1e6);
+        else if (v >= 1e6)
+            snprintf(buf, cap, "%.2f s", v / 1e6);
+        else if (v >= 100e3)
+            snprintf(buf, cap, "%.0f ms", v / 1e3);
+        else if (v >= 10e3)
+            snprintf(buf, cap, "%.1f ms", v / 1e3);
+        else if (v >= 1e3)
+            snprintf(buf, cap, "%.2f ms", v / 1e3);
+        else
+            snprintf(buf, cap, "%.0f µs", v);
+        break;
+    case REP_UNIT_BYTES:
+        if (v >= 1073741824.0)
+            snprintf(buf, cap, "%.2f GiB", v / 1073741824.0);
+        else if (v >= 10485760.0)
+            snprintf(buf, cap, "%.1f MiB", v / 1048576.0);
+        else if (v >= 1048576.0)
+            snprintf(buf, cap, "%.2f MiB", v / 1048576.0);
+        else if (v >= 1024.0)
+            snprintf(buf, cap, "%.0f KiB", v / 1024.0);
+        else
+            snprintf(buf, cap, "%.0f B", v);
+        break;
+    case REP_UNIT_COUNT:
+        if (v == floor(v))
+            snprintf(buf, cap, "%.0f", v);
+        else
+            snprintf(buf, cap, "%.1f", v);
+        break;
+    }
+}

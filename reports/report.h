@@ -1,0 +1,133 @@
+/* The report model: what a session measured, independent of how it is shown.
+ * JSON is its on-disk form (report_json.c); every other format is rendered from
+ * this model, so `coldstart report IN.json` reproduces any output.
+ * Integers that may be absent use REP_NONE (written as JSON null). */
+#ifndef COLDSTART_REPORT_H
+#define COLDSTART_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/error.h"
+
+#define REP_SCHEMA "coldstart-report/1"
+#define REP_SCHEMA_MAJOR "coldstart-report/1"
+#define REP_NONE INT64_MIN
+
+enum rep_status {
+    REP_OK,
+    REP_TIMEOUT,
+    REP_EXITED,
+    REP_CRASHED,
+    REP_OOM,
+    REP_ERROR,
+    REP_INTERRUPTED,
+};
+const char *rep_status_name(enum rep_status s);
+int rep_status_parse(const char *name, enum rep_status *ret);
+
+struct rep_series {
+    uint64_t interval_us;
+    size_t n, cap;
+    int64_t *t_us, *rss_bytes, *cpu_us, *cgroup_bytes;
+};
+int rep_series_push(struct rep_series *s, int64_t t_us, int64_t rss, int64_t cpu, int64_t cg);
+
+struct rep_count {
+    char *name;
+    int64_t count;
+};
+
+struct rep_run {
+    int index;
+    bool warmup;
+    enum rep_status status;
+    int64_t exit_code; /* REP_NONE unless the target exited */
+    int64_t signal;    /* REP_NONE unless killed by a signal */
+    uint64_t t0_monotonic_ns;
+    int64_t exec_us, listen_us, first_byte_us, ready_us;
+    int64_t *requests_us;
+    size_t n_requests;
+    int64_t cpu_user_us, cpu_sys_us;
+    int64_t rss_ready_bytes, pss_ready_bytes, rss_peak_bytes, cgroup_peak_bytes;
+    int64_t minflt, majflt, threads_ready;
+    int64_t nr_throttled, throttled_us, read_bytes;
+    struct rep_count *denied_syscalls;
+    size_t n_denied;
+    char *error;       /* why the run is not ok; NULL when ok */
+    char *output_tail; /* last lines the target printed, kept for failed runs */
+    struct rep_series samples;
+};
+void rep_run_init(struct rep_run *r);
+void rep_run_free(struct rep_run *r);
+int rep_run_count_denied(struct rep_run *r, const char *name);
+
+struct rep_stat {
+    int64_t n;
+    double min, p50, mean, stddev, p90, p95, p99, max;
+    double ci95_lo, ci95_hi; /* 95% CI of the median; NaN when n is too small */
+};
+
+struct rep_summary_entry {
+    char *metric; /* per-run name, e.g. "ready_us" */
+    struct rep_stat stat;
+};
+
+struct rep_host {
+    char *kernel, *cpu_model, *cgroup;
+    int64_t cpus, mem_total_bytes;
+};
+
+struct rep_target {
+    char *name;
+    char **command;
+    size_t n_command;
+    char *image;                            /* NULL for a plain command */
+    int64_t limit_memory_bytes, limit_pids; /* REP_NONE: no limit */
+    double limit_cpus;                      /* 0: none */
+    char *limit_cpuset;                     /* NULL: none */
+    char *ready, *cache;
+    int64_t size_on_disk_bytes;
+    struct rep_host *host; /* set when merged from another machine; NULL: the report's */
+    struct rep_run *runs;
+    size_t n_runs;
+    struct rep_summary_entry *summary;
+    size_t n_summary;
+};
+
+struct rep_report {
+    char *tool_version;
+    char *created; /* ISO 8601 UTC */
+    struct rep_host host;
+    struct rep_target *targets;
+    size_t n_targets;
+};
+
+void rep_report_free(struct rep_report *r);
+struct rep_target *rep_report_add_target(struct rep_report *r, const char *name);
+struct rep_run *rep_target_add_run(struct rep_target *t);
+const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);
+/* Fills the host section from this machine. */
+void rep_host_detect(struct rep_host *h, const char *cgroup_version);
+void rep_host_free(struct rep_host *h);
+
+/* ---- metrics: one table for summaries, budgets and every writer ---- */
+
+enum rep_unit { REP_UNIT_US, REP_UNIT_BYTES, REP_UNIT_COUNT };
+
+struct rep_metric {
+    const char *key;   /* summary key and per-run name: "ready_us" */
+    const char *brief; /* budget name: "ready" */
+    const char *label; /* for tables: "ready" */
+    enum rep_unit unit;
+    int64_t (*get)(const struct rep_run *r); /* REP_NONE when absent */
+};
+extern const struct rep_metric rep_metrics[];
+extern const size_t rep_n_metrics;
+const struct rep_metric *rep_metric_find(const char *key_or_brief);
+
+/* Value of a metric formatted with its unit ("41.3 ms", "52.1 MiB"). */
+void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap);
+
+#endif

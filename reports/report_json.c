@@ -1,0 +1,546 @@
+#include "reports/report_json.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/output.h"
+#include "sandbox/cleanup.h"
+
+static void cleanup_cjson(cJSON **j)
+{
+    cJSON_Delete(*j);
+}
+#define _cleanup_cjson_ __attribute__((cleanup(cleanup_cjson)))
+
+/* ---- writing ---- */
+
+static void add_int(cJSON *o, const char *k, int64_t v)
+{
+    if (v == REP_NONE)
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+static cJSON *int_array(const int64_t *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, v[i] == REP_NONE ? cJSON_CreateNull()
+                                                 : cJSON_CreateNumber((double)v[i]));
+    return a;
+}
+
+static cJSON *host_json(const struct rep_host *h)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_str(o, "kernel", h->kernel);
+    add_str(o, "cpu_model", h->cpu_model);
+    add_int(o, "cpus", h->cpus);
+    add_int(o, "mem_total_bytes", h->mem_total_bytes);
+    add_str(o, "cgroup", h->cgroup);
+    return o;
+}
+
+static cJSON *run_json(const struct rep_run *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", r->index);
+    cJSON_AddBoolToObject(o, "warmup", r->warmup);
+    cJSON_AddStringToObject(o, "status", rep_status_name(r->status));
+    add_int(o, "exit_code", r->exit_code);
+    add_int(o, "signal", r->signal);
+    cJSON_AddNumberToObject(o, "t0_monotonic_ns", (double)r->t0_monotonic_ns);
+    cJSON *m = cJSON_AddObjectToObject(o, "milestones_us");
+    add_int(m, "exec", r->exec_us);
+    add_int(m, "listen", r->listen_us);
+    add_int(m, "first_byte", r->first_byte_us);
+    add_int(m, "ready", r->ready_us);
+    cJSON_AddItemToObject(o, "requests_us", int_array(r->requests_us, r->n_requests));
+    add_int(o, "cpu_user_us", r->cpu_user_us);
+    add_int(o, "cpu_sys_us", r->cpu_sys_us);
+    add_int(o, "rss_ready_bytes", r->rss_ready_bytes);
+    add_int(o, "pss_ready_bytes", r->pss_ready_bytes);
+    add_int(o, "rss_peak_bytes", r->rss_peak_bytes);
+    add_int(o, "cgroup_peak_bytes", r->cgroup_peak_bytes);
+    add_int(o, "minflt", r->minflt);
+    add_int(o, "majflt", r->majflt);
+    add_int(o, "threads_ready", r->threads_ready);
+    add_int(o, "nr_throttled", r->nr_throttled);
+    add_int(o, "throttled_us", r->throttled_us);
+    add_int(o, "read_bytes", r->read_bytes);
+    cJSON *d = cJSON_AddObjectToObject(o, "denied_syscalls");
+    for (size_t i = 0; i < r->n_denied; i++)
+        cJSON_AddNumberToObject(d, r->denied_syscalls[i].name, (double)r->denied_syscalls[i].count);
+    add_str(o, "error", r->error);
+    add_str(o, "output_tail", r->output_tail);
+    cJSON *s = cJSON_AddObjectToObject(o, "samples");
+    cJSON_AddNumberToObject(s, "interval_us", (double)r->samples.interval_us);
+    cJSON_AddItemToObject(s, "t_us", int_array(r->samples.t_us, r->samples.n));
+    cJSON_AddItemToObject(s, "rss_bytes", int_array(r->samples.rss_bytes, r->samples.n));
+    cJSON_AddItemToObject(s, "cpu_us", int_array(r->samples.cpu_us, r->samples.n));
+    cJSON_AddItemToObject(s, "cgroup_bytes", int_array(r->samples.cgroup_bytes, r->samples.n));
+    return o;
+}
+
+static cJSON *target_json(const struct rep_target *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", t->name);
+    cJSON *cmd = cJSON_AddArrayToObject(o, "command");
+    for (size_t i = 0; i < t->n_command; i++)
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(t->command[i]));
+    add_str(o, "image", t->image);
+    cJSON *l = cJSON_AddObjectToObject(o, "limits");
+    add_int(l, "memory_bytes", t->limit_memory_bytes);
+    if (t->limit_cpus > 0)
+        cJSON_AddNumberToObject(l, "cpus", t->limit_cpus);
+    else
+        cJSON_AddNullToObject(l, "cpus");
+    add_str(l, "cpuset", t->limit_cpuset);
+    add_int(l, "pids", t->limit_pids);
+    add_str(o, "ready", t->ready);
+    add_str(o, "cache", t->cache);
+    add_int(o, "size_on_disk_bytes", t->size_on_disk_bytes);
+    if (t->host)
+        cJSON_AddItemToObject(o, "host", host_json(t->host));
+    cJSON *runs = cJSON_AddArrayToObject(o, "runs");
+    for (size_t i = 0; i < t->n_runs; i++)
+        cJSON_AddItemToArray(runs, run_json(&t->runs[i]));
+    cJSON *sum = cJSON_AddObjectToObject(o, "summary");
+    for (size_t i = 0; i < t->n_summary; i++) {
+        const struct rep_stat *s = &t->summary[i].stat;
+        cJSON *m = cJSON_AddObjectToObject(sum, t->summary[i].metric);
+        cJSON_AddNumberToObject(m, "n", (double)s->n);
+        add_num(m, "min", s->min);
+        add_num(m, "p50", s->p50);
+        add_num(m, "mean", s->mean);
+        add_num(m, "stddev", s->stddev);
+        add_num(m, "p90", s->p90);
+        add_num(m, "p95", s->p95);
+        add_num(m, "p99", s->p99);
+        add_num(m, "max", s->max);
+        cJSON *ci = cJSON_AddArrayToObject(m, "ci95");
+        cJSON_AddItemToArray(ci, isnan(s->ci95_lo) ? cJSON_CreateNull()
+                                                   : cJSON_CreateNumber(s->ci95_lo));
+        cJSON_AddItemToArray(ci, isnan(s->ci95_hi) ? cJSON_CreateNull()
+                                                   : cJSON_CreateNumber(s->ci95_hi));
+    }
+    return o;
+}
+
+char *rep_json_render(const struct rep_report *r, cs_error *err)
+{
+    _cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        cs_error_set(err, ENOMEM, "report JSON");
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "schema", REP_SCHEMA);
+    cJSON *tool = cJSON_AddObjectToObject(o, "tool");
+    cJSON_AddStringToObject(tool, "name", "coldstart");
+    add_str(tool, "version", r->tool_version);
+    add_str(o, "created", r->created);
+    cJSON_AddItemToObject(o, "host", host_json(&r->host));
+    cJSON *targets = cJSON_AddArrayToObject(o, "targets");
+    for (size_t i = 0; i < r->n_targets; i++)
+        cJSON_AddItemToArray(targets, target_json(&r->targets[i]));
+    char *text = cJSON_Print(o);
+    if (!text)
+        cs_error_set(err, ENOMEM, "report JSON");
+    return text;
+}
+
+int rep_json_save(const struct rep_report *r, const char *path, cs_error *err)
+{
+    _cleanup_free_ char *text = rep_json_render(r, err);
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    text[len] = '\0';
+    /* A trailing newline, as text files should end. */
+    char *withnl = realloc(text, len + 2);
+    if (!withnl)
+        return cs_error_set(err, ENOMEM, "report JSON");
+    text = withnl;
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    return rep_write_file(path, text, len + 1, err);
+}
+
+/* ---- reading ---- */
+
+struct reader {
+    cs_error *err;
+    char where[256]; /* JSON path of the object being read, for messages */
+    int failed;
+};
+
+static int fail(struct reader *rd, const char *key, const char *what)
+{
+    if (!rd->failed)
+        cs_error_set(rd->err, 0, "%s%s%s: %s", rd->where, key ? "." : "", key ? key : "", what);
+    rd->failed = 1;
+    return -1;
+}
+
+static int64_t get_int(struct reader *rd, const cJSON *o, const char *key, bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required && !v)
+            fail(rd, key, "missing");
+        return REP_NONE;
+    }
+    if (!cJSON_IsNumber(v)) {
+        fail(rd, key, "is not a number");
+        return REP_NONE;
+    }
+    return (int64_t)v->valuedouble;
+}
+
+static double get_double(struct reader *rd, const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v))
+        return NAN;
+    if (!cJSON_IsNumber(v)) {
+        fail(rd, key, "is not a number");
+        return NAN;
+    }
+    return v->valuedouble;
+}
+
+static char *get_str(struct reader *rd, const cJSON *o, const char *key, bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            fail(rd, key, "missing");
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        fail(rd, key, "is not a string");
+        return NULL;
+    }
+    return strdup(v->valuestring);
+}
+
+static int get_int_array(struct reader *rd, const cJSON *o, const char *key, int64_t **ret,
+                         size_t *ret_n)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    *ret = NULL;
+    *ret_n = 0;
+    if (!a || cJSON_IsNull(a))
+        return 0;
+    if (!cJSON_IsArray(a))
+        return fail(rd, key, "is not an array");
+    size_t n = (size_t)cJSON_GetArraySize(a);
+    if (n == 0)
+        return 0;
+    int64_t *v = calloc(n, sizeof *v);
+    if (!v)
+        return fail(rd, key, "out of memory");
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a)
+    {
+        if (cJSON_IsNull(e))
+            v[i++] = REP_NONE;
+        else if (cJSON_IsNumber(e))
+            v[i++] = (int64_t)e->valuedouble;
+        else {
+            free(v);
+            return fail(rd, key, "holds a value that is not a number");
+        }
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+static void read_host(struct reader *rd, const cJSON *o, struct rep_host *h)
+{
+    h->kernel = get_str(rd, o, "kernel", false);
+    h->cpu_model = get_str(rd, o, "cpu_model", false);
+    h->cpus = get_int(rd, o, "cpus", false);
+    h->mem_total_bytes = get_int(rd, o, "mem_total_bytes", false);
+    h->cgroup = get_str(rd, o, "cgroup", false);
+}
+
+static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
+{
+    r->index = (int)get_int(rd, o, "index", true);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "warmup");
+    r->warmup = cJSON_IsTrue(w);
+    _cleanup_free_ char *status = get_str(rd, o, "status", true);
+    if (status && rep_status_parse(status, &r->status) < 0)
+        fail(rd, "status", "is not one of ok, timeout, exited, crashed, oom, error, interrupted");
+    r->exit_code = get_int(rd, o, "exit_code", false);
+    r->signal = get_int(rd, o, "signal", false);
+    int64_t t0 = get_int(rd, o, "t0_monotonic_ns", false);
+    r->t0_monotonic_ns = t0 == REP_NONE ? 0 : (uint64_t)t0;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "milestones_us");
+    if (!cJSON_IsObject(m)) {
+        fail(rd, "milestones_us", "missing or not an object");
+        return;
+    }
+    r->exec_us = get_int(rd, m, "exec", false);
+    r->listen_us = get_int(rd, m, "listen", false);
+    r->first_byte_us = get_int(rd, m, "first_byte", false);
+    r->ready_us = get_int(rd, m, "ready", false);
+    get_int_array(rd, o, "requests_us", &r->requests_us, &r->n_requests);
+    r->cpu_user_us = get_int(rd, o, "cpu_user_us", false);
+    r->cpu_sys_us = get_int(rd, o, "cpu_sys_us", false);
+    r->rss_ready_bytes = get_int(rd, o, "rss_ready_bytes", false);
+    r->pss_ready_bytes = get_int(rd, o, "pss_ready_bytes", false);
+    r->rss_peak_bytes = get_int(rd, o, "rss_peak_bytes", false);
+    r->cgroup_peak_bytes = get_int(rd, o, "cgroup_peak_bytes", false);
+    r->minflt = get_int(rd, o, "minflt", false);
+    r->majflt = get_int(rd, o, "majflt", false);
+    r->threads_ready = get_int(rd, o, "threads_ready", false);
+    r->nr_throttled = get_int(rd, o, "nr_throttled", false);
+    r->throttled_us = get_int(rd, o, "throttled_us", false);
+    r->read_bytes = get_int(rd, o, "read_bytes", false);
+    r->error = get_str(rd, o, "error", false);
+    r->output_tail = get_str(rd, o, "output_tail", false);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "denied_syscalls");
+    const cJSON *e;
+    if (cJSON_IsObject(d))
+        cJSON_ArrayForEach(e, d)
+        {
+            if (!cJSON_IsNumber(e) || !e->string)
+                continue;
+            rep_run_count_denied(r, e->string);
+            r->denied_syscalls[r->n_denied - 1].count = (int64_t)e->valuedouble;
+        }
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "samples");
+    if (cJSON_IsObject(s)) {
+        int64_t iv = get_int(rd, s, "interval_us", false);
+        r->samples.interval_us = iv == REP_NONE ? 0 : (uint64_t)iv;
+        size_t n1, n2, n3, n4;
+        get_int_array(rd, s, "t_us", &r->samples.t_us, &n1);
+        get_int_array(rd, s, "rss_bytes", &r->samples.rss_bytes, &n2);
+        get_int_array(rd, s, "cpu_us", &r->samples.cpu_us, &n3);
+        get_int_array(rd, s, "cgroup_bytes", &r->samples.cgroup_bytes, &n4);
+        if (n1 != n2 || n1 != n3 || n1 != n4)
+            fail(rd, "samples", "series have different lengths");
+        r->samples.n = r->samples.cap = n1;
+    }
+}
+
+static void read_stat(struct reader *rd, const cJSON *m, struct rep_stat *s)
+{
+    s->n = get_int(rd, m, "n", true);
+    s->min = get_double(rd, m, "min");
+    s->p50 = get_double(rd, m, "p50");
+    s->mean = get_double(rd, m, "mean");
+    s->stddev = get_double(rd, m, "stddev");
+    s->p90 = get_double(rd, m, "p90");
+    s->p95 = get_double(rd, m, "p95");
+    s->p99 = get_double(rd, m, "p99");
+    s->max = get_double(rd, m, "max");
+    s->ci95_lo = s->ci95_hi = NAN;
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(m, "ci95");
+    if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2) {
+        const cJSON *lo = cJSON_GetArrayItem(ci, 0), *hi = cJSON_GetArrayItem(ci, 1);
+        if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
+            s->ci95_lo = lo->valuedouble;
+            s->ci95_hi = hi->valuedouble;
+        }
+    }
+}
+
+static void read_target(struct reader *rd, const cJSON *o, struct rep_report *rep)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+    if (!cJSON_IsString(name)) {
+        fail(rd, "name", "missing or not a string");
+        return;
+    }
+    struct rep_target *t = rep_report_add_target(rep, name->valuestring);
+    if (!t) {
+        fail(rd, NULL, "out of memory");
+        return;
+    }
+    size_t base = strlen(rd->where);
+    snprintf(rd->where + base, sizeof rd->where - base, "[\"%s\"]", name->valuestring);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
+    if (cJSON_IsArray(cmd)) {
+        size_t n = (size_t)cJSON_GetArraySize(cmd);
+        t->command = calloc(n + 1, sizeof *t->command);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cmd)
+        {
+            if (!cJSON_IsString(e)) {
+                fail(rd, "command", "holds a value that is not a string");
+                break;
+            }
+            t->command[t->n_command++] = strdup(e->valuestring);
+        }
+    }
+    t->image = get_str(rd, o, "image", false);
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "limits");
+    if (cJSON_IsObject(l)) {
+        t->limit_memory_bytes = get_int(rd, l, "memory_bytes", false);
+        double c = get_double(rd, l, "cpus");
+        t->limit_cpus = isnan(c) ? 0 : c;
+        t->limit_cpuset = get_str(rd, l, "cpuset", false);
+        t->limit_pids = get_int(rd, l, "pids", false);
+    }
+    t->ready = get_str(rd, o, "ready", false);
+    t->cache = get_str(rd, o, "cache", false);
+    t->size_on_disk_bytes = get_int(rd, o, "size_on_disk_bytes", false);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "host");
+    if (cJSON_IsObject(h)) {
+        t->host = calloc(1, sizeof *t->host);
+        if (t->host)
+            read_host(rd, h, t->host);
+    }
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(o, "runs");
+    if (!cJSON_IsArray(runs)) {
+        fail(rd, "runs", "missing or not an array");
+        return;
+    }
+    const cJSON *e;
+    size_t i = 0;
+    size_t base2 = strlen(rd->where);
+    cJSON_ArrayForEach(e, runs)
+    {
+        snprintf(rd->where + base2, sizeof rd->where - base2, ".runs[%zu]", i++);
+        if (!cJSON_IsObject(e)) {
+            fail(rd, NULL, "is not an object");
+            return;
+        }
+        struct rep_run *r = rep_target_add_run(t);
+        if (!r) {
+            fail(rd, NULL, "out of memory");
+            return;
+        }
+        read_run(rd, e, r);
+        if (rd->failed)
+            return;
+    }
+    rd->where[base2] = '\0';
+    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
+    if (cJSON_IsObject(sum)) {
+        size_t n = (size_t)cJSON_GetArraySize(sum);
+        t->summary = calloc(n ? n : 1, sizeof *t->summary);
+        cJSON_ArrayForEach(e, sum)
+        {
+            if (!cJSON_IsObject(e))
+                continue;
+            struct rep_summary_entry *se = &t->summary[t->n_summary++];
+            se->metric = strdup(e->string);
+            read_stat(rd, e, &se->stat);
+        }
+    }
+    rd->where[base] = '\0';
+}
+
+int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    _cleanup_cjson_ cJSON *o = cJSON_Parse(text);
+    if (!o) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t off = at && at >= text ? (size_t)(at - text) : 0;
+        if (at && *at == '\0')
+            return cs_error_set(err, 0, "not valid JSON: the file ends early (truncated?)");
+        return cs_error_set(err, 0, "not valid JSON near byte %zu", off);
+    }
+    if (!cJSON_IsObject(o))
+        return cs_error_set(err, 0, "not a coldstart report (the top level is not an object)");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(o, "schema");
+    if (!cJSON_IsString(schema))
+        return cs_error_set(err, 0, "not a coldstart report (no \"schema\" field)");
+    const char *sv = schema->valuestring;
+    if (strncmp(sv, "coldstart-report/", 17) != 0)
+        return cs_error_set(err, 0, "not a coldstart report (schema is \"%s\")", sv);
+    /* Same major version: "coldstart-report/1" or "coldstart-report/1.x". */
+    size_t ml = strlen(REP_SCHEMA_MAJOR);
+    if (strncmp(sv, REP_SCHEMA_MAJOR, ml) != 0 || (sv[ml] != '\0' && sv[ml] != '.'))
+        return cs_error_set(err, 0,
+                            "report schema \"%s\" is another major version; this coldstart "
+                            "reads \"%s\"",
+                            sv, REP_SCHEMA);
+    struct reader rd = {.err = err};
+    snprintf(rd.where, sizeof rd.where, "report");
+    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(o, "tool");
+    if (cJSON_IsObject(tool))
+        ret->tool_version = get_str(&rd, tool, "version", false);
+    ret->created = get_str(&rd, o, "created", false);
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "host");
+    if (cJSON_IsObject(host))
+        read_host(&rd, host, &ret->host);
+    const cJSON *targets = cJSON_GetObjectItemCaseSensitive(o, "targets");
+    if (!cJSON_IsArray(targets)) {
+        fail(&rd, "targets", "missing or not an array");
+    } else {
+        const cJSON *t;
+        size_t i = 0;
+        cJSON_ArrayForEach(t, targets)
+        {
+            snprintf(rd.where, sizeof rd.where, "targets[%zu]", i++);
+            if (!cJSON_IsObject(t)) {
+                fail(&rd, NULL, "is not an object");
+                break;
+            }
+            read_target(&rd, t, ret);
+            if (rd.failed)
+                break;
+        }
+    }
+    if (rd.failed) {
+        rep_report_free(ret);
+        return -1;
+    }
+    return 0;
+}
+
+int rep_json_load(const char *path, struct rep_report *ret, cs_error *err)
+{
+    _cleanup_fclose_ FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "re");
+    if (!f)
+        return cs_error_set(err, errno, "cannot open `%s`", path);
+    struct rep_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        rep_buf_printf(&b, "%.*s", (int)n, chunk);
+        if (b.len > 512u * 1024 * 1024) {
+            rep_buf_free(&b);
+            return cs_error_set(err, 0, "`%s` is larger than 512 MiB; not a report", path);
+        }
+    }
+    if (ferror(f) || b.failed) {
+        rep_buf_free(&b);
+        return cs_error_set(err, EIO, "cannot read `%s`", path);
+    }
+    int rc = rep_json_parse(b.data ? b.data : "", ret, err);
+    rep_buf_free(&b);
+    if (rc < 0)
+        return cs_error_prefix(err, "%s", path);
+    return 0;
+}

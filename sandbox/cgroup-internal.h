@@ -1,0 +1,75 @@
+/* Shared between cgroup.c and its v1/v2 backends; not for other modules. */
+#ifndef COLDSTART_CGROUP_INTERNAL_H
+#define COLDSTART_CGROUP_INTERNAL_H
+
+#include "sandbox/cgroup.h"
+
+#define MAX_HIERARCHIES 8
+#define CG_NAME_PREFIX "coldstart-"
+
+enum controller_bit {
+    CTL_MEMORY = 1 << 0,
+    CTL_CPU = 1 << 1,
+    CTL_CPUACCT = 1 << 2,
+    CTL_CPUSET = 1 << 3,
+    CTL_PIDS = 1 << 4,
+    CTL_FREEZER = 1 << 5,
+    CTL_BLKIO = 1 << 6, /* v2: io */
+};
+
+/* v1: one hierarchy may carry several controllers (cpu,cpuacct co-mounted). */
+struct hierarchy {
+    unsigned controllers; /* controller_bit mask */
+    char *self_dir;       /* absolute: mount point + the profiler's own cgroup */
+};
+
+struct cgroup_ops {
+    const char *name;
+    int (*create)(struct sbx_cgroup *cg, const struct sbx_limits *limits, cs_error *err);
+    int (*sample)(struct sbx_cgroup *cg, uint64_t *mem, uint64_t *cpu_us);
+    int (*read_usage)(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_error *err);
+    /* Sends SIGKILL to every task; returns once none is left or fails. */
+    int (*kill_all)(struct sbx_cgroup *cg, cs_error *err);
+    void (*close_root)(struct sbx_cgroup_root *root);
+};
+
+struct sbx_cgroup_root {
+    enum sbx_cgroup_version version;
+    const struct cgroup_ops *ops;
+    struct hierarchy hier[MAX_HIERARCHIES]; /* v2: exactly one */
+    size_t n_hier;
+    unsigned available; /* controllers we may use */
+    unsigned next_id;
+    /* v2: when the profiler had to move itself into a leaf, the cgroup it came
+     * from (to move back on close) and the leaf (to remove). Owned. */
+    char *v2_origin_dir;
+    char *v2_leaf_dir;
+    unsigned v2_enabled; /* controllers we enabled in subtree_control */
+};
+
+struct sbx_cgroup {
+    struct sbx_cgroup_root *root; /* not owned */
+    char name[64];
+    char *dir[MAX_HIERARCHIES]; /* per hierarchy of root, NULL where not created */
+    int dirfd;                  /* v2 only, for CLONE_INTO_CGROUP */
+    /* Kept open for the sampler (-1 until first use). */
+    int mem_fd, cpu_fd;
+};
+
+extern const struct cgroup_ops cgroup_v1_ops;
+extern const struct cgroup_ops cgroup_v2_ops;
+
+/* Directory of the hierarchy holding controller `bit`, or NULL. */
+const char *cg_dir_for(const struct sbx_cgroup *cg, unsigned bit);
+/* Sends SIGKILL to every pid listed in dir/cgroup.procs; returns how many were listed. */
+int cg_kill_listed(const char *dir, cs_error *err);
+/* Waits (bounded) until dir/cgroup.procs is empty, reaping children meanwhile. */
+int cg_wait_empty(const char *dir, cs_error *err);
+/* Writes `value` to dir/file. */
+int cg_write(const char *dir, const char *file, const char *value, cs_error *err);
+bool cg_has_file(const char *dir, const char *file);
+/* v2: checks controllers and enables them for run cgroups (moving the profiler
+ * into a leaf when its own cgroup has processes). */
+int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err);
+
+#endif

@@ -1,0 +1,453 @@
+#include "sandbox/cgroup-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libcgroup.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/cleanup.h"
+#include "sandbox/fsutil.h"
+
+#define CGROUP_MOUNT "/sys/fs/cgroup"
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} v1_controllers[] = {
+    {"memory", CTL_MEMORY}, {"cpu", CTL_CPU},   {"cpuacct", CTL_CPUACCT},
+    {"cpuset", CTL_CPUSET}, {"pids", CTL_PIDS}, {"freezer", CTL_FREEZER},
+    {"blkio", CTL_BLKIO},
+};
+
+bool cg_has_file(const char *dir, const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
+int cg_write(const char *dir, const char *file, const char *value, cs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return fs_write_file(path, value, err);
+}
+
+const char *cg_dir_for(const struct sbx_cgroup *cg, unsigned bit)
+{
+    for (size_t i = 0; i < cg->root->n_hier; i++)
+        if ((cg->root->hier[i].controllers & bit) && cg->dir[i])
+            return cg->dir[i];
+    return NULL;
+}
+
+void sbx_reap_children(void)
+{
+    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+        ;
+}
+
+static ssize_t read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
+        return cs_error_set(err, errno, "cannot open `%s`", path);
+    ssize_t n = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        if ((size_t)n < cap)
+            buf[n] = (pid_t)pid;
+        n++;
+    }
+    return n;
+}
+
+int cg_kill_listed(const char *dir, cs_error *err)
+{
+    pid_t pids[1024];
+    ssize_t n = read_pids(dir, pids, 1024, err);
+    if (n < 0)
+        return -1;
+    for (ssize_t i = 0; i < n && i < 1024; i++)
+        kill(pids[i], SIGKILL);
+    return (int)n;
+}
+
+/* Teardown is the one place that waits by polling: the kernel offers no event for
+ * "cgroup.procs became empty" on v1, and the wait is short (tasks are SIGKILLed).
+ * Bounded at 10 s so a stuck task (D state) is reported instead of hanging. */
+int cg_wait_empty(const char *dir, cs_error *err)
+{
+    for (int i = 0; i < 10000; i++) {
+        pid_t pids[1024];
+        ssize_t n = read_pids(dir, pids, 1024, err);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        for (ssize_t k = 0; k < n && k < 1024; k++)
+            kill(pids[k], SIGKILL);
+        sbx_reap_children();
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    return cs_error_set(err, EBUSY, "tasks of `%s` did not exit within 10 s of SIGKILL", dir);
+}
+
+/* ---- opening the hierarchy ---- */
+
+static int open_v1(struct sbx_cgroup_root *root, cs_error *err)
+{
+    int rc = cgroup_init();
+    if (rc)
+        return cs_error_set(err, 0, "libcgroup cannot read the cgroup mounts: %s",
+                            cgroup_strerror(rc));
+    for (size_t i = 0; i < sizeof v1_controllers / sizeof v1_controllers[0]; i++) {
+        char *mount = NULL, *self = NULL;
+        if (cgroup_get_subsys_mount_point(v1_controllers[i].name, &mount) != 0 || !mount)
+            continue; /* controller not mounted here: features needing it are refused later */
+        if (cgroup_get_current_controller_path(getpid(), v1_controllers[i].name, &self) != 0 ||
+            !self) {
+            free(mount);
+            continue;
+        }
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+        free(mount);
+        free(self);
+        size_t h;
+        for (h = 0; h < root->n_hier; h++)
+            if (strcmp(root->hier[h].self_dir, dir) == 0)
+                break;
+        if (h == root->n_hier) {
+            if (root->n_hier == MAX_HIERARCHIES)
+                continue;
+            root->hier[h].self_dir = strdup(dir);
+            root->n_hier++;
+        }
+        root->hier[h].controllers |= v1_controllers[i].bit;
+        root->available |= v1_controllers[i].bit;
+    }
+    if (!(root->available & (CTL_MEMORY | CTL_CPUACCT | CTL_PIDS)))
+        return cs_error_set(err, 0,
+                            "no usable cgroup v1 controllers found (memory, cpuacct, pids); "
+                            "is /sys/fs/cgroup mounted?");
+    root->version = SBX_CGROUP_V1;
+    root->ops = &cgroup_v1_ops;
+    return 0;
+}
+
+/* Own v2 cgroup from the "0::/path" line of /proc/self/cgroup. */
+static int self_v2_path(char *buf, size_t cap, cs_error *err)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return cs_error_set(err, errno, "cannot open /proc/self/cgroup");
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "0::", 3) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(buf, cap, "%s", line + 3);
+            return 0;
+        }
+    }
+    return cs_error_set(err, 0, "no cgroup v2 entry in /proc/self/cgroup");
+}
+
+int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err)
+{
+    struct statfs sfs;
+    if (statfs(CGROUP_MOUNT, &sfs) < 0)
+        return cs_error_set(err, errno, "cannot stat %s", CGROUP_MOUNT);
+    if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
+        char self[4096];
+        if (self_v2_path(self, sizeof self, err) < 0)
+            return -1;
+        return sbx_cgroup_root_open_v2(CGROUP_MOUNT, self, ret, err);
+    }
+    struct sbx_cgroup_root *root = calloc(1, sizeof *root);
+    if (!root)
+        return cs_error_set(err, ENOMEM, "cgroup root");
+    if (open_v1(root, err) < 0) {
+        sbx_cgroup_root_close(root);
+        return -1;
+    }
+    *ret = root;
+    return 0;
+}
+
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, struct sbx_cgroup_root **ret,
+                            cs_error *err)
+{
+    struct sbx_cgroup_root *root = calloc(1, sizeof *root);
+    if (!root)
+        return cs_error_set(err, ENOMEM, "cgroup root");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+    root->hier[0].self_dir = strdup(dir);
+    root->n_hier = 1;
+    root->version = SBX_CGROUP_V2;
+    root->ops = &cgroup_v2_ops;
+    if (cg_v2_prepare_root(root, err) < 0) {
+        sbx_cgroup_root_close(root);
+        return -1;
+    }
+    *ret = root;
+    return 0;
+}
+
+void sbx_cgroup_root_close(struct sbx_cgroup_root *root)
+{
+    if (!root)
+        return;
+    if (root->ops && root->ops->close_root)
+        root->ops->close_root(root);
+    for (size_t i = 0; i < root->n_hier; i++)
+        free(root->hier[i].self_dir);
+    free(root->v2_origin_dir);
+    free(root->v2_leaf_dir);
+    free(root);
+}
+
+enum sbx_cgroup_version sbx_cgroup_root_version(const struct sbx_cgroup_root *root)
+{
+    return root->version;
+}
+
+/* ---- run cgroups ---- */
+
+static struct sbx_cgroup *run_cgroup_alloc(struct sbx_cgroup_root *root, const char *name)
+{
+    struct sbx_cgroup *cg = calloc(1, sizeof *cg);
+    if (!cg)
+        return NULL;
+    cg->root = root;
+    cg->dirfd = cg->mem_fd = cg->cpu_fd = -1;
+    snprintf(cg->name, sizeof cg->name, "%s", name);
+    for (size_t i = 0; i < root->n_hier; i++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", root->hier[i].self_dir, name);
+        cg->dir[i] = strdup(dir);
+    }
+    return cg;
+}
+
+static void run_cgroup_free(struct sbx_cgroup *cg)
+{
+    for (size_t i = 0; i < MAX_HIERARCHIES; i++)
+        free(cg->dir[i]);
+    if (cg->dirfd >= 0)
+        close(cg->dirfd);
+    if (cg->mem_fd >= 0)
+        close(cg->mem_fd);
+    if (cg->cpu_fd >= 0)
+        close(cg->cpu_fd);
+    free(cg);
+}
+
+int sbx_cgroup_create(struct sbx_cgroup_root *root, const struct sbx_limits *limits,
+                      struct sbx_cgroup **ret, cs_error *err)
+{
+    static const struct sbx_limits none;
+    if (!limits)
+        limits = &none;
+    if (limits->memory_bytes && !(root->available & CTL_MEMORY))
+        return cs_error_set(err, 0,
+                            "--memory needs the memory cgroup controller, which is "
+                            "not available here");
+    if (limits->cpus > 0 && !(root->available & CTL_CPU))
+        return cs_error_set(err, 0,
+                            "--cpus needs the cpu cgroup controller, which is not "
+                            "available here");
+    if (limits->cpuset && !(root->available & CTL_CPUSET))
+        return cs_error_set(err, 0,
+                            "--cpuset needs the cpuset cgroup controller, which is "
+                            "not available here");
+    if (limits->pids && !(root->available & CTL_PIDS))
+        return cs_error_set(err, 0,
+                            "--pids needs the pids cgroup controller, which is not "
+                            "available here");
+    char name[64];
+    snprintf(name, sizeof name, CG_NAME_PREFIX "%ld-%u", (long)getpid(), ++root->next_id);
+    struct sbx_cgroup *cg = run_cgroup_alloc(root, name);
+    if (!cg)
+        return cs_error_set(err, ENOMEM, "cgroup %s", name);
+    if (root->ops->create(cg, limits, err) < 0) {
+        cs_error tmp;
+        sbx_cgroup_destroy(cg, &tmp);
+        return cs_error_prefix(err, "cannot set up cgroup %s", name);
+    }
+    *ret = cg;
+    return 0;
+}
+
+const char *sbx_cgroup_name(const struct sbx_cgroup *cg)
+{
+    return cg->name;
+}
+
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg)
+{
+    const char *d = cg_dir_for(cg, CTL_MEMORY);
+    return d ? d : cg->dir[0];
+}
+
+int sbx_cgroup_dirfd(const struct sbx_cgroup *cg)
+{
+    return cg->dirfd;
+}
+
+int sbx_cgroup_open_join_fds(struct sbx_cgroup *cg, int *fds, size_t cap, size_t *ret_n,
+                             cs_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cg->root->n_hier; i++) {
+        if (!cg->dir[i])
+            continue;
+        if (n == cap)
+            break;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/cgroup.procs", cg->dir[i]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            while (n > 0)
+                close(fds[--n]);
+            return cs_error_set(err, e, "cannot open `%s`", path);
+        }
+        fds[n++] = fd;
+    }
+    *ret_n = n;
+    return 0;
+}
+
+int sbx_cgroup_sample(struct sbx_cgroup *cg, uint64_t *ret_memory_bytes, uint64_t *ret_cpu_us)
+{
+    return cg->root->ops->sample(cg, ret_memory_bytes, ret_cpu_us);
+}
+
+int sbx_cgroup_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    return cg->root->ops->read_usage(cg, ret, err);
+}
+
+ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error *err)
+{
+    const char *dir = cg_dir_for(cg, CTL_MEMORY);
+    if (!dir)
+        dir = cg->dir[0];
+    return read_pids(dir, buf, cap, err);
+}
+
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
+{
+    if (!cg)
+        return 0;
+    int rc = 0;
+    cs_error tmp;
+    if (cg->root->ops->kill_all(cg, &tmp) < 0) {
+        *err = tmp;
+        rc = -1;
+    }
+    sbx_reap_children();
+    for (size_t i = 0; i < cg->root->n_hier; i++) {
+        if (!cg->dir[i])
+            continue;
+        /* rmdir can briefly fail with EBUSY while the kernel finishes releasing
+         * the last exited task; retry for up to a second. */
+        int tries = 0;
+        while (rmdir(cg->dir[i]) < 0) {
+            if (errno == ENOENT)
+                break;
+            if (errno != EBUSY || ++tries > 1000) {
+                if (rc == 0)
+                    rc = cs_error_set(err, errno, "cannot remove cgroup `%s`", cg->dir[i]);
+                break;
+            }
+            sbx_reap_children();
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        }
+    }
+    run_cgroup_free(cg);
+    return rc;
+}
+
+/* ---- stale cgroups of dead profilers ---- */
+
+static bool is_stale_name(const char *name)
+{
+    if (strncmp(name, CG_NAME_PREFIX, strlen(CG_NAME_PREFIX)) != 0)
+        return false;
+    const char *p = name + strlen(CG_NAME_PREFIX);
+    char *end;
+    long pid = strtol(p, &end, 10);
+    if (end == p || *end != '-' || pid <= 0)
+        return false;
+    if (pid == (long)getpid())
+        return false;
+    /* A live pid may be a reused one; then we leave the cgroup alone: wrongly
+     * keeping a cgroup is harmless, wrongly killing another profiler's run is not. */
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs_error *err)
+{
+    unsigned reaped = 0;
+    /* Collect names over all hierarchies, then destroy each once through the
+     * backend, which handles every hierarchy of the cgroup. */
+    char names[64][64];
+    size_t n_names = 0;
+    for (size_t h = 0; h < root->n_hier; h++) {
+        _cleanup_closedir_ DIR *d = opendir(root->hier[h].self_dir);
+        if (!d)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) && n_names < 64) {
+            if (de->d_type != DT_DIR || !is_stale_name(de->d_name))
+                continue;
+            size_t k;
+            for (k = 0; k < n_names; k++)
+                if (strcmp(names[k], de->d_name) == 0)
+                    break;
+            if (k == n_names)
+                snprintf(names[n_names++], 64, "%s", de->d_name);
+        }
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n_names; k++) {
+        struct sbx_cgroup *cg = run_cgroup_alloc(root, names[k]);
+        if (!cg)
+            return cs_error_set(err, ENOMEM, "stale cgroup");
+        /* Only the hierarchies where it exists. */
+        for (size_t h = 0; h < root->n_hier; h++) {
+            struct stat st;
+            if (stat(cg->dir[h], &st) < 0) {
+                free(cg->dir[h]);
+                cg->dir[h] = NULL;
+            }
+        }
+        cs_error e;
+        if (sbx_cgroup_destroy(cg, &e) < 0) {
+            if (rc == 0)
+                rc =
+                    cs_error_set(err, e.errnum, "cannot reap stale cgroup %s: %s", names[k], e.msg);
+        } else {
+            reaped++;
+        }
+    }
+    if (ret_reaped)
+        *ret_reaped = reaped;
+    return rc;
+}

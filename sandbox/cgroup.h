@@ -1,0 +1,79 @@
+/* Run cgroups: one fresh cgroup per run, below the profiler's own cgroup.
+ *
+ * cgroup v1 (one hierarchy per controller) and v2 (unified) sit behind one
+ * interface; the differences live in the backend tables of cgroup_v1.c and
+ * cgroup_v2.c. Names follow DESIGN.md: `coldstart-<pid>-<n>`. */
+#ifndef COLDSTART_CGROUP_H
+#define COLDSTART_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/error.h"
+
+enum sbx_cgroup_version { SBX_CGROUP_V1 = 1, SBX_CGROUP_V2 = 2 };
+
+struct sbx_limits {
+    uint64_t memory_bytes; /* 0: no limit. Swap is always off when set. */
+    double cpus;           /* CPU quota in cores; 0: none */
+    const char *cpuset;    /* "0-1,3"; NULL: inherit. Not owned. */
+    uint64_t pids;         /* max tasks; 0: none */
+};
+
+struct sbx_cgroup_usage {
+    uint64_t memory_bytes;      /* current charge */
+    uint64_t memory_peak_bytes; /* kernel high-water mark; 0 when the kernel keeps none */
+    uint64_t cpu_us;            /* user + system */
+    uint64_t cpu_user_us;
+    uint64_t cpu_sys_us;
+    uint64_t nr_throttled;
+    uint64_t throttled_us;
+    uint64_t oom_kills;  /* tasks killed by the memory limit */
+    uint64_t read_bytes; /* block I/O read by the cgroup, where accounted */
+};
+
+struct sbx_cgroup_root; /* the profiler's own place in the hierarchy */
+struct sbx_cgroup;      /* one run cgroup */
+
+/* Finds the hierarchy of this machine (v1 or v2) and the profiler's own cgroup. */
+int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err);
+/* A v2 hierarchy mounted at `mount` with the profiler's cgroup at `self`
+ * ("/a/b"); used on v2 hosts and by the unit tests against a fake cgroupfs. */
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, struct sbx_cgroup_root **ret,
+                            cs_error *err);
+void sbx_cgroup_root_close(struct sbx_cgroup_root *root);
+enum sbx_cgroup_version sbx_cgroup_root_version(const struct sbx_cgroup_root *root);
+
+/* Kills and removes `coldstart-<pid>-*` cgroups whose profiler pid is dead. */
+int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs_error *err);
+
+/* Creates the next run cgroup with the limits applied. */
+int sbx_cgroup_create(struct sbx_cgroup_root *root, const struct sbx_limits *limits,
+                      struct sbx_cgroup **ret, cs_error *err);
+const char *sbx_cgroup_name(const struct sbx_cgroup *cg);
+/* Absolute directory of the cgroup (v1: of its memory hierarchy, or the first). */
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
+
+/* How a child enters the cgroup before exec. v2: a directory fd for
+ * clone3(CLONE_INTO_CGROUP), else -1. v1 (and v2 without clone3): open
+ * `cgroup.procs` fds the child writes "0" into; up to cap, count in *ret_n. */
+int sbx_cgroup_dirfd(const struct sbx_cgroup *cg);
+int sbx_cgroup_open_join_fds(struct sbx_cgroup *cg, int *fds, size_t cap, size_t *ret_n,
+                             cs_error *err);
+
+/* Cheap sampler read: memory charge and CPU time, from files kept open. */
+int sbx_cgroup_sample(struct sbx_cgroup *cg, uint64_t *ret_memory_bytes, uint64_t *ret_cpu_us);
+int sbx_cgroup_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, cs_error *err);
+/* Process ids in the cgroup; returns the count (may exceed cap: then call again). */
+ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error *err);
+
+/* Kills every task, waits for them (reaping the profiler's own children), removes
+ * the cgroup and frees the handle, even when a step fails. */
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err);
+
+/* Reaps exited children of the profiler (it is a subreaper); never blocks. */
+void sbx_reap_children(void);
+
+#endif

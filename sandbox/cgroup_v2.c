@@ -1,0 +1,236 @@
+/* cgroup v2 backend: one unified directory per run cgroup. */
+#include "sandbox/cgroup-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/fsutil.h"
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} v2_controllers[] = {
+    {"memory", CTL_MEMORY | CTL_FREEZER}, /* v2 freezes with cgroup.freeze, no controller */
+    {"cpu", CTL_CPU | CTL_CPUACCT},
+    {"cpuset", CTL_CPUSET},
+    {"pids", CTL_PIDS},
+    {"io", CTL_BLKIO},
+};
+
+static bool word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+static bool has_processes(const char *dir)
+{
+    char path[4096], buf[64];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    return fs_read_file(path, buf, sizeof buf, NULL) > 0 && buf[0] != '\n';
+}
+
+/* A v2 cgroup with processes cannot give controllers to children ("no internal
+ * processes"): like a delegated systemd scope we move the profiler into a leaf
+ * first, then enable the controllers for the run cgroups beside it. */
+int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err)
+{
+    char *self = root->hier[0].self_dir;
+    char path[4096], controllers[512], enabled[512];
+    snprintf(path, sizeof path, "%s/cgroup.controllers", self);
+    if (fs_read_file(path, controllers, sizeof controllers, err) < 0)
+        return cs_error_prefix(err, "cgroup v2");
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", self);
+    if (fs_read_file(path, enabled, sizeof enabled, err) < 0)
+        return cs_error_prefix(err, "cgroup v2");
+
+    char want[256] = "";
+    unsigned want_bits = 0;
+    for (size_t i = 0; i < sizeof v2_controllers / sizeof v2_controllers[0]; i++) {
+        if (!word_in(controllers, v2_controllers[i].name))
+            continue;
+        root->available |= v2_controllers[i].bit;
+        if (word_in(enabled, v2_controllers[i].name))
+            continue;
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s+%s", want[0] ? " " : "",
+                 v2_controllers[i].name);
+        want_bits |= v2_controllers[i].bit;
+    }
+    root->available |= CTL_FREEZER | CTL_CPUACCT; /* cgroup.freeze and cpu.stat are core files */
+    if (!want[0])
+        return 0;
+
+    bool is_root = !cg_has_file(self, "cgroup.type"); /* the root cgroup has no cgroup.type */
+    if (!is_root && has_processes(self)) {
+        char leaf[4096];
+        snprintf(leaf, sizeof leaf, "%s/" CG_NAME_PREFIX "%ld-profiler", self, (long)getpid());
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+            return cs_error_set(err, errno, "cannot create leaf cgroup `%s`", leaf);
+        char pid[32];
+        snprintf(pid, sizeof pid, "%ld", (long)getpid());
+        if (cg_write(leaf, "cgroup.procs", pid, err) < 0)
+            return cs_error_prefix(err, "cannot move the profiler into its leaf cgroup");
+        root->v2_origin_dir = strdup(self);
+        root->v2_leaf_dir = strdup(leaf);
+    }
+    if (cg_write(self, "cgroup.subtree_control", want, err) < 0) {
+        if (err && (err->errnum == EBUSY || err->errnum == EACCES || err->errnum == EPERM ||
+                    err->errnum == ENOENT))
+            return cs_error_set(err, err->errnum,
+                                "cgroup v2 controllers not delegated to `%s` (%s): run "
+                                "coldstart alone in a delegated cgroup, e.g. under "
+                                "`systemd-run --scope -p Delegate=yes coldstart ...`",
+                                self, want);
+        return -1;
+    }
+    root->v2_enabled = want_bits;
+    return 0;
+}
+
+/* Best effort on close: hand back what we changed so the parent is as we found it. */
+static void v2_close_root(struct sbx_cgroup_root *root)
+{
+    if (!root->v2_leaf_dir)
+        return;
+    char undo[256] = "";
+    for (size_t i = 0; i < sizeof v2_controllers / sizeof v2_controllers[0]; i++)
+        if (root->v2_enabled & v2_controllers[i].bit)
+            snprintf(undo + strlen(undo), sizeof undo - strlen(undo), "%s-%s", undo[0] ? " " : "",
+                     v2_controllers[i].name);
+    if (undo[0] && cg_write(root->v2_origin_dir, "cgroup.subtree_control", undo, NULL) < 0)
+        return;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    if (cg_write(root->v2_origin_dir, "cgroup.procs", pid, NULL) == 0)
+        rmdir(root->v2_leaf_dir);
+}
+
+static int v2_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error *err)
+{
+    const char *dir = cg->dir[0];
+    if (mkdir(dir, 0755) < 0)
+        return cs_error_set(err, errno, "cannot create `%s`", dir);
+    char v[64];
+    if (l->memory_bytes) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)l->memory_bytes);
+        if (cg_write(dir, "memory.max", v, err) < 0)
+            return cs_error_prefix(err, "--memory");
+        if (cg_has_file(dir, "memory.swap.max") && cg_write(dir, "memory.swap.max", "0", err) < 0)
+            return cs_error_prefix(err, "--memory (swap off)");
+    }
+    if (l->cpus > 0) {
+        snprintf(v, sizeof v, "%lld 100000", (long long)(l->cpus * 100000.0 + 0.5));
+        if (cg_write(dir, "cpu.max", v, err) < 0)
+            return cs_error_prefix(err, "--cpus");
+    }
+    if (l->cpuset && cg_write(dir, "cpuset.cpus", l->cpuset, err) < 0)
+        return cs_error_prefix(err, "--cpuset %s", l->cpuset);
+    if (l->pids) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)l->pids);
+        if (cg_write(dir, "pids.max", v, err) < 0)
+            return cs_error_prefix(err, "--pids");
+    }
+    cg->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg->dirfd < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", dir);
+    return 0;
+}
+
+static int v2_sample(struct sbx_cgroup *cg, uint64_t *mem, uint64_t *cpu_us)
+{
+    char buf[1024], path[4096];
+    if (cg->mem_fd < 0) {
+        snprintf(path, sizeof path, "%s/memory.current", cg->dir[0]);
+        cg->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (cg->cpu_fd < 0) {
+        snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
+        cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    *mem = 0;
+    *cpu_us = 0;
+    if (cg->mem_fd >= 0 && fs_pread_all(cg->mem_fd, buf, sizeof buf) > 0)
+        *mem = strtoull(buf, NULL, 10);
+    if (cg->cpu_fd >= 0 && fs_pread_all(cg->cpu_fd, buf, sizeof buf) > 0)
+        fs_keyed_u64(buf, "usage_usec", cpu_us);
+    return 0;
+}
+
+static uint64_t keyed(const char *dir, const char *file, const char *key)
+{
+    char buf[8192], path[4096];
+    uint64_t v = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (fs_read_file(path, buf, sizeof buf, NULL) >= 0)
+        fs_keyed_u64(buf, key, &v);
+    return v;
+}
+
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N ..." per device. */
+static uint64_t io_read_bytes(const char *dir)
+{
+    char buf[16384], path[4096];
+    snprintf(path, sizeof path, "%s/io.stat", dir);
+    if (fs_read_file(path, buf, sizeof buf, NULL) < 0)
+        return 0;
+    uint64_t sum = 0;
+    for (const char *p = buf; (p = strstr(p, "rbytes=")); p += 7)
+        sum += strtoull(p + 7, NULL, 10);
+    return sum;
+}
+
+static int v2_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_error *err)
+{
+    const char *dir = cg->dir[0];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/memory.current", dir);
+    fs_read_u64(path, &u->memory_bytes, NULL);
+    snprintf(path, sizeof path, "%s/memory.peak", dir); /* Linux 5.19+ */
+    fs_read_u64(path, &u->memory_peak_bytes, NULL);
+    u->oom_kills = keyed(dir, "memory.events", "oom_kill");
+    u->cpu_us = keyed(dir, "cpu.stat", "usage_usec");
+    u->cpu_user_us = keyed(dir, "cpu.stat", "user_usec");
+    u->cpu_sys_us = keyed(dir, "cpu.stat", "system_usec");
+    u->nr_throttled = keyed(dir, "cpu.stat", "nr_throttled");
+    u->throttled_us = keyed(dir, "cpu.stat", "throttled_usec");
+    u->read_bytes = io_read_bytes(dir);
+    return 0;
+}
+
+static int v2_kill_all(struct sbx_cgroup *cg, cs_error *err)
+{
+    const char *dir = cg->dir[0];
+    if (access(dir, F_OK) < 0)
+        return 0;
+    /* cgroup.kill (Linux 5.14+) kills atomically, forks included. Without it,
+     * freeze first so no task can fork while we walk cgroup.procs. */
+    if (cg_has_file(dir, "cgroup.kill")) {
+        if (cg_write(dir, "cgroup.kill", "1", err) < 0)
+            return -1;
+    } else {
+        bool frozen = cg_write(dir, "cgroup.freeze", "1", NULL) == 0;
+        if (cg_kill_listed(dir, err) < 0)
+            return -1;
+        if (frozen)
+            cg_write(dir, "cgroup.freeze", "0", NULL);
+    }
+    return cg_wait_empty(dir, err);
+}
+
+const struct cgroup_ops cgroup_v2_ops = {
+    .name = "v2",
+    .create = v2_create,
+    .sample = v2_sample,
+    .read_usage = v2_read_usage,
+    .kill_all = v2_kill_all,
+    .close_root = v2_close_root,
+};

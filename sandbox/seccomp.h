@@ -1,0 +1,55 @@
+/* Seccomp for targets: the filter is generated in the parent (libseccomp, exported
+ * as BPF) and only loaded in the child just before exec, as crun splits generate
+ * from apply. `listen` and denied calls go to a user-notification listener the
+ * parent answers, which is how the `listen` milestone and `denied_syscalls` are
+ * observed. */
+#ifndef COLDSTART_SECCOMP_H
+#define COLDSTART_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/error.h"
+
+enum sbx_seccomp_policy {
+    SBX_SECCOMP_NONE,    /* allow everything */
+    SBX_SECCOMP_DEFAULT, /* deny-list of calls no server needs (see seccomp.c) */
+};
+
+struct sbx_seccomp_opts {
+    enum sbx_seccomp_policy policy;
+    bool notify_listen; /* report listen() through the listener, then let it run */
+};
+
+struct sbx_seccomp; /* a compiled filter; opaque */
+
+/* Builds the filter. Where the kernel lacks user notification (or the CONTINUE
+ * flag), denied calls fail with EPERM directly and listen is not reported;
+ * sbx_seccomp_has_listener() tells. Returns 0 with *ret = NULL when there is
+ * nothing to load. */
+int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **ret, cs_error *err);
+void sbx_seccomp_free(struct sbx_seccomp *f);
+bool sbx_seccomp_has_listener(const struct sbx_seccomp *f);
+/* Names of the calls of the default deny-list (NULL-terminated), for docs and tests. */
+const char *const *sbx_seccomp_default_denied(void);
+
+/* Child side, async-signal-safe: sets no_new_privs and loads the filter. Returns
+ * the listener fd (or 0 when there is none), -1 with errno on failure. */
+int sbx_seccomp_load(const struct sbx_seccomp *f);
+
+/* Parent side: one pending notification. */
+struct sbx_seccomp_event {
+    uint64_t id;
+    pid_t pid;
+    int syscall_nr;
+    bool is_listen;
+};
+/* Receives one notification; returns 0, or -1 (ENOENT: the caller died first). */
+int sbx_seccomp_receive(int listener, struct sbx_seccomp_event *ret);
+/* Lets the call run (listen) or fails it with EPERM (denied calls). */
+int sbx_seccomp_answer(int listener, const struct sbx_seccomp_event *ev);
+const char *sbx_syscall_name(int nr);
+
+#endif

@@ -1,0 +1,323 @@
+#include "sandbox/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/cleanup.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#define CS_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of Linux 5.7 (CLONE_ARGS_SIZE_VER2), spelled out so the
+ * build does not depend on the kernel headers' version. */
+struct cs_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+
+enum child_step { STEP_CGROUP = 1, STEP_STDIO, STEP_CWD, STEP_SECCOMP, STEP_EXEC };
+
+/* Child -> parent on the exec pipe: one PREPARED byte when the child sits in
+ * its cgroup with stdio, cwd and seccomp in place; a FAILED record if a step
+ * fails; EOF (close-on-exec) once exec succeeded. */
+#define MSG_PREPARED 'P'
+#define MSG_FAILED 'F'
+
+struct child_failure {
+    char tag; /* MSG_FAILED */
+    int step;
+    int errnum;
+};
+
+uint64_t sbx_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sbx_child_init(struct sbx_child *c)
+{
+    memset(c, 0, sizeof *c);
+    c->pidfd = c->exec_fd = c->out_fd = c->err_fd = c->notify_sock = -1;
+}
+
+void sbx_child_close_fds(struct sbx_child *c)
+{
+    int *fds[] = {&c->pidfd, &c->exec_fd, &c->out_fd, &c->err_fd, &c->notify_sock};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
+int sbx_process_setup(cs_error *err)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        return cs_error_set(err, errno, "cannot become a child subreaper");
+    /* SIGPIPE: a target that closes the probe's socket must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return cs_error_set(err, errno, "sigprocmask");
+    return 0;
+}
+
+/* Only async-signal-safe calls below, until exec: the child of a clone. */
+static __attribute__((noreturn)) void child_fail(int fd, int step)
+{
+    struct child_failure f = {.tag = MSG_FAILED, .step = step, .errnum = errno};
+    ssize_t n = write(fd, &f, sizeof f);
+    (void)n;
+    _exit(127);
+}
+
+static void send_fd(int sock, int fd)
+{
+    char dummy = 'L';
+    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, pid_t parent,
+                                                 int exec_w, int gate_r, const int *join,
+                                                 size_t n_join, int out_w, int err_w, int notify_w)
+{
+    /* The parent blocks the signals it reads from a signalfd; a target starts
+     * with none blocked and default dispositions. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+
+    /* If the profiler dies (even by SIGKILL) the target dies too; its own
+     * children are left to the next start's stale-cgroup reaping. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent)
+        _exit(127);
+    /* A session of its own: the terminal's Ctrl-C goes to the profiler, which
+     * then tears the run down in order, not to the target directly. */
+    setsid();
+
+    for (size_t i = 0; i < n_join; i++)
+        if (write(join[i], "0", 1) != 1)
+            child_fail(exec_w, STEP_CGROUP);
+
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+        child_fail(exec_w, STEP_STDIO);
+    if (o->cwd && chdir(o->cwd) < 0)
+        child_fail(exec_w, STEP_CWD);
+
+    int listener = sbx_seccomp_load(o->seccomp);
+    if (listener < 0)
+        child_fail(exec_w, STEP_SECCOMP);
+    if (listener > 0) {
+        send_fd(notify_w, listener);
+        close(listener);
+    }
+    /* Prepared: wait for the parent to take t0 and open the gate. EOF means
+     * the parent gave up; leave quietly. */
+    char go = 0;
+    if (write(exec_w, &(char){MSG_PREPARED}, 1) != 1)
+        _exit(127);
+    while (read(gate_r, &go, 1) < 0 && errno == EINTR)
+        ;
+    if (go != 'G')
+        _exit(127);
+    execvpe(o->argv[0], o->argv, o->envp);
+    child_fail(exec_w, STEP_EXEC);
+}
+
+static long clone3_into(int cgroup_fd, int *ret_pidfd)
+{
+    struct cs_clone_args args = {0};
+    args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CS_CLONE_INTO_CGROUP : 0);
+    args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
+    return syscall(SYS_clone3, &args, sizeof args);
+}
+
+int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
+{
+    sbx_child_init(ret);
+    _cleanup_close_ int exec_r = -1, exec_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1,
+                        notify_r = -1, notify_w = -1, gate_r = -1, gate_w = -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    exec_r = p[0], exec_w = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    gate_r = p[0], gate_w = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    out_r = p[0], out_w = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    err_r = p[0], err_w = p[1];
+    if (sbx_seccomp_has_listener(o->seccomp)) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
+            return cs_error_set(err, errno, "socketpair");
+        notify_r = p[0], notify_w = p[1];
+    }
+
+    /* v2: clone3(CLONE_INTO_CGROUP) places the child atomically. v1 (or a
+     * kernel without it): the child writes itself into each cgroup.procs. */
+    int join[8];
+    size_t n_join = 0;
+    int cgroup_fd = sbx_cgroup_dirfd(o->cgroup);
+    if (sbx_cgroup_open_join_fds(o->cgroup, join, 8, &n_join, err) < 0)
+        return -1;
+
+    pid_t parent = getpid();
+    int pidfd = -1;
+    long pid = clone3_into(cgroup_fd, &pidfd);
+    if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+        pid = fork();
+        if (pid > 0)
+            pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    } else if (pid == 0 && cgroup_fd >= 0) {
+        n_join = 0; /* already in place */
+    }
+    if (pid == 0)
+        child_main(o, parent, exec_w, gate_r, join, n_join, out_w, err_w, notify_w);
+    int saved = errno;
+    for (size_t i = 0; i < n_join; i++)
+        close(join[i]);
+    if (pid < 0)
+        return cs_error_set(err, saved, "cannot start `%s`", o->argv[0]);
+    if (pidfd < 0) {
+        kill((pid_t)pid, SIGKILL);
+        return cs_error_set(err, errno, "pidfd_open");
+    }
+
+    /* The parent's copies of the child's ends: closed now, so that EOF on the
+     * exec pipe really means the child exec'd (or died). */
+    close(steal_fd(&exec_w));
+    close(steal_fd(&gate_r));
+    close(steal_fd(&out_w));
+    close(steal_fd(&err_w));
+    if (notify_w >= 0)
+        close(steal_fd(&notify_w));
+
+    /* Wait until the child is in its cgroup and prepared: on cgroup v1 the
+     * first write to cgroup.procs waits for an RCU grace period (~10 ms), the
+     * profiler's cost and not the target's, so it stays before t0. */
+    char tag = 0;
+    ssize_t got;
+    while ((got = read(exec_r, &tag, 1)) < 0 && errno == EINTR)
+        ;
+    ret->pid = (pid_t)pid;
+    ret->pidfd = pidfd;
+    if (got == 1 && tag == MSG_PREPARED) {
+        ret->t0_ns = sbx_now_ns();
+        if (write(gate_w, "G", 1) != 1) {
+            kill((pid_t)pid, SIGKILL);
+            return cs_error_set(err, errno, "cannot release the target");
+        }
+    } else {
+        /* A failure record (or the child died): the exec pipe still explains
+         * it; let the caller read it through sbx_child_exec_result. */
+        ret->t0_ns = sbx_now_ns();
+        ret->pending_failure = got == 1 && tag == MSG_FAILED;
+    }
+    fcntl(out_r, F_SETFL, O_NONBLOCK);
+    fcntl(err_r, F_SETFL, O_NONBLOCK);
+    fcntl(exec_r, F_SETFL, O_NONBLOCK);
+    if (notify_r >= 0)
+        fcntl(notify_r, F_SETFL, O_NONBLOCK);
+    ret->argv0 = o->argv[0];
+    ret->cwd = o->cwd;
+    ret->pidfd = pidfd;
+    ret->exec_fd = steal_fd(&exec_r);
+    ret->out_fd = steal_fd(&out_r);
+    ret->err_fd = steal_fd(&err_r);
+    ret->notify_sock = steal_fd(&notify_r);
+    return 0;
+}
+
+int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
+{
+    struct child_failure f;
+    char *p = (char *)&f;
+    size_t want = sizeof f;
+    if (c->pending_failure) { /* its tag byte was read by sbx_spawn */
+        f.tag = MSG_FAILED;
+        p++;
+        want--;
+    }
+    ssize_t n = read(c->exec_fd, p, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 1;
+    if (n == 0 && !c->pending_failure)
+        return 0;
+    if (n != (ssize_t)want || f.tag != MSG_FAILED)
+        return cs_error_set(err, n < 0 ? errno : EIO,
+                            "the target died before exec (no status from it)");
+    static const char *const steps[] = {
+        [STEP_CGROUP] = "cannot enter the run cgroup",
+        [STEP_STDIO] = "cannot set up the target's stdio",
+        [STEP_CWD] = "cannot change to the working directory",
+        [STEP_SECCOMP] = "cannot load the seccomp filter",
+        [STEP_EXEC] = "cannot execute",
+    };
+    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_EXEC ? steps[f.step] : "failed";
+    if (f.step == STEP_EXEC)
+        return cs_error_set(err, f.errnum, "cannot execute `%s`", c->argv0);
+    if (f.step == STEP_CWD)
+        return cs_error_set(err, f.errnum, "cannot change to the working directory `%s`", c->cwd);
+    return cs_error_set(err, f.errnum, "%s", what);
+}
+
+int sbx_child_receive_listener(struct sbx_child *c)
+{
+    char dummy;
+    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    if (recvmsg(c->notify_sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+        return -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (!cm || cm->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    return fd;
+}
