@@ -44,7 +44,9 @@ struct sbx_cgroup_root {
      * from (to move back on close) and the leaf (to remove). Owned. */
     char *v2_origin_dir;
     char *v2_leaf_dir;
-    unsigned v2_enabled; /* controllers we enabled in subtree_control */
+    unsigned v2_enabled;            /* controllers we enabled in subtree_control */
+    sbx_fake_kernel_fn fake_kernel; /* tests only; NULL on a real hierarchy */
+    void *fake_kernel_data;
 };
 
 struct sbx_cgroup {
@@ -68,6 +70,8 @@ int cg_wait_empty(const char *dir, cs_error *err);
 /* Writes `value` to dir/file. */
 int cg_write(const char *dir, const char *file, const char *value, cs_error *err);
 bool cg_has_file(const char *dir, const char *file);
+/* mkdir of a run cgroup directory (and the fake-kernel hook in tests). */
+int cg_mkdir(const struct sbx_cgroup_root *root, const char *dir, cs_error *err);
 /* v2: checks controllers and enables them for run cgroups (moving the profiler
  * into a leaf when its own cgroup has processes). */
 int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err);

@@ -43,6 +43,15 @@ int cg_write(const char *dir, const char *file, const char *value, cs_error *err
     return fs_write_file(path, value, err);
 }
 
+int cg_mkdir(const struct sbx_cgroup_root *root, const char *dir, cs_error *err)
+{
+    if (mkdir(dir, 0755) < 0)
+        return cs_error_set(err, errno, "cannot create `%s`", dir);
+    if (root->fake_kernel)
+        root->fake_kernel(dir, true, root->fake_kernel_data);
+    return 0;
+}
+
 const char *cg_dir_for(const struct sbx_cgroup *cg, unsigned bit)
 {
     for (size_t i = 0; i < cg->root->n_hier; i++)
@@ -174,7 +183,7 @@ int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err)
         char self[4096];
         if (self_v2_path(self, sizeof self, err) < 0)
             return -1;
-        return sbx_cgroup_root_open_v2(CGROUP_MOUNT, self, ret, err);
+        return sbx_cgroup_root_open_v2(CGROUP_MOUNT, self, NULL, NULL, ret, err);
     }
     struct sbx_cgroup_root *root = calloc(1, sizeof *root);
     if (!root)
@@ -187,12 +196,14 @@ int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err)
     return 0;
 }
 
-int sbx_cgroup_root_open_v2(const char *mount, const char *self, struct sbx_cgroup_root **ret,
-                            cs_error *err)
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, sbx_fake_kernel_fn fake,
+                            void *fake_data, struct sbx_cgroup_root **ret, cs_error *err)
 {
     struct sbx_cgroup_root *root = calloc(1, sizeof *root);
     if (!root)
         return cs_error_set(err, ENOMEM, "cgroup root");
+    root->fake_kernel = fake;
+    root->fake_kernel_data = fake_data;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
     root->hier[0].self_dir = strdup(dir);
@@ -368,6 +379,8 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
         /* rmdir can briefly fail with EBUSY while the kernel finishes releasing
          * the last exited task; retry for up to a second. */
         int tries = 0;
+        if (cg->root->fake_kernel)
+            cg->root->fake_kernel(cg->dir[i], false, cg->root->fake_kernel_data);
         while (rmdir(cg->dir[i]) < 0) {
             if (errno == ENOENT)
                 break;

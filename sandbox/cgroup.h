@@ -7,6 +7,7 @@
 #define COLDSTART_CGROUP_H
 
 #include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,10 +40,14 @@ struct sbx_cgroup;      /* one run cgroup */
 
 /* Finds the hierarchy of this machine (v1 or v2) and the profiler's own cgroup. */
 int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err);
+/* For unit tests against a fake cgroupfs (a plain directory tree): the kernel
+ * fills a new cgroup with control files and empties it on rmdir; a fake tree
+ * needs the test to do that. Called after mkdir (created) and before rmdir. */
+typedef void (*sbx_fake_kernel_fn)(const char *dir, bool created, void *data);
 /* A v2 hierarchy mounted at `mount` with the profiler's cgroup at `self`
- * ("/a/b"); used on v2 hosts and by the unit tests against a fake cgroupfs. */
-int sbx_cgroup_root_open_v2(const char *mount, const char *self, struct sbx_cgroup_root **ret,
-                            cs_error *err);
+ * ("/a/b"); used on v2 hosts (fake = NULL) and by the unit tests. */
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, sbx_fake_kernel_fn fake,
+                            void *fake_data, struct sbx_cgroup_root **ret, cs_error *err);
 void sbx_cgroup_root_close(struct sbx_cgroup_root *root);
 enum sbx_cgroup_version sbx_cgroup_root_version(const struct sbx_cgroup_root *root);
 

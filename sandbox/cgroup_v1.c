@@ -40,8 +40,8 @@ static int v1_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error
 {
     struct sbx_cgroup_root *root = cg->root;
     for (size_t i = 0; i < root->n_hier; i++) {
-        if (mkdir(cg->dir[i], 0755) < 0)
-            return cs_error_set(err, errno, "cannot create `%s`", cg->dir[i]);
+        if (cg_mkdir(root, cg->dir[i], err) < 0)
+            return -1;
         unsigned c = root->hier[i].controllers;
         const char *dir = cg->dir[i];
         if ((c & CTL_CPUSET) && setup_cpuset(dir, root->hier[i].self_dir, l->cpuset, err) < 0)

@@ -73,8 +73,8 @@ int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err)
     if (!is_root && has_processes(self)) {
         char leaf[4096];
         snprintf(leaf, sizeof leaf, "%s/" CG_NAME_PREFIX "%ld-profiler", self, (long)getpid());
-        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
-            return cs_error_set(err, errno, "cannot create leaf cgroup `%s`", leaf);
+        if (access(leaf, F_OK) < 0 && cg_mkdir(root, leaf, err) < 0)
+            return cs_error_prefix(err, "leaf cgroup for the profiler");
         char pid[32];
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
         if (cg_write(leaf, "cgroup.procs", pid, err) < 0)
@@ -117,8 +117,8 @@ static void v2_close_root(struct sbx_cgroup_root *root)
 static int v2_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error *err)
 {
     const char *dir = cg->dir[0];
-    if (mkdir(dir, 0755) < 0)
-        return cs_error_set(err, errno, "cannot create `%s`", dir);
+    if (cg_mkdir(cg->root, dir, err) < 0)
+        return -1;
     char v[64];
     if (l->memory_bytes) {
         snprintf(v, sizeof v, "%llu", (unsigned long long)l->memory_bytes);

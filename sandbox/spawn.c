@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,9 +111,10 @@ static void send_fd(int sock, int fd)
         ;
 }
 
-static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, pid_t parent,
-                                                 int exec_w, int gate_r, const int *join,
-                                                 size_t n_join, int out_w, int err_w, int notify_w)
+static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, const char *path,
+                                                 pid_t parent, int exec_w, int gate_r,
+                                                 const int *join, size_t n_join, int out_w,
+                                                 int err_w, int notify_w)
 {
     /* The parent blocks the signals it reads from a signalfd; a target starts
      * with none blocked and default dispositions. */
@@ -156,8 +158,39 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
         ;
     if (go != 'G')
         _exit(127);
-    execvpe(o->argv[0], o->argv, o->envp);
+    execve(path, o->argv, o->envp);
     child_fail(exec_w, STEP_EXEC);
+}
+
+/* PATH lookup in the parent (the child only calls execve): the target's own
+ * PATH, else ours. Unlike execvpe there is no fallback that runs a file
+ * without a valid executable format through /bin/sh: that is an error. */
+static void resolve_executable(const char *name, char *const *envp, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", name);
+    if (strchr(name, '/') || !*name)
+        return;
+    const char *path = NULL;
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            path = *e + 5;
+    if (!path)
+        path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char cand[4096];
+        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", name);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+            snprintf(buf, cap, "%s", cand);
+            return;
+        }
+        p += len;
+        if (*p == ':')
+            p++;
+    }
 }
 
 static long clone3_into(int cgroup_fd, int *ret_pidfd)
@@ -202,6 +235,8 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     if (sbx_cgroup_open_join_fds(o->cgroup, join, 8, &n_join, err) < 0)
         return -1;
 
+    char path[4096];
+    resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;
     long pid = clone3_into(cgroup_fd, &pidfd);
@@ -213,7 +248,7 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         n_join = 0; /* already in place */
     }
     if (pid == 0)
-        child_main(o, parent, exec_w, gate_r, join, n_join, out_w, err_w, notify_w);
+        child_main(o, path, parent, exec_w, gate_r, join, n_join, out_w, err_w, notify_w);
     int saved = errno;
     for (size_t i = 0; i < n_join; i++)
         close(join[i]);
@@ -295,6 +330,8 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_EXEC] = "cannot execute",
     };
     const char *what = f.step >= STEP_CGROUP && f.step <= STEP_EXEC ? steps[f.step] : "failed";
+    if (f.step == STEP_EXEC && f.errnum == ENOENT && !strchr(c->argv0, '/'))
+        return cs_error_set(err, 0, "cannot execute `%s`: not found in PATH", c->argv0);
     if (f.step == STEP_EXEC)
         return cs_error_set(err, f.errnum, "cannot execute `%s`", c->argv0);
     if (f.step == STEP_CWD)

@@ -1,0 +1,105 @@
+"""Shared helpers for the integration tests: run the built coldstart against the
+fixture target, read its JSON report, and check that nothing is left behind.
+
+A test prints what failed and exits 1; it exits 77 (CTest's skip code) with a
+reason when the machine cannot run it."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+COLDSTART = os.environ.get("COLDSTART", "build/coldstart")
+FIXTURE = os.environ.get("FIXTURE", "build/tests/fixture")
+SOURCE_DIR = os.environ.get("COLDSTART_SOURCE_DIR", os.getcwd())
+
+failures = []
+
+
+def skip(reason):
+    print("SKIP: " + reason)
+    sys.exit(77)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip("needs root to create cgroups")
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL: " + msg, flush=True)
+    return cond
+
+
+def coldstart(*args, timeout=180, **kw):
+    """Runs coldstart; returns the CompletedProcess (text mode)."""
+    return subprocess.run([COLDSTART, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def run_json(*args, timeout=180):
+    """Runs `coldstart run --json F ARGS`; returns (process, report or None)."""
+    fd, path = tempfile.mkstemp(suffix=".json", prefix="coldstart-test-")
+    os.close(fd)
+    os.unlink(path)
+    try:
+        p = coldstart("run", "-q", "--json", path, *args, timeout=timeout)
+        report = None
+        if os.path.exists(path):
+            with open(path) as f:
+                report = json.load(f)
+        return p, report
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def measured(report, target=0):
+    return [r for r in report["targets"][target]["runs"] if not r["warmup"]]
+
+
+def our_cgroups():
+    found = []
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        for d in dirs:
+            if d.startswith("coldstart-") and not d.endswith("-profiler"):
+                found.append(os.path.join(top, d))
+        if top.count("/") > 8:
+            dirs[:] = []
+    return found
+
+
+def fixture_processes():
+    """Live (non-zombie) processes running the fixture binary."""
+    target = os.path.realpath(FIXTURE)
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") != target:
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def check_no_leftovers(context):
+    cg = our_cgroups()
+    check(not cg, f"{context}: leftover cgroups {cg}")
+    procs = fixture_processes()
+    check(not procs, f"{context}: leftover fixture processes {procs}")
+
+
+def finish():
+    check_no_leftovers("at the end")
+    if failures:
+        print(f"{len(failures)} check(s) failed")
+        sys.exit(1)
+    print("ok")
+    sys.exit(0)

@@ -1,0 +1,119 @@
+/* cgroup v1 for real: limits written where the kernel reads them, a child
+ * placed in the run cgroup before exec, teardown that leaves nothing, and
+ * stale-cgroup reaping. Skips where the machine is not v1 or we are not root. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/fsutil.h"
+#include "sandbox/spawn.h"
+
+static char *get(const char *path)
+{
+    static char buf[256];
+    if (fs_read_file(path, buf, sizeof buf, NULL) < 0)
+        return "";
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
+}
+
+int main(void)
+{
+    if (geteuid() != 0)
+        SKIP("creating cgroups needs root");
+    cs_error err;
+    struct sbx_cgroup_root *root;
+    if (sbx_cgroup_root_open(&root, &err) < 0)
+        SKIP("no usable cgroup hierarchy: %s", err.msg);
+    if (sbx_cgroup_root_version(root) != SBX_CGROUP_V1) {
+        sbx_cgroup_root_close(root);
+        SKIP("this machine runs cgroup v2; v2 is covered by test_cgroup_v2_fake");
+    }
+    CHECK(sbx_process_setup(&err) == 0);
+
+    struct sbx_limits lim = {.memory_bytes = 64 << 20, .cpus = 0.5, .pids = 16};
+    struct sbx_cgroup *cg;
+    CHECK(sbx_cgroup_create(root, &lim, &cg, &err) == 0);
+    const char *dir = sbx_cgroup_path(cg);
+    char path[4096], name[64];
+    snprintf(name, sizeof name, "coldstart-%ld-1", (long)getpid());
+    CHECK_STR(sbx_cgroup_name(cg), name);
+    snprintf(path, sizeof path, "%s/memory.limit_in_bytes", dir);
+    CHECK_STR(get(path), "67108864");
+    snprintf(path, sizeof path, "%s/memory.memsw.limit_in_bytes", dir);
+    if (access(path, F_OK) == 0)
+        CHECK_STR(get(path), "67108864");
+    snprintf(path, sizeof path, "/sys/fs/cgroup/cpu/%s/cpu.cfs_quota_us", name);
+    if (access("/sys/fs/cgroup/cpu", F_OK) == 0 && access(path, F_OK) == 0)
+        CHECK_STR(get(path), "50000");
+
+    /* A child is in the run cgroup before exec. */
+    char *argv[] = {"sleep", "30", NULL};
+    char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+    struct sbx_spawn_opts so = {.argv = argv, .envp = envp, .cgroup = cg};
+    struct sbx_child child;
+    CHECK(sbx_spawn(&so, &child, &err) == 0);
+    pid_t pids[8];
+    CHECK_INT(sbx_cgroup_pids(cg, pids, 8, &err), 1);
+    CHECK_INT(pids[0], child.pid);
+
+    /* Teardown kills it and removes every hierarchy's directory. */
+    char memdir[4096];
+    snprintf(memdir, sizeof memdir, "%s", dir);
+    CHECK(sbx_cgroup_destroy(cg, &err) == 0);
+    int status = 0;
+    CHECK(waitpid(child.pid, &status, 0) == child.pid || errno == ECHILD);
+    CHECK(kill(child.pid, 0) < 0);
+    struct stat st;
+    CHECK(stat(memdir, &st) < 0 && errno == ENOENT);
+    sbx_child_close_fds(&child);
+
+    /* A missing binary is reported with its path and errno. */
+    CHECK(sbx_cgroup_create(root, NULL, &cg, &err) == 0);
+    char *bad[] = {"/nonexistent/coldstart-target", NULL};
+    so.argv = bad;
+    so.cgroup = cg;
+    CHECK(sbx_spawn(&so, &child, &err) == 0);
+    int rc;
+    while ((rc = sbx_child_exec_result(&child, &err)) == 1)
+        ;
+    CHECK(rc < 0);
+    CHECK(strstr(err.msg, "/nonexistent/coldstart-target") && strstr(err.msg, "No such file"));
+    CHECK(sbx_cgroup_destroy(cg, &err) == 0);
+    waitpid(child.pid, NULL, 0);
+    sbx_child_close_fds(&child);
+
+    /* Stale: a run cgroup of a dead profiler pid, with a process inside. */
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[4096];
+    *strrchr(memdir, '/') = '\0'; /* the profiler's own memory cgroup */
+    snprintf(stale, sizeof stale, "%s/coldstart-%ld-3", memdir, (long)dead);
+    CHECK(mkdir(stale, 0755) == 0);
+    pid_t victim = fork();
+    if (victim == 0) {
+        char procs[4200];
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", stale);
+        fs_write_file(procs, "0", NULL);
+        for (;;)
+            pause();
+    }
+    usleep(50000);
+    unsigned reaped = 0;
+    CHECK(sbx_cgroup_reap_stale(root, &reaped, &err) == 0);
+    CHECK_INT(reaped, 1);
+    CHECK(stat(stale, &st) < 0);
+    if (stat(stale, &st) == 0)
+        kill(victim, SIGKILL); /* the check above failed: do not hang */
+    /* Killed, and reaped by the teardown (we are its parent here). */
+    CHECK(kill(victim, 0) < 0 && errno == ESRCH);
+
+    sbx_cgroup_root_close(root);
+    CHECK_DONE();
+}

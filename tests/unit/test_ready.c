@@ -1,0 +1,44 @@
+#include "check.h"
+#include "profiler/ready.h"
+
+int main(void)
+{
+    struct prof_ready r;
+    cs_error e;
+    CHECK(prof_ready_parse("http://127.0.0.1:8080/health", &r, &e) == 0);
+    CHECK_INT(r.kind, PROF_READY_HTTP);
+    CHECK_STR(r.host, "127.0.0.1");
+    CHECK_STR(r.port, "8080");
+    CHECK_STR(r.path, "/health");
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("http://[::1]:81", &r, &e) == 0);
+    CHECK_STR(r.host, "::1");
+    CHECK_STR(r.path, "/");
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("tcp://localhost:5000", &r, &e) == 0);
+    CHECK_INT(r.kind, PROF_READY_TCP);
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("log:Now listening on: .*", &r, &e) == 0);
+    CHECK_INT(r.kind, PROF_READY_LOG);
+    CHECK(regexec(&r.re, "info: Now listening on: http://x", 0, NULL, 0) == 0);
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("exit", &r, &e) == 0);
+    CHECK(prof_ready_parse("log:(", &r, &e) < 0);
+    CHECK(strstr(e.msg, "regular expression"));
+    CHECK(prof_ready_parse("http://127.0.0.1/", &r, &e) < 0);
+    CHECK(strstr(e.msg, ":PORT"));
+    CHECK(prof_ready_parse("http://127.0.0.1:99999/", &r, &e) < 0);
+    CHECK(prof_ready_parse("https://127.0.0.1:443/", &r, &e) < 0);
+    CHECK(prof_ready_parse("ftp://x", &r, &e) < 0);
+    CHECK(strstr(e.msg, "unknown ready spec"));
+    CHECK(prof_ready_parse("http://127.0.0.1:80/a b", &r, &e) < 0);
+    CHECK(prof_ready_validate("http://127.0.0.1:{port}/", &e) == 0);
+
+    char *s = prof_subst_port("--urls=http://127.0.0.1:{port} {port}", 4321);
+    CHECK_STR(s, "--urls=http://127.0.0.1:4321 4321");
+    free(s);
+    unsigned port = 0;
+    CHECK(prof_free_port(&port, &e) == 0);
+    CHECK(port > 0);
+    CHECK_DONE();
+}

@@ -1,0 +1,109 @@
+#include <unistd.h>
+
+#include "check.h"
+#include "profiler/stats.h"
+#include "reports/report_json.h"
+
+static void fill(struct rep_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->tool_version = strdup("0.1.0");
+    rep_host_detect(&r->host, "v1");
+    struct rep_target *t = rep_report_add_target(r, "node-http");
+    t->command = calloc(3, sizeof *t->command);
+    t->command[t->n_command++] = strdup("node");
+    t->command[t->n_command++] = strdup("server.js");
+    t->limit_memory_bytes = 512 << 20;
+    t->limit_cpus = 0.5;
+    t->ready = strdup("http://127.0.0.1:{port}/");
+    t->cache = strdup("warm");
+    for (int i = 0; i < 7; i++) {
+        struct rep_run *run = rep_target_add_run(t);
+        run->index = i;
+        run->status = i == 6 ? REP_TIMEOUT : REP_OK;
+        run->t0_monotonic_ns = 123456789012ull + (uint64_t)i;
+        run->exec_us = 400;
+        run->listen_us = 30000 + i;
+        run->ready_us = 41000 + 100 * i;
+        run->requests_us = calloc(2, sizeof(int64_t));
+        run->requests_us[0] = 900;
+        run->requests_us[1] = 80;
+        run->n_requests = 2;
+        run->rss_ready_bytes = 50 << 20;
+        rep_series_push(&run->samples, 1000, 1 << 20, 10, 2 << 20);
+        rep_series_push(&run->samples, 2000, 3 << 20, 20, 4 << 20);
+        if (i == 6) {
+            run->error = strdup("not ready within 30 s");
+            rep_run_count_denied(run, "mount");
+            rep_run_count_denied(run, "mount");
+        }
+    }
+    prof_summarize_target(t);
+}
+
+int main(void)
+{
+    struct rep_report a, b;
+    cs_error e;
+    fill(&a);
+    char *text = rep_json_render(&a, &e);
+    CHECK(text != NULL);
+    CHECK(strstr(text, "\"schema\":\t\"coldstart-report/1\""));
+    CHECK(rep_json_parse(text, &b, &e) == 0);
+    CHECK_INT(b.n_targets, 1);
+    struct rep_target *t = &b.targets[0];
+    CHECK_STR(t->name, "node-http");
+    CHECK_INT(t->n_command, 2);
+    CHECK_INT(t->limit_memory_bytes, 512 << 20);
+    CHECK_NEAR(t->limit_cpus, 0.5, 1e-9);
+    CHECK_INT(t->limit_pids, REP_NONE);
+    CHECK_INT(t->n_runs, 7);
+    CHECK_INT(t->runs[3].ready_us, 41300);
+    CHECK_INT(t->runs[3].first_byte_us, REP_NONE);
+    CHECK_INT(t->runs[3].t0_monotonic_ns, 123456789015ull);
+    CHECK_INT(t->runs[6].status, REP_TIMEOUT);
+    CHECK_INT(t->runs[6].n_denied, 1);
+    CHECK_INT(t->runs[6].denied_syscalls[0].count, 2);
+    CHECK_INT(t->runs[2].samples.n, 2);
+    CHECK_INT(t->runs[2].samples.rss_bytes[1], 3 << 20);
+    const struct rep_stat *s = rep_target_stat(t, "ready_us");
+    CHECK(s && s->n == 6);
+    CHECK(s && !isnan(s->ci95_lo));
+    /* Render again: identical text (a lossless round trip). */
+    char *again = rep_json_render(&b, &e);
+    CHECK_STR(again, text);
+    free(again);
+    rep_report_free(&b);
+
+    /* Corrupt inputs: exit-2 class errors that name the problem. */
+    CHECK(rep_json_parse("{\"schema\": \"coldstart-report/2\", \"targets\": []}", &b, &e) < 0);
+    CHECK(strstr(e.msg, "major version"));
+    CHECK(rep_json_parse("{\"hello\": 1}", &b, &e) < 0);
+    CHECK(strstr(e.msg, "not a coldstart report"));
+    CHECK(rep_json_parse("[1,2]", &b, &e) < 0);
+    text[strlen(text) / 2] = '\0';
+    CHECK(rep_json_parse(text, &b, &e) < 0);
+    CHECK(strstr(e.msg, "truncated") || strstr(e.msg, "not valid JSON"));
+    CHECK(rep_json_parse(
+              "{\"schema\": \"coldstart-report/1\", \"targets\": [{\"name\": \"x\", "
+              "\"runs\": [{\"index\": 0, \"status\": \"weird\", \"milestones_us\": {}}]}]}",
+              &b, &e) < 0);
+    CHECK(strstr(e.msg, "status"));
+    CHECK(strstr(e.msg, "targets[0]"));
+    CHECK(rep_json_parse("{\"schema\": \"coldstart-report/1.3\", \"targets\": []}", &b, &e) == 0);
+    rep_report_free(&b);
+    free(text);
+
+    /* Save is atomic and loadable. */
+    char path[] = "/tmp/coldstart-test-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK(rep_json_save(&a, path, &e) == 0);
+    CHECK(rep_json_load(path, &b, &e) == 0);
+    CHECK_INT(b.n_targets, 1);
+    rep_report_free(&b);
+    CHECK(rep_json_load("/nonexistent/report.json", &b, &e) < 0);
+    unlink(path);
+    rep_report_free(&a);
+    CHECK_DONE();
+}

@@ -1,0 +1,61 @@
+#include "check.h"
+#include "profiler/units.h"
+
+int main(void)
+{
+    cs_error err;
+    uint64_t v;
+    CHECK(prof_parse_size("256M", &v, &err) == 0);
+    CHECK_INT(v, 256000000);
+    CHECK(prof_parse_size("256Mi", &v, &err) == 0);
+    CHECK_INT(v, 256ull << 20);
+    CHECK(prof_parse_size("1.5GiB", &v, &err) == 0);
+    CHECK_INT(v, 3ull << 29);
+    CHECK(prof_parse_size("4096", &v, &err) == 0);
+    CHECK_INT(v, 4096);
+    CHECK(prof_parse_size("64KiB", &v, &err) == 0);
+    CHECK_INT(v, 65536);
+    CHECK(prof_parse_size("12Q", &v, &err) < 0);
+    CHECK(strstr(err.msg, "12Q") && strstr(err.msg, "unit"));
+    CHECK(prof_parse_size("", &v, &err) < 0);
+    CHECK(prof_parse_size("-5M", &v, &err) < 0);
+    CHECK(prof_parse_size("M", &v, &err) < 0);
+    CHECK(prof_parse_size("1e30G", &v, &err) < 0);
+    CHECK(prof_parse_size(" 5M", &v, &err) < 0);
+
+    CHECK(prof_parse_duration("500ms", &v, &err) == 0);
+    CHECK_INT(v, 500000);
+    CHECK(prof_parse_duration("2s", &v, &err) == 0);
+    CHECK_INT(v, 2000000);
+    CHECK(prof_parse_duration("250us", &v, &err) == 0);
+    CHECK_INT(v, 250);
+    CHECK(prof_parse_duration("1.5m", &v, &err) == 0);
+    CHECK_INT(v, 90000000);
+    CHECK(prof_parse_duration("0", &v, &err) == 0);
+    CHECK_INT(v, 0);
+    CHECK(prof_parse_duration("30", &v, &err) < 0);
+    CHECK(strstr(err.msg, "needs a unit"));
+    CHECK(prof_parse_duration("5h", &v, &err) < 0);
+    CHECK(prof_parse_duration("fast", &v, &err) < 0);
+
+    double c;
+    CHECK(prof_parse_cpus("0.5", &c, &err) == 0);
+    CHECK_NEAR(c, 0.5, 1e-9);
+    CHECK(prof_parse_cpus("0", &c, &err) < 0);
+    CHECK(prof_parse_cpus("two", &c, &err) < 0);
+    CHECK(prof_parse_cpus("1.5x", &c, &err) < 0);
+
+    CHECK(prof_parse_cpulist("0-1,3", &err) == 0);
+    CHECK(prof_parse_cpulist("0", &err) == 0);
+    CHECK(prof_parse_cpulist("1-0", &err) < 0);
+    CHECK(prof_parse_cpulist("0,", &err) < 0);
+    CHECK(prof_parse_cpulist("a", &err) < 0);
+    CHECK(prof_parse_cpulist("", &err) < 0);
+
+    CHECK(prof_parse_uint("10", 1, 100, &v, &err) == 0);
+    CHECK_INT(v, 10);
+    CHECK(prof_parse_uint("0", 1, 100, &v, &err) < 0);
+    CHECK(prof_parse_uint("10x", 1, 100, &v, &err) < 0);
+    CHECK(prof_parse_uint("-1", 0, 100, &v, &err) < 0);
+    CHECK_DONE();
+}
