@@ -5,20 +5,11 @@
 #include <unistd.h>
 
 #include "profiler/commands.h"
+#include "profiler/catalog.h"
 #include "profiler/options.h"
+#include "profiler/plan.h"
 #include "profiler/session.h"
 #include "profiler/term.h"
-
-/* "node server.js" as hyperfine names a command; long ones are cut. */
-static void command_name(char *const *argv, size_t n, char *buf, size_t cap)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && len + 1 < cap; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? " " : "", argv[i]);
-    if (len >= 60 && cap > 60)
-        strcpy(buf + 56, "...");
-}
 
 static void progress(const struct prof_options *o, const char *name, int i, int n, bool warm)
 {
@@ -45,32 +36,44 @@ int cmd_run(int argc, char **argv)
         prof_options_free(&o);
         return rc == 1 ? 0 : usage_error("run", err.msg);
     }
+    struct prof_image img = {0};
+    struct prof_owned_plan owned;
     if (o.image) {
-        prof_options_free(&o);
-        return usage_error("run", "--image needs the image catalog, which this build lacks");
+        if (prof_image_find(o.image, &img, &err) < 0) {
+            prof_options_free(&o);
+            return usage_error("run", err.msg);
+        }
+        const char *missing = prof_image_missing_tool(&img);
+        if (missing) {
+            fprintf(stderr, "coldstart run: image %s needs `%s`, which is not installed\n",
+                    img.name, missing);
+            prof_image_free(&img);
+            prof_options_free(&o);
+            return 1;
+        }
+        if (prof_image_build(&img, o.quiet, &err) < 0) {
+            fprintf(stderr, "coldstart run: %s\n", err.msg);
+            prof_image_free(&img);
+            prof_options_free(&o);
+            return 1;
+        }
+        rc = prof_plan_for_image(&img, o.variant, &o, &owned, &err);
+    } else {
+        rc = prof_plan_for_command(&o, &owned, &err);
     }
-    char name[128];
-    command_name(o.command, o.n_command, name, sizeof name);
-    char **argvz = calloc(o.n_command + 1, sizeof *argvz);
-    if (!argvz)
-        return usage_error("run", "out of memory");
-    memcpy(argvz, o.command, o.n_command * sizeof *argvz);
-    struct prof_target_plan plan = {
-        .name = o.name ? o.name : name,
-        .argv = argvz,
-        .env = o.env,
-        .n_env = o.n_env,
-        .cwd = o.cwd,
-        .ready = o.ready ? o.ready : "exit",
-        .size_on_disk_bytes = REP_NONE,
-        .limits = &o.limits,
-    };
+    if (rc < 0) {
+        prof_image_free(&img);
+        prof_options_free(&o);
+        return usage_error("run", err.msg);
+    }
+    const struct prof_target_plan plan = owned.plan;
 
     struct prof_session s;
     if (prof_session_open(&s, &o, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
         prof_session_close(&s);
-        free(argvz);
+        prof_owned_plan_free(&owned);
+        prof_image_free(&img);
         prof_options_free(&o);
         return 1;
     }
@@ -102,7 +105,8 @@ int cmd_run(int argc, char **argv)
     if (!exit_code)
         exit_code = prof_session_exit_code(&s);
     prof_session_close(&s);
-    free(argvz);
+    prof_owned_plan_free(&owned);
+    prof_image_free(&img);
     prof_options_free(&o);
     return exit_code;
 }

@@ -4,6 +4,7 @@
 #define COLDSTART_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_images(int argc, char **argv);
 
 /* Prints "coldstart: <msg>" (and a hint) to stderr; returns 2. */
 int usage_error(const char *cmd, const char *msg);

@@ -10,7 +10,8 @@ static void usage(FILE *out)
             "coldstart %s — serverless cold-start and container footprint profiler\n"
             "\n"
             "Usage:\n"
-            "  coldstart run   [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+            "  coldstart run    [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+            "  coldstart images [list | build [NAME...]]\n"
             "\n"
             "`coldstart COMMAND --help` explains a command's options.\n",
             COLDSTART_VERSION);
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "images") == 0)
+        return cmd_images(argc - 1, argv + 1);
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
     return 2;
 }

@@ -1,0 +1,26 @@
+/* From what the user named (a command, or an image and its variant) to the
+ * plan of what a run starts: argv, environment, folder, ready spec, limits. */
+#ifndef COLDSTART_PLAN_H
+#define COLDSTART_PLAN_H
+
+#include "profiler/catalog.h"
+#include "profiler/options.h"
+#include "profiler/session.h"
+
+struct prof_owned_plan {
+    struct prof_target_plan plan; /* points into the fields below and the image */
+    char name[256];
+    char **argv;      /* owned array; strings borrowed */
+    const char **env; /* owned array; strings borrowed */
+    char *cwd;        /* owned */
+};
+
+/* `-- CMD ARGS`: named like hyperfine names commands (or --name). */
+int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
+/* An image (built beforehand) with an optional variant; options override the
+ * manifest (--ready, --env, --cwd). The image must outlive the plan. */
+int prof_plan_for_image(const struct prof_image *img, const char *variant,
+                        const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
+void prof_owned_plan_free(struct prof_owned_plan *p);
+
+#endif
