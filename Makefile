@@ -7,9 +7,11 @@ BUILD_TYPE ?= Debug
 CTEST_ARGS ?=
 SUITE_ARGS ?=
 
-# Build and test dependencies (Debian 12 package names).
-DEB_BUILD := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev
-DEB_TEST  := python3
+# Build and test dependencies (Debian 12 package names). Optional ones are
+# tried once; the tests that need them skip with a reason when they are missing.
+DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev
+DEB_TEST     := python3
+DEB_OPTIONAL := chromium
 
 .PHONY: all build deps test suite clean format
 
@@ -27,6 +29,16 @@ deps:
 	  fi; \
 	  echo "installing:$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi; \
+	optional=""; \
+	for p in $(DEB_OPTIONAL); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || optional="$$optional $$p"; \
+	done; \
+	if [ -n "$$optional" ] && [ "$$(id -u)" = 0 ] && [ ! -e $(BUILD_DIR)/.optional-tried ]; then \
+	  echo "installing optional test tools:$$optional"; \
+	  mkdir -p $(BUILD_DIR) && touch $(BUILD_DIR)/.optional-tried; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$optional) \
+	    || echo "optional packages not installed; the tests that need them will skip"; \
 	fi
 
 $(BUILD_DIR)/CMakeCache.txt:

@@ -2,29 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "profiler/commands.h"
 #include "profiler/catalog.h"
 #include "profiler/options.h"
 #include "profiler/plan.h"
+#include "profiler/progress.h"
 #include "profiler/session.h"
 #include "profiler/term.h"
-
-static void progress(const struct prof_options *o, const char *name, int i, int n, bool warm)
-{
-    if (o->quiet || o->no_progress || (!o->progress && !isatty(STDERR_FILENO)))
-        return;
-    fprintf(stderr, "\r\033[K%s: %s %d/%d", name, warm ? "warmup" : "run", i, n);
-    fflush(stderr);
-}
-
-static void progress_done(const struct prof_options *o)
-{
-    if (o->quiet || o->no_progress || (!o->progress && !isatty(STDERR_FILENO)))
-        return;
-    fprintf(stderr, "\r\033[K");
-}
 
 int cmd_run(int argc, char **argv)
 {
@@ -78,22 +63,25 @@ int cmd_run(int argc, char **argv)
         return 1;
     }
     int exit_code = 0;
+    s.report.settings.command = strdup("run");
     struct rep_target *t = prof_session_add_target(&s, &plan);
     int total = (int)(o.warmup + o.runs);
+    struct prof_progress bar;
+    prof_progress_init(&bar, o.quiet || o.no_progress, o.progress, (unsigned)total);
     for (int i = 0; t && i < total; i++) {
         bool warm = i < (int)o.warmup;
-        progress(&o, plan.name, warm ? i + 1 : i + 1 - (int)o.warmup,
-                 warm ? (int)o.warmup : (int)o.runs, warm);
+        prof_progress_show(&bar, plan.name, warm ? "(warmup)" : "");
         rc = prof_session_run(&s, &plan, t, warm, warm ? i : i - (int)o.warmup, &err);
+        prof_progress_step(&bar);
         if (rc == 1)
             break;
         if (rc < 0) {
-            progress_done(&o);
+            prof_progress_clear(&bar);
             fprintf(stderr, "coldstart: run %d: %s\n", i, err.msg);
             break;
         }
     }
-    progress_done(&o);
+    prof_progress_clear(&bar);
     if (prof_session_finish(&s, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
         exit_code = 2;

@@ -11,7 +11,9 @@ static void usage(FILE *out)
             "\n"
             "Usage:\n"
             "  coldstart run    [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+            "  coldstart suite  [OPTIONS] [IMAGE...]   the main job: compare the bundled images\n"
             "  coldstart images [list | build [NAME...]]\n"
+            "  coldstart report IN.json --format md|html|csv|junit [-o OUT]\n"
             "\n"
             "`coldstart COMMAND --help` explains a command's options.\n",
             COLDSTART_VERSION);
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "images") == 0)
         return cmd_images(argc - 1, argv + 1);
+    if (strcmp(cmd, "suite") == 0)
+        return cmd_suite(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
     return 2;
 }

@@ -108,8 +108,14 @@ static const char *const common_help =
     "Target:\n"
     "  --env K=V             set a variable in the target (repeatable; inherits the rest)\n"
     "  --cwd DIR             working directory of the target\n"
+    "  --image DIR           a bundled image (images/NAME) instead of a command\n"
+    "  --variant NAME        one of the image's variants (env or command overrides)\n"
+    "  --name NAME           the target's name in reports\n"
     "Output:\n"
     "  --json F              write the JSON report (- for stdout)\n"
+    "  --md F, --html F, --csv F, --junit F   the same report as Markdown, HTML with\n"
+    "                        charts, CSV (a row per run) or JUnit XML\n"
+    "  --progress            progress bar even when stderr is not a terminal\n"
     "  -q, --quiet           no progress output\n"
     "  -h, --help            this help\n"
     "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"
@@ -130,7 +136,17 @@ void prof_options_usage(enum prof_command cmd, FILE *out)
             "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js\n"
             "\n");
     else
-        fprintf(out, "Usage: coldstart suite [OPTIONS] [IMAGE...]\n\n");
+        fprintf(out, "Usage: coldstart suite [OPTIONS] [IMAGE...]\n"
+                     "\n"
+                     "The main job: builds the bundled images (all whose toolchain is present, or\n"
+                     "the named ones), profiles each under the same limits with the runs\n"
+                     "interleaved round robin, prints the comparison table and writes\n"
+                     "coldstart-report/report.{json,md,html} unless --json/--md/--html are given.\n"
+                     "\n"
+                     "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
+                     "  --reference NAME      image the ratios are relative to (default native-c)\n"
+                     "  --variant NAME        run this variant of every image that has it\n"
+                     "\n");
     fputs(common_help, out);
 }
 
@@ -334,9 +350,17 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
         if (o->n_command > 0 && o->image)
             return cs_error_set(err, 0, "give either --image or a command after --, not both");
     } else {
+        if (dashdash)
+            return cs_error_set(err, 0,
+                                "suite takes image names, not a command after `--` "
+                                "(coldstart run profiles one)");
         o->positional = argv + first;
         o->n_positional = (size_t)(argc - first);
     }
+    if (cmd == PROF_CMD_SUITE && (o->image || o->n_command))
+        return cs_error_set(err, 0,
+                            "suite takes image names, not --image or a command "
+                            "(coldstart run profiles one)");
     if (o->variant && !o->image && cmd == PROF_CMD_RUN)
         return cs_error_set(err, 0, "--variant selects a variant of an image: add --image DIR");
     return 0;

@@ -528,6 +528,26 @@ static void on_notify_sock(struct run_ctx *c)
     ep_add(c, fd, EPOLLIN, EV_LISTENER);
 }
 
+/* Runtimes listen on more than the served port: .NET's diagnostics server
+ * listens on a Unix socket early in start-up. The `listen` milestone is the
+ * first listen() on a TCP socket, on the probe's port when there is a probe.
+ * A socket that cannot be inspected (the caller already exited) counts. */
+static bool is_served_listen(struct run_ctx *c, const struct sbx_seccomp_event *ev)
+{
+    struct sockaddr_storage a;
+    socklen_t len;
+    if (sbx_seccomp_listen_address(ev, &a, &len) < 0)
+        return true;
+    if (a.ss_family != AF_INET && a.ss_family != AF_INET6)
+        return false;
+    const struct prof_ready *r = c->spec->ready;
+    if (r->kind != PROF_READY_HTTP && r->kind != PROF_READY_TCP)
+        return true;
+    unsigned port = a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port)
+                                           : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+    return port == (unsigned)atoi(r->port);
+}
+
 static void on_listener(struct run_ctx *c, uint32_t events)
 {
     if (events & (EPOLLHUP | EPOLLERR)) {
@@ -540,15 +560,16 @@ static void on_listener(struct run_ctx *c, uint32_t events)
     struct sbx_seccomp_event ev;
     if (sbx_seccomp_receive(c->listener, &ev) < 0)
         return; /* ENOENT: the caller died before we looked */
-    if (ev.is_listen) {
-        mark_listen(c);
-    } else {
+    if (!ev.is_listen)
         rep_run_count_denied(c->run, sbx_syscall_name(ev.syscall_nr));
-    }
+    /* Answer first: the target must not wait on our bookkeeping. */
     sbx_seccomp_answer(c->listener, &ev);
+    if (!ev.is_listen || !is_served_listen(c, &ev))
+        return;
+    mark_listen(c);
     /* The socket listens once the target runs on: connect right away so the
      * first request waits in the backlog. */
-    if (ev.is_listen && !c->ready && c->probe.st == P_IDLE &&
+    if (!c->ready && c->probe.st == P_IDLE &&
         (c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP)) {
         c->probe.fast_retries_left = FAST_RETRIES;
         probe_connect(c);

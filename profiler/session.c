@@ -12,6 +12,7 @@
 #include "profiler/ready.h"
 #include "profiler/run.h"
 #include "profiler/stats.h"
+#include "reports/render.h"
 #include "reports/report_json.h"
 #include "sandbox/cleanup.h"
 #include "sandbox/spawn.h"
@@ -50,6 +51,13 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     s->report.created = strdup(created);
+    struct rep_settings *st = &s->report.settings;
+    st->runs = o->runs;
+    st->warmup = o->warmup;
+    st->requests = o->requests;
+    st->timeout_us = (int64_t)o->timeout_us;
+    st->interval_us = (int64_t)o->interval_us;
+    st->seccomp = strdup(o->seccomp == SBX_SECCOMP_DEFAULT ? "default" : "none");
     rep_host_detect(&s->report.host,
                     sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
     return 0;
@@ -214,8 +222,17 @@ int prof_session_finish(struct prof_session *s, cs_error *err)
     for (size_t i = 0; i < s->report.n_targets; i++)
         if (prof_summarize_target(&s->report.targets[i]) < 0)
             return cs_error_set(err, ENOMEM, "summary");
-    if (s->opts->json && rep_json_save(&s->report, s->opts->json, err) < 0)
-        return -1;
+    const struct {
+        const char *path;
+        enum rep_format f;
+    } outs[] = {{s->opts->json, REP_FMT_JSON},
+                {s->opts->md, REP_FMT_MD},
+                {s->opts->html, REP_FMT_HTML},
+                {s->opts->csv, REP_FMT_CSV},
+                {s->opts->junit, REP_FMT_JUNIT}};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i].path && rep_render_to_file(&s->report, outs[i].f, outs[i].path, err) < 0)
+            return -1;
     return 0;
 }
 

@@ -143,10 +143,54 @@ void rep_report_free(struct rep_report *r)
         free(t->summary);
     }
     free(r->targets);
+    for (size_t i = 0; i < r->n_skipped; i++)
+        free(r->skipped[i]);
+    free(r->skipped);
+    free(r->settings.command);
+    free(r->settings.reference);
+    free(r->settings.seccomp);
     free(r->tool_version);
     free(r->created);
     rep_host_free(&r->host);
     memset(r, 0, sizeof *r);
+}
+
+int rep_report_add_skipped(struct rep_report *r, const char *line)
+{
+    char **n = realloc(r->skipped, (r->n_skipped + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    r->skipped = n;
+    n[r->n_skipped++] = strdup(line);
+    return 0;
+}
+
+const struct rep_run *rep_target_median_run(const struct rep_target *t)
+{
+    const struct rep_stat *s = rep_target_stat(t, "ready_us");
+    const struct rep_run *best = NULL;
+    double best_d = 0;
+    for (size_t i = 0; i < t->n_runs; i++) {
+        const struct rep_run *r = &t->runs[i];
+        if (r->warmup || r->status != REP_OK || r->ready_us == REP_NONE)
+            continue;
+        double d = s ? fabs((double)r->ready_us - s->p50) : 0;
+        if (!best || d < best_d) {
+            best = r;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+const struct rep_target *rep_report_reference(const struct rep_report *r)
+{
+    if (r->n_targets == 0)
+        return NULL;
+    for (size_t i = 0; r->settings.reference && i < r->n_targets; i++)
+        if (strcmp(r->targets[i].name, r->settings.reference) == 0)
+            return &r->targets[i];
+    return &r->targets[0];
 }
 
 struct rep_target *rep_report_add_target(struct rep_report *r, const char *name)

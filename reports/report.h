@@ -96,15 +96,35 @@ struct rep_target {
     size_t n_summary;
 };
 
+/* How the session ran: shown in reports, kept so `coldstart report` can
+ * reproduce any output from the JSON alone. */
+struct rep_settings {
+    char *command;   /* "run", "suite", ... */
+    char *reference; /* target the comparison's ratios are relative to; NULL: first */
+    int64_t runs, warmup, requests, timeout_us, interval_us;
+    char *seccomp;
+    bool interleaved;
+};
+
 struct rep_report {
     char *tool_version;
     char *created; /* ISO 8601 UTC */
     struct rep_host host;
+    struct rep_settings settings;
+    char **skipped; /* "NAME: why" for images a suite could not run */
+    size_t n_skipped;
     struct rep_target *targets;
     size_t n_targets;
 };
 
 void rep_report_free(struct rep_report *r);
+int rep_report_add_skipped(struct rep_report *r, const char *line);
+/* The run whose ready time is the median of the target's ok measured runs
+ * (the one a chart of "a typical start" shows); NULL when there is none. */
+const struct rep_run *rep_target_median_run(const struct rep_target *t);
+/* The comparison reference: settings.reference when present, else the first target. */
+const struct rep_target *rep_report_reference(const struct rep_report *r);
+/* Appends a target. The array may move: pointers to earlier targets are stale after. */
 struct rep_target *rep_report_add_target(struct rep_report *r, const char *name);
 struct rep_run *rep_target_add_run(struct rep_target *t);
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);

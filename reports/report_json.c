@@ -162,6 +162,20 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
     add_str(tool, "version", r->tool_version);
     add_str(o, "created", r->created);
     cJSON_AddItemToObject(o, "host", host_json(&r->host));
+    const struct rep_settings *st = &r->settings;
+    cJSON *set = cJSON_AddObjectToObject(o, "settings");
+    add_str(set, "command", st->command);
+    add_str(set, "reference", st->reference);
+    add_int(set, "runs", st->runs);
+    add_int(set, "warmup", st->warmup);
+    add_int(set, "requests", st->requests);
+    add_int(set, "timeout_us", st->timeout_us);
+    add_int(set, "interval_us", st->interval_us);
+    add_str(set, "seccomp", st->seccomp);
+    cJSON_AddBoolToObject(set, "interleaved", st->interleaved);
+    cJSON *skipped = cJSON_AddArrayToObject(o, "skipped");
+    for (size_t i = 0; i < r->n_skipped; i++)
+        cJSON_AddItemToArray(skipped, cJSON_CreateString(r->skipped[i]));
     cJSON *targets = cJSON_AddArrayToObject(o, "targets");
     for (size_t i = 0; i < r->n_targets; i++)
         cJSON_AddItemToArray(targets, target_json(&r->targets[i]));
@@ -494,6 +508,29 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
     const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "host");
     if (cJSON_IsObject(host))
         read_host(&rd, host, &ret->host);
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(o, "settings");
+    if (cJSON_IsObject(set)) {
+        struct rep_settings *st = &ret->settings;
+        snprintf(rd.where, sizeof rd.where, "settings");
+        st->command = get_str(&rd, set, "command", false);
+        st->reference = get_str(&rd, set, "reference", false);
+        st->runs = get_int(&rd, set, "runs", false);
+        st->warmup = get_int(&rd, set, "warmup", false);
+        st->requests = get_int(&rd, set, "requests", false);
+        st->timeout_us = get_int(&rd, set, "timeout_us", false);
+        st->interval_us = get_int(&rd, set, "interval_us", false);
+        st->seccomp = get_str(&rd, set, "seccomp", false);
+        st->interleaved = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "interleaved"));
+        snprintf(rd.where, sizeof rd.where, "report");
+    } else {
+        ret->settings.runs = ret->settings.warmup = ret->settings.requests = REP_NONE;
+        ret->settings.timeout_us = ret->settings.interval_us = REP_NONE;
+    }
+    const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(o, "skipped");
+    const cJSON *sk;
+    if (cJSON_IsArray(skipped))
+        cJSON_ArrayForEach(sk, skipped) if (cJSON_IsString(sk))
+            rep_report_add_skipped(ret, sk->valuestring);
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(o, "targets");
     if (!cJSON_IsArray(targets)) {
         fail(&rd, "targets", "missing or not an array");

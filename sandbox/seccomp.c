@@ -207,6 +207,7 @@ int sbx_seccomp_receive(int listener, struct sbx_seccomp_event *ret)
         ret->pid = (pid_t)req->pid;
         ret->syscall_nr = req->data.nr;
         ret->is_listen = req->data.nr == SCMP_SYS(listen);
+        ret->fd = (int)req->data.args[0];
     }
     seccomp_notify_free(req, resp);
     if (rc < 0) {
@@ -251,4 +252,17 @@ const char *sbx_syscall_name(int nr)
     snprintf(buf, sizeof buf, "%s", name);
     free(name);
     return buf;
+}
+
+int sbx_seccomp_listen_address(const struct sbx_seccomp_event *ev, struct sockaddr_storage *ret,
+                               socklen_t *ret_len)
+{
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, ev->pid, 0);
+    if (pidfd < 0)
+        return -1;
+    _cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, ev->fd, 0);
+    if (fd < 0)
+        return -1;
+    *ret_len = sizeof *ret;
+    return getsockname(fd, (struct sockaddr *)ret, ret_len);
 }

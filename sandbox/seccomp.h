@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "sandbox/error.h"
@@ -45,11 +46,17 @@ struct sbx_seccomp_event {
     pid_t pid;
     int syscall_nr;
     bool is_listen;
+    int fd; /* listen(): the socket's fd number in the caller */
 };
 /* Receives one notification; returns 0, or -1 (ENOENT: the caller died first). */
 int sbx_seccomp_receive(int listener, struct sbx_seccomp_event *ret);
 /* Lets the call run (listen) or fails it with EPERM (denied calls). */
 int sbx_seccomp_answer(int listener, const struct sbx_seccomp_event *ev);
 const char *sbx_syscall_name(int nr);
+/* The local address of the socket a listen() notification was about, copied
+ * from the target with pidfd_getfd. Returns 0, or -1 (errno) when it cannot be
+ * inspected (the caller exited, or no permission). */
+int sbx_seccomp_listen_address(const struct sbx_seccomp_event *ev, struct sockaddr_storage *ret,
+                               socklen_t *ret_len);
 
 #endif

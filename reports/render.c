@@ -1,0 +1,218 @@
+#include "reports/render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/report_json.h"
+
+int rep_format_parse(const char *name, enum rep_format *ret)
+{
+    static const struct {
+        const char *name;
+        enum rep_format f;
+    } names[] = {{"json", REP_FMT_JSON}, {"md", REP_FMT_MD},   {"markdown", REP_FMT_MD},
+                 {"html", REP_FMT_HTML}, {"csv", REP_FMT_CSV}, {"junit", REP_FMT_JUNIT}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *ret = names[i].f;
+            return 0;
+        }
+    return -1;
+}
+
+int rep_render(const struct rep_report *r, enum rep_format f, struct rep_buf *b)
+{
+    switch (f) {
+    case REP_FMT_JSON: {
+        cs_error err;
+        char *text = rep_json_render(r, &err);
+        if (!text)
+            return -1;
+        rep_buf_puts(b, text);
+        rep_buf_puts(b, "\n");
+        free(text);
+        break;
+    }
+    case REP_FMT_MD:
+        rep_render_markdown(r, b);
+        break;
+    case REP_FMT_HTML:
+        rep_render_html(r, b);
+        break;
+    case REP_FMT_CSV:
+        rep_render_csv(r, b);
+        break;
+    case REP_FMT_JUNIT:
+        rep_render_junit(r, b);
+        break;
+    }
+    return b->failed ? -1 : 0;
+}
+
+int rep_render_to_file(const struct rep_report *r, enum rep_format f, const char *path,
+                       cs_error *err)
+{
+    struct rep_buf b = {0};
+    if (rep_render(r, f, &b) < 0) {
+        rep_buf_free(&b);
+        return cs_error_set(err, ENOMEM, "rendering %s", path);
+    }
+    int rc = rep_write_file(path, b.data ? b.data : "", b.len, err);
+    rep_buf_free(&b);
+    return rc;
+}
+
+/* ---- comparison table ---- */
+
+struct column {
+    const char *title;
+    const char *metric; /* summary key; NULL for special columns */
+    enum { C_P50, C_P95, C_CI, C_NAME, C_SIZE, C_RATIO_READY, C_RATIO_RSS, C_OK } kind;
+};
+
+static const struct column columns[] = {
+    {"image", NULL, C_NAME},
+    {"ok", NULL, C_OK},
+    {"ready p50", "ready_us", C_P50},
+    {"ready p95", "ready_us", C_P95},
+    {"p50 95% CI", "ready_us", C_CI},
+    {"listen p50", "listen_us", C_P50},
+    {"first request", "first_request_us", C_P50},
+    {"warm request", "warm_request_us", C_P50},
+    {"RSS at ready", "rss_ready_bytes", C_P50},
+    {"PSS at ready", "pss_ready_bytes", C_P50},
+    {"peak RSS", "rss_peak_bytes", C_P50},
+    {"CPU to ready", "cpu_to_ready_us", C_P50},
+    {"size on disk", NULL, C_SIZE},
+    {"ready ×ref", "ready_us", C_RATIO_READY},
+    {"RSS ×ref", "rss_ready_bytes", C_RATIO_RSS},
+};
+
+static void cell_stat(const struct rep_target *t, const struct column *c, char *out, size_t cap)
+{
+    const struct rep_metric *m = rep_metric_find(c->metric);
+    const struct rep_stat *s = rep_target_stat(t, c->metric);
+    if (!m || !s || s->n == 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    if (c->kind == C_CI) {
+        if (isnan(s->ci95_lo)) {
+            snprintf(out, cap, "n < 6");
+            return;
+        }
+        char lo[32], hi[32];
+        rep_format_value(m->unit, s->ci95_lo, lo, sizeof lo);
+        rep_format_value(m->unit, s->ci95_hi, hi, sizeof hi);
+        snprintf(out, cap, "%s – %s", lo, hi);
+        return;
+    }
+    rep_format_value(m->unit, c->kind == C_P95 ? s->p95 : s->p50, out, cap);
+}
+
+static void cell_ratio(const struct rep_target *t, const struct rep_target *ref,
+                       const struct column *c, char *out, size_t cap)
+{
+    const struct rep_stat *a = rep_target_stat(t, c->metric);
+    const struct rep_stat *b = ref ? rep_target_stat(ref, c->metric) : NULL;
+    if (!a || !b || a->n == 0 || b->n == 0 || b->p50 <= 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    double x = a->p50 / b->p50;
+    snprintf(out, cap, x >= 10 ? "%.0f×" : "%.1f×", x);
+}
+
+int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->n_cols = sizeof columns / sizeof columns[0];
+    t->n_rows = r->n_targets;
+    t->cell = calloc(r->n_targets ? r->n_targets : 1, sizeof *t->cell);
+    if (!t->cell)
+        return -1;
+    const struct rep_target *ref = rep_report_reference(r);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        t->title[c] = columns[c].title;
+        t->right[c] = columns[c].kind != C_NAME;
+    }
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *tg = &r->targets[i];
+        for (size_t c = 0; c < t->n_cols; c++) {
+            char *out = t->cell[i][c];
+            const struct column *col = &columns[c];
+            switch (col->kind) {
+            case C_NAME:
+                snprintf(out, 64, "%s", tg->name);
+                break;
+            case C_OK: {
+                size_t n = 0, ok = 0;
+                for (size_t k = 0; k < tg->n_runs; k++)
+                    if (!tg->runs[k].warmup) {
+                        n++;
+                        ok += tg->runs[k].status == REP_OK;
+                    }
+                snprintf(out, 64, "%zu/%zu", ok, n);
+                break;
+            }
+            case C_SIZE:
+                if (tg->size_on_disk_bytes == REP_NONE)
+                    snprintf(out, 64, "-");
+                else
+                    rep_format_value(REP_UNIT_BYTES, (double)tg->size_on_disk_bytes, out, 64);
+                break;
+            case C_RATIO_READY:
+            case C_RATIO_RSS:
+                cell_ratio(tg, ref, col, out, 64);
+                break;
+            default:
+                cell_stat(tg, col, out, 64);
+            }
+        }
+    }
+    return 0;
+}
+
+static int display_width(const char *s)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xC0) != 0x80;
+    return cols;
+}
+
+void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b)
+{
+    struct rep_table t;
+    if (rep_comparison_table(r, &t) < 0)
+        return;
+    int width[REP_TABLE_MAX_COLS];
+    for (size_t c = 0; c < t.n_cols; c++) {
+        width[c] = display_width(t.title[c]);
+        for (size_t i = 0; i < t.n_rows; i++) {
+            int w = display_width(t.cell[i][c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    for (size_t row = 0; row <= t.n_rows; row++) {
+        for (size_t c = 0; c < t.n_cols; c++) {
+            const char *s = row == 0 ? t.title[c] : t.cell[row - 1][c];
+            int pad = width[c] - display_width(s);
+            if (c)
+                rep_buf_puts(b, "  ");
+            if (t.right[c])
+                rep_buf_printf(b, "%*s%s", pad, "", s);
+            else
+                rep_buf_printf(b, "%s%*s", s, c + 1 < t.n_cols ? pad : 0, "");
+        }
+        rep_buf_puts(b, "\n");
+    }
+    const struct rep_target *ref = rep_report_reference(r);
+    if (ref && r->n_targets > 1)
+        rep_buf_printf(b, "×ref: median relative to %s.\n", ref->name);
+    free(t.cell);
+}

@@ -1,0 +1,43 @@
+/* Renderers: every output format is produced from the report model alone, so
+ * `coldstart report IN.json --format F` reproduces what a session wrote. */
+#ifndef COLDSTART_RENDER_H
+#define COLDSTART_RENDER_H
+
+#include "reports/output.h"
+#include "reports/report.h"
+
+enum rep_format { REP_FMT_JSON, REP_FMT_MD, REP_FMT_HTML, REP_FMT_CSV, REP_FMT_JUNIT };
+int rep_format_parse(const char *name, enum rep_format *ret);
+
+/* Renders into b (which the caller frees); -1 on allocation failure. */
+int rep_render(const struct rep_report *r, enum rep_format f, struct rep_buf *b);
+/* Renders and writes atomically ("-" = stdout). */
+int rep_render_to_file(const struct rep_report *r, enum rep_format f, const char *path,
+                       cs_error *err);
+
+/* XML/HTML text escaping (also drops control characters XML forbids). */
+void rep_xml_escape(struct rep_buf *b, const char *s);
+
+/* The comparison table (one row per target) as aligned text for terminals. */
+void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b);
+
+/* Per-format renderers (render_*.c). */
+void rep_render_markdown(const struct rep_report *r, struct rep_buf *b);
+void rep_render_csv(const struct rep_report *r, struct rep_buf *b);
+void rep_render_junit(const struct rep_report *r, struct rep_buf *b);
+void rep_render_html(const struct rep_report *r, struct rep_buf *b);
+
+/* ---- the comparison table, shared by text, Markdown and HTML ---- */
+
+#define REP_TABLE_MAX_COLS 16
+
+struct rep_table {
+    size_t n_cols, n_rows;
+    const char *title[REP_TABLE_MAX_COLS];
+    bool right[REP_TABLE_MAX_COLS]; /* numbers are right-aligned */
+    char (*cell)[REP_TABLE_MAX_COLS][64];
+};
+/* Builds the comparison table; the caller frees t->cell. */
+int rep_comparison_table(const struct rep_report *r, struct rep_table *t);
+
+#endif

@@ -1,0 +1,286 @@
+/* The HTML report: one self-contained file (inline CSS and SVG, no scripts,
+ * no fonts or anything else from the network), readable offline and printable. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/render.h"
+#include "reports/svg.h"
+
+static const char *const css =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
+    "max-width:1000px;margin:24px auto;padding:0 16px}"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px "
+    "solid #dde2ea;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}"
+    ".meta{color:#4a5568;margin:2px 0}"
+    "table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:12.5px;"
+    "width:100%}th,td{padding:4px 6px;border-bottom:1px solid "
+    "#e6e9ef;white-space:nowrap}th{white-space:normal;vertical-align:bottom}"
+    "th{background:#f4f6fa;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "td{text-align:right}td:first-child{font-weight:600}"
+    ".scroll{overflow-x:auto}"
+    "svg.chart{display:block;max-width:100%;height:auto;margin:6px 0 14px}"
+    "svg .ct{font-size:14px;font-weight:600;fill:#1d2330}"
+    "svg .tk{font-size:11px;fill:#4a5568}svg .al{font-size:12px;fill:#1d2330}"
+    "svg .rl{font-size:12px;fill:#1d2330}svg .lg{font-size:12px;fill:#1d2330}"
+    "svg .grid{stroke:#e6e9ef;stroke-width:1}svg .grid.minor{stroke:#f3f4f7}"
+    "svg .axis{stroke:#4a5568;stroke-width:1}"
+    "svg .series{fill:none;stroke-width:1.8}"
+    "svg .marker line{stroke:#9aa3b2;stroke-dasharray:4 3}"
+    "svg .marker text{font-size:11px;fill:#4a5568;text-anchor:end}"
+    "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
+    ".fail{color:#a61b1b}.note{color:#4a5568;font-size:12.5px}"
+    "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,section"
+    "{break-inside:avoid}}";
+
+static void esc(struct rep_buf *b, const char *s)
+{
+    rep_xml_escape(b, s ? s : "");
+}
+
+static void host_and_settings(const struct rep_report *r, struct rep_buf *b)
+{
+    const struct rep_host *h = &r->host;
+    rep_buf_puts(b, "<p class=\"meta\"><b>Host:</b> ");
+    esc(b, h->cpu_model);
+    rep_buf_printf(b, ", %lld CPUs, %.1f GiB memory, Linux ", (long long)h->cpus,
+                   (double)h->mem_total_bytes / 1073741824.0);
+    esc(b, h->kernel);
+    rep_buf_puts(b, ", cgroup ");
+    esc(b, h->cgroup);
+    rep_buf_puts(b, "</p>\n<p class=\"meta\"><b>Date:</b> ");
+    esc(b, r->created);
+    rep_buf_puts(b, ", coldstart ");
+    esc(b, r->tool_version);
+    rep_buf_puts(b, "</p>\n<p class=\"meta\"><b>Settings:</b> ");
+    const struct rep_settings *s = &r->settings;
+    if (s->runs != REP_NONE)
+        rep_buf_printf(b, "%lld measured runs + %lld warmup per target%s", (long long)s->runs,
+                       (long long)s->warmup, s->interleaved ? ", interleaved round robin" : "");
+    if (s->requests != REP_NONE)
+        rep_buf_printf(b, "; %lld request%s after ready", (long long)s->requests,
+                       s->requests == 1 ? "" : "s");
+    if (s->interval_us != REP_NONE && s->interval_us > 0)
+        rep_buf_printf(b, "; sampling every %.3g ms", (double)s->interval_us / 1000);
+    if (r->n_targets) {
+        const struct rep_target *t = &r->targets[0];
+        char mem[32] = "none";
+        if (t->limit_memory_bytes != REP_NONE)
+            rep_format_value(REP_UNIT_BYTES, (double)t->limit_memory_bytes, mem, sizeof mem);
+        rep_buf_printf(b, "; memory limit %s", mem);
+        if (t->limit_cpus > 0)
+            rep_buf_printf(b, ", %.3g CPU", t->limit_cpus);
+        rep_buf_puts(b, "; page cache ");
+        esc(b, t->cache ? t->cache : "warm");
+    }
+    if (s->seccomp) {
+        rep_buf_puts(b, "; seccomp ");
+        esc(b, s->seccomp);
+    }
+    rep_buf_puts(b, "</p>\n");
+}
+
+static void comparison(const struct rep_report *r, struct rep_buf *b)
+{
+    struct rep_table t;
+    if (rep_comparison_table(r, &t) < 0)
+        return;
+    rep_buf_puts(b, "<div class=\"scroll\"><table id=\"comparison\">\n<tr>");
+    for (size_t c = 0; c < t.n_cols; c++) {
+        rep_buf_puts(b, "<th>");
+        esc(b, t.title[c]);
+        rep_buf_puts(b, "</th>");
+    }
+    rep_buf_puts(b, "</tr>\n");
+    for (size_t i = 0; i < t.n_rows; i++) {
+        rep_buf_puts(b, "<tr>");
+        for (size_t c = 0; c < t.n_cols; c++) {
+            rep_buf_puts(b, "<td>");
+            esc(b, t.cell[i][c]);
+            rep_buf_puts(b, "</td>");
+        }
+        rep_buf_puts(b, "</tr>\n");
+    }
+    rep_buf_puts(b, "</table></div>\n");
+    free(t.cell);
+    const struct rep_target *ref = rep_report_reference(r);
+    if (ref && r->n_targets > 1) {
+        rep_buf_puts(b, "<p class=\"note\">×ref: median relative to <b>");
+        esc(b, ref->name);
+        rep_buf_puts(b, "</b>. Times are from spawn on one monotonic clock; RSS and PSS are "
+                        "summed over the target's processes; the CI is the distribution-free "
+                        "95% confidence interval of the median.</p>\n");
+    }
+}
+
+static void ready_distribution(const struct rep_report *r, struct rep_buf *b)
+{
+    struct svg_strip_row *rows = calloc(r->n_targets + 1, sizeof *rows);
+    double **vals = calloc(r->n_targets + 1, sizeof *vals);
+    if (!rows || !vals)
+        goto out;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        vals[i] = calloc(t->n_runs + 1, sizeof(double));
+        if (!vals[i])
+            goto out;
+        size_t n = 0;
+        for (size_t k = 0; k < t->n_runs; k++)
+            if (!t->runs[k].warmup && t->runs[k].status == REP_OK &&
+                t->runs[k].ready_us != REP_NONE)
+                vals[i][n++] = (double)t->runs[k].ready_us / 1000.0;
+        const struct rep_stat *s = rep_target_stat(t, "ready_us");
+        rows[i] = (struct svg_strip_row){t->name, vals[i], n, s ? s->p50 / 1000.0 : 0};
+    }
+    svg_strip_plot(b, "chart-ready", "Time to ready per run", "time from spawn to ready (ms)", rows,
+                   r->n_targets);
+out:
+    for (size_t i = 0; vals && i < r->n_targets; i++)
+        free(vals[i]);
+    free(vals);
+    free(rows);
+}
+
+static double stat_p50(const struct rep_target *t, const char *metric)
+{
+    const struct rep_stat *s = rep_target_stat(t, metric);
+    return s && s->n ? s->p50 : 0;
+}
+
+static void memory_bars(const struct rep_report *r, struct rep_buf *b)
+{
+    struct svg_bar_row *rows = calloc(r->n_targets + 1, sizeof *rows);
+    if (!rows)
+        return;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        rows[i].label = t->name;
+        rows[i].values[0] = stat_p50(t, "rss_ready_bytes") / 1048576.0;
+        rows[i].values[1] = stat_p50(t, "pss_ready_bytes") / 1048576.0;
+        rows[i].values[2] = stat_p50(t, "rss_peak_bytes") / 1048576.0;
+    }
+    static const char *const labels[] = {"RSS at ready", "PSS at ready", "peak RSS"};
+    static const char *const colors[] = {"#3b6fd8", "#79a3f0", "#e08a2e"};
+    svg_bar_chart(b, "chart-memory", "Memory at ready vs peak (medians)", "MiB", labels, colors, 3,
+                  rows, r->n_targets);
+    free(rows);
+}
+
+/* The median run's RSS and CPU over time, with its milestones marked. */
+static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
+{
+    const struct rep_run *run = rep_target_median_run(t);
+    rep_buf_puts(b, "<section class=\"timeline\">\n<h3>");
+    esc(b, t->name);
+    rep_buf_puts(b, "</h3>\n");
+    if (!run || run->samples.n == 0) {
+        rep_buf_puts(b, "<p class=\"note\">No samples (no successful run, or sampling off).</p>"
+                        "</section>\n");
+        return;
+    }
+    const struct rep_series *s = &run->samples;
+    double *x = malloc(s->n * sizeof *x), *rss = malloc(s->n * sizeof *rss),
+           *cg = malloc(s->n * sizeof *cg), *cpu = malloc(s->n * sizeof *cpu);
+    if (!x || !rss || !cg || !cpu)
+        goto out;
+    for (size_t i = 0; i < s->n; i++) {
+        x[i] = (double)s->t_us[i] / 1000.0;
+        rss[i] = (double)s->rss_bytes[i] / 1048576.0;
+        cg[i] = (double)s->cgroup_bytes[i] / 1048576.0;
+        cpu[i] = (double)s->cpu_us[i] / 1000.0;
+    }
+    struct svg_marker marks[5];
+    size_t nm = 0;
+    const struct {
+        const char *label;
+        int64_t v;
+    } ms[] = {{"exec", run->exec_us},
+              {"listen", run->listen_us},
+              {"first byte", run->first_byte_us},
+              {"ready", run->ready_us},
+              {"first request done", run->n_requests && run->ready_us != REP_NONE
+                                         ? run->ready_us + run->requests_us[0]
+                                         : REP_NONE}};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        if (ms[i].v != REP_NONE)
+            marks[nm++] = (struct svg_marker){ms[i].label, (double)ms[i].v / 1000.0};
+    char id[64], title[300];
+    struct svg_series mem[2] = {{"RSS (processes)", "#3b6fd8", x, rss, s->n},
+                                {"cgroup memory", "#9aa3b2", x, cg, s->n}};
+    snprintf(id, sizeof id, "chart-memory-%zu", idx);
+    snprintf(title, sizeof title, "%s: memory during start-up (median run, #%d)", t->name,
+             run->index);
+    svg_line_chart(b, id, title, "time from spawn (ms)", "MiB", mem, 2, marks, nm);
+    struct svg_series cpus[1] = {{"CPU time (user + system)", "#2e9e5b", x, cpu, s->n}};
+    snprintf(id, sizeof id, "chart-cpu-%zu", idx);
+    snprintf(title, sizeof title, "%s: cumulative CPU during start-up", t->name);
+    svg_line_chart(b, id, title, "time from spawn (ms)", "CPU ms", cpus, 1, marks, nm);
+out:
+    free(x);
+    free(rss);
+    free(cg);
+    free(cpu);
+    rep_buf_puts(b, "</section>\n");
+}
+
+static void failures(const struct rep_report *r, struct rep_buf *b)
+{
+    bool header = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        for (size_t k = 0; k < r->targets[i].n_runs; k++) {
+            const struct rep_run *run = &r->targets[i].runs[k];
+            if (run->status == REP_OK)
+                continue;
+            if (!header) {
+                rep_buf_puts(b, "<h2>Failed runs</h2>\n<table><tr><th>target</th><th>run</th>"
+                                "<th>status</th><th style=\"text-align:left\">why</th></tr>\n");
+                header = true;
+            }
+            rep_buf_puts(b, "<tr class=\"fail\"><td>");
+            esc(b, r->targets[i].name);
+            rep_buf_printf(b, "</td><td>%d%s</td><td>%s</td><td style=\"text-align:left\">",
+                           run->index, run->warmup ? " (warmup)" : "",
+                           rep_status_name(run->status));
+            esc(b, run->error);
+            rep_buf_puts(b, "</td></tr>\n");
+        }
+    if (header)
+        rep_buf_puts(b, "</table>\n");
+}
+
+void rep_render_html(const struct rep_report *r, struct rep_buf *b)
+{
+    rep_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    "<title>coldstart report</title>\n<style>");
+    rep_buf_puts(b, css);
+    rep_buf_puts(b, "</style>\n</head>\n<body>\n<h1>coldstart report</h1>\n");
+    host_and_settings(r, b);
+    rep_buf_puts(b, "<h2>Comparison</h2>\n");
+    comparison(r, b);
+    if (r->n_skipped) {
+        rep_buf_puts(b, "<p class=\"note\">Skipped: ");
+        for (size_t i = 0; i < r->n_skipped; i++) {
+            if (i)
+                rep_buf_puts(b, "; ");
+            esc(b, r->skipped[i]);
+        }
+        rep_buf_puts(b, "</p>\n");
+    }
+    if (r->n_targets) {
+        rep_buf_puts(b, "<h2>Time to ready</h2>\n");
+        ready_distribution(r, b);
+        rep_buf_puts(b, "<h2>Memory</h2>\n");
+        memory_bars(r, b);
+        rep_buf_puts(b, "<h2>A typical start-up</h2>\n<p class=\"note\">The run whose ready "
+                        "time is the median, sampled every interval: memory of the target's "
+                        "processes and of its cgroup, cumulative CPU, and the milestones.</p>\n");
+        for (size_t i = 0; i < r->n_targets; i++)
+            timeline(&r->targets[i], i, b);
+    }
+    failures(r, b);
+    rep_buf_puts(b, "<p class=\"note\">Generated by coldstart from the JSON report; "
+                    "<code>coldstart report IN.json --format html</code> reproduces it.</p>\n"
+                    "</body>\n</html>\n");
+}

@@ -1,0 +1,239 @@
+/* Markdown (GitHub-flavoured, fit for $GITHUB_STEP_SUMMARY), CSV (one row per
+ * run, every scalar metric) and JUnit XML (one testsuite per target). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/render.h"
+
+static void md_escape(struct rep_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            rep_buf_puts(b, "\\|");
+        else if (*s == '\n')
+            rep_buf_puts(b, " ");
+        else
+            rep_buf_printf(b, "%c", *s);
+    }
+}
+
+static void host_line(const struct rep_report *r, struct rep_buf *b)
+{
+    const struct rep_host *h = &r->host;
+    rep_buf_printf(b, "%s, %lld CPUs, %.1f GiB, Linux %s, cgroup %s",
+                   h->cpu_model ? h->cpu_model : "?", (long long)h->cpus,
+                   (double)h->mem_total_bytes / 1073741824.0, h->kernel ? h->kernel : "?",
+                   h->cgroup ? h->cgroup : "?");
+}
+
+static void settings_line(const struct rep_report *r, struct rep_buf *b)
+{
+    const struct rep_settings *s = &r->settings;
+    if (s->runs != REP_NONE)
+        rep_buf_printf(b, "%lld runs + %lld warmup per target%s", (long long)s->runs,
+                       (long long)s->warmup, s->interleaved ? ", interleaved" : "");
+    if (r->n_targets) {
+        const struct rep_target *t = &r->targets[0];
+        char mem[32] = "none";
+        if (t->limit_memory_bytes != REP_NONE)
+            rep_format_value(REP_UNIT_BYTES, (double)t->limit_memory_bytes, mem, sizeof mem);
+        rep_buf_printf(b, "; limits: memory %s, cpus %s%.2g", mem, t->limit_cpus > 0 ? "" : "none",
+                       t->limit_cpus > 0 ? t->limit_cpus : 0);
+        rep_buf_printf(b, "; page cache %s", t->cache ? t->cache : "warm");
+    }
+    if (s->seccomp)
+        rep_buf_printf(b, "; seccomp %s", s->seccomp);
+}
+
+void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
+{
+    rep_buf_puts(b, "## coldstart report\n\n");
+    rep_buf_puts(b, "- Host: ");
+    host_line(r, b);
+    rep_buf_printf(b, "\n- Date: %s, coldstart %s\n", r->created ? r->created : "?",
+                   r->tool_version ? r->tool_version : "?");
+    rep_buf_puts(b, "- Settings: ");
+    settings_line(r, b);
+    rep_buf_puts(b, "\n\n");
+    struct rep_table tab;
+    if (rep_comparison_table(r, &tab) == 0) {
+        rep_buf_puts(b, "|");
+        for (size_t c = 0; c < tab.n_cols; c++)
+            rep_buf_printf(b, " %s |", tab.title[c]);
+        rep_buf_puts(b, "\n|");
+        for (size_t c = 0; c < tab.n_cols; c++)
+            rep_buf_puts(b, tab.right[c] ? "---:|" : "---|");
+        rep_buf_puts(b, "\n");
+        for (size_t i = 0; i < tab.n_rows; i++) {
+            rep_buf_puts(b, "|");
+            for (size_t c = 0; c < tab.n_cols; c++) {
+                rep_buf_puts(b, " ");
+                md_escape(b, tab.cell[i][c]);
+                rep_buf_puts(b, " |");
+            }
+            rep_buf_puts(b, "\n");
+        }
+        free(tab.cell);
+        const struct rep_target *ref = rep_report_reference(r);
+        if (ref && r->n_targets > 1)
+            rep_buf_printf(b,
+                           "\n×ref: median relative to `%s`. Times from spawn; memory "
+                           "summed over the target's processes.\n",
+                           ref->name);
+    }
+    if (r->n_skipped) {
+        rep_buf_puts(b, "\nSkipped:\n\n");
+        for (size_t i = 0; i < r->n_skipped; i++) {
+            rep_buf_puts(b, "- ");
+            md_escape(b, r->skipped[i]);
+            rep_buf_puts(b, "\n");
+        }
+    }
+    bool header = false;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        for (size_t k = 0; k < t->n_runs; k++) {
+            const struct rep_run *run = &t->runs[k];
+            if (run->status == REP_OK)
+                continue;
+            if (!header) {
+                rep_buf_puts(b, "\n### Failed runs\n\n| target | run | status | why |\n"
+                                "|---|---:|---|---|\n");
+                header = true;
+            }
+            rep_buf_puts(b, "| ");
+            md_escape(b, t->name);
+            rep_buf_printf(b, " | %d%s | %s | ", run->index, run->warmup ? " (warmup)" : "",
+                           rep_status_name(run->status));
+            md_escape(b, run->error ? run->error : "");
+            rep_buf_puts(b, " |\n");
+        }
+    }
+}
+
+static void csv_field(struct rep_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    if (strpbrk(s, ",\"\n\r")) {
+        rep_buf_puts(b, "\"");
+        for (; *s; s++)
+            rep_buf_printf(b, *s == '"' ? "\"\"" : "%c", *s);
+        rep_buf_puts(b, "\"");
+    } else {
+        rep_buf_puts(b, s);
+    }
+}
+
+void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
+{
+    rep_buf_puts(b, "target,image,run,warmup,status,exit_code,signal,t0_monotonic_ns");
+    for (size_t m = 0; m < rep_n_metrics; m++)
+        rep_buf_printf(b, ",%s", rep_metrics[m].key);
+    rep_buf_puts(b, ",error\n");
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        for (size_t k = 0; k < t->n_runs; k++) {
+            const struct rep_run *run = &t->runs[k];
+            csv_field(b, t->name);
+            rep_buf_puts(b, ",");
+            csv_field(b, t->image);
+            rep_buf_printf(b, ",%d,%s,%s,", run->index, run->warmup ? "true" : "false",
+                           rep_status_name(run->status));
+            if (run->exit_code != REP_NONE)
+                rep_buf_printf(b, "%lld", (long long)run->exit_code);
+            rep_buf_puts(b, ",");
+            if (run->signal != REP_NONE)
+                rep_buf_printf(b, "%lld", (long long)run->signal);
+            rep_buf_printf(b, ",%llu", (unsigned long long)run->t0_monotonic_ns);
+            for (size_t m = 0; m < rep_n_metrics; m++) {
+                int64_t v = rep_metrics[m].get(run);
+                if (v == REP_NONE)
+                    rep_buf_puts(b, ",");
+                else
+                    rep_buf_printf(b, ",%lld", (long long)v);
+            }
+            rep_buf_puts(b, ",");
+            csv_field(b, run->error);
+            rep_buf_puts(b, "\n");
+        }
+    }
+}
+
+void rep_xml_escape(struct rep_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            rep_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rep_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            rep_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            rep_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rep_buf_puts(b, "&#39;");
+            break;
+        default:
+            /* XML 1.0 forbids most control characters, even escaped. */
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                rep_buf_puts(b, " ");
+            else
+                rep_buf_printf(b, "%c", *s);
+        }
+    }
+}
+
+void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
+{
+    size_t tests = 0, failures = 0;
+    for (size_t i = 0; i < r->n_targets; i++)
+        for (size_t k = 0; k < r->targets[i].n_runs; k++) {
+            tests++;
+            failures += r->targets[i].runs[k].status != REP_OK;
+        }
+    rep_buf_printf(b,
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                   "<testsuites name=\"coldstart\" tests=\"%zu\" failures=\"%zu\">\n",
+                   tests, failures);
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        size_t f = 0;
+        double secs = 0;
+        for (size_t k = 0; k < t->n_runs; k++) {
+            f += t->runs[k].status != REP_OK;
+            if (t->runs[k].ready_us != REP_NONE)
+                secs += (double)t->runs[k].ready_us / 1e6;
+        }
+        rep_buf_puts(b, "  <testsuite name=\"");
+        rep_xml_escape(b, t->name);
+        rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", t->n_runs, f, secs);
+        for (size_t k = 0; k < t->n_runs; k++) {
+            const struct rep_run *run = &t->runs[k];
+            rep_buf_printf(b, "    <testcase classname=\"");
+            rep_xml_escape(b, t->name);
+            rep_buf_printf(b, "\" name=\"%s %d\" time=\"%.6f\"", run->warmup ? "warmup" : "run",
+                           run->index,
+                           run->ready_us == REP_NONE ? 0.0 : (double)run->ready_us / 1e6);
+            if (run->status == REP_OK) {
+                rep_buf_puts(b, "/>\n");
+                continue;
+            }
+            rep_buf_printf(b, ">\n      <failure type=\"%s\" message=\"",
+                           rep_status_name(run->status));
+            rep_xml_escape(b, run->error ? run->error : rep_status_name(run->status));
+            rep_buf_puts(b, "\">");
+            rep_xml_escape(b, run->output_tail ? run->output_tail : "");
+            rep_buf_puts(b, "</failure>\n    </testcase>\n");
+        }
+        rep_buf_puts(b, "  </testsuite>\n");
+    }
+    rep_buf_puts(b, "</testsuites>\n");
+}

@@ -1,0 +1,302 @@
+#include "reports/svg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/render.h"
+
+#define W 860.0
+#define PAD_L 70.0
+#define PAD_R 20.0
+#define PAD_T 34.0
+#define PAD_B 44.0
+
+/* Tick step of 1, 2 or 5 times a power of ten giving about `want` ticks. */
+static double nice_step(double range, int want)
+{
+    if (range <= 0)
+        return 1;
+    double raw = range / want;
+    double p = pow(10, floor(log10(raw)));
+    double f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+static void fmt_tick(double v, char *buf, size_t cap)
+{
+    if (fabs(v) >= 100 || v == floor(v))
+        snprintf(buf, cap, "%.0f", v);
+    else if (fabs(v) >= 1)
+        snprintf(buf, cap, "%.1f", v);
+    else
+        snprintf(buf, cap, "%.2g", v);
+}
+
+static void open_svg(struct rep_buf *b, const char *id, const char *title, double h)
+{
+    rep_buf_printf(b,
+                   "<svg class=\"chart\" id=\"%s\" role=\"img\" viewBox=\"0 0 %.0f %.0f\" "
+                   "width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+                   "<title>",
+                   id, W, h, W, h);
+    rep_xml_escape(b, title);
+    rep_buf_puts(b, "</title>\n<text class=\"ct\" x=\"");
+    rep_buf_printf(b, "%.0f\" y=\"20\">", PAD_L);
+    rep_xml_escape(b, title);
+    rep_buf_puts(b, "</text>\n");
+}
+
+static void axis_label_x(struct rep_buf *b, const char *label, double h)
+{
+    rep_buf_printf(b, "<text class=\"al\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">",
+                   PAD_L + (W - PAD_L - PAD_R) / 2, h - 6);
+    rep_xml_escape(b, label);
+    rep_buf_puts(b, "</text>\n");
+}
+
+void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
+                    const char *y_label, const struct svg_series *series, size_t n_series,
+                    const struct svg_marker *markers, size_t n_markers)
+{
+    const double h = 260;
+    double xmax = 0, ymax = 0;
+    for (size_t s = 0; s < n_series; s++)
+        for (size_t i = 0; i < series[s].n; i++) {
+            if (series[s].x[i] > xmax)
+                xmax = series[s].x[i];
+            if (series[s].y[i] > ymax)
+                ymax = series[s].y[i];
+        }
+    for (size_t m = 0; m < n_markers; m++)
+        if (markers[m].x > xmax)
+            xmax = markers[m].x;
+    if (xmax <= 0)
+        xmax = 1;
+    if (ymax <= 0)
+        ymax = 1;
+    double xstep = nice_step(xmax, 8), ystep = nice_step(ymax, 5);
+    xmax = ceil(xmax / xstep) * xstep;
+    ymax = ceil(ymax / ystep) * ystep;
+    double pw = W - PAD_L - PAD_R, ph = h - PAD_T - PAD_B;
+#define SX(v) (PAD_L + (v) / xmax * pw)
+#define SY(v) (PAD_T + ph - (v) / ymax * ph)
+    open_svg(b, id, title, h);
+    for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(b,
+                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                       PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
+    }
+    for (double v = 0; v <= xmax + xstep / 2; v += xstep) {
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(
+            b,
+            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
+    }
+    rep_buf_printf(b,
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                   PAD_L, PAD_L + pw, PAD_T + ph, PAD_T + ph, PAD_L, PAD_L, PAD_T, PAD_T + ph);
+    double last_x = -1e9;
+    int stagger = 0;
+    for (size_t m = 0; m < n_markers; m++) {
+        /* Milestones close together (first byte, ready) would print over each
+         * other: shift each label down while it is within 14 px of the last. */
+        double mx = SX(markers[m].x);
+        stagger = mx - last_x < 14 ? stagger + 1 : 0;
+        last_x = mx;
+        double ty = PAD_T + 4 + 62.0 * stagger;
+        rep_buf_printf(b,
+                       "<g class=\"marker\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+                       "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-90 %.1f "
+                       "%.1f)\">",
+                       mx, mx, PAD_T, PAD_T + ph, mx - 3, ty, mx - 3, ty);
+        rep_xml_escape(b, markers[m].label);
+        rep_buf_puts(b, "</text></g>\n");
+    }
+    for (size_t s = 0; s < n_series; s++) {
+        if (series[s].n == 0)
+            continue;
+        rep_buf_printf(b, "<polyline class=\"series\" stroke=\"%s\" points=\"", series[s].color);
+        for (size_t i = 0; i < series[s].n; i++)
+            rep_buf_printf(b, "%.1f,%.1f ", SX(series[s].x[i]), SY(series[s].y[i]));
+        rep_buf_puts(b, "\"/>\n");
+        /* Legend in the title row, right-aligned, clear of the data. */
+        double lx = W - PAD_R - 190.0 * (double)(n_series - s), ly = 12;
+        rep_buf_printf(b,
+                       "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
+                       "<text class=\"lg\" x=\"%.0f\" y=\"%.0f\">",
+                       lx, ly, series[s].color, lx + 18, ly + 5);
+        rep_xml_escape(b, series[s].label);
+        rep_buf_puts(b, "</text>\n");
+    }
+    axis_label_x(b, x_label, h);
+    rep_buf_printf(b,
+                   "<text class=\"al\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" "
+                   "text-anchor=\"middle\">",
+                   PAD_T + ph / 2, PAD_T + ph / 2);
+    rep_xml_escape(b, y_label);
+    rep_buf_puts(b, "</text>\n</svg>\n");
+#undef SX
+#undef SY
+}
+
+void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const char *x_label,
+                    const struct svg_strip_row *rows, size_t n_rows)
+{
+    const double label_w = 150, row_h = 28;
+    double h = PAD_T + PAD_B + row_h * (double)(n_rows ? n_rows : 1);
+    double lo = INFINITY, hi = 0;
+    for (size_t r = 0; r < n_rows; r++)
+        for (size_t i = 0; i < rows[r].n; i++) {
+            if (rows[r].values[i] < lo)
+                lo = rows[r].values[i];
+            if (rows[r].values[i] > hi)
+                hi = rows[r].values[i];
+        }
+    if (!isfinite(lo) || lo <= 0)
+        lo = 0.1;
+    if (hi <= lo)
+        hi = lo * 10;
+    /* Start-up times span orders of magnitude (1 ms native, 200 ms JIT): a log
+     * axis keeps every image readable; a narrow range stays linear. */
+    bool logx = hi / lo > 8;
+    double a, z;
+    if (logx) {
+        a = pow(10, floor(log10(lo)));
+        z = pow(10, ceil(log10(hi)));
+    } else {
+        double step = nice_step(hi - lo, 6);
+        a = floor(lo / step) * step;
+        z = ceil(hi / step) * step;
+        if (a < 0)
+            a = 0;
+    }
+    double x0 = PAD_L + label_w - 60, pw = W - x0 - PAD_R;
+#define SXS(v)                                                                                     \
+    (x0 + (logx ? (log10(v) - log10(a)) / (log10(z) - log10(a)) : ((v)-a) / (z - a)) * pw)
+    open_svg(b, id, title, h);
+    double bottom = PAD_T + row_h * (double)n_rows;
+    if (logx) {
+        for (double d = a; d <= z * 1.0001; d *= 10)
+            for (int m = 1; m < 10; m++) {
+                double v = d * m;
+                if (v > z * 1.0001)
+                    break;
+                bool major = m == 1 || m == 2 || m == 5;
+                rep_buf_printf(b,
+                               "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+                               "y2=\"%.1f\"/>\n",
+                               major ? "grid" : "grid minor", SXS(v), SXS(v), PAD_T, bottom);
+                if (major) {
+                    char t[32];
+                    fmt_tick(v, t, sizeof t);
+                    rep_buf_printf(b,
+                                   "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" "
+                                   "text-anchor=\"middle\">%s</text>\n",
+                                   SXS(v), bottom + 16, t);
+                }
+            }
+    } else {
+        double step = nice_step(z - a, 6);
+        for (double v = a; v <= z + step / 2; v += step) {
+            char t[32];
+            fmt_tick(v, t, sizeof t);
+            rep_buf_printf(b,
+                           "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                           "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" "
+                           "text-anchor=\"middle\">%s</text>\n",
+                           SXS(v), SXS(v), PAD_T, bottom, SXS(v), bottom + 16, t);
+        }
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        double y = PAD_T + row_h * ((double)r + 0.5);
+        rep_buf_printf(b, "<text class=\"rl\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 8,
+                       y + 4);
+        rep_xml_escape(b, rows[r].label);
+        rep_buf_puts(b, "</text>\n<g class=\"dots\">");
+        for (size_t i = 0; i < rows[r].n; i++) {
+            double v = rows[r].values[i] < a ? a : rows[r].values[i];
+            /* A little vertical jitter (deterministic) separates equal values. */
+            double jitter = ((double)((i * 7) % 5) - 2) * 2.2;
+            rep_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\"/>", SXS(v), y + jitter);
+        }
+        rep_buf_puts(b, "</g>\n");
+        if (rows[r].n && rows[r].median > 0)
+            rep_buf_printf(b,
+                           "<line class=\"median\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+                           "y2=\"%.1f\"/>\n",
+                           SXS(rows[r].median), SXS(rows[r].median), y - 10, y + 10);
+    }
+    rep_buf_printf(b, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                   x0, x0 + pw, bottom, bottom);
+    char xl[160];
+    snprintf(xl, sizeof xl, "%s%s (dots: runs, bar: median)", x_label, logx ? ", log scale" : "");
+    axis_label_x(b, xl, h);
+    rep_buf_puts(b, "</svg>\n");
+#undef SXS
+}
+
+void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
+                   const char *const *group_labels, const char *const *group_colors,
+                   size_t n_groups, const struct svg_bar_row *rows, size_t n_rows)
+{
+    const double bar_h = 9, gap = 10;
+    double row_h = bar_h * (double)n_groups + gap;
+    double h = PAD_T + PAD_B + 18 + row_h * (double)(n_rows ? n_rows : 1);
+    double hi = 0;
+    for (size_t r = 0; r < n_rows; r++)
+        for (size_t g = 0; g < n_groups; g++)
+            if (rows[r].values[g] > hi)
+                hi = rows[r].values[g];
+    if (hi <= 0)
+        hi = 1;
+    double step = nice_step(hi, 6);
+    hi = ceil(hi / step) * step;
+    double x0 = PAD_L + 90, pw = W - x0 - PAD_R, top = PAD_T + 18;
+    double bottom = top + row_h * (double)n_rows;
+    open_svg(b, id, title, h);
+    for (size_t g = 0; g < n_groups; g++) {
+        double lx = x0 + 150 * (double)g;
+        rep_buf_printf(b,
+                       "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"10\" fill=\"%s\"/>"
+                       "<text class=\"lg\" x=\"%.0f\" y=\"%.0f\">",
+                       lx, PAD_T - 2, group_colors[g], lx + 16, PAD_T + 7);
+        rep_xml_escape(b, group_labels[g]);
+        rep_buf_puts(b, "</text>\n");
+    }
+    for (double v = 0; v <= hi + step / 2; v += step) {
+        double x = x0 + v / hi * pw;
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(
+            b,
+            "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            x, x, top, bottom, x, bottom + 16, t);
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        double y = top + row_h * (double)r + gap / 2;
+        rep_buf_printf(b, "<text class=\"rl\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 8,
+                       y + bar_h * (double)n_groups / 2 + 4);
+        rep_xml_escape(b, rows[r].label);
+        rep_buf_puts(b, "</text>\n");
+        for (size_t g = 0; g < n_groups; g++) {
+            double v = rows[r].values[g] > 0 ? rows[r].values[g] : 0;
+            rep_buf_printf(b,
+                           "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                           "height=\"%.1f\" fill=\"%s\"><title>%.1f</title></rect>\n",
+                           x0, y + bar_h * (double)g, v / hi * pw, bar_h - 1, group_colors[g], v);
+        }
+    }
+    rep_buf_printf(b, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                   x0, x0, top, bottom);
+    axis_label_x(b, x_label, h);
+    rep_buf_puts(b, "</svg>\n");
+}

@@ -1,0 +1,115 @@
+"""coldstart suite and coldstart report: interleaved runs, the comparison
+table, the three default reports, re-rendering from the JSON alone, and the
+HTML checked in headless Chromium."""
+import shutil
+import struct
+import xml.etree.ElementTree as ET
+import zlib
+
+from harness import *
+
+require_root()
+env = dict(os.environ, COLDSTART_IMAGES=os.path.join(SOURCE_DIR, "images"))
+
+with tempfile.TemporaryDirectory() as d:
+    # Default outputs land in ./coldstart-report.
+    p = coldstart("suite", "-n", "3", "-w", "1", "--requests", "3", "--progress",
+                  "native-c", "node-http", env=env, cwd=d, timeout=600)
+    check(p.returncode == 0, f"suite: {p.returncode} {p.stdout} {p.stderr}")
+    for col in ("ready p50", "ready p95", "p50 95% CI", "listen p50", "first request",
+                "warm request", "RSS at ready", "PSS at ready", "peak RSS", "CPU to ready",
+                "size on disk", "ready ×ref"):
+        check(col in p.stdout, f"table column {col!r}")
+    check("native-c" in p.stdout and "node-http" in p.stdout, "table rows")
+    check("ETA" in p.stderr, "progress bar with --progress")
+    out = os.path.join(d, "coldstart-report")
+    for f in ("report.json", "report.md", "report.html"):
+        check(os.path.exists(os.path.join(out, f)), f"default output {f}")
+    rep = json.load(open(os.path.join(out, "report.json")))
+    check(rep["settings"]["interleaved"] and rep["settings"]["reference"] == "native-c",
+          f"settings {rep['settings']}")
+    names = [t["name"] for t in rep["targets"]]
+    check(names == ["native-c", "node-http"], f"targets {names}")
+    for t in rep["targets"]:
+        check(t["limits"]["memory_bytes"] == 512 << 20 and t["limits"]["cpus"] == 1,
+              f"suite default limits {t['limits']}")
+    # Interleaved: ordered by start time, the targets alternate.
+    runs = sorted(((r["t0_monotonic_ns"], t["name"]) for t in rep["targets"] for r in t["runs"]))
+    seq = [n for _, n in runs]
+    check(all(seq[i] != seq[i + 1] for i in range(len(seq) - 1)), f"not interleaved: {seq}")
+
+    # `coldstart report` reproduces every file from the JSON alone.
+    src = os.path.join(out, "report.json")
+    for fmt, name in (("md", "report.md"), ("html", "report.html"), ("json", "report.json")):
+        again = os.path.join(d, "again." + fmt)
+        p = coldstart("report", src, "--format", fmt, "-o", again)
+        check(p.returncode == 0, f"report --format {fmt}: {p.stderr}")
+        check(open(again, "rb").read() == open(os.path.join(out, name), "rb").read(),
+              f"report --format {fmt} differs from the suite's {name}")
+    p = coldstart("report", src, "--format", "csv")
+    rows = p.stdout.strip().split("\n")
+    check(p.returncode == 0 and len(rows) == 1 + 8, f"csv: one header + 8 runs, got {len(rows)}")
+    check(rows[0].startswith("target,image,run,warmup,status") and "ready_us" in rows[0],
+          "csv header")
+    p = coldstart("report", src, "--format", "junit")
+    try:
+        root = ET.fromstring(p.stdout)
+        check(root.tag == "testsuites" and len(root.findall("testsuite")) == 2, "junit suites")
+    except ET.ParseError as e:
+        check(False, f"junit does not parse: {e}")
+    md = open(os.path.join(out, "report.md")).read()
+    check("| image |" in md and "|---|" in md and "native-c" in md, "markdown table")
+
+    # Bad input to report: exit 2 with what is wrong.
+    bad = os.path.join(d, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"schema": "coldstart-report/2", "targets": []}')
+    p = coldstart("report", bad, "--format", "md")
+    check(p.returncode == 2 and "major version" in p.stderr, f"other major: {p.stderr}")
+    with open(bad, "w") as f:
+        f.write(open(src).read()[:200])
+    p = coldstart("report", bad, "--format", "md")
+    check(p.returncode == 2 and ("truncated" in p.stderr or "JSON" in p.stderr), p.stderr)
+    p = coldstart("report", src, "--format", "pdf")
+    check(p.returncode == 2 and "--format pdf" in p.stderr, p.stderr)
+    p = coldstart("suite", "no-such-image", env=env, cwd=d)
+    check(p.returncode == 2 and "no-such-image" in p.stderr, p.stderr)
+
+    # The HTML in a real browser: a screenshot that is not blank, charts in the DOM.
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    html = os.path.join(out, "report.html")
+    if not chromium:
+        print("SKIP (browser part): chromium is not installed (apt-get install chromium)")
+    else:
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic"]
+        png = os.path.join(d, "shot.png")
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run([chromium, *flags, f"--user-data-dir={profile}",
+                            "--window-size=1100,2400", f"--screenshot={png}", "file://" + html],
+                           capture_output=True, timeout=120)
+        with tempfile.TemporaryDirectory() as profile:
+            dom = subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--dump-dom",
+                                  "file://" + html], capture_output=True, text=True,
+                                 timeout=120).stdout
+        check(os.path.exists(png), "chromium wrote a screenshot")
+        if os.path.exists(png):
+            data = open(png, "rb").read()
+            check(data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is a PNG")
+            idat, pos = b"", 8
+            while pos < len(data):
+                n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+                if kind == b"IDAT":
+                    idat += data[pos + 8:pos + 8 + n]
+                pos += 12 + n
+            pixels = zlib.decompress(idat)
+            check(len(set(pixels)) > 50, "screenshot is not blank")
+            nonwhite = sum(1 for b in pixels[::97] if b < 200)
+            check(nonwhite > 200, f"screenshot has content ({nonwhite} dark samples)")
+        for chart in ("chart-ready", "chart-memory", "chart-memory-0", "chart-cpu-0",
+                      "chart-memory-1", "comparison"):
+            check(f'id="{chart}"' in dom, f"{chart} in the rendered DOM")
+        check(dom.count("<polyline") >= 6 and dom.count("<circle") >= 6, "chart elements drawn")
+
+finish()
