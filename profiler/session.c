@@ -27,11 +27,7 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     if (sbx_process_setup(err) < 0)
         return -1;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
+    sbx_handled_signals(&set);
     s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s->signal_fd < 0)
         return cs_error_set(err, errno, "signalfd");
@@ -43,7 +39,10 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
         fprintf(stderr, "coldstart: warning: %s\n", reap_err.msg);
     if (prof_sampler_new(&s->sampler, err) < 0)
         return -1;
-    struct sbx_seccomp_opts so = {.policy = o->seccomp, .notify_listen = true};
+    /* `--seccomp none` loads no filter at all; `listen` is then the first
+     * successful connect of the probe. */
+    struct sbx_seccomp_opts so = {.policy = o->seccomp,
+                                  .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
     if (sbx_seccomp_build(&so, &s->seccomp, err) < 0)
         return -1;
     s->report.tool_version = strdup(COLDSTART_VERSION);

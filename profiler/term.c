@@ -8,20 +8,42 @@
 
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {
-    "ready_us",         "exec_us",         "listen_us",         "first_byte_us",
-    "first_request_us", "warm_request_us", "cpu_to_ready_us",   "rss_ready_bytes",
-    "pss_ready_bytes",  "rss_peak_bytes",  "cgroup_peak_bytes", "majflt",
+    "ready_us",
+    "exec_us",
+    "listen_us",
+    "first_byte_us",
+    "listen_to_ready_us",
+    "first_request_us",
+    "warm_request_us",
+    "cpu_to_ready_us",
+    "rss_ready_bytes",
+    "pss_ready_bytes",
+    "rss_peak_bytes",
+    "cgroup_peak_bytes",
+    "majflt",
 };
 
-/* Right-aligns by display width: "±" and "µ" are two bytes but one column. */
-static void put_right(FILE *out, const char *s, int width)
+static int display_cols(const char *s)
 {
     int cols = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         cols += (*p & 0xC0) != 0x80;
-    for (int i = cols; i < width; i++)
+    return cols;
+}
+
+/* Aligns by display width: "±", "µ" and "→" are several bytes but one column. */
+static void put_right(FILE *out, const char *s, int width)
+{
+    for (int i = display_cols(s); i < width; i++)
         fputc(' ', out);
     fputs(s, out);
+}
+
+static void put_left(FILE *out, const char *s, int width)
+{
+    fputs(s, out);
+    for (int i = display_cols(s); i < width; i++)
+        fputc(' ', out);
 }
 
 static size_t ok_values(const struct rep_target *t, const struct rep_metric *m, double *v)
@@ -54,7 +76,7 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         prof_term_print_failures(out, t);
         return;
     }
-    fprintf(out, "  %-14s ", "");
+    fprintf(out, "  %-16s", "");
     put_right(out, "p50", 10);
     put_right(out, "p95", 11);
     put_right(out, "mean ± sd", 23);
@@ -85,7 +107,8 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         } else {
             snprintf(ci, sizeof ci, "(n < 6)");
         }
-        fprintf(out, "  %-14s ", m->label);
+        fputs("  ", out);
+        put_left(out, m->label, 16);
         put_right(out, p50, 10);
         put_right(out, p95, 11);
         put_right(out, msd, 23);
@@ -94,7 +117,8 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         fprintf(out, "   %s\n", ci);
         size_t n = ok_values(t, m, vals);
         size_t outl = prof_count_outliers(vals, n);
-        if (outl && strcmp(m->key, "ready_us") == 0)
+        /* MAD on a handful of runs flags noise; five is the least that means much. */
+        if (outl && n >= 5 && strcmp(m->key, "ready_us") == 0)
             fprintf(out,
                     "  note: %zu of %zu ready times are statistical outliers (> 3.5 MAD from "
                     "the median); a busy machine or a first-run effect. Try more runs or "

@@ -65,6 +65,15 @@ void sbx_child_close_fds(struct sbx_child *c)
     }
 }
 
+void sbx_handled_signals(sigset_t *ret)
+{
+    sigemptyset(ret);
+    sigaddset(ret, SIGINT);
+    sigaddset(ret, SIGTERM);
+    sigaddset(ret, SIGHUP);
+    sigaddset(ret, SIGCHLD);
+}
+
 int sbx_process_setup(cs_error *err)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -72,11 +81,7 @@ int sbx_process_setup(cs_error *err)
     /* SIGPIPE: a target that closes the probe's socket must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
+    sbx_handled_signals(&set);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
         return cs_error_set(err, errno, "sigprocmask");
     return 0;

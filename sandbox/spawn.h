@@ -5,6 +5,7 @@
 #define COLDSTART_SPAWN_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -48,5 +49,7 @@ uint64_t sbx_now_ns(void);
  * it and reaped, never left as zombies) and blocks the signals it handles in
  * its event loop. Call once at start. */
 int sbx_process_setup(cs_error *err);
+/* The signals sbx_process_setup blocks, for the caller's signalfd. */
+void sbx_handled_signals(sigset_t *ret);
 
 #endif

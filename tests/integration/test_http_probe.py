@@ -30,7 +30,7 @@ with tempfile.TemporaryDirectory() as d:
         check(r["samples"]["t_us"][-1] >= m["ready"] - 2000, "samples up to ready")
         t = rep["targets"][0]
         check(t["ready"] == URL, "the ready spec is recorded with {port}")
-        for k in ("first_request_us", "warm_request_us", "listen_us"):
+        for k in ("first_request_us", "warm_request_us", "listen_us", "listen_to_ready_us"):
             check(k in t["summary"], f"summary.{k}")
 
 # Other readiness kinds.

@@ -16,8 +16,8 @@ with tempfile.TemporaryDirectory() as d:
     p = coldstart("suite", "-n", "3", "-w", "1", "--requests", "3", "--progress",
                   "native-c", "node-http", env=env, cwd=d, timeout=600)
     check(p.returncode == 0, f"suite: {p.returncode} {p.stdout} {p.stderr}")
-    for col in ("ready p50", "ready p95", "p50 95% CI", "listen p50", "first request",
-                "warm request", "RSS at ready", "PSS at ready", "peak RSS", "CPU to ready",
+    for col in ("ready p50", "ready p95", "p50 95% CI", "listen p50", "listen→ready",
+                "req after ready", "warm req", "RSS at ready", "PSS at ready", "peak RSS", "CPU to ready",
                 "size on disk", "ready ×ref"):
         check(col in p.stdout, f"table column {col!r}")
     check("native-c" in p.stdout and "node-http" in p.stdout, "table rows")
