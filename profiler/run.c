@@ -171,14 +171,19 @@ static void mark_ready(struct run_ctx *c)
 {
     c->ready = true;
     c->run->ready_us = since_t0_us(c);
-    /* The footprint at ready: a full sample, PSS and the cgroup's CPU split. */
+    /* The footprint at ready: a tick for the series, then the full
+     * snapshot (threads, faults, PSS) and the cgroup's CPU split. */
     take_sample(c, true);
-    if (c->have_last && !c->main_exited) {
-        c->run->rss_ready_bytes = (int64_t)c->last.rss_bytes;
-        c->run->threads_ready = (int64_t)c->last.threads;
-        c->run->minflt = (int64_t)c->last.minflt;
-        c->run->majflt = (int64_t)c->last.majflt;
-        c->run->pss_ready_bytes = prof_sampler_pss_bytes(c->spec->sampler, c->cg);
+    struct prof_snapshot snap;
+    if (!c->main_exited && prof_sampler_snapshot(c->spec->sampler, c->cg, &snap) == 0 &&
+        snap.tasks > 0) {
+        c->run->rss_ready_bytes = (int64_t)snap.rss_bytes;
+        c->run->pss_ready_bytes = (int64_t)snap.pss_bytes;
+        c->run->threads_ready = (int64_t)snap.threads;
+        c->run->minflt = (int64_t)snap.minflt;
+        c->run->majflt = (int64_t)snap.majflt;
+        if ((int64_t)snap.rss_bytes > c->rss_peak)
+            c->rss_peak = (int64_t)snap.rss_bytes;
     }
     struct sbx_cgroup_usage u;
     if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
@@ -851,6 +856,7 @@ int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_erro
     probe_close(&c);
     if (c.listener >= 0)
         close(c.listener);
+    prof_sampler_reset(spec->sampler);
     cs_error terr;
     if (c.cg && sbx_cgroup_destroy(c.cg, &terr) < 0 && rc == 0) {
         /* The run's numbers stand; the leak is reported to the caller. */

@@ -55,7 +55,7 @@ struct sbx_cgroup {
     char *dir[MAX_HIERARCHIES]; /* per hierarchy of root, NULL where not created */
     int dirfd;                  /* v2 only, for CLONE_INTO_CGROUP */
     /* Kept open for the sampler (-1 until first use). */
-    int mem_fd, cpu_fd;
+    int mem_fd, cpu_fd, procs_fd;
 };
 
 extern const struct cgroup_ops cgroup_v1_ops;
