@@ -86,8 +86,10 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "coldstart: %s\n", err.msg);
         exit_code = 2;
     }
+    FILE *term = prof_session_terminal(&s);
     if (t)
-        prof_term_print_target(stdout, t);
+        prof_term_print_target(term, t);
+    prof_session_print_budgets(&s, term);
     if (s.interrupted_by)
         fprintf(stderr, "coldstart: interrupted; the report holds the runs measured so far\n");
     if (!exit_code)

@@ -14,6 +14,8 @@ static void usage(FILE *out)
             "  coldstart suite  [OPTIONS] [IMAGE...]   the main job: compare the bundled images\n"
             "  coldstart images [list | build [NAME...]]\n"
             "  coldstart report IN.json --format md|html|csv|junit [-o OUT]\n"
+            "  coldstart compare BASE.json NEW.json   regression check (exit 3 on one)\n"
+            "  coldstart merge A.json B.json... -o OUT.json\n"
             "\n"
             "`coldstart COMMAND --help` explains a command's options.\n",
             COLDSTART_VERSION);
@@ -48,6 +50,10 @@ int main(int argc, char **argv)
         return cmd_suite(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
     return 2;
 }

@@ -33,6 +33,9 @@ enum {
     OPT_VARIANT,
     OPT_NAME,
     OPT_REFERENCE,
+    OPT_BUDGET,
+    OPT_BUDGETS,
+    OPT_GITHUB_BENCHMARK,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +67,9 @@ static const struct option long_opts[] = {
     {"variant", required_argument, NULL, OPT_VARIANT},
     {"name", required_argument, NULL, OPT_NAME},
     {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"budgets", required_argument, NULL, OPT_BUDGETS},
+    {"github-benchmark", required_argument, NULL, OPT_GITHUB_BENCHMARK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -85,6 +91,8 @@ void prof_options_free(struct prof_options *o)
 {
     free(o->env);
     o->env = NULL;
+    free(o->budgets);
+    o->budgets = NULL;
 }
 
 static const char *const common_help =
@@ -117,6 +125,11 @@ static const char *const common_help =
     "  --md F, --html F, --csv F, --junit F   the same report as Markdown, HTML with\n"
     "                        charts, CSV (a row per run) or JUnit XML\n"
     "  --progress            progress bar even when stderr is not a terminal\n"
+    "  --github-benchmark F  github-action-benchmark JSON (customSmallerIsBetter)\n"
+    "CI gates:\n"
+    "  --budget EXPR         METRIC.STAT OP VALUE, e.g. ready.p95<=300ms,\n"
+    "                        rss_ready.p50<=64Mi; repeatable; exit 3 when one is missed\n"
+    "  --budgets FILE        one budget per line (# comments)\n"
     "  -q, --quiet           no progress output\n"
     "  -h, --help            this help\n"
     "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"
@@ -295,6 +308,21 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         return 0;
     case OPT_REFERENCE:
         o->reference = arg;
+        return 0;
+    case OPT_BUDGET: {
+        struct prof_budget *n = realloc(o->budgets, (o->n_budgets + 1) * sizeof *n);
+        if (!n)
+            return cs_error_set(err, 0, "out of memory");
+        o->budgets = n;
+        if (prof_budget_parse(arg, &o->budgets[o->n_budgets], err) < 0)
+            return cs_error_prefix(err, "--budget");
+        o->n_budgets++;
+        return 0;
+    }
+    case OPT_BUDGETS:
+        return prof_budget_read_file(arg, &o->budgets, &o->n_budgets, err);
+    case OPT_GITHUB_BENCHMARK:
+        o->github_benchmark = arg;
         return 0;
     }
     return cs_error_set(err, 0, "unhandled option");

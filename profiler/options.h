@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "profiler/budget.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
@@ -29,7 +30,9 @@ struct prof_options {
     const char **env; /* "K=V", in order given */
     size_t n_env;
     const char *cwd;
-    const char *json, *md, *html, *csv, *junit;
+    const char *json, *md, *html, *csv, *junit, *github_benchmark;
+    struct prof_budget *budgets; /* --budget and --budgets FILE, parsed */
+    size_t n_budgets;
     bool quiet, progress, no_progress;
     const char *image, *variant, *name;
     char **command; /* after `--`; points into argv */

@@ -12,6 +12,7 @@ void prof_owned_plan_free(struct prof_owned_plan *p)
     free(p->argv);
     free(p->env);
     free(p->cwd);
+    free(p->budgets);
     memset(p, 0, sizeof *p);
 }
 
@@ -68,6 +69,20 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
         return cs_error_set(err, ENOMEM, "plan");
     }
     memcpy(ret->argv, cmd->v, cmd->n * sizeof *ret->argv);
+    if (img->budgets.n) {
+        ret->budgets = calloc(img->budgets.n, sizeof *ret->budgets);
+        if (!ret->budgets) {
+            prof_owned_plan_free(ret);
+            return cs_error_set(err, ENOMEM, "plan");
+        }
+        for (size_t i = 0; i < img->budgets.n; i++) {
+            if (prof_budget_parse(img->budgets.v[i], &ret->budgets[i], err) < 0) {
+                prof_owned_plan_free(ret);
+                return cs_error_prefix(err, "%s/image.json: key \"budgets\"", img->dir);
+            }
+        }
+        ret->n_budgets = img->budgets.n;
+    }
     /* Later entries override earlier ones: manifest, then variant, then --env. */
     size_t k = 0;
     for (size_t i = 0; i < img->env.n; i++)
@@ -88,6 +103,8 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
         .image = img->name,
         .size_on_disk_bytes = prof_image_size(img),
         .limits = &o->limits,
+        .budgets = ret->budgets,
+        .n_budgets = ret->n_budgets,
     };
     return 0;
 }

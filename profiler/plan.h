@@ -10,9 +10,11 @@
 struct prof_owned_plan {
     struct prof_target_plan plan; /* points into the fields below and the image */
     char name[256];
-    char **argv;      /* owned array; strings borrowed */
-    const char **env; /* owned array; strings borrowed */
-    char *cwd;        /* owned */
+    char **argv;                 /* owned array; strings borrowed */
+    const char **env;            /* owned array; strings borrowed */
+    char *cwd;                   /* owned */
+    struct prof_budget *budgets; /* the image's own, parsed; owned */
+    size_t n_budgets;
 };
 
 /* `-- CMD ARGS`: named like hyperfine names commands (or --name). */

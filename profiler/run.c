@@ -130,10 +130,14 @@ static void take_sample(struct run_ctx *c, bool record)
 {
     struct prof_sample s;
     prof_sampler_take(c->spec->sampler, c->cg, &s);
-    if (s.tasks == 0 && c->have_last)
-        return; /* nothing left to measure: keep the last real sample */
-    c->last = s;
-    c->have_last = true;
+    /* A process that is exiting still shows in cgroup.procs with no memory:
+     * keep the last sample of a live target for "RSS at exit". */
+    if (s.tasks > 0 && s.rss_bytes > 0) {
+        c->last = s;
+        c->have_last = true;
+    } else if (c->have_last && s.tasks == 0) {
+        return; /* nothing left to measure */
+    }
     if ((int64_t)s.rss_bytes > c->rss_peak)
         c->rss_peak = (int64_t)s.rss_bytes;
     if ((int64_t)s.cgroup_bytes > c->cg_peak)

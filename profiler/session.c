@@ -70,11 +70,24 @@ void prof_session_close(struct prof_session *s)
     if (s->signal_fd >= 0)
         close(s->signal_fd);
     rep_report_free(&s->report);
+    free(s->target_budgets);
+    free(s->n_target_budgets);
     sbx_reap_children();
 }
 
 struct rep_target *prof_session_add_target(struct prof_session *s, const struct prof_target_plan *p)
 {
+    size_t idx = s->report.n_targets;
+    const struct prof_budget **tb = realloc(s->target_budgets, (idx + 1) * sizeof *tb);
+    if (tb)
+        s->target_budgets = tb;
+    size_t *nb = realloc(s->n_target_budgets, (idx + 1) * sizeof *nb);
+    if (nb)
+        s->n_target_budgets = nb;
+    if (!tb || !nb)
+        return NULL;
+    s->target_budgets[idx] = p->budgets;
+    s->n_target_budgets[idx] = p->n_budgets;
     struct rep_target *t = rep_report_add_target(&s->report, p->name);
     if (!t)
         return NULL;
@@ -216,19 +229,43 @@ out:
     return rc;
 }
 
+void prof_session_print_budgets(const struct prof_session *s, FILE *out)
+{
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        const struct rep_target *t = &s->report.targets[i];
+        for (size_t k = 0; k < t->n_budgets; k++)
+            fprintf(out, "%s %s\n", t->budgets[k].passed ? "ok  " : "FAIL", t->budgets[k].message);
+    }
+}
+
+FILE *prof_session_terminal(const struct prof_session *s)
+{
+    const struct prof_options *o = s->opts;
+    const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i] && strcmp(outs[i], "-") == 0)
+            return stderr;
+    return stdout;
+}
+
 int prof_session_finish(struct prof_session *s, cs_error *err)
 {
-    for (size_t i = 0; i < s->report.n_targets; i++)
-        if (prof_summarize_target(&s->report.targets[i]) < 0)
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        struct rep_target *t = &s->report.targets[i];
+        if (prof_summarize_target(t) < 0)
             return cs_error_set(err, ENOMEM, "summary");
+        for (size_t k = 0; k < s->opts->n_budgets; k++)
+            s->budget_missed |= !prof_budget_check(&s->opts->budgets[k], t);
+        for (size_t k = 0; k < s->n_target_budgets[i]; k++)
+            s->budget_missed |= !prof_budget_check(&s->target_budgets[i][k], t);
+    }
     const struct {
         const char *path;
         enum rep_format f;
-    } outs[] = {{s->opts->json, REP_FMT_JSON},
-                {s->opts->md, REP_FMT_MD},
-                {s->opts->html, REP_FMT_HTML},
-                {s->opts->csv, REP_FMT_CSV},
-                {s->opts->junit, REP_FMT_JUNIT}};
+    } outs[] = {
+        {s->opts->json, REP_FMT_JSON},   {s->opts->md, REP_FMT_MD},
+        {s->opts->html, REP_FMT_HTML},   {s->opts->csv, REP_FMT_CSV},
+        {s->opts->junit, REP_FMT_JUNIT}, {s->opts->github_benchmark, REP_FMT_GITHUB_BENCHMARK}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i].path && rep_render_to_file(&s->report, outs[i].f, outs[i].path, err) < 0)
             return -1;
@@ -243,7 +280,7 @@ int prof_session_exit_code(const struct prof_session *s)
         for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
             const struct rep_run *run = &s->report.targets[i].runs[r];
             if (!run->warmup && run->status != REP_OK)
-                return 1;
+                return 1; /* a failed target outranks a missed budget */
         }
-    return 0;
+    return s->budget_missed ? 3 : 0;
 }

@@ -5,6 +5,7 @@
 #define COLDSTART_SESSION_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "profiler/options.h"
 #include "profiler/sampler.h"
@@ -23,6 +24,8 @@ struct prof_target_plan {
     const char *image; /* image folder, or NULL */
     int64_t size_on_disk_bytes;
     const struct sbx_limits *limits;
+    const struct prof_budget *budgets; /* the image's own budgets */
+    size_t n_budgets;
 };
 
 struct prof_session {
@@ -33,6 +36,10 @@ struct prof_session {
     int signal_fd;
     int interrupted_by; /* signal number, 0 while not interrupted */
     struct rep_report report;
+    /* Per target (same index as report.targets): its image's budgets. */
+    const struct prof_budget **target_budgets;
+    size_t *n_target_budgets;
+    bool budget_missed;
 };
 
 int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);
@@ -44,9 +51,15 @@ struct rep_target *prof_session_add_target(struct prof_session *s,
  * (before or during the run), -1 when it could not be set up. */
 int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
                      bool warmup, int index, cs_error *err);
-/* Computes summaries; writes --json (and, once they exist, other formats). */
+/* Computes summaries, checks budgets and writes the requested reports. */
 int prof_session_finish(struct prof_session *s, cs_error *err);
-/* 0 all measured runs ok, 1 one failed, 128+N interrupted by signal N. */
+/* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */
+void prof_session_print_budgets(const struct prof_session *s, FILE *out);
+/* Where the human-readable table goes: stderr when a report is written to
+ * stdout (--md - and the like), so stdout stays machine-readable. */
+FILE *prof_session_terminal(const struct prof_session *s);
+/* 0 all measured runs ok, 1 one failed, 3 a budget was missed, 128+N
+ * interrupted by signal N. */
 int prof_session_exit_code(const struct prof_session *s);
 
 #endif

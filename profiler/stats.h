@@ -16,6 +16,12 @@ double prof_percentile_sorted(const double *sorted, size_t n, double pct);
 size_t prof_median_ci_rank(size_t n);
 /* Values farther than 3.5 scaled MADs from the median (Iglewicz–Hoaglin). */
 size_t prof_count_outliers(const double *v, size_t n);
+/* Two-sided p-value of the Mann–Whitney U test (are a and b from the same
+ * distribution?). Exact for small samples without ties, else the normal
+ * approximation with tie and continuity corrections. NaN when a side is empty. */
+double prof_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+/* Values of one metric over a target's measured ok runs; returns the count. */
+size_t prof_metric_values(const struct rep_target *t, const struct rep_metric *m, double *out);
 /* Fills t->summary from the measured (non-warmup) runs whose status is ok. */
 int prof_summarize_target(struct rep_target *t);
 

@@ -13,8 +13,13 @@ int rep_format_parse(const char *name, enum rep_format *ret)
     static const struct {
         const char *name;
         enum rep_format f;
-    } names[] = {{"json", REP_FMT_JSON}, {"md", REP_FMT_MD},   {"markdown", REP_FMT_MD},
-                 {"html", REP_FMT_HTML}, {"csv", REP_FMT_CSV}, {"junit", REP_FMT_JUNIT}};
+    } names[] = {{"json", REP_FMT_JSON},
+                 {"md", REP_FMT_MD},
+                 {"markdown", REP_FMT_MD},
+                 {"html", REP_FMT_HTML},
+                 {"csv", REP_FMT_CSV},
+                 {"junit", REP_FMT_JUNIT},
+                 {"github-benchmark", REP_FMT_GITHUB_BENCHMARK}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i].name) == 0) {
             *ret = names[i].f;
@@ -47,6 +52,9 @@ int rep_render(const struct rep_report *r, enum rep_format f, struct rep_buf *b)
         break;
     case REP_FMT_JUNIT:
         rep_render_junit(r, b);
+        break;
+    case REP_FMT_GITHUB_BENCHMARK:
+        rep_render_github_benchmark(r, b);
         break;
     }
     return b->failed ? -1 : 0;

@@ -6,7 +6,14 @@
 #include "reports/output.h"
 #include "reports/report.h"
 
-enum rep_format { REP_FMT_JSON, REP_FMT_MD, REP_FMT_HTML, REP_FMT_CSV, REP_FMT_JUNIT };
+enum rep_format {
+    REP_FMT_JSON,
+    REP_FMT_MD,
+    REP_FMT_HTML,
+    REP_FMT_CSV,
+    REP_FMT_JUNIT,
+    REP_FMT_GITHUB_BENCHMARK, /* github-action-benchmark, customSmallerIsBetter */
+};
 int rep_format_parse(const char *name, enum rep_format *ret);
 
 /* Renders into b (which the caller frees); -1 on allocation failure. */
@@ -26,6 +33,7 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b);
 void rep_render_csv(const struct rep_report *r, struct rep_buf *b);
 void rep_render_junit(const struct rep_report *r, struct rep_buf *b);
 void rep_render_html(const struct rep_report *r, struct rep_buf *b);
+void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b);
 
 /* ---- the comparison table, shared by text, Markdown and HTML ---- */
 

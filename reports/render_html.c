@@ -30,7 +30,7 @@ static const char *const css =
     "svg .marker line{stroke:#9aa3b2;stroke-dasharray:4 3}"
     "svg .marker text{font-size:11px;fill:#4a5568;text-anchor:end}"
     "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
-    ".fail{color:#a61b1b}.note{color:#4a5568;font-size:12.5px}"
+    ".fail{color:#a61b1b}.pass{color:#1d7a3e}.note{color:#4a5568;font-size:12.5px}"
     "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,section"
     "{break-inside:avoid}}";
 
@@ -224,6 +224,25 @@ out:
     rep_buf_puts(b, "</section>\n");
 }
 
+static void budgets(const struct rep_report *r, struct rep_buf *b)
+{
+    bool header = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        for (size_t k = 0; k < r->targets[i].n_budgets; k++) {
+            const struct rep_budget_result *br = &r->targets[i].budgets[k];
+            if (!header) {
+                rep_buf_puts(b, "<h2>Budgets</h2>\n<ul id=\"budgets\">\n");
+                header = true;
+            }
+            rep_buf_printf(b, "<li class=\"%s\">%s ", br->passed ? "pass" : "fail",
+                           br->passed ? "&#10003;" : "&#10007;");
+            esc(b, br->message);
+            rep_buf_puts(b, "</li>\n");
+        }
+    if (header)
+        rep_buf_puts(b, "</ul>\n");
+}
+
 static void failures(const struct rep_report *r, struct rep_buf *b)
 {
     bool header = false;
@@ -259,6 +278,7 @@ void rep_render_html(const struct rep_report *r, struct rep_buf *b)
     host_and_settings(r, b);
     rep_buf_puts(b, "<h2>Comparison</h2>\n");
     comparison(r, b);
+    budgets(r, b);
     if (r->n_skipped) {
         rep_buf_puts(b, "<p class=\"note\">Skipped: ");
         for (size_t i = 0; i < r->n_skipped; i++) {

@@ -39,8 +39,10 @@ static void settings_line(const struct rep_report *r, struct rep_buf *b)
         char mem[32] = "none";
         if (t->limit_memory_bytes != REP_NONE)
             rep_format_value(REP_UNIT_BYTES, (double)t->limit_memory_bytes, mem, sizeof mem);
-        rep_buf_printf(b, "; limits: memory %s, cpus %s%.2g", mem, t->limit_cpus > 0 ? "" : "none",
-                       t->limit_cpus > 0 ? t->limit_cpus : 0);
+        if (t->limit_cpus > 0)
+            rep_buf_printf(b, "; limits: memory %s, cpus %.3g", mem, t->limit_cpus);
+        else
+            rep_buf_printf(b, "; limits: memory %s, cpus none", mem);
         rep_buf_printf(b, "; page cache %s", t->cache ? t->cache : "warm");
     }
     if (s->seccomp)
@@ -88,6 +90,19 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
         for (size_t i = 0; i < r->n_skipped; i++) {
             rep_buf_puts(b, "- ");
             md_escape(b, r->skipped[i]);
+            rep_buf_puts(b, "\n");
+        }
+    }
+    bool budgets = false;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        for (size_t k = 0; k < t->n_budgets; k++) {
+            if (!budgets) {
+                rep_buf_puts(b, "\n### Budgets\n\n");
+                budgets = true;
+            }
+            rep_buf_printf(b, "- %s ", t->budgets[k].passed ? "✅" : "❌");
+            md_escape(b, t->budgets[k].message);
             rep_buf_puts(b, "\n");
         }
     }
@@ -191,49 +206,126 @@ void rep_xml_escape(struct rep_buf *b, const char *s)
     }
 }
 
+/* One testsuite per target; one testcase per budget and per failed run, so a
+ * CI UI shows which budget broke. A target with neither gets one passing
+ * testcase for its runs. */
 void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
 {
     size_t tests = 0, failures = 0;
-    for (size_t i = 0; i < r->n_targets; i++)
-        for (size_t k = 0; k < r->targets[i].n_runs; k++) {
-            tests++;
-            failures += r->targets[i].runs[k].status != REP_OK;
-        }
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        size_t n = t->n_budgets;
+        for (size_t k = 0; k < t->n_budgets; k++)
+            failures += !t->budgets[k].passed;
+        for (size_t k = 0; k < t->n_runs; k++)
+            if (t->runs[k].status != REP_OK) {
+                n++;
+                failures++;
+            }
+        tests += n ? n : 1;
+    }
     rep_buf_printf(b,
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<testsuites name=\"coldstart\" tests=\"%zu\" failures=\"%zu\">\n",
                    tests, failures);
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *t = &r->targets[i];
-        size_t f = 0;
-        double secs = 0;
-        for (size_t k = 0; k < t->n_runs; k++) {
-            f += t->runs[k].status != REP_OK;
-            if (t->runs[k].ready_us != REP_NONE)
-                secs += (double)t->runs[k].ready_us / 1e6;
-        }
+        size_t n = t->n_budgets, f = 0;
+        for (size_t k = 0; k < t->n_budgets; k++)
+            f += !t->budgets[k].passed;
+        for (size_t k = 0; k < t->n_runs; k++)
+            if (t->runs[k].status != REP_OK) {
+                n++;
+                f++;
+            }
+        const struct rep_stat *ready = rep_target_stat(t, "ready_us");
+        double secs = ready && ready->n ? ready->p50 / 1e6 : 0;
         rep_buf_puts(b, "  <testsuite name=\"");
         rep_xml_escape(b, t->name);
-        rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", t->n_runs, f, secs);
-        for (size_t k = 0; k < t->n_runs; k++) {
-            const struct rep_run *run = &t->runs[k];
-            rep_buf_printf(b, "    <testcase classname=\"");
+        rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", n ? n : 1, f, secs);
+        for (size_t k = 0; k < t->n_budgets; k++) {
+            const struct rep_budget_result *br = &t->budgets[k];
+            rep_buf_puts(b, "    <testcase classname=\"");
             rep_xml_escape(b, t->name);
-            rep_buf_printf(b, "\" name=\"%s %d\" time=\"%.6f\"", run->warmup ? "warmup" : "run",
-                           run->index,
-                           run->ready_us == REP_NONE ? 0.0 : (double)run->ready_us / 1e6);
-            if (run->status == REP_OK) {
-                rep_buf_puts(b, "/>\n");
+            rep_buf_puts(b, "\" name=\"budget ");
+            rep_xml_escape(b, br->expr);
+            if (br->passed) {
+                rep_buf_puts(b, "\"/>\n");
                 continue;
             }
-            rep_buf_printf(b, ">\n      <failure type=\"%s\" message=\"",
+            rep_buf_puts(b, "\">\n      <failure type=\"budget\" message=\"");
+            rep_xml_escape(b, br->message);
+            rep_buf_puts(b, "\"/>\n    </testcase>\n");
+        }
+        for (size_t k = 0; k < t->n_runs; k++) {
+            const struct rep_run *run = &t->runs[k];
+            if (run->status == REP_OK)
+                continue;
+            rep_buf_puts(b, "    <testcase classname=\"");
+            rep_xml_escape(b, t->name);
+            rep_buf_printf(b, "\" name=\"%s %d\">\n      <failure type=\"%s\" message=\"",
+                           run->warmup ? "warmup" : "run", run->index,
                            rep_status_name(run->status));
             rep_xml_escape(b, run->error ? run->error : rep_status_name(run->status));
             rep_buf_puts(b, "\">");
             rep_xml_escape(b, run->output_tail ? run->output_tail : "");
             rep_buf_puts(b, "</failure>\n    </testcase>\n");
         }
+        if (n == 0) {
+            rep_buf_puts(b, "    <testcase classname=\"");
+            rep_xml_escape(b, t->name);
+            rep_buf_printf(b, "\" name=\"runs\" time=\"%.6f\"/>\n", secs);
+        }
         rep_buf_puts(b, "  </testsuite>\n");
     }
     rep_buf_puts(b, "</testsuites>\n");
+}
+
+static void json_string(struct rep_buf *b, const char *s)
+{
+    rep_buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            rep_buf_printf(b, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            rep_buf_printf(b, "\\u%04x", (unsigned char)*s);
+        else
+            rep_buf_printf(b, "%c", *s);
+    }
+    rep_buf_puts(b, "\"");
+}
+
+/* github-action-benchmark's customSmallerIsBetter: [{name, unit, value, range}]. */
+void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b)
+{
+    static const struct {
+        const char *metric, *stat, *label, *unit;
+        double scale;
+    } series[] = {
+        {"ready_us", "p50", "ready p50", "ms", 1e-3},
+        {"ready_us", "p95", "ready p95", "ms", 1e-3},
+        {"listen_us", "p50", "listen p50", "ms", 1e-3},
+        {"cpu_to_ready_us", "p50", "CPU to ready p50", "ms", 1e-3},
+        {"rss_ready_bytes", "p50", "RSS at ready p50", "MiB", 1.0 / 1048576},
+        {"rss_peak_bytes", "p50", "peak RSS p50", "MiB", 1.0 / 1048576},
+    };
+    bool first = true;
+    rep_buf_puts(b, "[");
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+            const struct rep_stat *s = rep_target_stat(t, series[k].metric);
+            if (!s || s->n == 0)
+                continue;
+            double v = (strcmp(series[k].stat, "p95") == 0 ? s->p95 : s->p50) * series[k].scale;
+            char name[300];
+            snprintf(name, sizeof name, "%s %s", t->name, series[k].label);
+            rep_buf_puts(b, first ? "\n  {\"name\": " : ",\n  {\"name\": ");
+            first = false;
+            json_string(b, name);
+            rep_buf_printf(b, ", \"unit\": \"%s\", \"value\": %.4f, \"range\": \"± %.4f\"}",
+                           series[k].unit, v, s->stddev * series[k].scale);
+        }
+    }
+    rep_buf_puts(b, first ? "]\n" : "\n]\n");
 }

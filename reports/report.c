@@ -141,6 +141,11 @@ void rep_report_free(struct rep_report *r)
         for (size_t k = 0; k < t->n_summary; k++)
             free(t->summary[k].metric);
         free(t->summary);
+        for (size_t k = 0; k < t->n_budgets; k++) {
+            free(t->budgets[k].expr);
+            free(t->budgets[k].message);
+        }
+        free(t->budgets);
     }
     free(r->targets);
     for (size_t i = 0; i < r->n_skipped; i++)
@@ -215,6 +220,17 @@ struct rep_run *rep_target_add_run(struct rep_target *t)
     t->runs = n;
     rep_run_init(&n[t->n_runs]);
     return &n[t->n_runs++];
+}
+
+int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
+                          const char *message)
+{
+    struct rep_budget_result *n = realloc(t->budgets, (t->n_budgets + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    t->budgets = n;
+    n[t->n_budgets++] = (struct rep_budget_result){strdup(expr), passed, actual, strdup(message)};
+    return 0;
 }
 
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric)

@@ -79,6 +79,13 @@ struct rep_host {
     int64_t cpus, mem_total_bytes;
 };
 
+struct rep_budget_result {
+    char *expr; /* "ready.p95<=300ms" */
+    bool passed;
+    double actual; /* the statistic's value; NaN when nothing was measured */
+    char *message;
+};
+
 struct rep_target {
     char *name;
     char **command;
@@ -94,6 +101,8 @@ struct rep_target {
     size_t n_runs;
     struct rep_summary_entry *summary;
     size_t n_summary;
+    struct rep_budget_result *budgets;
+    size_t n_budgets;
 };
 
 /* How the session ran: shown in reports, kept so `coldstart report` can
@@ -127,6 +136,8 @@ const struct rep_target *rep_report_reference(const struct rep_report *r);
 /* Appends a target. The array may move: pointers to earlier targets are stale after. */
 struct rep_target *rep_report_add_target(struct rep_report *r, const char *name);
 struct rep_run *rep_target_add_run(struct rep_target *t);
+int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
+                          const char *message);
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);
 /* Fills the host section from this machine. */
 void rep_host_detect(struct rep_host *h, const char *cgroup_version);

@@ -127,6 +127,15 @@ static cJSON *target_json(const struct rep_target *t)
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
     for (size_t i = 0; i < t->n_runs; i++)
         cJSON_AddItemToArray(runs, run_json(&t->runs[i]));
+    cJSON *budgets = cJSON_AddArrayToObject(o, "budgets");
+    for (size_t i = 0; i < t->n_budgets; i++) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "expr", t->budgets[i].expr);
+        cJSON_AddBoolToObject(b, "passed", t->budgets[i].passed);
+        add_num(b, "actual", t->budgets[i].actual);
+        add_str(b, "message", t->budgets[i].message);
+        cJSON_AddItemToArray(budgets, b);
+    }
     cJSON *sum = cJSON_AddObjectToObject(o, "summary");
     for (size_t i = 0; i < t->n_summary; i++) {
         const struct rep_stat *s = &t->summary[i].stat;
@@ -457,6 +466,18 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
             return;
     }
     rd->where[base2] = '\0';
+    const cJSON *budgets = cJSON_GetObjectItemCaseSensitive(o, "budgets");
+    if (cJSON_IsArray(budgets)) {
+        cJSON_ArrayForEach(e, budgets)
+        {
+            _cleanup_free_ char *expr = get_str(rd, e, "expr", true);
+            _cleanup_free_ char *msg = get_str(rd, e, "message", false);
+            if (rd->failed)
+                return;
+            rep_target_add_budget(t, expr, cJSON_IsTrue(cJSON_GetObjectItem(e, "passed")),
+                                  get_double(rd, e, "actual"), msg ? msg : "");
+        }
+    }
     const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
     if (cJSON_IsObject(sum)) {
         size_t n = (size_t)cJSON_GetArraySize(sum);

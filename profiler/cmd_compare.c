@@ -1,0 +1,120 @@
+/* coldstart compare BASE.json NEW.json: regression check between two reports. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/commands.h"
+#include "profiler/compare.h"
+#include "reports/report_json.h"
+
+static void compare_usage(FILE *out)
+{
+    fprintf(out, "Usage: coldstart compare [OPTIONS] BASE.json NEW.json\n"
+                 "\n"
+                 "Per target (matched by name) and metric: base p50, new p50, change, and a\n"
+                 "Mann-Whitney U test on the per-run values. A regression is a change worse\n"
+                 "than --threshold with p < --alpha. Exit 3 when there is one, else 0.\n"
+                 "\n"
+                 "  --threshold PCT   smallest change that counts, in percent (default 5)\n"
+                 "  --alpha P         significance level (default 0.05)\n"
+                 "  --md F            the comparison as Markdown (- for stdout)\n"
+                 "  --json F          the comparison as JSON (- for stdout)\n");
+}
+
+static int parse_double(const char *flag, const char *s, double lo, double hi, double *ret)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s %s: expected a number from %g to %g", flag, s, lo, hi);
+        return usage_error("compare", msg);
+    }
+    *ret = v;
+    return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {{"threshold", required_argument, NULL, 't'},
+                                         {"alpha", required_argument, NULL, 'a'},
+                                         {"md", required_argument, NULL, 'm'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    double threshold = 5, alpha = 0.05;
+    const char *md = NULL, *json = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (parse_double("--threshold", optarg, 0, 1e6, &threshold))
+                return 2;
+            break;
+        case 'a':
+            if (parse_double("--alpha", optarg, 1e-12, 1, &alpha))
+                return 2;
+            break;
+        case 'm':
+            md = optarg;
+            break;
+        case 'j':
+            json = optarg;
+            break;
+        case 'h':
+            compare_usage(stdout);
+            return 0;
+        case ':':
+            return usage_error("compare", "an option needs a value (see coldstart compare --help)");
+        default:
+            return usage_error("compare", "unknown option (see coldstart compare --help)");
+        }
+    }
+    if (argc - optind != 2)
+        return usage_error("compare", "give two reports: BASE.json NEW.json");
+    struct rep_report base, cur;
+    cs_error err;
+    if (rep_json_load(argv[optind], &base, &err) < 0)
+        return usage_error("compare", err.msg);
+    if (rep_json_load(argv[optind + 1], &cur, &err) < 0) {
+        rep_report_free(&base);
+        return usage_error("compare", err.msg);
+    }
+    struct prof_comparison cmp;
+    int rc = 0;
+    if (prof_compare(&base, &cur, threshold, alpha, &cmp) < 0) {
+        fprintf(stderr, "coldstart compare: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    bool stdout_taken = (md && !strcmp(md, "-")) || (json && !strcmp(json, "-"));
+    struct rep_buf b = {0};
+    prof_comparison_text(&cmp, &b);
+    fputs(b.data ? b.data : "", stdout_taken ? stderr : stdout);
+    rep_buf_free(&b);
+    const struct {
+        const char *path;
+        void (*render)(const struct prof_comparison *, struct rep_buf *);
+    } outs[] = {{md, prof_comparison_markdown}, {json, prof_comparison_json}};
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        if (!outs[i].path)
+            continue;
+        struct rep_buf ob = {0};
+        outs[i].render(&cmp, &ob);
+        if (rep_write_file(outs[i].path, ob.data ? ob.data : "", ob.len, &err) < 0) {
+            fprintf(stderr, "coldstart compare: %s\n", err.msg);
+            rc = 1;
+        }
+        rep_buf_free(&ob);
+    }
+    if (rc == 0 && cmp.regressions)
+        rc = 3;
+out:
+    prof_comparison_free(&cmp);
+    rep_report_free(&base);
+    rep_report_free(&cur);
+    return rc;
+}
