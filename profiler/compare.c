@@ -162,14 +162,6 @@ void prof_comparison_markdown(const struct prof_comparison *c, struct rep_buf *b
         rep_buf_printf(b, "\nOnly in the new report: `%s`\n", c->only_new[i]);
 }
 
-static void json_str(struct rep_buf *b, const char *s)
-{
-    rep_buf_puts(b, "\"");
-    for (; *s; s++)
-        rep_buf_printf(b, (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
-    rep_buf_puts(b, "\"");
-}
-
 static void json_num(struct rep_buf *b, double v)
 {
     if (isnan(v) || isinf(v))
@@ -187,7 +179,7 @@ void prof_comparison_json(const struct prof_comparison *c, struct rep_buf *b)
     for (size_t i = 0; i < c->n_rows; i++) {
         const struct prof_compare_row *r = &c->rows[i];
         rep_buf_puts(b, i ? ",\n    {\"target\": " : "\n    {\"target\": ");
-        json_str(b, r->target);
+        rep_buf_json_string(b, r->target);
         rep_buf_printf(b, ", \"metric\": \"%s\", \"base_p50\": ", r->metric->key);
         json_num(b, r->base_p50);
         rep_buf_puts(b, ", \"new_p50\": ");
@@ -207,13 +199,13 @@ void prof_comparison_json(const struct prof_comparison *c, struct rep_buf *b)
     for (size_t i = 0; i < c->n_only_base; i++) {
         if (i)
             rep_buf_puts(b, ", ");
-        json_str(b, c->only_base[i]);
+        rep_buf_json_string(b, c->only_base[i]);
     }
     rep_buf_puts(b, "],\n  \"only_in_new\": [");
     for (size_t i = 0; i < c->n_only_new; i++) {
         if (i)
             rep_buf_puts(b, ", ");
-        json_str(b, c->only_new[i]);
+        rep_buf_json_string(b, c->only_new[i]);
     }
     rep_buf_puts(b, "]\n}\n");
 }

@@ -50,6 +50,20 @@ void rep_buf_puts(struct rep_buf *b, const char *s)
     b->len += n;
 }
 
+void rep_buf_json_string(struct rep_buf *b, const char *s)
+{
+    rep_buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            rep_buf_printf(b, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            rep_buf_printf(b, "\\u%04x", (unsigned char)*s);
+        else
+            rep_buf_printf(b, "%c", *s);
+    }
+    rep_buf_puts(b, "\"");
+}
+
 void rep_buf_free(struct rep_buf *b)
 {
     free(b->data);

@@ -17,6 +17,8 @@ struct rep_buf {
 void rep_buf_printf(struct rep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rep_buf_puts(struct rep_buf *b, const char *s);
 void rep_buf_free(struct rep_buf *b);
+/* Appends s as a quoted, escaped JSON string. */
+void rep_buf_json_string(struct rep_buf *b, const char *s);
 
 int rep_write_file(const char *path, const char *data, size_t len, cs_error *err);
 

@@ -281,20 +281,6 @@ void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
     rep_buf_puts(b, "</testsuites>\n");
 }
 
-static void json_string(struct rep_buf *b, const char *s)
-{
-    rep_buf_puts(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            rep_buf_printf(b, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            rep_buf_printf(b, "\\u%04x", (unsigned char)*s);
-        else
-            rep_buf_printf(b, "%c", *s);
-    }
-    rep_buf_puts(b, "\"");
-}
-
 /* github-action-benchmark's customSmallerIsBetter: [{name, unit, value, range}]. */
 void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b)
 {
@@ -322,7 +308,7 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b)
             snprintf(name, sizeof name, "%s %s", t->name, series[k].label);
             rep_buf_puts(b, first ? "\n  {\"name\": " : ",\n  {\"name\": ");
             first = false;
-            json_string(b, name);
+            rep_buf_json_string(b, name);
             rep_buf_printf(b, ", \"unit\": \"%s\", \"value\": %.4f, \"range\": \"± %.4f\"}",
                            series[k].unit, v, s->stddev * series[k].scale);
         }
