@@ -21,35 +21,17 @@ int cmd_run(int argc, char **argv)
         prof_options_free(&o);
         return rc == 1 ? 0 : usage_error("run", err.msg);
     }
-    struct prof_image img = {0};
+    struct prof_image img;
     struct prof_owned_plan owned;
-    if (o.image) {
-        if (prof_image_find(o.image, &img, &err) < 0) {
-            prof_options_free(&o);
-            return usage_error("run", err.msg);
-        }
-        const char *missing = prof_image_missing_tool(&img);
-        if (missing) {
-            fprintf(stderr, "coldstart run: image %s needs `%s`, which is not installed\n",
-                    img.name, missing);
-            prof_image_free(&img);
-            prof_options_free(&o);
-            return 1;
-        }
-        if (prof_image_build(&img, o.quiet, &err) < 0) {
+    rc = prof_plan_resolve(&o, &img, &owned, &err);
+    if (rc != 0) {
+        if (rc == 2)
+            usage_error("run", err.msg);
+        else
             fprintf(stderr, "coldstart run: %s\n", err.msg);
-            prof_image_free(&img);
-            prof_options_free(&o);
-            return 1;
-        }
-        rc = prof_plan_for_image(&img, o.variant, &o, &owned, &err);
-    } else {
-        rc = prof_plan_for_command(&o, &owned, &err);
-    }
-    if (rc < 0) {
         prof_image_free(&img);
         prof_options_free(&o);
-        return usage_error("run", err.msg);
+        return rc;
     }
     const struct prof_target_plan plan = owned.plan;
 

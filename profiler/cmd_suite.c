@@ -10,7 +10,6 @@
 #include "profiler/commands.h"
 #include "profiler/options.h"
 #include "profiler/plan.h"
-#include "profiler/progress.h"
 #include "profiler/session.h"
 #include "profiler/term.h"
 #include "reports/render.h"
@@ -157,29 +156,21 @@ int cmd_suite(int argc, char **argv)
     for (size_t i = 0; i < n_sel; i++)
         sel[i].target = &s.report.targets[i];
 
-    /* Round robin: warmups of every image, then run 1 of every image, ... */
-    struct prof_progress bar;
-    prof_progress_init(&bar, o.quiet || o.no_progress, o.progress,
-                       (unsigned)((o.warmup + o.runs) * n_sel));
-    bool stop = false;
-    for (unsigned round = 0; round < o.warmup + o.runs && !stop; round++) {
-        bool warm = round < o.warmup;
-        int index = warm ? (int)round : (int)(round - o.warmup);
-        for (size_t i = 0; i < n_sel && !stop; i++) {
-            char detail[64];
-            snprintf(detail, sizeof detail, warm ? "warmup %u/%u" : "run %u/%u",
-                     warm ? round + 1 : round + 1 - o.warmup, warm ? o.warmup : o.runs);
-            prof_progress_show(&bar, sel[i].plan.plan.name, detail);
-            rc = prof_session_run(&s, &sel[i].plan.plan, sel[i].target, warm, index, &err);
-            prof_progress_step(&bar);
-            if (rc == 1)
-                stop = true;
-            else if (rc < 0)
-                fprintf(stderr, "\ncoldstart: %s run %d: %s\n", sel[i].plan.plan.name, index,
-                        err.msg);
-        }
+    struct prof_target_plan *plans = calloc(n_sel + 1, sizeof *plans);
+    struct rep_target **targets = calloc(n_sel + 1, sizeof *targets);
+    if (!plans || !targets) {
+        free(plans);
+        free(targets);
+        exit_code = usage_error("suite", "out of memory");
+        goto out;
     }
-    prof_progress_clear(&bar);
+    for (size_t i = 0; i < n_sel; i++) {
+        plans[i] = sel[i].plan.plan;
+        targets[i] = sel[i].target;
+    }
+    prof_session_run_interleaved(&s, plans, targets, n_sel);
+    free(plans);
+    free(targets);
 
     if (prof_session_finish(&s, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);

@@ -9,6 +9,8 @@ int cmd_suite(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_size(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* Prints "coldstart: <msg>" (and a hint) to stderr; returns 2. */
 int usage_error(const char *cmd, const char *msg);

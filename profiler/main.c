@@ -12,6 +12,8 @@ static void usage(FILE *out)
             "Usage:\n"
             "  coldstart run    [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
             "  coldstart suite  [OPTIONS] [IMAGE...]   the main job: compare the bundled images\n"
+            "  coldstart size   [OPTIONS] (--image DIR | -- CMD...)   smallest memory limit that serves\n"
+            "  coldstart sweep  [OPTIONS] --cpus LIST|--memory LIST (--image DIR | -- CMD...)\n"
             "  coldstart images [list | build [NAME...]]\n"
             "  coldstart report IN.json --format md|html|csv|junit [-o OUT]\n"
             "  coldstart compare BASE.json NEW.json   regression check (exit 3 on one)\n"
@@ -54,6 +56,10 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "size") == 0)
+        return cmd_size(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 1, argv + 1);
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
     return 2;
 }

@@ -36,6 +36,11 @@ enum {
     OPT_BUDGET,
     OPT_BUDGETS,
     OPT_GITHUB_BENCHMARK,
+    OPT_MIN,
+    OPT_MAX,
+    OPT_PRECISION,
+    OPT_ATTEMPTS,
+    OPT_MARGIN,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +75,11 @@ static const struct option long_opts[] = {
     {"budget", required_argument, NULL, OPT_BUDGET},
     {"budgets", required_argument, NULL, OPT_BUDGETS},
     {"github-benchmark", required_argument, NULL, OPT_GITHUB_BENCHMARK},
+    {"min", required_argument, NULL, OPT_MIN},
+    {"max", required_argument, NULL, OPT_MAX},
+    {"precision", required_argument, NULL, OPT_PRECISION},
+    {"attempts", required_argument, NULL, OPT_ATTEMPTS},
+    {"margin", required_argument, NULL, OPT_MARGIN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -85,6 +95,10 @@ void prof_options_defaults(struct prof_options *o)
     o->cache = "warm";
     o->seccomp = SBX_SECCOMP_DEFAULT;
     o->net = "host";
+    o->size_min_bytes = 16ull << 20;
+    o->size_precision_bytes = 4ull << 20;
+    o->attempts = 2;
+    o->margin = 0.25;
 }
 
 void prof_options_free(struct prof_options *o)
@@ -169,10 +183,46 @@ static int bad(cs_error *err, const char *flag, const char *value, cs_error *why
     return cs_error_set(err, 0, "%s %s: %s", flag, value, why->msg);
 }
 
+/* "0.25,0.5,1" or "128Mi,256Mi": every value parsed, at most 64. */
+static int parse_sweep_list(const char *flag, const char *arg, struct prof_options *o,
+                            cs_error *err)
+{
+    if (o->sweep_kind && strcmp(o->sweep_kind, flag + 2) != 0)
+        return cs_error_set(err, 0, "sweep one limit at a time: --cpus or --memory");
+    o->sweep_kind = flag + 2;
+    o->n_sweep = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (o->n_sweep == sizeof o->sweep_values / sizeof o->sweep_values[0])
+            return cs_error_set(err, 0, "%s: at most 64 values", flag);
+        cs_error why;
+        if (!strcmp(flag, "--cpus")) {
+            if (prof_parse_cpus(tok, &o->sweep_values[o->n_sweep], &why) < 0)
+                return cs_error_set(err, 0, "%s %s: %s", flag, arg, why.msg);
+        } else {
+            uint64_t bytes;
+            if (prof_parse_size(tok, &bytes, &why) < 0)
+                return cs_error_set(err, 0, "%s %s: %s", flag, arg, why.msg);
+            if (bytes < 1048576)
+                return cs_error_set(err, 0, "%s %s: %s is below 1 MiB", flag, arg, tok);
+            o->sweep_values[o->n_sweep] = (double)bytes;
+        }
+        o->n_sweep++;
+    }
+    if (o->n_sweep == 0)
+        return cs_error_set(err, 0, "%s needs a comma-separated list, e.g. %s", flag,
+                            !strcmp(flag, "--cpus") ? "0.25,0.5,1,2" : "128Mi,256Mi,512Mi");
+    return 0;
+}
+
 static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *err)
 {
     cs_error why;
     uint64_t v;
+    if (o->command_kind == PROF_CMD_SWEEP && (c == OPT_CPUS || c == OPT_MEMORY))
+        return parse_sweep_list(c == OPT_CPUS ? "--cpus" : "--memory", arg, o, err);
     switch (c) {
     case 'n':
         if (prof_parse_uint(arg, 1, 100000, &v, &why) < 0)
@@ -324,6 +374,32 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
     case OPT_GITHUB_BENCHMARK:
         o->github_benchmark = arg;
         return 0;
+    case OPT_MIN:
+    case OPT_MAX:
+    case OPT_PRECISION: {
+        const char *flag = c == OPT_MIN ? "--min" : c == OPT_MAX ? "--max" : "--precision";
+        uint64_t *dst = c == OPT_MIN   ? &o->size_min_bytes
+                        : c == OPT_MAX ? &o->size_max_bytes
+                                       : &o->size_precision_bytes;
+        if (prof_parse_size(arg, dst, &why) < 0)
+            return bad(err, flag, arg, &why);
+        if (*dst < 1048576)
+            return cs_error_set(err, 0, "%s %s: at least 1 MiB", flag, arg);
+        return 0;
+    }
+    case OPT_ATTEMPTS:
+        if (prof_parse_uint(arg, 1, 100, &v, &why) < 0)
+            return bad(err, "--attempts", arg, &why);
+        o->attempts = (unsigned)v;
+        return 0;
+    case OPT_MARGIN: {
+        char *end;
+        double m = strtod(arg, &end);
+        if (end == arg || (*end && strcmp(end, "%") != 0) || m < 0 || m > 1000)
+            return cs_error_set(err, 0, "--margin %s: a percentage, e.g. 25%%", arg);
+        o->margin = m / 100.0;
+        return 0;
+    }
     }
     return cs_error_set(err, 0, "unhandled option");
 }
@@ -331,7 +407,9 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
 int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof_options *o,
                        cs_error *err)
 {
-    const char *name = cmd == PROF_CMD_RUN ? "run" : "suite";
+    static const char *const names[] = {"run", "suite", "size", "sweep"};
+    const char *name = names[cmd];
+    o->command_kind = cmd;
     optind = 1;
     opterr = 0; /* our messages, not getopt's */
     for (;;) {
@@ -366,12 +444,12 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
     /* Everything after the options: `-- CMD ARGS` for run, image names for suite. */
     int first = optind;
     bool dashdash = first > 1 && strcmp(argv[first - 1], "--") == 0;
-    if (cmd == PROF_CMD_RUN) {
+    if (cmd != PROF_CMD_SUITE) {
         if (first < argc && !dashdash)
             return cs_error_set(err, 0,
                                 "unexpected argument `%s`: put the target command after `--`, "
-                                "e.g. coldstart run -- %s",
-                                argv[first], argv[first]);
+                                "e.g. coldstart %s -- %s",
+                                argv[first], name, argv[first]);
         o->command = argv + first;
         o->n_command = (size_t)(argc - first);
         if (o->n_command == 0 && !o->image)
@@ -390,7 +468,14 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
         return cs_error_set(err, 0,
                             "suite takes image names, not --image or a command "
                             "(coldstart run profiles one)");
-    if (o->variant && !o->image && cmd == PROF_CMD_RUN)
+    if (cmd == PROF_CMD_SWEEP && !o->sweep_kind)
+        return cs_error_set(err, 0, "sweep needs --cpus LIST or --memory LIST");
+    if (cmd == PROF_CMD_SIZE && (o->memory_set || o->limits.memory_bytes))
+        return cs_error_set(err, 0, "size finds the memory limit itself: drop --memory "
+                                    "(--min and --max bound the search)");
+    if (cmd == PROF_CMD_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
+        return cs_error_set(err, 0, "--max must be above --min");
+    if (o->variant && !o->image && cmd != PROF_CMD_SUITE)
         return cs_error_set(err, 0, "--variant selects a variant of an image: add --image DIR");
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "sandbox/seccomp.h"
 
 struct prof_options {
+    int command_kind; /* enum prof_command being parsed */
     unsigned runs, warmup;
     bool runs_set, warmup_set;
     const char *ready; /* NULL: the image's, else "exit" */
@@ -37,13 +38,21 @@ struct prof_options {
     const char *image, *variant, *name;
     char **command; /* after `--`; points into argv */
     size_t n_command;
+    /* size */
+    uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
+    unsigned attempts;
+    double margin; /* fraction: 0.25 for 25% */
+    /* sweep: the swept limit and its values, validated */
+    const char *sweep_kind; /* "cpus" or "memory" */
+    double sweep_values[64];
+    size_t n_sweep;
     /* suite */
     const char *reference;
     char **positional; /* images for suite; points into argv */
     size_t n_positional;
 };
 
-enum prof_command { PROF_CMD_RUN, PROF_CMD_SUITE };
+enum prof_command { PROF_CMD_RUN, PROF_CMD_SUITE, PROF_CMD_SIZE, PROF_CMD_SWEEP };
 
 void prof_options_defaults(struct prof_options *o);
 /* Parses argv (argv[0] is the subcommand). Returns 0, 1 when --help was

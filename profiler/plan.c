@@ -108,3 +108,22 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
     };
     return 0;
 }
+
+int prof_plan_resolve(const struct prof_options *o, struct prof_image *img,
+                      struct prof_owned_plan *ret, cs_error *err)
+{
+    memset(img, 0, sizeof *img);
+    memset(ret, 0, sizeof *ret);
+    if (!o->image)
+        return prof_plan_for_command(o, ret, err) < 0 ? 2 : 0;
+    if (prof_image_find(o->image, img, err) < 0)
+        return 2;
+    const char *missing = prof_image_missing_tool(img);
+    if (missing) {
+        cs_error_set(err, 0, "image %s needs `%s`, which is not installed", img->name, missing);
+        return 1;
+    }
+    if (prof_image_build(img, o->quiet, err) < 0)
+        return 1;
+    return prof_plan_for_image(img, o->variant, o, ret, err) < 0 ? 2 : 0;
+}

@@ -25,4 +25,11 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
                         const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
 void prof_owned_plan_free(struct prof_owned_plan *p);
 
+/* What run, size and sweep share: --image DIR (found, toolchain checked,
+ * built if needed; *img then owns it) or `-- CMD`. Returns 0, or the exit
+ * code for the failure with err set: 2 bad input, 1 a missing toolchain or a
+ * failed build. */
+int prof_plan_resolve(const struct prof_options *o, struct prof_image *img,
+                      struct prof_owned_plan *ret, cs_error *err);
+
 #endif

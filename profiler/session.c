@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/progress.h"
 #include "profiler/ready.h"
 #include "profiler/run.h"
 #include "profiler/stats.h"
@@ -227,6 +228,34 @@ out:
     free_strv(envp);
     free(ready_text);
     return rc;
+}
+
+void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
+                                  struct rep_target **targets, size_t n)
+{
+    const struct prof_options *o = s->opts;
+    struct prof_progress bar;
+    prof_progress_init(&bar, o->quiet || o->no_progress, o->progress,
+                       (unsigned)((o->warmup + o->runs) * n));
+    bool stop = false;
+    for (unsigned round = 0; round < o->warmup + o->runs && !stop; round++) {
+        bool warm = round < o->warmup;
+        int index = warm ? (int)round : (int)(round - o->warmup);
+        for (size_t i = 0; i < n && !stop; i++) {
+            char detail[64];
+            snprintf(detail, sizeof detail, warm ? "warmup %u/%u" : "run %u/%u",
+                     warm ? round + 1 : round + 1 - o->warmup, warm ? o->warmup : o->runs);
+            prof_progress_show(&bar, plans[i].name, detail);
+            cs_error err;
+            int rc = prof_session_run(s, &plans[i], targets[i], warm, index, &err);
+            prof_progress_step(&bar);
+            if (rc == 1)
+                stop = true;
+            else if (rc < 0)
+                fprintf(stderr, "\ncoldstart: %s run %d: %s\n", plans[i].name, index, err.msg);
+        }
+    }
+    prof_progress_clear(&bar);
 }
 
 void prof_session_print_budgets(const struct prof_session *s, FILE *out)

@@ -51,6 +51,12 @@ struct rep_target *prof_session_add_target(struct prof_session *s,
  * (before or during the run), -1 when it could not be set up. */
 int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
                      bool warmup, int index, cs_error *err);
+/* The warmups of every plan, then run 1 of every plan, run 2, ... (round
+ * robin, so drift on the machine hits every target alike), with a progress
+ * bar. targets[i] receives plans[i]'s runs. Stops early when interrupted. */
+void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
+                                  struct rep_target **targets, size_t n);
+
 /* Computes summaries, checks budgets and writes the requested reports. */
 int prof_session_finish(struct prof_session *s, cs_error *err);
 /* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */

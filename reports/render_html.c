@@ -63,7 +63,7 @@ static void host_and_settings(const struct rep_report *r, struct rep_buf *b)
                        s->requests == 1 ? "" : "s");
     if (s->interval_us != REP_NONE && s->interval_us > 0)
         rep_buf_printf(b, "; sampling every %.3g ms", (double)s->interval_us / 1000);
-    if (r->n_targets) {
+    if (r->n_targets && !r->settings.sweep) { /* a sweep varies the limit: see the chart */
         const struct rep_target *t = &r->targets[0];
         char mem[32] = "none";
         if (t->limit_memory_bytes != REP_NONE)
@@ -243,6 +243,77 @@ static void budgets(const struct rep_report *r, struct rep_buf *b)
         rep_buf_puts(b, "</ul>\n");
 }
 
+/* Sizing: ready time at every tested limit; failed steps on the axis, by cause. */
+static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
+{
+    const struct rep_sizing *z = t->sizing;
+    static const struct svg_category cats[] = {
+        {"ok (ready time)", "#2e9e5b"}, {"oom", "#c0392b"},    {"crashed", "#8e44ad"},
+        {"timeout", "#e08a2e"},         {"exited", "#7f8c8d"}, {"error", "#34495e"},
+    };
+    struct svg_point *pts = calloc(z->n_steps + 1, sizeof *pts);
+    if (!pts)
+        return;
+    for (size_t i = 0; i < z->n_steps; i++) {
+        const struct rep_sizing_step *st = &z->steps[i];
+        int cat = st->status == REP_OK        ? 0
+                  : st->status == REP_OOM     ? 1
+                  : st->status == REP_CRASHED ? 2
+                  : st->status == REP_TIMEOUT ? 3
+                  : st->status == REP_EXITED  ? 4
+                                              : 5;
+        pts[i] = (struct svg_point){(double)st->limit_bytes / 1048576.0,
+                                    st->ready_us == REP_NONE ? 0 : (double)st->ready_us / 1000.0,
+                                    NAN, NAN, cat};
+    }
+    char id[64], title[400], m[32] = "none", r[32] = "none";
+    if (z->min_passing_bytes != REP_NONE)
+        rep_format_value(REP_UNIT_BYTES, (double)z->min_passing_bytes, m, sizeof m);
+    if (z->recommended_bytes != REP_NONE)
+        rep_format_value(REP_UNIT_BYTES, (double)z->recommended_bytes, r, sizeof r);
+    rep_buf_puts(b, "<h2>Memory limit sizing: ");
+    esc(b, t->name);
+    rep_buf_printf(b, "</h2>\n<p class=\"meta\" id=\"sizing-%zu\"><b>Smallest passing limit:</b> "
+                      "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).</p>\n",
+                   idx, m, r, z->margin * 100);
+    snprintf(id, sizeof id, "chart-sizing-%zu", idx);
+    snprintf(title, sizeof title, "%s: ready time at each tested memory limit", t->name);
+    svg_xy_chart(b, id, title, "memory limit (MiB)", "ready (ms)", pts, z->n_steps, cats,
+                 sizeof cats / sizeof cats[0], false);
+    free(pts);
+}
+
+/* Sweep: ready p50 with its 95% CI against the swept limit. */
+static void sweep(const struct rep_report *r, struct rep_buf *b)
+{
+    bool cpus = strcmp(r->settings.sweep, "cpus") == 0;
+    struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
+    if (!pts)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        const struct rep_stat *s = rep_target_stat(t, "ready_us");
+        double x = cpus ? t->limit_cpus : (double)t->limit_memory_bytes / 1048576.0;
+        if (x <= 0)
+            continue;
+        if (!s || s->n == 0) {
+            pts[n++] = (struct svg_point){x, 0, NAN, NAN, 1};
+            continue;
+        }
+        pts[n++] = (struct svg_point){x, s->p50 / 1000.0,
+                                      isnan(s->ci95_lo) ? NAN : s->ci95_lo / 1000.0,
+                                      isnan(s->ci95_hi) ? NAN : s->ci95_hi / 1000.0, 0};
+    }
+    static const struct svg_category cats[] = {{"ready p50 (bar: 95% CI)", "#3b6fd8"},
+                                               {"no successful run", "#c0392b"}};
+    rep_buf_puts(b, "<h2>Sweep</h2>\n");
+    svg_xy_chart(b, "chart-sweep", cpus ? "Ready time vs CPU quota" : "Ready time vs memory limit",
+                 cpus ? "CPU quota (cores)" : "memory limit (MiB)", "ready p50 (ms)", pts, n, cats,
+                 2, true);
+    free(pts);
+}
+
 static void failures(const struct rep_report *r, struct rep_buf *b)
 {
     bool header = false;
@@ -288,6 +359,11 @@ void rep_render_html(const struct rep_report *r, struct rep_buf *b)
         }
         rep_buf_puts(b, "</p>\n");
     }
+    for (size_t i = 0; i < r->n_targets; i++)
+        if (r->targets[i].sizing)
+            sizing(&r->targets[i], i, b);
+    if (r->settings.sweep && r->n_targets)
+        sweep(r, b);
     if (r->n_targets) {
         rep_buf_puts(b, "<h2>Time to ready</h2>\n");
         ready_distribution(r, b);

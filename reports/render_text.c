@@ -34,7 +34,7 @@ static void settings_line(const struct rep_report *r, struct rep_buf *b)
     if (s->runs != REP_NONE)
         rep_buf_printf(b, "%lld runs + %lld warmup per target%s", (long long)s->runs,
                        (long long)s->warmup, s->interleaved ? ", interleaved" : "");
-    if (r->n_targets) {
+    if (r->n_targets && !r->settings.sweep) {
         const struct rep_target *t = &r->targets[0];
         char mem[32] = "none";
         if (t->limit_memory_bytes != REP_NONE)

@@ -146,6 +146,10 @@ void rep_report_free(struct rep_report *r)
             free(t->budgets[k].message);
         }
         free(t->budgets);
+        if (t->sizing) {
+            free(t->sizing->steps);
+            free(t->sizing);
+        }
     }
     free(r->targets);
     for (size_t i = 0; i < r->n_skipped; i++)
@@ -154,6 +158,7 @@ void rep_report_free(struct rep_report *r)
     free(r->settings.command);
     free(r->settings.reference);
     free(r->settings.seccomp);
+    free(r->settings.sweep);
     free(r->tool_version);
     free(r->created);
     rep_host_free(&r->host);
@@ -220,6 +225,17 @@ struct rep_run *rep_target_add_run(struct rep_target *t)
     t->runs = n;
     rep_run_init(&n[t->n_runs]);
     return &n[t->n_runs++];
+}
+
+int rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes, enum rep_status status,
+                        int64_t ready_us, int attempt)
+{
+    struct rep_sizing_step *n = realloc(s->steps, (s->n_steps + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    s->steps = n;
+    n[s->n_steps++] = (struct rep_sizing_step){limit_bytes, status, ready_us, attempt};
+    return 0;
 }
 
 int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,

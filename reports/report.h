@@ -86,6 +86,24 @@ struct rep_budget_result {
     char *message;
 };
 
+struct rep_sizing_step {
+    int64_t limit_bytes;
+    enum rep_status status;
+    int64_t ready_us; /* REP_NONE when it never became ready */
+    int attempt;      /* 1-based */
+};
+
+/* `coldstart size`: the smallest memory limit under which the target starts
+ * and serves, found by bisection. */
+struct rep_sizing {
+    int64_t min_passing_bytes; /* REP_NONE: no limit passed */
+    int64_t recommended_bytes; /* REP_NONE likewise */
+    double margin;
+    int64_t unconstrained_peak_bytes;
+    struct rep_sizing_step *steps;
+    size_t n_steps;
+};
+
 struct rep_target {
     char *name;
     char **command;
@@ -103,6 +121,7 @@ struct rep_target {
     size_t n_summary;
     struct rep_budget_result *budgets;
     size_t n_budgets;
+    struct rep_sizing *sizing; /* NULL unless `coldstart size` made this target */
 };
 
 /* How the session ran: shown in reports, kept so `coldstart report` can
@@ -113,6 +132,7 @@ struct rep_settings {
     int64_t runs, warmup, requests, timeout_us, interval_us;
     char *seccomp;
     bool interleaved;
+    char *sweep; /* "cpus" or "memory" for `coldstart sweep`, else NULL */
 };
 
 struct rep_report {
@@ -136,6 +156,8 @@ const struct rep_target *rep_report_reference(const struct rep_report *r);
 /* Appends a target. The array may move: pointers to earlier targets are stale after. */
 struct rep_target *rep_report_add_target(struct rep_report *r, const char *name);
 struct rep_run *rep_target_add_run(struct rep_target *t);
+int rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes, enum rep_status status,
+                        int64_t ready_us, int attempt);
 int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
                           const char *message);
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);

@@ -136,6 +136,23 @@ static cJSON *target_json(const struct rep_target *t)
         add_str(b, "message", t->budgets[i].message);
         cJSON_AddItemToArray(budgets, b);
     }
+    if (t->sizing) {
+        const struct rep_sizing *z = t->sizing;
+        cJSON *sz = cJSON_AddObjectToObject(o, "sizing");
+        add_int(sz, "min_passing_bytes", z->min_passing_bytes);
+        add_int(sz, "recommended_bytes", z->recommended_bytes);
+        cJSON_AddNumberToObject(sz, "margin", z->margin);
+        add_int(sz, "unconstrained_peak_bytes", z->unconstrained_peak_bytes);
+        cJSON *steps = cJSON_AddArrayToObject(sz, "steps");
+        for (size_t i = 0; i < z->n_steps; i++) {
+            cJSON *st = cJSON_CreateObject();
+            add_int(st, "limit_bytes", z->steps[i].limit_bytes);
+            cJSON_AddStringToObject(st, "status", rep_status_name(z->steps[i].status));
+            add_int(st, "ready_us", z->steps[i].ready_us);
+            cJSON_AddNumberToObject(st, "attempt", z->steps[i].attempt);
+            cJSON_AddItemToArray(steps, st);
+        }
+    }
     cJSON *sum = cJSON_AddObjectToObject(o, "summary");
     for (size_t i = 0; i < t->n_summary; i++) {
         const struct rep_stat *s = &t->summary[i].stat;
@@ -182,6 +199,7 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
     add_int(set, "interval_us", st->interval_us);
     add_str(set, "seccomp", st->seccomp);
     cJSON_AddBoolToObject(set, "interleaved", st->interleaved);
+    add_str(set, "sweep", st->sweep);
     cJSON *skipped = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < r->n_skipped; i++)
         cJSON_AddItemToArray(skipped, cJSON_CreateString(r->skipped[i]));
@@ -478,6 +496,31 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
                                   get_double(rd, e, "actual"), msg ? msg : "");
         }
     }
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(o, "sizing");
+    if (cJSON_IsObject(sz)) {
+        t->sizing = calloc(1, sizeof *t->sizing);
+        if (!t->sizing) {
+            fail(rd, "sizing", "out of memory");
+            return;
+        }
+        t->sizing->min_passing_bytes = get_int(rd, sz, "min_passing_bytes", false);
+        t->sizing->recommended_bytes = get_int(rd, sz, "recommended_bytes", false);
+        double margin = get_double(rd, sz, "margin");
+        t->sizing->margin = isnan(margin) ? 0 : margin;
+        t->sizing->unconstrained_peak_bytes = get_int(rd, sz, "unconstrained_peak_bytes", false);
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
+        {
+            _cleanup_free_ char *status = get_str(rd, e, "status", true);
+            enum rep_status st = REP_ERROR;
+            if (status && rep_status_parse(status, &st) < 0)
+                fail(rd, "sizing.steps.status", "is not a known status");
+            if (rd->failed)
+                return;
+            rep_sizing_add_step(t->sizing, get_int(rd, e, "limit_bytes", true), st,
+                                get_int(rd, e, "ready_us", false),
+                                (int)get_int(rd, e, "attempt", false));
+        }
+    }
     const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
     if (cJSON_IsObject(sum)) {
         size_t n = (size_t)cJSON_GetArraySize(sum);
@@ -542,6 +585,7 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
         st->interval_us = get_int(&rd, set, "interval_us", false);
         st->seccomp = get_str(&rd, set, "seccomp", false);
         st->interleaved = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "interleaved"));
+        st->sweep = get_str(&rd, set, "sweep", false);
         snprintf(rd.where, sizeof rd.where, "report");
     } else {
         ret->settings.runs = ret->settings.warmup = ret->settings.requests = REP_NONE;

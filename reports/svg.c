@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reports/render.h"
@@ -31,6 +32,26 @@ static void fmt_tick(double v, char *buf, size_t cap)
         snprintf(buf, cap, "%.1f", v);
     else
         snprintf(buf, cap, "%.2g", v);
+}
+
+/* Row labels have ~150 px: keep the end of a long name (the distinctive part,
+ * e.g. "...serve@cpus=0.5") behind an ellipsis. */
+static void row_label(struct rep_buf *b, const char *s)
+{
+    const size_t keep = 22;
+    size_t cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xC0) != 0x80;
+    if (cols <= keep) {
+        rep_xml_escape(b, s);
+        return;
+    }
+    const char *p = s;
+    for (size_t skip = cols - (keep - 1); skip > 0; p++)
+        if ((*(const unsigned char *)(p + 1) & 0xC0) != 0x80)
+            skip--;
+    rep_buf_puts(b, "…");
+    rep_xml_escape(b, p);
 }
 
 static void open_svg(struct rep_buf *b, const char *id, const char *title, double h)
@@ -285,7 +306,7 @@ void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const c
         double y = top + row_h * (double)r + gap / 2;
         rep_buf_printf(b, "<text class=\"rl\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 8,
                        y + bar_h * (double)n_groups / 2 + 4);
-        rep_xml_escape(b, rows[r].label);
+        row_label(b, rows[r].label);
         rep_buf_puts(b, "</text>\n");
         for (size_t g = 0; g < n_groups; g++) {
             double v = rows[r].values[g] > 0 ? rows[r].values[g] : 0;
@@ -299,4 +320,115 @@ void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const c
                    x0, x0, top, bottom);
     axis_label_x(b, x_label, h);
     rep_buf_puts(b, "</svg>\n");
+}
+
+static int cmp_point_x(const void *a, const void *b)
+{
+    double x = ((const struct svg_point *)a)->x, y = ((const struct svg_point *)b)->x;
+    return (x > y) - (x < y);
+}
+
+void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
+                  const char *y_label, const struct svg_point *pts_in, size_t n,
+                  const struct svg_category *cats, size_t n_cats, bool connect)
+{
+    const double h = 280;
+    struct svg_point *pts = malloc((n ? n : 1) * sizeof *pts);
+    if (!pts)
+        return;
+    memcpy(pts, pts_in, n * sizeof *pts);
+    qsort(pts, n, sizeof *pts, cmp_point_x);
+    double xmax = 0, ymax = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pts[i].x > xmax)
+            xmax = pts[i].x;
+        if (pts[i].category == 0) {
+            double top = isnan(pts[i].y_hi) ? pts[i].y : pts[i].y_hi;
+            if (top > ymax)
+                ymax = top;
+        }
+    }
+    if (xmax <= 0)
+        xmax = 1;
+    if (ymax <= 0)
+        ymax = 1;
+    double xstep = nice_step(xmax, 8), ystep = nice_step(ymax, 5);
+    xmax = ceil(xmax * 1.02 / xstep) * xstep;
+    ymax = ceil(ymax / ystep) * ystep;
+    double pw = W - PAD_L - PAD_R, ph = h - PAD_T - PAD_B;
+#define SX(v) (PAD_L + (v) / xmax * pw)
+#define SY(v) (PAD_T + ph - (v) / ymax * ph)
+    open_svg(b, id, title, h);
+    for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(b,
+                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                       PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
+    }
+    for (double v = 0; v <= xmax + xstep / 2; v += xstep) {
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(b,
+                       "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                       SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
+    }
+    rep_buf_printf(b,
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                   PAD_L, PAD_L + pw, PAD_T + ph, PAD_T + ph, PAD_L, PAD_L, PAD_T, PAD_T + ph);
+    if (connect) {
+        rep_buf_printf(b, "<polyline class=\"series\" stroke=\"%s\" points=\"", cats[0].color);
+        for (size_t i = 0; i < n; i++)
+            if (pts[i].category == 0)
+                rep_buf_printf(b, "%.1f,%.1f ", SX(pts[i].x), SY(pts[i].y));
+        rep_buf_puts(b, "\"/>\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct svg_point *p = &pts[i];
+        int c = p->category < (int)n_cats ? p->category : (int)n_cats - 1;
+        if (c == 0) {
+            if (!isnan(p->y_lo))
+                rep_buf_printf(b,
+                               "<line stroke=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+                               "y2=\"%.1f\"/>\n",
+                               cats[0].color, SX(p->x), SX(p->x), SY(p->y_lo), SY(p->y_hi));
+            rep_buf_printf(b, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
+                           SX(p->x), SY(p->y), cats[0].color);
+        } else {
+            double x = SX(p->x), y = PAD_T + ph - 8;
+            rep_buf_printf(b,
+                           "<path class=\"fail-mark\" stroke=\"%s\" stroke-width=\"2.2\" "
+                           "d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\"/>\n",
+                           cats[c].color, x - 5, y - 5, x + 5, y + 5, x - 5, y + 5, x + 5, y - 5);
+        }
+    }
+    /* Legend: the categories that occur. */
+    double lx = PAD_L + 10;
+    for (size_t c = 0; c < n_cats; c++) {
+        bool used = false;
+        for (size_t i = 0; i < n; i++)
+            used |= pts[i].category == (int)c;
+        if (!used)
+            continue;
+        rep_buf_printf(b,
+                       "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"10\" fill=\"%s\"/>"
+                       "<text class=\"lg\" x=\"%.0f\" y=\"%.0f\">",
+                       lx, PAD_T - 8, cats[c].color, lx + 16, PAD_T + 1);
+        rep_xml_escape(b, cats[c].label);
+        rep_buf_puts(b, "</text>\n");
+        lx += 140;
+    }
+    axis_label_x(b, x_label, h);
+    rep_buf_printf(b,
+                   "<text class=\"al\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" "
+                   "text-anchor=\"middle\">",
+                   PAD_T + ph / 2, PAD_T + ph / 2);
+    rep_xml_escape(b, y_label);
+    rep_buf_puts(b, "</text>\n</svg>\n");
+    free(pts);
+#undef SX
+#undef SY
 }

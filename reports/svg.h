@@ -44,4 +44,18 @@ void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const c
                    const char *const *group_labels, const char *const *group_colors,
                    size_t n_groups, const struct svg_bar_row *rows, size_t n_rows);
 
+struct svg_point {
+    double x, y;       /* y ignored for failed points */
+    double y_lo, y_hi; /* error bar; NaN for none */
+    int category;      /* index into the categories; 0 is "ok" */
+};
+struct svg_category {
+    const char *label, *color;
+};
+/* Points on numeric axes. Category 0 points are drawn (and joined with a line
+ * when `connect`); other categories (failures) sit on the x axis as crosses. */
+void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
+                  const char *y_label, const struct svg_point *pts, size_t n,
+                  const struct svg_category *cats, size_t n_cats, bool connect);
+
 #endif
