@@ -17,7 +17,8 @@
 
 struct sizer {
     struct prof_session *s;
-    const struct prof_options *o;
+    struct prof_options *o; /* timeout_us is tightened once the unconstrained run is known */
+    int64_t max_ready_us;   /* a slower start is not a pass */
     struct prof_target_plan plan;
     struct sbx_limits limits; /* plan.limits points here; memory changes per step */
     struct rep_sizing *z;
@@ -51,12 +52,26 @@ static bool try_limit(struct sizer *sz, uint64_t limit)
         struct rep_run *run = &t->runs[t->n_runs - 1];
         enum rep_status st = rc < 0 ? REP_ERROR : run->status;
         int64_t ready = st == REP_OK ? run->ready_us : REP_NONE;
+        /* Memory pressure slows start-up long before OOM (evicted code is read
+         * again and again): beyond --slowdown that is not a pass either. */
+        if (st == REP_OK && sz->max_ready_us > 0 && ready > sz->max_ready_us)
+            st = REP_SLOW;
         rep_sizing_add_step(sz->z, (int64_t)limit, st, ready, (int)attempt);
         char r[32] = "-";
         if (ready != REP_NONE)
             rep_format_value(REP_UNIT_US, (double)ready, r, sizeof r);
+        char why[160] = "";
+        if (st == REP_SLOW) {
+            char mx[32];
+            rep_format_value(REP_UNIT_US, (double)sz->max_ready_us, mx, sizeof mx);
+            snprintf(why, sizeof why, "slower than %.3gx the unconstrained start (%s)",
+                     sz->o->slowdown, mx);
+        }
         fprintf(sz->term, "  %10s  attempt %u  %-8s ready %-10s %s\n", lim, attempt,
-                rep_status_name(st), r, st == REP_OK ? "" : (run->error ? run->error : ""));
+                rep_status_name(st), r,
+                st == REP_SLOW ? why
+                : st == REP_OK ? ""
+                               : (run->error ? run->error : ""));
         rep_run_free(run);
         t->n_runs--;
         if (st == REP_OK)
@@ -110,6 +125,11 @@ int cmd_size(int argc, char **argv)
     }
     if (!o.requests_set)
         o.requests = DEFAULT_REQUESTS;
+    /* A fresh container reads its files into a page cache charged to itself;
+     * with a warm cache they stay charged to whoever read them first, and the
+     * limit found would be too small. */
+    if (!o.cache_set)
+        o.cache = "cold";
     struct prof_image img;
     struct prof_owned_plan owned;
     rc = prof_plan_resolve(&o, &img, &owned, &err);
@@ -154,17 +174,23 @@ int cmd_size(int argc, char **argv)
         free_run = t->n_runs ? &t->runs[t->n_runs - 1] : NULL;
     }
     if (!sz.interrupted && (!free_run || free_run->status != REP_OK)) {
-        fprintf(sz.term,
-                "no passing limit: %s does not start and serve even without a memory limit (%s%s%s)\n",
-                sz.plan.name, free_run ? rep_status_name(free_run->status) : "error",
-                free_run && free_run->error ? ": " : "",
-                free_run && free_run->error ? free_run->error : "");
+        fprintf(
+            sz.term,
+            "no passing limit: %s does not start and serve even without a memory limit (%s%s%s)\n",
+            sz.plan.name, free_run ? rep_status_name(free_run->status) : "error",
+            free_run && free_run->error ? ": " : "",
+            free_run && free_run->error ? free_run->error : "");
         exit_code = 1;
     } else if (!sz.interrupted) {
         int64_t peak = free_run->cgroup_peak_bytes > 0 ? free_run->cgroup_peak_bytes : 0;
         if (free_run->rss_peak_bytes > peak)
             peak = free_run->rss_peak_bytes;
         sz.z->unconstrained_peak_bytes = free_run->cgroup_peak_bytes;
+        sz.max_ready_us = (int64_t)((double)free_run->ready_us * o.slowdown);
+        /* No step needs longer than that (plus slack for a slow machine). */
+        uint64_t step_timeout = (uint64_t)sz.max_ready_us * 3 + 1000000;
+        if (step_timeout < o.timeout_us)
+            o.timeout_us = step_timeout;
         uint64_t lo = o.size_min_bytes;
         uint64_t hi = o.size_max_bytes ? o.size_max_bytes : round_up_nice(4.0 * (double)peak);
         if (hi <= lo)
@@ -173,8 +199,12 @@ int cmd_size(int argc, char **argv)
         rep_format_value(REP_UNIT_BYTES, (double)lo, a, sizeof a);
         rep_format_value(REP_UNIT_BYTES, (double)hi, b, sizeof b);
         rep_format_value(REP_UNIT_BYTES, (double)peak, pk, sizeof pk);
-        fprintf(sz.term, "peak without a limit: %s; searching %s .. %s to within %.0f MiB\n", pk,
-                a, b, (double)o.size_precision_bytes / MIB);
+        char rd[32];
+        rep_format_value(REP_UNIT_US, (double)free_run->ready_us, rd, sizeof rd);
+        fprintf(sz.term,
+                "without a limit: ready in %s, peak %s; searching %s .. %s to within %.0f MiB\n"
+                "a step passes when it is ready within %.3gx that and answers %u requests\n",
+                rd, pk, a, b, (double)o.size_precision_bytes / MIB, o.slowdown, o.requests);
         if (bisect(&sz, lo, hi, o.size_precision_bytes) < 0 && !sz.interrupted) {
             fprintf(sz.term, "no passing limit up to %s (--max): every attempt failed\n", b);
             exit_code = 1;
@@ -195,8 +225,9 @@ int cmd_size(int argc, char **argv)
         char m[32], r[32];
         rep_format_value(REP_UNIT_BYTES, (double)sz.z->min_passing_bytes, m, sizeof m);
         rep_format_value(REP_UNIT_BYTES, (double)sz.z->recommended_bytes, r, sizeof r);
-        fprintf(sz.term, "smallest passing limit: %s\nrecommended limit:      %s (+%.0f%% margin, "
-                         "rounded up)\n",
+        fprintf(sz.term,
+                "smallest passing limit: %s\nrecommended limit:      %s (+%.0f%% margin, "
+                "rounded up)\n",
                 m, r, o.margin * 100);
         fprintf(sz.term, "  e.g. --memory %.0fMi, resources.limits.memory: %.0fMi\n",
                 (double)sz.z->recommended_bytes / MIB, (double)sz.z->recommended_bytes / MIB);

@@ -22,7 +22,7 @@
 struct suite_entry {
     struct prof_image *img; /* borrowed from the catalog */
     struct prof_owned_plan plan;
-    struct rep_target *target; /* in the session's report */
+    char cold_name[300]; /* "NAME@cold" with --cache both */
 };
 
 /* Images to run: the named ones (in the order given) or the whole catalog;
@@ -142,22 +142,12 @@ int cmd_suite(int argc, char **argv)
     }
     for (size_t i = 0; i < s.report.n_skipped; i++)
         fprintf(stderr, "coldstart: skipped %s\n", s.report.skipped[i]);
-    for (size_t i = 0; i < n_sel; i++) {
-        if (prof_plan_for_image(sel[i].img, o.variant, &o, &sel[i].plan, &err) < 0) {
-            exit_code = usage_error("suite", err.msg);
-            goto out;
-        }
-        if (!prof_session_add_target(&s, &sel[i].plan.plan)) {
-            exit_code = usage_error("suite", "out of memory");
-            goto out;
-        }
-    }
-    /* Adding targets grows the array; take the pointers once all exist. */
-    for (size_t i = 0; i < n_sel; i++)
-        sel[i].target = &s.report.targets[i];
-
-    struct prof_target_plan *plans = calloc(n_sel + 1, sizeof *plans);
-    struct rep_target **targets = calloc(n_sel + 1, sizeof *targets);
+    /* With --cache both every image runs twice: warm under its name, cold as
+     * NAME@cold; both in the same round robin. */
+    bool both = strcmp(o.cache, "both") == 0;
+    size_t per = both ? 2 : 1, n_plans = n_sel * per;
+    struct prof_target_plan *plans = calloc(n_plans + 1, sizeof *plans);
+    struct rep_target **targets = calloc(n_plans + 1, sizeof *targets);
     if (!plans || !targets) {
         free(plans);
         free(targets);
@@ -165,10 +155,32 @@ int cmd_suite(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < n_sel; i++) {
-        plans[i] = sel[i].plan.plan;
-        targets[i] = sel[i].target;
+        if (prof_plan_for_image(sel[i].img, o.variant, &o, &sel[i].plan, &err) < 0) {
+            free(plans);
+            free(targets);
+            exit_code = usage_error("suite", err.msg);
+            goto out;
+        }
+        plans[i * per] = sel[i].plan.plan;
+        if (both) {
+            plans[i * per].cache = "warm";
+            snprintf(sel[i].cold_name, sizeof sel[i].cold_name, "%s@cold", sel[i].plan.plan.name);
+            plans[i * per + 1] = sel[i].plan.plan;
+            plans[i * per + 1].cache = "cold";
+            plans[i * per + 1].name = sel[i].cold_name;
+        }
     }
-    prof_session_run_interleaved(&s, plans, targets, n_sel);
+    for (size_t i = 0; i < n_plans; i++)
+        if (!prof_session_add_target(&s, &plans[i])) {
+            free(plans);
+            free(targets);
+            exit_code = usage_error("suite", "out of memory");
+            goto out;
+        }
+    /* Adding targets grows the array; take the pointers once all exist. */
+    for (size_t i = 0; i < n_plans; i++)
+        targets[i] = &s.report.targets[i];
+    prof_session_run_interleaved(&s, plans, targets, n_plans);
     free(plans);
     free(targets);
 

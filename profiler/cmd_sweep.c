@@ -63,8 +63,7 @@ int cmd_sweep(int argc, char **argv)
             for (char *sp = strchr(value, ' '); sp; sp = strchr(sp, ' '))
                 memmove(sp, sp + 1, strlen(sp)); /* "256.0MiB" reads as one word */
         }
-        snprintf(pts[i].name, sizeof pts[i].name, "%s@%s=%s", owned.plan.name, o.sweep_kind,
-                 value);
+        snprintf(pts[i].name, sizeof pts[i].name, "%s@%s=%s", owned.plan.name, o.sweep_kind, value);
         plans[i] = owned.plan;
         plans[i].name = pts[i].name;
         plans[i].limits = &pts[i].limits;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/pagecache.h"
 #include "profiler/ready.h"
 #include "profiler/units.h"
 
@@ -41,6 +42,7 @@ enum {
     OPT_PRECISION,
     OPT_ATTEMPTS,
     OPT_MARGIN,
+    OPT_SLOWDOWN,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
     {"precision", required_argument, NULL, OPT_PRECISION},
     {"attempts", required_argument, NULL, OPT_ATTEMPTS},
     {"margin", required_argument, NULL, OPT_MARGIN},
+    {"slowdown", required_argument, NULL, OPT_SLOWDOWN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -99,6 +102,7 @@ void prof_options_defaults(struct prof_options *o)
     o->size_precision_bytes = 4ull << 20;
     o->attempts = 2;
     o->margin = 0.25;
+    o->slowdown = 2.0;
 }
 
 void prof_options_free(struct prof_options *o)
@@ -121,6 +125,8 @@ static const char *const common_help =
     "  --timeout DUR         per-run limit to reach ready (default 30s)\n"
     "  --requests N          HTTP requests after ready (default 1)\n"
     "  --interval DUR        sampling interval, 0 for none (default 1ms)\n"
+    "  --cache warm|cold|drop  page cache before each run: warm (as it is), cold (the\n"
+    "                        target's files evicted, no root), drop (all caches, root)\n"
     "Limits (one fresh cgroup per run):\n"
     "  --memory SIZE         memory limit, swap off (512Mi, 1.5GiB; M = 10^6, Mi = 2^20)\n"
     "  --cpus X              CPU quota in cores, e.g. 0.5\n"
@@ -291,10 +297,14 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
             return cs_error_set(err, 0, "--interval %s: the shortest interval is 100us", arg);
         return 0;
     case OPT_CACHE:
-        if (strcmp(arg, "warm") != 0)
-            return cs_error_set(err, 0, "--cache %s: only `warm` is available in this version",
-                                arg);
+        if (strcmp(arg, "warm") && strcmp(arg, "cold") && strcmp(arg, "drop") &&
+            (strcmp(arg, "both") || o->command_kind != PROF_CMD_SUITE))
+            return cs_error_set(err, 0, "--cache %s: use warm, cold or drop%s", arg,
+                                o->command_kind == PROF_CMD_SUITE ? " (or both)" : "");
+        if (strcmp(arg, "drop") == 0 && prof_drop_caches_check(err) < 0)
+            return -1;
         o->cache = arg;
+        o->cache_set = true;
         return 0;
     case OPT_SECCOMP:
         if (strcmp(arg, "default") == 0)
@@ -400,6 +410,14 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         o->margin = m / 100.0;
         return 0;
     }
+    case OPT_SLOWDOWN: {
+        char *end;
+        double x = strtod(arg, &end);
+        if (end == arg || (*end && strcmp(end, "x") != 0) || !(x >= 1 && x <= 1000))
+            return cs_error_set(err, 0, "--slowdown %s: a factor of at least 1, e.g. 2", arg);
+        o->slowdown = x;
+        return 0;
+    }
     }
     return cs_error_set(err, 0, "unhandled option");
 }
@@ -471,8 +489,9 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
     if (cmd == PROF_CMD_SWEEP && !o->sweep_kind)
         return cs_error_set(err, 0, "sweep needs --cpus LIST or --memory LIST");
     if (cmd == PROF_CMD_SIZE && (o->memory_set || o->limits.memory_bytes))
-        return cs_error_set(err, 0, "size finds the memory limit itself: drop --memory "
-                                    "(--min and --max bound the search)");
+        return cs_error_set(err, 0,
+                            "size finds the memory limit itself: drop --memory "
+                            "(--min and --max bound the search)");
     if (cmd == PROF_CMD_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
         return cs_error_set(err, 0, "--max must be above --min");
     if (o->variant && !o->image && cmd != PROF_CMD_SUITE)

@@ -26,6 +26,7 @@ struct prof_options {
     bool memory_set, cpus_set;
     uint64_t interval_us;
     const char *cache;
+    bool cache_set;
     enum sbx_seccomp_policy seccomp;
     const char *net;
     const char **env; /* "K=V", in order given */
@@ -41,7 +42,8 @@ struct prof_options {
     /* size */
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
-    double margin; /* fraction: 0.25 for 25% */
+    double margin;   /* fraction: 0.25 for 25% */
+    double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
     /* sweep: the swept limit and its values, validated */
     const char *sweep_kind; /* "cpus" or "memory" */
     double sweep_values[64];

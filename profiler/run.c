@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "profiler/http.h"
+#include "sandbox/fsutil.h"
 #include "sandbox/spawn.h"
 
 /* After a listen() notification the socket is listening a few microseconds
@@ -74,6 +75,8 @@ struct run_ctx {
     struct probe probe;
     struct output *out;
     int64_t rss_peak, cg_peak;
+    int64_t io_read_bytes; /* from /proc/PID/io at ready, or rusage at exit */
+    uint64_t last_maps_ns;
     struct prof_sample last;
     bool have_last;
     cs_error *err;
@@ -147,12 +150,21 @@ static void take_sample(struct run_ctx *c, bool record)
                         (int64_t)s.cgroup_bytes);
 }
 
+static void collect_mapped(struct run_ctx *c);
+
 static void on_sample_timer(struct run_ctx *c)
 {
     uint64_t expirations;
     if (read(c->sample_tfd, &expirations, sizeof expirations) != sizeof expirations)
         return;
     take_sample(c, true);
+    /* An exit-mode target is gone by "ready": learn what it maps while it
+     * runs, every ~10 ms (reading maps costs more than a tick). */
+    if (c->spec->ready->kind == PROF_READY_EXIT && c->spec->mapped &&
+        sbx_now_ns() - c->last_maps_ns >= 10000000ull) {
+        c->last_maps_ns = sbx_now_ns();
+        collect_mapped(c);
+    }
 }
 
 /* ---- milestones ---- */
@@ -161,6 +173,38 @@ static void mark_listen(struct run_ctx *c)
 {
     if (c->run->listen_us == REP_NONE)
         c->run->listen_us = since_t0_us(c);
+}
+
+/* The files every process of the target maps at ready: which shared
+ * libraries and assemblies the runtime pulled in (and what a cold start must
+ * read from disk). */
+static void collect_mapped(struct run_ctx *c)
+{
+    if (!c->spec->mapped)
+        return;
+    pid_t pids[1024];
+    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    for (ssize_t i = 0; i < n && i < 1024; i++)
+        prof_fileset_add_maps(c->spec->mapped, pids[i]);
+}
+
+/* Bytes read from storage by the target's processes (/proc/PID/io), for
+ * kernels whose cgroup I/O accounting misses them (v1 blk-throttle counts only
+ * throttled I/O). */
+static int64_t processes_read_bytes(struct run_ctx *c)
+{
+    pid_t pids[1024];
+    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    int64_t sum = 0;
+    for (ssize_t i = 0; i < n && i < 1024; i++) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%ld/io", (long)pids[i]);
+        uint64_t v = 0;
+        if (fs_read_file(path, buf, sizeof buf, NULL) > 0 &&
+            fs_keyed_u64_sep(buf, "read_bytes", ':', &v) == 0)
+            sum += (int64_t)v;
+    }
+    return sum;
 }
 
 static void finish(struct run_ctx *c)
@@ -188,6 +232,8 @@ static void mark_ready(struct run_ctx *c)
         c->run->majflt = (int64_t)snap.majflt;
         if ((int64_t)snap.rss_bytes > c->rss_peak)
             c->rss_peak = (int64_t)snap.rss_bytes;
+        collect_mapped(c);
+        c->io_read_bytes = processes_read_bytes(c);
     }
     struct sbx_cgroup_usage u;
     if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
@@ -624,6 +670,8 @@ static void on_target_exit(struct run_ctx *c)
         return;
     c->run->minflt = (int64_t)ru.ru_minflt;
     c->run->majflt = (int64_t)ru.ru_majflt;
+    if (!c->ready)
+        c->io_read_bytes = (int64_t)ru.ru_inblock * 512;
 
     struct sbx_cgroup_usage u = {0};
     sbx_cgroup_read_usage(c->cg, &u, NULL);
@@ -816,7 +864,8 @@ static void finalize(struct run_ctx *c)
             r->cgroup_peak_bytes = u.memory_peak_bytes ? (int64_t)u.memory_peak_bytes : c->cg_peak;
             r->nr_throttled = (int64_t)u.nr_throttled;
             r->throttled_us = (int64_t)u.throttled_us;
-            r->read_bytes = (int64_t)u.read_bytes;
+            r->read_bytes =
+                (int64_t)u.read_bytes > c->io_read_bytes ? (int64_t)u.read_bytes : c->io_read_bytes;
             if (r->status != REP_OK && r->status != REP_INTERRUPTED && u.oom_kills > 0 &&
                 r->status != REP_OOM) {
                 char msg[512];

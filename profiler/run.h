@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "profiler/pagecache.h"
 #include "profiler/ready.h"
 #include "profiler/sampler.h"
 #include "reports/report.h"
@@ -28,8 +29,9 @@ struct prof_run_spec {
     const struct sbx_limits *limits;
     const struct sbx_seccomp *seccomp;
     struct prof_sampler *sampler;
-    int signal_fd;   /* signalfd of SIGINT/SIGTERM/SIGHUP; not owned */
-    int *ret_signal; /* set to the signal that interrupted the run */
+    int signal_fd;               /* signalfd of SIGINT/SIGTERM/SIGHUP; not owned */
+    int *ret_signal;             /* set to the signal that interrupted the run */
+    struct prof_fileset *mapped; /* filled at ready with the files the target maps; may be NULL */
 };
 
 /* Fills *run. Returns 0 when the run finished (its status says how), 1 when a

@@ -70,9 +70,13 @@ void prof_session_close(struct prof_session *s)
     sbx_cgroup_root_close(s->cgroot);
     if (s->signal_fd >= 0)
         close(s->signal_fd);
+    for (size_t i = 0; s->coldset && i < s->report.n_targets; i++)
+        prof_fileset_free(&s->coldset[i]);
     rep_report_free(&s->report);
     free(s->target_budgets);
     free(s->n_target_budgets);
+    free(s->coldset);
+    free(s->coldset_learned);
     sbx_reap_children();
 }
 
@@ -89,6 +93,16 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
         return NULL;
     s->target_budgets[idx] = p->budgets;
     s->n_target_budgets[idx] = p->n_budgets;
+    struct prof_fileset *cs = realloc(s->coldset, (idx + 1) * sizeof *cs);
+    if (cs)
+        s->coldset = cs;
+    bool *cl = realloc(s->coldset_learned, (idx + 1) * sizeof *cl);
+    if (cl)
+        s->coldset_learned = cl;
+    if (!cs || !cl)
+        return NULL;
+    memset(&s->coldset[idx], 0, sizeof s->coldset[idx]);
+    s->coldset_learned[idx] = false;
     struct rep_target *t = rep_report_add_target(&s->report, p->name);
     if (!t)
         return NULL;
@@ -105,7 +119,9 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     t->limit_cpuset = l->cpuset ? strdup(l->cpuset) : NULL;
     t->limit_pids = l->pids ? (int64_t)l->pids : REP_NONE;
     t->ready = strdup(p->ready);
-    t->cache = strdup(s->opts->cache);
+    t->cache = strdup(p->cache                         ? p->cache
+                      : strcmp(s->opts->cache, "both") ? s->opts->cache
+                                                       : "warm");
     t->size_on_disk_bytes = p->size_on_disk_bytes;
     return t;
 }
@@ -167,11 +183,77 @@ static void free_strv(char **v)
     free(v);
 }
 
+/* Before a run: the page cache as --cache asks. Returns the bytes of the
+ * target's known files still cached at spawn, or REP_NONE. */
+static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cache,
+                             const struct prof_target_plan *p, char *const *envp, cs_error *err,
+                             int *rc)
+{
+    *rc = 0;
+    struct prof_fileset *set = &s->coldset[ti];
+    if (strcmp(cache, "cold") == 0) {
+        if (set->n == 0) {
+            /* Before discovery: the binary, and the image folder when there is one. */
+            char exe[4096];
+            sbx_resolve_executable(p->argv[0], envp, exe, sizeof exe);
+            if (exe[0] != '/' && p->cwd) {
+                char full[8192];
+                snprintf(full, sizeof full, "%s/%s", p->cwd, exe);
+                prof_fileset_add(set, full);
+            } else {
+                prof_fileset_add(set, exe);
+            }
+            if (p->image && p->cwd)
+                prof_fileset_add_tree(set, p->cwd, 20000);
+        }
+        prof_fileset_evict(set);
+        return prof_fileset_cached_bytes(set);
+    }
+    if (strcmp(cache, "drop") == 0) {
+        if (prof_drop_caches(err) < 0) {
+            *rc = -1;
+            return REP_NONE;
+        }
+        return set->n ? prof_fileset_cached_bytes(set) : REP_NONE;
+    }
+    return REP_NONE;
+}
+
+/* The largest mapped files go into the run (which libraries and assemblies
+ * the runtime pulled in); all of them into the target's cold set. */
+static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
+                          struct prof_fileset *mapped)
+{
+    if (mapped->n == 0)
+        return;
+    run->mapped_files = (int64_t)mapped->n;
+    run->mapped_file_bytes = prof_fileset_bytes(mapped);
+    prof_fileset_sort_by_size(mapped);
+    size_t top = mapped->n < 10 ? mapped->n : 10;
+    run->mapped = calloc(top, sizeof *run->mapped);
+    for (size_t i = 0; run->mapped && i < top; i++)
+        run->mapped[run->n_mapped++] =
+            (struct rep_count){strdup(mapped->files[i].path), mapped->files[i].bytes};
+    if (run->status == REP_OK) {
+        prof_fileset_merge(&s->coldset[ti], mapped);
+        s->coldset_learned[ti] = true;
+    }
+}
+
 int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
                      bool warmup, int index, cs_error *err)
 {
     if (s->interrupted_by || pending_stop_signal(s))
         return 1;
+    size_t ti = (size_t)(t - s->report.targets);
+    const char *cache = p->cache ? p->cache : s->opts->cache;
+    /* A cold measured run needs the file set learned first: run an
+     * unmeasured discovery run when no warmup did. */
+    if (strcmp(cache, "cold") == 0 && !warmup && !s->coldset_learned[ti]) {
+        int drc = prof_session_run(s, p, t, true, -1, err);
+        if (drc != 0)
+            return drc;
+    }
     const struct prof_options *o = s->opts;
     unsigned port = o->port;
     if (port == 0 && prof_free_port(&port, err) < 0)
@@ -193,6 +275,10 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     if (prof_ready_parse(ready_text, &ready, err) < 0)
         goto out;
 
+    int cache_rc;
+    int64_t cached_before = prepare_cache(s, ti, cache, p, envp, err, &cache_rc);
+    if (cache_rc < 0)
+        goto out;
     struct rep_run *run = rep_target_add_run(t);
     if (!run) {
         cs_error_set(err, ENOMEM, "run");
@@ -200,6 +286,8 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     }
     run->index = index;
     run->warmup = warmup;
+    run->cached_before_bytes = cached_before;
+    struct prof_fileset mapped = {0};
     struct prof_run_spec spec = {
         .argv = argv,
         .envp = envp,
@@ -214,8 +302,11 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
         .sampler = s->sampler,
         .signal_fd = s->signal_fd,
         .ret_signal = &s->interrupted_by,
+        .mapped = &mapped,
     };
     rc = prof_run_once(&spec, run, err);
+    record_mapped(s, ti, run, &mapped);
+    prof_fileset_free(&mapped);
     if (rc < 0) {
         /* Set-up failed (cgroup, spawn): keep the run in the report as an error. */
         run->status = REP_ERROR;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "profiler/options.h"
+#include "profiler/pagecache.h"
 #include "profiler/sampler.h"
 #include "reports/report.h"
 #include "sandbox/cgroup.h"
@@ -26,6 +27,7 @@ struct prof_target_plan {
     const struct sbx_limits *limits;
     const struct prof_budget *budgets; /* the image's own budgets */
     size_t n_budgets;
+    const char *cache; /* "warm", "cold" or "drop"; NULL: the options' */
 };
 
 struct prof_session {
@@ -39,6 +41,10 @@ struct prof_session {
     /* Per target (same index as report.targets): its image's budgets. */
     const struct prof_budget **target_budgets;
     size_t *n_target_budgets;
+    /* Per target: the files a cold start must not find cached, learned from
+     * its first run (--cache cold). */
+    struct prof_fileset *coldset;
+    bool *coldset_learned;
     bool budget_missed;
 };
 

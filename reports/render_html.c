@@ -248,8 +248,13 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
 {
     const struct rep_sizing *z = t->sizing;
     static const struct svg_category cats[] = {
-        {"ok (ready time)", "#2e9e5b"}, {"oom", "#c0392b"},    {"crashed", "#8e44ad"},
-        {"timeout", "#e08a2e"},         {"exited", "#7f8c8d"}, {"error", "#34495e"},
+        {"ok (ready time)", "#2e9e5b"},
+        {"oom", "#c0392b"},
+        {"crashed", "#8e44ad"},
+        {"timeout", "#e08a2e"},
+        {"exited", "#7f8c8d"},
+        {"error", "#34495e"},
+        {"slow", "#d4ac0d"},
     };
     struct svg_point *pts = calloc(z->n_steps + 1, sizeof *pts);
     if (!pts)
@@ -261,6 +266,7 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
                   : st->status == REP_CRASHED ? 2
                   : st->status == REP_TIMEOUT ? 3
                   : st->status == REP_EXITED  ? 4
+                  : st->status == REP_SLOW    ? 6
                                               : 5;
         pts[i] = (struct svg_point){(double)st->limit_bytes / 1048576.0,
                                     st->ready_us == REP_NONE ? 0 : (double)st->ready_us / 1000.0,
@@ -273,8 +279,9 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
         rep_format_value(REP_UNIT_BYTES, (double)z->recommended_bytes, r, sizeof r);
     rep_buf_puts(b, "<h2>Memory limit sizing: ");
     esc(b, t->name);
-    rep_buf_printf(b, "</h2>\n<p class=\"meta\" id=\"sizing-%zu\"><b>Smallest passing limit:</b> "
-                      "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).</p>\n",
+    rep_buf_printf(b,
+                   "</h2>\n<p class=\"meta\" id=\"sizing-%zu\"><b>Smallest passing limit:</b> "
+                   "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).</p>\n",
                    idx, m, r, z->margin * 100);
     snprintf(id, sizeof id, "chart-sizing-%zu", idx);
     snprintf(title, sizeof title, "%s: ready time at each tested memory limit", t->name);
@@ -301,9 +308,9 @@ static void sweep(const struct rep_report *r, struct rep_buf *b)
             pts[n++] = (struct svg_point){x, 0, NAN, NAN, 1};
             continue;
         }
-        pts[n++] = (struct svg_point){x, s->p50 / 1000.0,
-                                      isnan(s->ci95_lo) ? NAN : s->ci95_lo / 1000.0,
-                                      isnan(s->ci95_hi) ? NAN : s->ci95_hi / 1000.0, 0};
+        pts[n++] =
+            (struct svg_point){x, s->p50 / 1000.0, isnan(s->ci95_lo) ? NAN : s->ci95_lo / 1000.0,
+                               isnan(s->ci95_hi) ? NAN : s->ci95_hi / 1000.0, 0};
     }
     static const struct svg_category cats[] = {{"ready p50 (bar: 95% CI)", "#3b6fd8"},
                                                {"no successful run", "#c0392b"}};
@@ -312,6 +319,36 @@ static void sweep(const struct rep_report *r, struct rep_buf *b)
                  cpus ? "CPU quota (cores)" : "memory limit (MiB)", "ready p50 (ms)", pts, n, cats,
                  2, true);
     free(pts);
+}
+
+/* --cache both: ready time and major faults, warm against cold, per image. */
+static void cold_vs_warm(const struct rep_report *r, struct rep_buf *b)
+{
+    struct svg_bar_row *ready = calloc(r->n_targets + 1, sizeof *ready);
+    struct svg_bar_row *faults = calloc(r->n_targets + 1, sizeof *faults);
+    size_t n = 0;
+    for (size_t i = 0; ready && faults && i < r->n_targets; i++) {
+        const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
+        if (!c)
+            continue;
+        ready[n].label = faults[n].label = w->name;
+        ready[n].values[0] = stat_p50(w, "ready_us") / 1000.0;
+        ready[n].values[1] = stat_p50(c, "ready_us") / 1000.0;
+        faults[n].values[0] = stat_p50(w, "majflt");
+        faults[n].values[1] = stat_p50(c, "majflt");
+        n++;
+    }
+    if (n) {
+        static const char *const labels[] = {"warm page cache", "cold (files evicted)"};
+        static const char *const colors[] = {"#3b6fd8", "#c0392b"};
+        rep_buf_puts(b, "<h2>What a cold page cache costs</h2>\n");
+        svg_bar_chart(b, "chart-cold-ready", "Ready p50, warm vs cold", "ms", labels, colors, 2,
+                      ready, n);
+        svg_bar_chart(b, "chart-cold-faults", "Major page faults to ready (p50), warm vs cold",
+                      "major faults", labels, colors, 2, faults, n);
+    }
+    free(ready);
+    free(faults);
 }
 
 static void failures(const struct rep_report *r, struct rep_buf *b)
@@ -364,6 +401,7 @@ void rep_render_html(const struct rep_report *r, struct rep_buf *b)
             sizing(&r->targets[i], i, b);
     if (r->settings.sweep && r->n_targets)
         sweep(r, b);
+    cold_vs_warm(r, b);
     if (r->n_targets) {
         rep_buf_puts(b, "<h2>Time to ready</h2>\n");
         ready_distribution(r, b);

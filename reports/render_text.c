@@ -85,6 +85,40 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
                            "summed over the target's processes.\n",
                            ref->name);
     }
+    bool cold_header = false;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
+        if (!c)
+            continue;
+        if (!cold_header) {
+            rep_buf_puts(b,
+                         "\n### What a cold page cache costs\n\n| image | ready warm | ready cold "
+                         "| cold/warm | major faults warm | major faults cold | read from disk "
+                         "(cold) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            cold_header = true;
+        }
+        const struct rep_stat *rw = rep_target_stat(w, "ready_us"),
+                              *rc = rep_target_stat(c, "ready_us");
+        const struct rep_stat *fw = rep_target_stat(w, "majflt"),
+                              *fc = rep_target_stat(c, "majflt");
+        const struct rep_stat *rd = rep_target_stat(c, "read_bytes");
+        char a[32] = "-", bb[32] = "-", ratio[32] = "-", e[32] = "-", f[32] = "-", g[32] = "-";
+        if (rw && rw->n)
+            rep_format_value(REP_UNIT_US, rw->p50, a, sizeof a);
+        if (rc && rc->n)
+            rep_format_value(REP_UNIT_US, rc->p50, bb, sizeof bb);
+        if (rw && rc && rw->n && rc->n && rw->p50 > 0)
+            snprintf(ratio, sizeof ratio, "%.1f×", rc->p50 / rw->p50);
+        if (fw && fw->n)
+            rep_format_value(REP_UNIT_COUNT, fw->p50, e, sizeof e);
+        if (fc && fc->n)
+            rep_format_value(REP_UNIT_COUNT, fc->p50, f, sizeof f);
+        if (rd && rd->n)
+            rep_format_value(REP_UNIT_BYTES, rd->p50, g, sizeof g);
+        rep_buf_puts(b, "| ");
+        md_escape(b, w->name);
+        rep_buf_printf(b, " | %s | %s | %s | %s | %s | %s |\n", a, bb, ratio, e, f, g);
+    }
     if (r->n_skipped) {
         rep_buf_puts(b, "\nSkipped:\n\n");
         for (size_t i = 0; i < r->n_skipped; i++) {

@@ -16,16 +16,17 @@ static const char *const status_names[] = {
     [REP_OOM] = "oom",
     [REP_ERROR] = "error",
     [REP_INTERRUPTED] = "interrupted",
+    [REP_SLOW] = "slow",
 };
 
 const char *rep_status_name(enum rep_status s)
 {
-    return s <= REP_INTERRUPTED ? status_names[s] : "error";
+    return s <= REP_SLOW ? status_names[s] : "error";
 }
 
 int rep_status_parse(const char *name, enum rep_status *ret)
 {
-    for (int i = 0; i <= REP_INTERRUPTED; i++)
+    for (int i = 0; i <= REP_SLOW; i++)
         if (strcmp(name, status_names[i]) == 0) {
             *ret = (enum rep_status)i;
             return 0;
@@ -77,6 +78,7 @@ void rep_run_init(struct rep_run *r)
     r->rss_ready_bytes = r->pss_ready_bytes = r->rss_peak_bytes = r->cgroup_peak_bytes = REP_NONE;
     r->minflt = r->majflt = r->threads_ready = REP_NONE;
     r->nr_throttled = r->throttled_us = r->read_bytes = REP_NONE;
+    r->cached_before_bytes = r->mapped_files = r->mapped_file_bytes = REP_NONE;
 }
 
 void rep_run_free(struct rep_run *r)
@@ -85,6 +87,9 @@ void rep_run_free(struct rep_run *r)
     for (size_t i = 0; i < r->n_denied; i++)
         free(r->denied_syscalls[i].name);
     free(r->denied_syscalls);
+    for (size_t i = 0; i < r->n_mapped; i++)
+        free(r->mapped[i].name);
+    free(r->mapped);
     free(r->error);
     free(r->output_tail);
     free(r->samples.t_us);
@@ -191,6 +196,21 @@ const struct rep_run *rep_target_median_run(const struct rep_target *t)
         }
     }
     return best;
+}
+
+const struct rep_target *rep_report_cold_twin(const struct rep_report *r,
+                                              const struct rep_target *warm)
+{
+    if (!warm->cache || strcmp(warm->cache, "warm") != 0)
+        return NULL;
+    size_t len = strlen(warm->name);
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        if (t->cache && !strcmp(t->cache, "cold") && !strncmp(t->name, warm->name, len) &&
+            !strcmp(t->name + len, "@cold"))
+            return t;
+    }
+    return NULL;
 }
 
 const struct rep_target *rep_report_reference(const struct rep_report *r)
@@ -309,6 +329,9 @@ FIELD_GETTER(threads_ready)
 FIELD_GETTER(nr_throttled)
 FIELD_GETTER(throttled_us)
 FIELD_GETTER(read_bytes)
+FIELD_GETTER(cached_before_bytes)
+FIELD_GETTER(mapped_files)
+FIELD_GETTER(mapped_file_bytes)
 FIELD_GETTER(cpu_user_us)
 FIELD_GETTER(cpu_sys_us)
 
@@ -377,6 +400,11 @@ const struct rep_metric rep_metrics[] = {
     {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled},
     {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us},
     {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes},
+    {"cached_before_bytes", "cached_before", "cached at spawn", REP_UNIT_BYTES,
+     get_cached_before_bytes},
+    {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files},
+    {"mapped_file_bytes", "mapped_file", "mapped file bytes", REP_UNIT_BYTES,
+     get_mapped_file_bytes},
 };
 const size_t rep_n_metrics = sizeof rep_metrics / sizeof rep_metrics[0];
 

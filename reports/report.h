@@ -23,6 +23,7 @@ enum rep_status {
     REP_OOM,
     REP_ERROR,
     REP_INTERRUPTED,
+    REP_SLOW, /* sizing steps only: ready, but slower than --slowdown allows */
 };
 const char *rep_status_name(enum rep_status s);
 int rep_status_parse(const char *name, enum rep_status *ret);
@@ -53,6 +54,10 @@ struct rep_run {
     int64_t rss_ready_bytes, pss_ready_bytes, rss_peak_bytes, cgroup_peak_bytes;
     int64_t minflt, majflt, threads_ready;
     int64_t nr_throttled, throttled_us, read_bytes;
+    int64_t cached_before_bytes; /* cold/drop: the target's files still cached at spawn */
+    int64_t mapped_files, mapped_file_bytes; /* distinct files mapped at ready */
+    struct rep_count *mapped;                /* the largest mapped files: path -> bytes */
+    size_t n_mapped;
     struct rep_count *denied_syscalls;
     size_t n_denied;
     char *error;       /* why the run is not ok; NULL when ok */
@@ -151,6 +156,10 @@ int rep_report_add_skipped(struct rep_report *r, const char *line);
 /* The run whose ready time is the median of the target's ok measured runs
  * (the one a chart of "a typical start" shows); NULL when there is none. */
 const struct rep_run *rep_target_median_run(const struct rep_target *t);
+/* For a target measured with a warm cache, its cold twin (same name plus
+ * "@cold", cache "cold"); NULL when there is none. */
+const struct rep_target *rep_report_cold_twin(const struct rep_report *r,
+                                              const struct rep_target *warm);
 /* The comparison reference: settings.reference when present, else the first target. */
 const struct rep_target *rep_report_reference(const struct rep_report *r);
 /* Appends a target. The array may move: pointers to earlier targets are stale after. */

@@ -89,6 +89,16 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "nr_throttled", r->nr_throttled);
     add_int(o, "throttled_us", r->throttled_us);
     add_int(o, "read_bytes", r->read_bytes);
+    add_int(o, "cached_before_bytes", r->cached_before_bytes);
+    add_int(o, "mapped_files", r->mapped_files);
+    add_int(o, "mapped_file_bytes", r->mapped_file_bytes);
+    cJSON *mp = cJSON_AddArrayToObject(o, "mapped");
+    for (size_t i = 0; i < r->n_mapped; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", r->mapped[i].name);
+        cJSON_AddNumberToObject(f, "bytes", (double)r->mapped[i].count);
+        cJSON_AddItemToArray(mp, f);
+    }
     cJSON *d = cJSON_AddObjectToObject(o, "denied_syscalls");
     for (size_t i = 0; i < r->n_denied; i++)
         cJSON_AddNumberToObject(d, r->denied_syscalls[i].name, (double)r->denied_syscalls[i].count);
@@ -364,6 +374,22 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->nr_throttled = get_int(rd, o, "nr_throttled", false);
     r->throttled_us = get_int(rd, o, "throttled_us", false);
     r->read_bytes = get_int(rd, o, "read_bytes", false);
+    r->cached_before_bytes = get_int(rd, o, "cached_before_bytes", false);
+    r->mapped_files = get_int(rd, o, "mapped_files", false);
+    r->mapped_file_bytes = get_int(rd, o, "mapped_file_bytes", false);
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(o, "mapped"), *me;
+    if (cJSON_IsArray(mp)) {
+        size_t n = (size_t)cJSON_GetArraySize(mp);
+        r->mapped = calloc(n ? n : 1, sizeof *r->mapped);
+        cJSON_ArrayForEach(me, mp)
+        {
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(me, "path");
+            const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(me, "bytes");
+            if (r->mapped && cJSON_IsString(path) && cJSON_IsNumber(bytes))
+                r->mapped[r->n_mapped++] =
+                    (struct rep_count){strdup(path->valuestring), (int64_t)bytes->valuedouble};
+        }
+    }
     r->error = get_str(rd, o, "error", false);
     r->output_tail = get_str(rd, o, "output_tail", false);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "denied_syscalls");

@@ -370,10 +370,11 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
     for (double v = 0; v <= xmax + xstep / 2; v += xstep) {
         char t[32];
         fmt_tick(v, t, sizeof t);
-        rep_buf_printf(b,
-                       "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                       SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
+        rep_buf_printf(
+            b,
+            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
     }
     rep_buf_printf(b,
                    "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
@@ -395,7 +396,8 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
                                "<line stroke=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
                                "y2=\"%.1f\"/>\n",
                                cats[0].color, SX(p->x), SX(p->x), SY(p->y_lo), SY(p->y_hi));
-            rep_buf_printf(b, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
+            rep_buf_printf(b,
+                           "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
                            SX(p->x), SY(p->y), cats[0].color);
         } else {
             double x = SX(p->x), y = PAD_T + ph - 8;

@@ -85,9 +85,14 @@ int fs_read_u64(const char *path, uint64_t *ret, cs_error *err)
 
 int fs_keyed_u64(const char *text, const char *key, uint64_t *ret)
 {
+    return fs_keyed_u64_sep(text, key, ' ', ret);
+}
+
+int fs_keyed_u64_sep(const char *text, const char *key, char sep, uint64_t *ret)
+{
     size_t klen = strlen(key);
     for (const char *p = text; p && *p;) {
-        if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+        if (strncmp(p, key, klen) == 0 && p[klen] == sep) {
             *ret = strtoull(p + klen + 1, NULL, 10);
             return 0;
         }

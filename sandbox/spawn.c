@@ -170,7 +170,7 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
 /* PATH lookup in the parent (the child only calls execve): the target's own
  * PATH, else ours. Unlike execvpe there is no fallback that runs a file
  * without a valid executable format through /bin/sh: that is an error. */
-static void resolve_executable(const char *name, char *const *envp, char *buf, size_t cap)
+void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", name);
     if (strchr(name, '/') || !*name)
@@ -241,7 +241,7 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         return -1;
 
     char path[4096];
-    resolve_executable(o->argv[0], o->envp, path, sizeof path);
+    sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;
     long pid = clone3_into(cgroup_fd, &pidfd);
