@@ -1,10 +1,17 @@
 #include "profiler/options.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/pagecache.h"
+#include "profiler/seccomp_profile.h"
 #include "profiler/ready.h"
 #include "profiler/units.h"
 
@@ -43,6 +50,11 @@ enum {
     OPT_ATTEMPTS,
     OPT_MARGIN,
     OPT_SLOWDOWN,
+    OPT_PRIVATE_TMP,
+    OPT_USER,
+    OPT_RLIMIT,
+    OPT_CLEAN_ENV,
+    OPT_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +95,11 @@ static const struct option long_opts[] = {
     {"attempts", required_argument, NULL, OPT_ATTEMPTS},
     {"margin", required_argument, NULL, OPT_MARGIN},
     {"slowdown", required_argument, NULL, OPT_SLOWDOWN},
+    {"private-tmp", no_argument, NULL, OPT_PRIVATE_TMP},
+    {"user", required_argument, NULL, OPT_USER},
+    {"rlimit", required_argument, NULL, OPT_RLIMIT},
+    {"clean-env", no_argument, NULL, OPT_CLEAN_ENV},
+    {"sandbox", required_argument, NULL, OPT_SANDBOX},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -97,7 +114,7 @@ void prof_options_defaults(struct prof_options *o)
     o->interval_us = 1000;
     o->cache = "warm";
     o->seccomp = SBX_SECCOMP_DEFAULT;
-    o->net = "host";
+    o->net = SBX_NET_HOST;
     o->size_min_bytes = 16ull << 20;
     o->size_precision_bytes = 4ull << 20;
     o->attempts = 2;
@@ -132,8 +149,16 @@ static const char *const common_help =
     "  --cpus X              CPU quota in cores, e.g. 0.5\n"
     "  --cpuset LIST         allowed CPUs, e.g. 0-1,3\n"
     "  --pids N              max tasks\n"
-    "  --seccomp default|none  syscall policy (default: deny mount, bpf, ptrace, ...;\n"
-    "                        none: no filter, and listen is the first connect)\n"
+    "  --seccomp default|none|FILE  syscall policy (default: deny mount, bpf, ptrace,\n"
+    "                        ...; none: no filter; FILE: an OCI/Docker seccomp profile)\n"
+    "Isolation (docs/sandbox.md):\n"
+    "  --net host|loopback|none  the host's network, a private one with only lo, or none\n"
+    "  --private-tmp         a private, empty /tmp\n"
+    "  --user UID[:GID]      run the target as this user\n"
+    "  --rlimit NAME=VALUE   e.g. NOFILE=1024, CORE=0, NPROC=256:512 (repeatable)\n"
+    "  --clean-env           only PATH, HOME, LANG, PORT and --env, not our environment\n"
+    "  --sandbox strict      loopback network, private mounts, read-only cgroupfs,\n"
+    "                        private /tmp, default seccomp\n"
     "Target:\n"
     "  --env K=V             set a variable in the target (repeatable; inherits the rest)\n"
     "  --cwd DIR             working directory of the target\n"
@@ -187,6 +212,119 @@ void prof_options_usage(enum prof_command cmd, FILE *out)
 static int bad(cs_error *err, const char *flag, const char *value, cs_error *why)
 {
     return cs_error_set(err, 0, "%s %s: %s", flag, value, why->msg);
+}
+
+/* UID[:GID] as numbers or names; the group defaults to the user's. */
+static int parse_user(const char *arg, struct prof_options *o, cs_error *err)
+{
+    char user[256], group[256] = "";
+    snprintf(user, sizeof user, "%s", arg);
+    char *colon = strchr(user, ':');
+    if (colon) {
+        snprintf(group, sizeof group, "%s", colon + 1);
+        *colon = '\0';
+    }
+    char *end;
+    unsigned long uid = strtoul(user, &end, 10);
+    struct passwd *pw = NULL;
+    if (!*user)
+        return cs_error_set(err, 0, "--user %s: expected UID[:GID] or NAME[:GROUP]", arg);
+    if (*end) {
+        pw = getpwnam(user);
+        if (!pw)
+            return cs_error_set(err, 0, "--user %s: no user named `%s`", arg, user);
+        uid = pw->pw_uid;
+    } else {
+        pw = getpwuid((uid_t)uid);
+    }
+    unsigned long gid = pw ? pw->pw_gid : uid;
+    if (*group) {
+        gid = strtoul(group, &end, 10);
+        if (*end) {
+            struct group *gr = getgrnam(group);
+            if (!gr)
+                return cs_error_set(err, 0, "--user %s: no group named `%s`", arg, group);
+            gid = gr->gr_gid;
+        }
+    }
+    o->set_user = true;
+    o->uid = (uid_t)uid;
+    o->gid = (gid_t)gid;
+    return 0;
+}
+
+/* NAME=VALUE or NAME=SOFT:HARD, e.g. NOFILE=1024, CORE=0, AS=unlimited. */
+static int parse_rlimit(const char *arg, struct prof_options *o, cs_error *err)
+{
+    static const struct {
+        const char *name;
+        int resource;
+    } names[] = {{"AS", RLIMIT_AS},
+                 {"CORE", RLIMIT_CORE},
+                 {"CPU", RLIMIT_CPU},
+                 {"DATA", RLIMIT_DATA},
+                 {"FSIZE", RLIMIT_FSIZE},
+                 {"LOCKS", RLIMIT_LOCKS},
+                 {"MEMLOCK", RLIMIT_MEMLOCK},
+                 {"MSGQUEUE", RLIMIT_MSGQUEUE},
+                 {"NICE", RLIMIT_NICE},
+                 {"NOFILE", RLIMIT_NOFILE},
+                 {"NPROC", RLIMIT_NPROC},
+                 {"RSS", RLIMIT_RSS},
+                 {"RTPRIO", RLIMIT_RTPRIO},
+                 {"RTTIME", RLIMIT_RTTIME},
+                 {"SIGPENDING", RLIMIT_SIGPENDING},
+                 {"STACK", RLIMIT_STACK}};
+    const char *eq = strchr(arg, '=');
+    char name[32];
+    if (!eq || (size_t)(eq - arg) >= sizeof name)
+        return cs_error_set(err, 0, "--rlimit %s: expected NAME=VALUE, e.g. NOFILE=1024", arg);
+    size_t i, len = (size_t)(eq - arg);
+    for (i = 0; i < len; i++)
+        name[i] = (char)toupper((unsigned char)arg[i]);
+    name[len] = '\0';
+    const char *n = strncmp(name, "RLIMIT_", 7) == 0 ? name + 7 : name;
+    int resource = -1;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(n, names[i].name) == 0)
+            resource = names[i].resource;
+    if (resource < 0)
+        return cs_error_set(err, 0,
+                            "--rlimit %s: unknown limit `%s` (NOFILE, NPROC, AS, CORE, "
+                            "STACK, CPU, ...)",
+                            arg, name);
+    uint64_t vals[2];
+    const char *p = eq + 1;
+    for (int k = 0; k < 2; k++) {
+        char tok[64];
+        size_t tl = strcspn(p, ":");
+        if (tl == 0 || tl >= sizeof tok)
+            return cs_error_set(err, 0, "--rlimit %s: expected a number or `unlimited`", arg);
+        memcpy(tok, p, tl);
+        tok[tl] = '\0';
+        char *end;
+        if (strcmp(tok, "unlimited") == 0 || strcmp(tok, "infinity") == 0) {
+            vals[k] = RLIM_INFINITY;
+        } else {
+            errno = 0;
+            vals[k] = strtoull(tok, &end, 10);
+            if (errno || *end || !isdigit((unsigned char)tok[0]))
+                return cs_error_set(err, 0, "--rlimit %s: `%s` is not a number", arg, tok);
+        }
+        p += tl;
+        if (*p != ':') {
+            if (k == 0)
+                vals[1] = vals[0];
+            break;
+        }
+        p++;
+    }
+    if (vals[0] > vals[1])
+        return cs_error_set(err, 0, "--rlimit %s: the soft limit is above the hard one", arg);
+    if (o->n_rlimits == sizeof o->rlimits / sizeof o->rlimits[0])
+        return cs_error_set(err, 0, "--rlimit: at most 16");
+    o->rlimits[o->n_rlimits++] = (struct sbx_rlimit){resource, vals[0], vals[1]};
+    return 0;
 }
 
 /* "0.25,0.5,1" or "128Mi,256Mi": every value parsed, at most 64. */
@@ -307,18 +445,51 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         o->cache_set = true;
         return 0;
     case OPT_SECCOMP:
-        if (strcmp(arg, "default") == 0)
+        o->seccomp_set = true;
+        if (strcmp(arg, "default") == 0) {
             o->seccomp = SBX_SECCOMP_DEFAULT;
-        else if (strcmp(arg, "none") == 0)
+        } else if (strcmp(arg, "none") == 0) {
             o->seccomp = SBX_SECCOMP_NONE;
-        else
-            return cs_error_set(err, 0, "--seccomp %s: use `default` or `none`", arg);
+        } else {
+            /* A profile file: read and checked now, so a bad one is exit 2. */
+            if (access(arg, R_OK) < 0)
+                return cs_error_set(err, errno,
+                                    "--seccomp %s: use default, none or the path of an "
+                                    "OCI/Docker seccomp profile",
+                                    arg);
+            struct sbx_seccomp_profile p;
+            if (prof_seccomp_profile_load(arg, &p, stderr, err) < 0)
+                return -1;
+            prof_seccomp_profile_free(&p);
+            o->seccomp = SBX_SECCOMP_PROFILE;
+            o->seccomp_file = arg;
+        }
         return 0;
     case OPT_NET:
-        if (strcmp(arg, "host") != 0)
-            return cs_error_set(err, 0, "--net %s: only `host` is available in this version", arg);
-        o->net = arg;
+        if (strcmp(arg, "host") == 0)
+            o->net = SBX_NET_HOST;
+        else if (strcmp(arg, "loopback") == 0)
+            o->net = SBX_NET_LOOPBACK;
+        else if (strcmp(arg, "none") == 0)
+            o->net = SBX_NET_NONE;
+        else
+            return cs_error_set(err, 0, "--net %s: use host, loopback or none", arg);
         return 0;
+    case OPT_PRIVATE_TMP:
+        o->private_tmp = true;
+        return 0;
+    case OPT_CLEAN_ENV:
+        o->clean_env = true;
+        return 0;
+    case OPT_SANDBOX:
+        if (strcmp(arg, "strict") != 0)
+            return cs_error_set(err, 0, "--sandbox %s: the one level is `strict`", arg);
+        o->strict = true;
+        return 0;
+    case OPT_USER:
+        return parse_user(arg, o, err);
+    case OPT_RLIMIT:
+        return parse_rlimit(arg, o, err);
     case OPT_ENV: {
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg)
@@ -486,6 +657,21 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
         return cs_error_set(err, 0,
                             "suite takes image names, not --image or a command "
                             "(coldstart run profiles one)");
+    if (o->strict) {
+        /* One switch for a locked-down container: loopback network, private
+         * mounts with a read-only cgroupfs and /tmp, the default seccomp
+         * policy (or the profile given). */
+        if (o->seccomp == SBX_SECCOMP_NONE && o->seccomp_set)
+            return cs_error_set(err, 0, "--sandbox strict and --seccomp none contradict");
+        if (o->net == SBX_NET_HOST)
+            o->net = SBX_NET_LOOPBACK;
+        o->private_tmp = true;
+    }
+    if (o->net == SBX_NET_NONE && o->ready &&
+        (strncmp(o->ready, "http://", 7) == 0 || strncmp(o->ready, "tcp://", 6) == 0))
+        return cs_error_set(err, 0,
+                            "--net none leaves the target no network to be probed "
+                            "over: use --net loopback, or --ready exit or log:REGEX");
     if (cmd == PROF_CMD_SWEEP && !o->sweep_kind)
         return cs_error_set(err, 0, "sweep needs --cpus LIST or --memory LIST");
     if (cmd == PROF_CMD_SIZE && (o->memory_set || o->limits.memory_bytes))

@@ -12,6 +12,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/spawn.h"
 
 struct prof_options {
     int command_kind; /* enum prof_command being parsed */
@@ -28,7 +29,15 @@ struct prof_options {
     const char *cache;
     bool cache_set;
     enum sbx_seccomp_policy seccomp;
-    const char *net;
+    const char *seccomp_file; /* --seccomp FILE */
+    bool seccomp_set;
+    enum sbx_net net;
+    bool private_tmp, clean_env, strict;
+    bool set_user;
+    uid_t uid;
+    gid_t gid;
+    struct sbx_rlimit rlimits[16];
+    size_t n_rlimits;
     const char **env; /* "K=V", in order given */
     size_t n_env;
     const char *cwd;

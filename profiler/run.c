@@ -376,9 +376,11 @@ static void probe_connect(struct run_ctx *c)
     if (c->probe.st != P_IDLE || c->done)
         return;
     const struct prof_ready *r = c->spec->ready;
-    int fd = socket(r->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    cs_error serr;
+    int fd = sbx_socket_in(c->child.netns_fd, r->addr.ss_family,
+                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &serr);
     if (fd < 0) {
-        set_error(c, REP_ERROR, "probe socket: %s", strerror(errno));
+        set_error(c, REP_ERROR, "probe: %s", serr.msg);
         return;
     }
     int one = 1;
@@ -613,9 +615,9 @@ static void on_listener(struct run_ctx *c, uint32_t events)
         return;
     }
     struct sbx_seccomp_event ev;
-    if (sbx_seccomp_receive(c->listener, &ev) < 0)
+    if (sbx_seccomp_receive(c->spec->seccomp, c->listener, &ev) < 0)
         return; /* ENOENT: the caller died before we looked */
-    if (!ev.is_listen)
+    if (ev.deny)
         rep_run_count_denied(c->run, sbx_syscall_name(ev.syscall_nr));
     /* Answer first: the target must not wait on our bookkeeping. */
     sbx_seccomp_answer(c->listener, &ev);
@@ -789,8 +791,12 @@ static int setup(struct run_ctx *c)
         return cs_error_set(c->err, errno, "cannot set up the event loop");
     if (sbx_cgroup_create(s->cgroot, s->limits, &c->cg, c->err) < 0)
         return -1;
-    struct sbx_spawn_opts so = {
-        .argv = s->argv, .envp = s->envp, .cwd = s->cwd, .cgroup = c->cg, .seccomp = s->seccomp};
+    struct sbx_spawn_opts so = {.argv = s->argv,
+                                .envp = s->envp,
+                                .cwd = s->cwd,
+                                .cgroup = c->cg,
+                                .seccomp = s->seccomp,
+                                .iso = s->iso};
     if (sbx_spawn(&so, &c->child, c->err) < 0)
         return -1;
     c->t0 = c->child.t0_ns;

@@ -14,6 +14,7 @@
 #include "reports/report.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/spawn.h"
 
 #define PROF_OUTPUT_KEEP (64 * 1024) /* target output kept per run */
 
@@ -28,6 +29,7 @@ struct prof_run_spec {
     struct sbx_cgroup_root *cgroot;
     const struct sbx_limits *limits;
     const struct sbx_seccomp *seccomp;
+    const struct sbx_isolation *iso; /* NULL: none */
     struct prof_sampler *sampler;
     int signal_fd;               /* signalfd of SIGINT/SIGTERM/SIGHUP; not owned */
     int *ret_signal;             /* set to the signal that interrupted the run */

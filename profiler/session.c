@@ -12,6 +12,7 @@
 #include "profiler/progress.h"
 #include "profiler/ready.h"
 #include "profiler/run.h"
+#include "profiler/seccomp_profile.h"
 #include "profiler/stats.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
@@ -42,10 +43,29 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
         return -1;
     /* `--seccomp none` loads no filter at all; `listen` is then the first
      * successful connect of the probe. */
-    struct sbx_seccomp_opts so = {.policy = o->seccomp,
-                                  .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
-    if (sbx_seccomp_build(&so, &s->seccomp, err) < 0)
+    struct sbx_seccomp_profile profile = {0};
+    if (o->seccomp == SBX_SECCOMP_PROFILE &&
+        prof_seccomp_profile_load(o->seccomp_file, &profile, NULL, err) < 0)
         return -1;
+    struct sbx_seccomp_opts so = {
+        .policy = o->seccomp, .profile = &profile, .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
+    int src = sbx_seccomp_build(&so, &s->seccomp, err);
+    prof_seccomp_profile_free(&profile);
+    if (src < 0)
+        return cs_error_prefix(err, "--seccomp %s", o->seccomp_file ? o->seccomp_file : "");
+    s->iso = (struct sbx_isolation){.net = o->net,
+                                    .private_tmp = o->private_tmp,
+                                    .set_user = o->set_user,
+                                    .uid = o->uid,
+                                    .gid = o->gid,
+                                    .rlimits = o->rlimits,
+                                    .n_rlimits = o->n_rlimits};
+    if (o->strict) {
+        /* A target that can write cgroupfs could move itself out of its cgroup. */
+        if (sbx_mounts_below("/sys/fs/cgroup", &s->ro_mounts, &s->iso.n_ro_mounts, err) < 0)
+            return -1;
+        s->iso.ro_mounts = (const char *const *)s->ro_mounts;
+    }
     s->report.tool_version = strdup(COLDSTART_VERSION);
     char created[32];
     time_t now = time(NULL);
@@ -57,7 +77,16 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     st->requests = o->requests;
     st->timeout_us = (int64_t)o->timeout_us;
     st->interval_us = (int64_t)o->interval_us;
-    st->seccomp = strdup(o->seccomp == SBX_SECCOMP_DEFAULT ? "default" : "none");
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s%s%s%s",
+             o->seccomp == SBX_SECCOMP_DEFAULT ? "default"
+             : o->seccomp == SBX_SECCOMP_NONE  ? "none"
+                                               : "profile ",
+             o->seccomp_file ? o->seccomp_file : "", o->strict ? ", sandbox strict" : "",
+             o->net == SBX_NET_LOOPBACK ? ", net loopback"
+             : o->net == SBX_NET_NONE   ? ", net none"
+                                        : "");
+    st->seccomp = strdup(policy);
     rep_host_detect(&s->report.host,
                     sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
     return 0;
@@ -66,6 +95,9 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
 void prof_session_close(struct prof_session *s)
 {
     sbx_seccomp_free(s->seccomp);
+    for (size_t i = 0; s->ro_mounts && i < s->iso.n_ro_mounts; i++)
+        free(s->ro_mounts[i]);
+    free(s->ro_mounts);
     prof_sampler_free(s->sampler);
     sbx_cgroup_root_close(s->cgroot);
     if (s->signal_fd >= 0)
@@ -142,8 +174,15 @@ static bool pending_stop_signal(struct prof_session *s)
     return false;
 }
 
-/* The inherited environment (as hyperfine does), PORT, then the plan's K=V. */
-static char **build_env(const struct prof_target_plan *p, unsigned port)
+/* Kept by --clean-env from our environment. */
+static bool clean_env_keeps(const char *kv)
+{
+    return !strncmp(kv, "PATH=", 5) || !strncmp(kv, "HOME=", 5) || !strncmp(kv, "LANG=", 5);
+}
+
+/* The inherited environment (as hyperfine does; with --clean-env only PATH,
+ * HOME and LANG), PORT, then the plan's K=V. */
+static char **build_env(const struct prof_target_plan *p, unsigned port, bool clean)
 {
     size_t n = 0;
     while (environ[n])
@@ -153,7 +192,7 @@ static char **build_env(const struct prof_target_plan *p, unsigned port)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "PORT=", 5) != 0)
+        if (strncmp(environ[i], "PORT=", 5) != 0 && (!clean || clean_env_keeps(environ[i])))
             env[k++] = strdup(environ[i]);
     char portvar[32];
     snprintf(portvar, sizeof portvar, "PORT=%u", port);
@@ -262,7 +301,7 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     while (p->argv[argc])
         argc++;
     char **argv = calloc(argc + 1, sizeof *argv);
-    char **envp = build_env(p, port);
+    char **envp = build_env(p, port, o->clean_env);
     char *ready_text = prof_subst_port(p->ready, port);
     int rc = -1;
     struct prof_ready ready = {0};
@@ -299,6 +338,7 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
         .cgroot = s->cgroot,
         .limits = p->limits,
         .seccomp = s->seccomp,
+        .iso = &s->iso,
         .sampler = s->sampler,
         .signal_fd = s->signal_fd,
         .ret_signal = &s->interrupted_by,

@@ -35,6 +35,8 @@ struct prof_session {
     struct sbx_cgroup_root *cgroot;
     struct prof_sampler *sampler;
     struct sbx_seccomp *seccomp;
+    struct sbx_isolation iso;
+    char **ro_mounts; /* owned, for iso */
     int signal_fd;
     int interrupted_by; /* signal number, 0 while not interrupted */
     struct rep_report report;

@@ -87,9 +87,14 @@ static const char *const default_denied[] = {
     NULL,
 };
 
+/* Verdicts for notified calls, by native syscall number. */
+#define VERDICT_TABLE 1024
+
 struct sbx_seccomp {
     struct sock_fprog prog; /* filter owned here */
     bool listener;
+    int default_deny;               /* errno for calls outside the table; 0: continue */
+    int16_t verdict[VERDICT_TABLE]; /* -1: default; 0: continue; >0: errno */
 };
 
 const char *const *sbx_seccomp_default_denied(void)
@@ -103,7 +108,7 @@ bool sbx_seccomp_has_listener(const struct sbx_seccomp *f)
 }
 
 /* User notification answered with "continue" needs libseccomp API level 6 and
- * Linux 5.5; older kernels get plain EPERM and no listen milestone. */
+ * Linux 5.5; older kernels get plain errors and no listen milestone. */
 static bool notify_supported(void)
 {
     return seccomp_api_get() >= 6;
@@ -117,6 +122,98 @@ void sbx_seccomp_free(struct sbx_seccomp *f)
     free(f);
 }
 
+static uint32_t scmp_action(enum sbx_action a, int errno_ret)
+{
+    switch (a) {
+    case SBX_ACT_ALLOW:
+        return SCMP_ACT_ALLOW;
+    case SBX_ACT_ERRNO:
+        return SCMP_ACT_ERRNO((uint16_t)errno_ret);
+    case SBX_ACT_KILL_THREAD:
+        return SCMP_ACT_KILL_THREAD;
+    case SBX_ACT_KILL_PROCESS:
+        return SCMP_ACT_KILL_PROCESS;
+    case SBX_ACT_TRAP:
+        return SCMP_ACT_TRAP;
+    case SBX_ACT_LOG:
+        return SCMP_ACT_LOG;
+    }
+    return SCMP_ACT_ALLOW;
+}
+
+static void set_verdict(struct sbx_seccomp *f, int nr, int v)
+{
+    if (nr >= 0 && nr < VERDICT_TABLE)
+        f->verdict[nr] = (int16_t)v;
+}
+
+/* The built-in policy: allow all, but deny-listed calls and listen() go to
+ * the listener (EPERM and continue), or fail with EPERM without one. */
+static int add_default_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f, bool notify, bool listen)
+{
+    int rc = 0;
+    if (listen) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
+        set_verdict(f, SCMP_SYS(listen), 0);
+    }
+    uint32_t deny = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
+    for (size_t i = 0; default_denied[i] && rc == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(default_denied[i]);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue; /* not a call on this architecture */
+        rc = seccomp_rule_add(ctx, deny, nr, 0);
+        set_verdict(f, nr, EPERM);
+    }
+    return rc;
+}
+
+/* An OCI/Docker profile. Unconditional ERRNO rules and an ERRNO default go
+ * through the listener (answered with their errno) so denials are counted;
+ * an unconditional ALLOW of listen() becomes a notification answered with
+ * continue. Rules with argument conditions keep their action. */
+static int add_profile_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f,
+                             const struct sbx_seccomp_profile *p, bool notify, bool listen,
+                             uint32_t def)
+{
+    for (size_t i = 0; i < p->n_arches; i++) {
+        int rc = seccomp_arch_add(ctx, p->arches[i]);
+        if (rc < 0 && rc != -EEXIST)
+            return rc;
+    }
+    bool listen_ruled = false;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const struct sbx_seccomp_rule *r = &p->rules[i];
+        uint32_t act = scmp_action(r->action, r->errno_ret);
+        bool uncond = r->n_args == 0;
+        if (uncond && notify && r->action == SBX_ACT_ERRNO) {
+            act = SCMP_ACT_NOTIFY;
+            set_verdict(f, r->nr, r->errno_ret);
+        } else if (uncond && r->action == SBX_ACT_ALLOW) {
+            set_verdict(f, r->nr, 0);
+            if (listen && r->nr == SCMP_SYS(listen)) {
+                act = SCMP_ACT_NOTIFY;
+                listen_ruled = true;
+            }
+        }
+        if (act == def)
+            continue; /* libseccomp refuses a rule that repeats the default */
+        struct scmp_arg_cmp cmp[6];
+        for (unsigned k = 0; k < r->n_args; k++)
+            cmp[k] = (struct scmp_arg_cmp){r->args[k].index, r->args[k].op, r->args[k].value,
+                                           r->args[k].value_two};
+        int rc = seccomp_rule_add_array(ctx, act, r->nr, r->n_args, cmp);
+        if (rc < 0)
+            return rc;
+    }
+    /* A profile that allows everything by default still reports listen(). */
+    if (listen && !listen_ruled && p->default_action == SBX_ACT_ALLOW &&
+        f->verdict[SCMP_SYS(listen)] < 0) {
+        set_verdict(f, SCMP_SYS(listen), 0);
+        return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
+    }
+    return 0;
+}
+
 int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **ret, cs_error *err)
 {
     *ret = NULL;
@@ -124,26 +221,39 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
     bool want_listen = opts->notify_listen && notify;
     if (opts->policy == SBX_SECCOMP_NONE && !want_listen)
         return 0;
+    struct sbx_seccomp *f = calloc(1, sizeof *f);
+    if (!f)
+        return cs_error_set(err, ENOMEM, "seccomp filter");
+    for (size_t i = 0; i < VERDICT_TABLE; i++)
+        f->verdict[i] = -1;
 
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx)
+    uint32_t def = SCMP_ACT_ALLOW;
+    const struct sbx_seccomp_profile *p = opts->profile;
+    if (opts->policy == SBX_SECCOMP_PROFILE) {
+        def = scmp_action(p->default_action, p->default_errno);
+        if (p->default_action == SBX_ACT_ERRNO && notify) {
+            def = SCMP_ACT_NOTIFY;
+            f->default_deny = p->default_errno;
+        }
+    }
+    scmp_filter_ctx ctx = seccomp_init(def);
+    if (!ctx) {
+        free(f);
         return cs_error_set(err, ENOMEM, "cannot create a seccomp filter");
-    int rc = 0;
+    }
     /* Leave the no_new_privs bit to sbx_seccomp_load (set unconditionally there). */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-    if (want_listen)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
-    if (rc == 0 && opts->policy == SBX_SECCOMP_DEFAULT) {
-        uint32_t deny = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
-        for (size_t i = 0; default_denied[i] && rc == 0; i++) {
-            int nr = seccomp_syscall_resolve_name(default_denied[i]);
-            if (nr == __NR_SCMP_ERROR || nr < 0)
-                continue; /* not a call on this architecture */
-            rc = seccomp_rule_add(ctx, deny, nr, 0);
-        }
+    int rc = 0;
+    if (opts->policy == SBX_SECCOMP_PROFILE)
+        rc = add_profile_rules(ctx, f, p, notify, want_listen, def);
+    else
+        rc = add_default_rules(ctx, f, notify && opts->policy == SBX_SECCOMP_DEFAULT, want_listen);
+    if (opts->policy == SBX_SECCOMP_NONE) {
+        /* Only listen() is notified; nothing is denied. */
     }
     if (rc < 0) {
         seccomp_release(ctx);
+        free(f);
         return cs_error_set(err, -rc, "cannot add a seccomp rule");
     }
 
@@ -152,30 +262,26 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
     _cleanup_close_ int mfd = memfd_create("coldstart-seccomp", MFD_CLOEXEC);
     if (mfd < 0) {
         seccomp_release(ctx);
+        free(f);
         return cs_error_set(err, errno, "memfd_create for the seccomp filter");
     }
     rc = seccomp_export_bpf(ctx, mfd);
     seccomp_release(ctx);
-    if (rc < 0)
+    if (rc < 0) {
+        free(f);
         return cs_error_set(err, -rc, "cannot export the seccomp filter");
-    off_t len = lseek(mfd, 0, SEEK_END);
-    if (len <= 0 || len % (off_t)sizeof(struct sock_filter) != 0)
-        return cs_error_set(err, EINVAL, "seccomp export produced %lld bytes", (long long)len);
-    struct sbx_seccomp *f = calloc(1, sizeof *f);
-    void *code = malloc((size_t)len);
-    if (!f || !code) {
-        free(f);
-        free(code);
-        return cs_error_set(err, ENOMEM, "seccomp filter");
     }
-    if (pread(mfd, code, (size_t)len, 0) != len) {
-        free(f);
+    off_t len = lseek(mfd, 0, SEEK_END);
+    void *code = len > 0 ? malloc((size_t)len) : NULL;
+    if (!code || len % (off_t)sizeof(struct sock_filter) != 0 ||
+        pread(mfd, code, (size_t)len, 0) != len) {
         free(code);
-        return cs_error_set(err, errno, "cannot read back the seccomp filter");
+        free(f);
+        return cs_error_set(err, EIO, "cannot read back the seccomp filter");
     }
     f->prog.len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
     f->prog.filter = code;
-    f->listener = notify && (want_listen || opts->policy == SBX_SECCOMP_DEFAULT);
+    f->listener = notify && (want_listen || opts->policy != SBX_SECCOMP_NONE);
     *ret = f;
     return 0;
 }
@@ -193,7 +299,7 @@ int sbx_seccomp_load(const struct sbx_seccomp *f)
     return f->listener ? (int)fd : 0;
 }
 
-int sbx_seccomp_receive(int listener, struct sbx_seccomp_event *ret)
+int sbx_seccomp_receive(const struct sbx_seccomp *f, int listener, struct sbx_seccomp_event *ret)
 {
     struct seccomp_notif *req = NULL;
     struct seccomp_notif_resp *resp = NULL;
@@ -203,11 +309,17 @@ int sbx_seccomp_receive(int listener, struct sbx_seccomp_event *ret)
     }
     int rc = seccomp_notify_receive(listener, req);
     if (rc == 0) {
+        int nr = req->data.nr;
+        int v = nr >= 0 && nr < VERDICT_TABLE ? f->verdict[nr] : -1;
         ret->id = req->id;
         ret->pid = (pid_t)req->pid;
-        ret->syscall_nr = req->data.nr;
-        ret->is_listen = req->data.nr == SCMP_SYS(listen);
+        ret->syscall_nr = nr;
         ret->fd = (int)req->data.args[0];
+        ret->deny = v < 0 ? f->default_deny : v;
+        /* Without a verdict and without a default errno nothing is denied. */
+        if (v < 0 && !f->default_deny)
+            ret->deny = 0;
+        ret->is_listen = nr == SCMP_SYS(listen) && ret->deny == 0;
     }
     seccomp_notify_free(req, resp);
     if (rc < 0) {
@@ -227,11 +339,10 @@ int sbx_seccomp_answer(int listener, const struct sbx_seccomp_event *ev)
     }
     memset(resp, 0, sizeof *resp);
     resp->id = ev->id;
-    if (ev->is_listen) {
+    if (ev->deny)
+        resp->error = -ev->deny;
+    else
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    } else {
-        resp->error = -EPERM;
-    }
     int rc = seccomp_notify_respond(listener, resp);
     seccomp_notify_free(req, resp);
     if (rc < 0) {

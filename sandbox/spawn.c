@@ -6,7 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,6 +27,8 @@
 #define CLONE_PIDFD 0x00001000
 #endif
 #define CS_CLONE_INTO_CGROUP 0x200000000ULL
+/* How long the child may take to enter its cgroup and load its filter. */
+#define PREPARE_TIMEOUT_MS 10000
 
 /* struct clone_args of Linux 5.7 (CLONE_ARGS_SIZE_VER2), spelled out so the
  * build does not depend on the kernel headers' version. */
@@ -28,7 +37,17 @@ struct cs_clone_args {
         set_tid_size, cgroup;
 };
 
-enum child_step { STEP_CGROUP = 1, STEP_STDIO, STEP_CWD, STEP_SECCOMP, STEP_EXEC };
+enum child_step {
+    STEP_CGROUP = 1,
+    STEP_STDIO,
+    STEP_CWD,
+    STEP_SECCOMP,
+    STEP_EXEC,
+    STEP_NET,
+    STEP_MOUNT,
+    STEP_RLIMIT,
+    STEP_USER,
+};
 
 /* Child -> parent on the exec pipe: one PREPARED byte when the child sits in
  * its cgroup with stdio, cwd and seccomp in place; a FAILED record if a step
@@ -52,17 +71,65 @@ uint64_t sbx_now_ns(void)
 void sbx_child_init(struct sbx_child *c)
 {
     memset(c, 0, sizeof *c);
-    c->pidfd = c->exec_fd = c->out_fd = c->err_fd = c->notify_sock = -1;
+    c->pidfd = c->exec_fd = c->out_fd = c->err_fd = c->notify_sock = c->netns_fd = -1;
 }
 
 void sbx_child_close_fds(struct sbx_child *c)
 {
-    int *fds[] = {&c->pidfd, &c->exec_fd, &c->out_fd, &c->err_fd, &c->notify_sock};
+    int *fds[] = {&c->pidfd, &c->exec_fd, &c->out_fd, &c->err_fd, &c->notify_sock, &c->netns_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
         *fds[i] = -1;
     }
+}
+
+int sbx_mounts_below(const char *prefix, char ***ret, size_t *ret_n, cs_error *err)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return cs_error_set(err, errno, "cannot read /proc/self/mountinfo");
+    char line[4096], **v = NULL;
+    size_t n = 0, plen = strlen(prefix);
+    while (fgets(line, sizeof line, f)) {
+        char mp[4096];
+        /* id parent major:minor root mount-point ... */
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+            continue;
+        if (strncmp(mp, prefix, plen) != 0 || (mp[plen] != '\0' && mp[plen] != '/'))
+            continue;
+        char **grown = realloc(v, (n + 1) * sizeof *v);
+        if (!grown)
+            break;
+        v = grown;
+        v[n++] = strdup(mp);
+    }
+    fclose(f);
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err)
+{
+    if (netns_fd < 0) {
+        int fd = socket(domain, type, 0);
+        return fd < 0 ? cs_error_set(err, errno, "socket") : fd;
+    }
+    /* A socket belongs to the namespace it was created in: step into the
+     * target's, create it, step back. */
+    _cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own < 0)
+        return cs_error_set(err, errno, "cannot open our network namespace");
+    if (setns(netns_fd, CLONE_NEWNET) < 0)
+        return cs_error_set(err, errno, "cannot enter the target's network namespace");
+    int fd = socket(domain, type, 0);
+    int saved = errno;
+    if (setns(own, CLONE_NEWNET) < 0)
+        abort(); /* stuck in the target's namespace: nothing after this could be trusted */
+    if (fd < 0)
+        return cs_error_set(err, saved, "socket in the target's network namespace");
+    return fd;
 }
 
 void sbx_handled_signals(sigset_t *ret)
@@ -94,6 +161,24 @@ static __attribute__((noreturn)) void child_fail(int fd, int step)
     ssize_t n = write(fd, &f, sizeof f);
     (void)n;
     _exit(127);
+}
+
+/* `lo` up in a fresh network namespace (what `ip link set lo up` does). */
+static int loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+    return rc;
 }
 
 static void send_fd(int sock, int fd)
@@ -141,9 +226,38 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
         if (write(join[i], "0", 1) != 1)
             child_fail(exec_w, STEP_CGROUP);
 
+    const struct sbx_isolation *iso = o->iso;
+    if (iso && iso->net != SBX_NET_HOST) {
+        if (unshare(CLONE_NEWNET) < 0)
+            child_fail(exec_w, STEP_NET);
+        if (iso->net == SBX_NET_LOOPBACK && loopback_up() < 0)
+            child_fail(exec_w, STEP_NET);
+    }
+    if (iso && (iso->private_tmp || iso->n_ro_mounts)) {
+        /* Our own mount namespace, with nothing propagating back to the host. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            child_fail(exec_w, STEP_MOUNT);
+        if (iso->private_tmp &&
+            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+            child_fail(exec_w, STEP_MOUNT);
+        for (size_t i = 0; i < iso->n_ro_mounts; i++)
+            if (mount(NULL, iso->ro_mounts[i], NULL,
+                      MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      NULL) < 0)
+                child_fail(exec_w, STEP_MOUNT);
+    }
+    for (size_t i = 0; iso && i < iso->n_rlimits; i++) {
+        struct rlimit rl = {.rlim_cur = iso->rlimits[i].soft, .rlim_max = iso->rlimits[i].hard};
+        if (setrlimit(iso->rlimits[i].resource, &rl) < 0)
+            child_fail(exec_w, STEP_RLIMIT);
+    }
+
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
         child_fail(exec_w, STEP_STDIO);
+    if (iso && iso->set_user &&
+        (setgroups(0, NULL) < 0 || setgid(iso->gid) < 0 || setuid(iso->uid) < 0))
+        child_fail(exec_w, STEP_USER);
     if (o->cwd && chdir(o->cwd) < 0)
         child_fail(exec_w, STEP_CWD);
 
@@ -277,12 +391,33 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
      * first write to cgroup.procs waits for an RCU grace period (~10 ms), the
      * profiler's cost and not the target's, so it stays before t0. */
     char tag = 0;
-    ssize_t got;
+    ssize_t got = -1;
+    /* Bounded: a seccomp profile that denies what the child still calls after
+     * loading it (sendmsg, write, read, execve) would otherwise hang us. */
+    struct pollfd pfd = {.fd = exec_r, .events = POLLIN};
+    int pr;
+    while ((pr = poll(&pfd, 1, PREPARE_TIMEOUT_MS)) < 0 && errno == EINTR)
+        ;
+    if (pr == 0) {
+        kill((pid_t)pid, SIGKILL);
+        ret->pid = (pid_t)pid;
+        ret->pidfd = pidfd;
+        return cs_error_set(err, 0,
+                            "the target's process did not get ready to exec within %d s; a "
+                            "seccomp profile must allow sendmsg, write, read and execve (as "
+                            "Docker's default does)",
+                            PREPARE_TIMEOUT_MS / 1000);
+    }
     while ((got = read(exec_r, &tag, 1)) < 0 && errno == EINTR)
         ;
     ret->pid = (pid_t)pid;
     ret->pidfd = pidfd;
     if (got == 1 && tag == MSG_PREPARED) {
+        if (o->iso && o->iso->net != SBX_NET_HOST) {
+            char ns[64];
+            snprintf(ns, sizeof ns, "/proc/%ld/ns/net", (long)pid);
+            ret->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        }
         ret->t0_ns = sbx_now_ns();
         if (write(gate_w, "G", 1) != 1) {
             kill((pid_t)pid, SIGKILL);
@@ -333,8 +468,13 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_CWD] = "cannot change to the working directory",
         [STEP_SECCOMP] = "cannot load the seccomp filter",
         [STEP_EXEC] = "cannot execute",
+        [STEP_NET] = "cannot set up the target's network namespace",
+        [STEP_MOUNT] = "cannot set up the target's mount namespace (private /tmp, read-only "
+                       "cgroupfs)",
+        [STEP_RLIMIT] = "cannot set an --rlimit (above the hard limit?)",
+        [STEP_USER] = "cannot switch to the --user",
     };
-    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_EXEC ? steps[f.step] : "failed";
+    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_USER ? steps[f.step] : "failed";
     if (f.step == STEP_EXEC && f.errnum == ENOENT && !strchr(c->argv0, '/'))
         return cs_error_set(err, 0, "cannot execute `%s`: not found in PATH", c->argv0);
     if (f.step == STEP_EXEC)

@@ -13,12 +13,37 @@
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
 
+enum sbx_net {
+    SBX_NET_HOST,     /* the host's network */
+    SBX_NET_LOOPBACK, /* a fresh network namespace with only `lo`, up */
+    SBX_NET_NONE,     /* a fresh network namespace, `lo` down: no network at all */
+};
+
+struct sbx_rlimit {
+    int resource; /* RLIMIT_* */
+    uint64_t soft, hard;
+};
+
+/* How far the target is shut in, beyond its cgroup and seccomp filter. */
+struct sbx_isolation {
+    enum sbx_net net;
+    bool private_tmp;             /* mount namespace with an empty tmpfs on /tmp */
+    const char *const *ro_mounts; /* remounted read-only in its mount namespace */
+    size_t n_ro_mounts;
+    bool set_user; /* drop to uid:gid before exec */
+    uid_t uid;
+    gid_t gid;
+    const struct sbx_rlimit *rlimits;
+    size_t n_rlimits;
+};
+
 struct sbx_spawn_opts {
     char *const *argv; /* argv[0] is looked up in PATH */
     char *const *envp;
     const char *cwd; /* NULL: the profiler's */
     struct sbx_cgroup *cgroup;
     const struct sbx_seccomp *seccomp; /* NULL: only no_new_privs */
+    const struct sbx_isolation *iso;   /* NULL: none */
 };
 
 struct sbx_child {
@@ -29,6 +54,7 @@ struct sbx_child {
     int out_fd;              /* target stdout, non-blocking */
     int err_fd;              /* target stderr, non-blocking */
     int notify_sock;         /* delivers the seccomp listener fd; -1 without a listener */
+    int netns_fd;            /* the target's network namespace when it has its own, else -1 */
     bool pending_failure;    /* the child failed before exec; exec_fd holds why */
     const char *argv0, *cwd; /* for messages; not owned (the opts' strings) */
 };
@@ -53,6 +79,11 @@ void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size
  * it and reaped, never left as zombies) and blocks the signals it handles in
  * its event loop. Call once at start. */
 int sbx_process_setup(cs_error *err);
+/* Mount points at or below `prefix` (from /proc/self/mountinfo), for
+ * sbx_isolation.ro_mounts; the caller frees each string and the array. */
+int sbx_mounts_below(const char *prefix, char ***ret, size_t *ret_n, cs_error *err);
+/* Creates a socket in the network namespace netns_fd (-1: our own). */
+int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err);
 /* The signals sbx_process_setup blocks, for the caller's signalfd. */
 void sbx_handled_signals(sigset_t *ret);
 
