@@ -2,6 +2,8 @@
 # `make test` and `make suite` install missing Debian packages first (as root),
 # so both work on a fresh Debian 12 machine and cost nothing when already set up.
 
+SHELL := /bin/bash
+
 BUILD_DIR  ?= build
 BUILD_TYPE ?= Debug
 CTEST_ARGS ?=
@@ -13,7 +15,12 @@ DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-
 DEB_TEST     := python3
 DEB_OPTIONAL := chromium
 
-.PHONY: all build deps test suite clean format
+.PHONY: all build deps test suite clean format fuzz asan valgrind lint
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := manifest report seccomp_profile http expressions
+DEB_FUZZ     := clang-14 libclang-rt-14-dev
+DEB_CHECK    := valgrind clang-tidy cppcheck
 
 all: build
 
@@ -55,8 +62,62 @@ suite: deps
 	@$(MAKE) --no-print-directory build
 	./$(BUILD_DIR)/coldstart suite $(SUITE_ARGS)
 
+# Installs what a check target needs, when missing (root only).
+define need
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+# Each libFuzzer harness for FUZZ_SECONDS, seeded from tests/fuzz/corpus; new
+# inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts (keep them
+# in tests/fuzz/regressions/NAME once fixed: every `make test` replays them).
+fuzz: deps
+	$(call need,$(DEB_FUZZ))
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCOLDSTART_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j$$(nproc) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@mkdir -p build-fuzz/artifacts
+	@for f in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$f; \
+	  echo "fuzz $$f for $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/tests/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/artifacts/$$f- build-fuzz/corpus/$$f \
+	    tests/fuzz/corpus/$$f tests/fuzz/regressions/$$f 2>&1 | grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
+	  status=$${PIPESTATUS[0]}; [ $$status = 0 ] || { echo "fuzz_$$f failed; see build-fuzz/artifacts"; exit 1; }; \
+	done
+
+# The whole CTest suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	cmake -S . -B build-asan -DCOLDSTART_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j$$(nproc)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure $(CTEST_ARGS)
+
+# A full HTTP run of the fixture under memcheck: zero errors, no definite leaks.
+# valgrind does not emulate seccomp(2), so this run loads no filter; the
+# seccomp paths are covered by the ASan build instead.
+valgrind: build
+	$(call need,valgrind)
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite --track-fds=no \
+	  ./$(BUILD_DIR)/coldstart run -q -n 3 -w 1 --requests 5 --seccomp none --ready 'http://127.0.0.1:{port}/' \
+	  --json /dev/null -- ./$(BUILD_DIR)/tests/fixture sleep 20 serve
+	@echo "valgrind: no errors, no definite leaks"
+
+# clang-tidy and cppcheck with the committed configuration: zero findings.
+lint: build
+	$(call need,$(DEB_CHECK))
+	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'sandbox/*.c' 'profiler/*.c' 'reports/*.c') 2>&1 | \
+	  { grep -E 'warning:|error:' && exit 1 || echo "clang-tidy: no findings"; }
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	  --inline-suppr --suppressions-list=.cppcheck-suppressions -I . \
+	  sandbox profiler reports
+	@echo "cppcheck: no findings"
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz build-asan

@@ -129,6 +129,9 @@ static int parse_variant(struct mparse *m, const cJSON *v, struct prof_variant *
     const cJSON *e;
     cJSON_ArrayForEach(e, v)
     {
+        for (const cJSON *prev = v->child; prev != e; prev = prev->next)
+            if (strcmp(prev->string, e->string) == 0)
+                return mfail(m, key, "has a key twice");
         char sub[400];
         snprintf(sub, sizeof sub, "%s.%s", key, e->string);
         if (strcmp(e->string, "env") == 0)
@@ -162,6 +165,12 @@ int prof_image_parse(const char *text, const char *dir, const char *where, struc
     cJSON_ArrayForEach(e, o)
     {
         const char *k = e->string;
+        /* JSON allows a key twice; a manifest does not (which one would win?). */
+        for (const cJSON *prev = o->child; prev != e; prev = prev->next)
+            if (strcmp(prev->string, k) == 0)
+                mfail(&m, k, "appears twice");
+        if (m.failed)
+            break;
         if (strcmp(k, "name") == 0)
             get_string(&m, e, k, &img->name);
         else if (strcmp(k, "runtime") == 0)
@@ -195,7 +204,10 @@ int prof_image_parse(const char *text, const char *dir, const char *where, struc
                 const cJSON *v;
                 cJSON_ArrayForEach(v, e)
                 {
-                    if (parse_variant(&m, v, &img->variants[img->n_variants++]) < 0)
+                    for (const cJSON *prev = e->child; prev != v; prev = prev->next)
+                        if (strcmp(prev->string, v->string) == 0)
+                            mfail(&m, "variants", "names a variant twice");
+                    if (m.failed || parse_variant(&m, v, &img->variants[img->n_variants++]) < 0)
                         break;
                 }
             }

@@ -277,7 +277,7 @@ static void check_log_line(struct run_ctx *c, int stream)
     struct output *o = c->out;
     o->line[stream][o->line_len[stream]] = '\0';
     o->line_len[stream] = 0;
-    if (!c->ready && c->spec->ready->kind == PROF_READY_LOG &&
+    if (!c->ready && !c->done && c->spec->ready->kind == PROF_READY_LOG &&
         regexec(&c->spec->ready->re, o->line[stream], 0, NULL, 0) == 0)
         mark_ready(c);
 }
@@ -723,6 +723,14 @@ static void on_signal(struct run_ctx *c)
     if (read(c->spec->signal_fd, &si, sizeof si) != sizeof si)
         return;
     if (si.ssi_signo == SIGCHLD) {
+        /* Without a pidfd, SIGCHLD is how the target's exit is noticed. */
+        if (c->child.pidfd < 0 && !c->main_exited) {
+            siginfo_t me;
+            memset(&me, 0, sizeof me);
+            if (waitid(P_PID, (id_t)c->child.pid, &me, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                me.si_pid == c->child.pid)
+                on_target_exit(c);
+        }
         /* Orphans of the target re-parented to us (subreaper); the target
          * itself is collected through its pidfd. */
         siginfo_t info;
@@ -805,7 +813,8 @@ static int setup(struct run_ctx *c)
     c->run->samples.interval_us = s->interval_us;
 
     ep_add(c, c->child.exec_fd, EPOLLIN, EV_EXEC);
-    ep_add(c, c->child.pidfd, EPOLLIN, EV_PIDFD);
+    if (c->child.pidfd >= 0)
+        ep_add(c, c->child.pidfd, EPOLLIN, EV_PIDFD);
     ep_add(c, c->child.out_fd, EPOLLIN, EV_STDOUT);
     ep_add(c, c->child.err_fd, EPOLLIN, EV_STDERR);
     if (c->child.notify_sock >= 0)
@@ -886,6 +895,15 @@ static void finalize(struct run_ctx *c)
     }
     if (c->rss_peak > 0)
         r->rss_peak_bytes = c->rss_peak;
+    /* The exit can be handled before the output it wrote in the same epoll
+     * batch: drain what is left in the pipes (non-blocking) before keeping
+     * the tail, or a failed run would lose its last, most telling lines. */
+    if (c->out) {
+        if (c->child.out_fd >= 0)
+            on_output(c, &c->child.out_fd, 0);
+        if (c->child.err_fd >= 0)
+            on_output(c, &c->child.err_fd, 1);
+    }
     if (r->status != REP_OK && c->out)
         r->output_tail = output_tail(c->out);
 }

@@ -152,6 +152,11 @@ static int add_rule(struct sbx_seccomp_profile *p, const struct sbx_seccomp_rule
     return 0;
 }
 
+static bool fits_u64(double v)
+{
+    return v >= 0 && v < 18446744073709551616.0;
+}
+
 static void parse_args(struct pparse *pp, const cJSON *args, const char *field,
                        struct sbx_seccomp_rule *r)
 {
@@ -175,16 +180,17 @@ static void parse_args(struct pparse *pp, const cJSON *args, const char *field,
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(a, "value");
         const cJSON *two = cJSON_GetObjectItemCaseSensitive(a, "valueTwo");
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(a, "op");
-        if (!cJSON_IsNumber(index) || index->valuedouble < 0 || index->valuedouble > 5) {
+        /* Written as !(in range) so NaN and infinities are refused too. */
+        if (!cJSON_IsNumber(index) || !(index->valuedouble >= 0 && index->valuedouble <= 5)) {
             pfail(pp, f, "needs \"index\" from 0 to 5");
             return;
         }
-        if (!cJSON_IsNumber(value) || value->valuedouble < 0) {
-            pfail(pp, f, "needs a non-negative number \"value\"");
+        if (!cJSON_IsNumber(value) || !fits_u64(value->valuedouble)) {
+            pfail(pp, f, "needs a \"value\" from 0 to 2^64-1");
             return;
         }
-        if (two && !cJSON_IsNumber(two)) {
-            pfail(pp, f, "has a \"valueTwo\" that is not a number");
+        if (two && (!cJSON_IsNumber(two) || !fits_u64(two->valuedouble))) {
+            pfail(pp, f, "has a \"valueTwo\" that is not a number from 0 to 2^64-1");
             return;
         }
         if (!cJSON_IsString(op)) {
@@ -233,7 +239,7 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
     }
     r.errno_ret = EPERM;
     const cJSON *er = cJSON_GetObjectItemCaseSensitive(e, "errnoRet");
-    if (er && (!cJSON_IsNumber(er) || er->valuedouble < 1 || er->valuedouble > 4095)) {
+    if (er && (!cJSON_IsNumber(er) || !(er->valuedouble >= 1 && er->valuedouble <= 4095))) {
         snprintf(f, sizeof f, "%s.errnoRet", field);
         pfail(pp, f, "must be an errno number from 1 to 4095");
         return;
@@ -313,7 +319,7 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(o, "defaultAction");
     p->default_errno = EPERM;
     const cJSON *der = cJSON_GetObjectItemCaseSensitive(o, "defaultErrnoRet");
-    if (der && (!cJSON_IsNumber(der) || der->valuedouble < 1 || der->valuedouble > 4095))
+    if (der && (!cJSON_IsNumber(der) || !(der->valuedouble >= 1 && der->valuedouble <= 4095)))
         pfail(&pp, "defaultErrnoRet", "must be an errno number from 1 to 4095");
     else if (der)
         p->default_errno = (int)der->valuedouble;

@@ -255,6 +255,12 @@ static int fail(struct reader *rd, const char *key, const char *what)
     return -1;
 }
 
+/* JSON numbers are doubles; converting one outside int64 is undefined. */
+static bool fits_i64(double v)
+{
+    return v >= -9.2e18 && v <= 9.2e18; /* false for NaN too */
+}
+
 static int64_t get_int(struct reader *rd, const cJSON *o, const char *key, bool required)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -263,8 +269,8 @@ static int64_t get_int(struct reader *rd, const cJSON *o, const char *key, bool 
             fail(rd, key, "missing");
         return REP_NONE;
     }
-    if (!cJSON_IsNumber(v)) {
-        fail(rd, key, "is not a number");
+    if (!cJSON_IsNumber(v) || !fits_i64(v->valuedouble)) {
+        fail(rd, key, "is not a number in range");
         return REP_NONE;
     }
     return (int64_t)v->valuedouble;
@@ -319,11 +325,11 @@ static int get_int_array(struct reader *rd, const cJSON *o, const char *key, int
     {
         if (cJSON_IsNull(e))
             v[i++] = REP_NONE;
-        else if (cJSON_IsNumber(e))
+        else if (cJSON_IsNumber(e) && fits_i64(e->valuedouble))
             v[i++] = (int64_t)e->valuedouble;
         else {
             free(v);
-            return fail(rd, key, "holds a value that is not a number");
+            return fail(rd, key, "holds a value that is not a number in range");
         }
     }
     *ret = v;
@@ -385,7 +391,8 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
         {
             const cJSON *path = cJSON_GetObjectItemCaseSensitive(me, "path");
             const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(me, "bytes");
-            if (r->mapped && cJSON_IsString(path) && cJSON_IsNumber(bytes))
+            if (r->mapped && cJSON_IsString(path) && cJSON_IsNumber(bytes) &&
+                fits_i64(bytes->valuedouble))
                 r->mapped[r->n_mapped++] =
                     (struct rep_count){strdup(path->valuestring), (int64_t)bytes->valuedouble};
         }
@@ -397,7 +404,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     if (cJSON_IsObject(d))
         cJSON_ArrayForEach(e, d)
         {
-            if (!cJSON_IsNumber(e) || !e->string)
+            if (!cJSON_IsNumber(e) || !e->string || !fits_i64(e->valuedouble))
                 continue;
             rep_run_count_denied(r, e->string);
             r->denied_syscalls[r->n_denied - 1].count = (int64_t)e->valuedouble;

@@ -157,7 +157,12 @@ int sbx_process_setup(cs_error *err)
 /* Only async-signal-safe calls below, until exec: the child of a clone. */
 static __attribute__((noreturn)) void child_fail(int fd, int step)
 {
-    struct child_failure f = {.tag = MSG_FAILED, .step = step, .errnum = errno};
+    int errnum = errno;
+    struct child_failure f;
+    memset(&f, 0, sizeof f); /* no uninitialised padding goes down the pipe */
+    f.tag = MSG_FAILED;
+    f.step = step;
+    f.errnum = errnum;
     ssize_t n = write(fd, &f, sizeof f);
     (void)n;
     _exit(127);
@@ -373,10 +378,12 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         close(join[i]);
     if (pid < 0)
         return cs_error_set(err, saved, "cannot start `%s`", o->argv[0]);
-    if (pidfd < 0) {
+    if (pidfd < 0 && errno != ENOSYS) {
         kill((pid_t)pid, SIGKILL);
         return cs_error_set(err, errno, "pidfd_open");
     }
+    /* Without pidfds (Linux < 5.3, valgrind) the caller learns of the exit
+     * from SIGCHLD instead. */
 
     /* The parent's copies of the child's ends: closed now, so that EOF on the
      * exec pipe really means the child exec'd (or died). */
