@@ -109,10 +109,11 @@ valgrind: build
 # clang-tidy and cppcheck with the committed configuration: zero findings.
 lint: build
 	$(call need,$(DEB_CHECK))
-	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'sandbox/*.c' 'profiler/*.c' 'reports/*.c') 2>&1 | \
+	clang-tidy -p $(BUILD_DIR) --quiet --extra-arg=-Wno-unknown-warning-option $$(git ls-files 'sandbox/*.c' 'profiler/*.c' 'reports/*.c') 2>&1 | \
 	  { grep -E 'warning:|error:' && exit 1 || echo "clang-tidy: no findings"; }
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	  --inline-suppr --suppressions-list=.cppcheck-suppressions -I . \
+	  -D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' \
 	  sandbox profiler reports
 	@echo "cppcheck: no findings"
 

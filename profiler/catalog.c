@@ -250,13 +250,16 @@ int prof_image_load(const char *dir, struct prof_image *ret, cs_error *err)
         return cs_error_set(err, errno, "image folder `%s`", dir);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/image.json", real);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    FILE *f = fopen(path, "re");
     if (!f)
         return cs_error_set(err, errno, "cannot open `%s`", path);
     char *text = malloc(1 << 20);
-    if (!text)
+    if (!text) {
+        fclose(f);
         return cs_error_set(err, ENOMEM, "%s", path);
+    }
     size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
     text[n] = '\0';
     int rc = prof_image_parse(text, real, path, ret, err);
     free(text);
@@ -349,7 +352,8 @@ int prof_catalog_load(const char *catalog, struct prof_image **ret, size_t *ret_
         }
         n++;
     }
-    qsort(imgs, n, sizeof *imgs, by_name);
+    if (n)
+        qsort(imgs, n, sizeof *imgs, by_name);
     *ret = imgs;
     *ret_n = n;
     return 0;

@@ -147,7 +147,7 @@ int cmd_suite(int argc, char **argv)
     bool both = strcmp(o.cache, "both") == 0;
     size_t per = both ? 2 : 1, n_plans = n_sel * per;
     struct prof_target_plan *plans = calloc(n_plans + 1, sizeof *plans);
-    struct rep_target **targets = calloc(n_plans + 1, sizeof *targets);
+    struct rep_target **targets = calloc(n_plans + 1, sizeof(struct rep_target *));
     if (!plans || !targets) {
         free(plans);
         free(targets);

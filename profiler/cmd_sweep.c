@@ -42,7 +42,7 @@ int cmd_sweep(int argc, char **argv)
     size_t n = o.n_sweep;
     struct point *pts = calloc(n, sizeof *pts);
     struct prof_target_plan *plans = calloc(n, sizeof *plans);
-    struct rep_target **targets = calloc(n, sizeof *targets);
+    struct rep_target **targets = calloc(n, sizeof(struct rep_target *));
     struct prof_session s;
     int exit_code = 0;
     bool session_open = false;

@@ -84,7 +84,7 @@ static enum http_result parse_header(struct http_response *r, char *l, cs_error 
             return cs_error_set(err, 0, "conflicting Content-Length headers"), HTTP_FAIL;
         if (n > HTTP_MAX_BODY_BYTES)
             return cs_error_set(err, 0, "response body of %llu bytes exceeds the %d MiB limit", n,
-                                HTTP_MAX_BODY_BYTES >> 20),
+                                (int)(HTTP_MAX_BODY_BYTES >> 20)),
                    HTTP_FAIL;
         r->has_length = true;
         r->remaining = n;
@@ -136,7 +136,7 @@ static enum http_result parse_chunk_size(struct http_response *r, const char *l,
         return cs_error_set(err, 0, "malformed chunk size `%.40s`", l), HTTP_FAIL;
     if (n > HTTP_MAX_BODY_BYTES || r->body_bytes + n > HTTP_MAX_BODY_BYTES)
         return cs_error_set(err, 0, "chunked body exceeds the %d MiB limit",
-                            HTTP_MAX_BODY_BYTES >> 20),
+                            (int)(HTTP_MAX_BODY_BYTES >> 20)),
                HTTP_FAIL;
     r->remaining = n;
     r->state = n ? H_CHUNK_DATA : H_TRAILERS;
@@ -196,7 +196,7 @@ enum http_result http_response_feed(struct http_response *r, const char *buf, si
             i = len;
             if (r->body_bytes > HTTP_MAX_BODY_BYTES) {
                 cs_error_set(err, 0, "response body exceeds the %d MiB limit",
-                             HTTP_MAX_BODY_BYTES >> 20);
+                             (int)(HTTP_MAX_BODY_BYTES >> 20));
                 res = HTTP_FAIL;
             }
             break;
@@ -208,7 +208,7 @@ enum http_result http_response_feed(struct http_response *r, const char *buf, si
             if (r->state == H_STATUS || r->state == H_HEADERS) {
                 if (++r->header_bytes > HTTP_MAX_HEADER_BYTES) {
                     cs_error_set(err, 0, "response headers exceed %d KiB",
-                                 HTTP_MAX_HEADER_BYTES >> 10);
+                                 (int)(HTTP_MAX_HEADER_BYTES >> 10));
                     res = HTTP_FAIL;
                     break;
                 }

@@ -11,8 +11,8 @@
 #include "sandbox/error.h"
 
 #define HTTP_MAX_LINE 8192
-#define HTTP_MAX_HEADER_BYTES (64 * 1024)
-#define HTTP_MAX_BODY_BYTES (16 * 1024 * 1024)
+#define HTTP_MAX_HEADER_BYTES ((size_t)64 * 1024)
+#define HTTP_MAX_BODY_BYTES ((uint64_t)16 * 1024 * 1024)
 
 enum http_result { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_FAIL = -1 };
 

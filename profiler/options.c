@@ -435,8 +435,8 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
             return cs_error_set(err, 0, "--interval %s: the shortest interval is 100us", arg);
         return 0;
     case OPT_CACHE:
-        if (strcmp(arg, "warm") && strcmp(arg, "cold") && strcmp(arg, "drop") &&
-            (strcmp(arg, "both") || o->command_kind != PROF_CMD_SUITE))
+        if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0 && strcmp(arg, "drop") != 0 &&
+            (strcmp(arg, "both") != 0 || o->command_kind != PROF_CMD_SUITE))
             return cs_error_set(err, 0, "--cache %s: use warm, cold or drop%s", arg,
                                 o->command_kind == PROF_CMD_SUITE ? " (or both)" : "");
         if (strcmp(arg, "drop") == 0 && prof_drop_caches_check(err) < 0)

@@ -102,7 +102,7 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
     }
     if (strncmp(spec, "log:", 4) == 0) {
         r->kind = PROF_READY_LOG;
-        if (!spec[4])
+        if (strlen(spec) == 4)
             return cs_error_set(err, 0, "ready spec `log:` needs a regular expression");
         int rc = regcomp(&r->re, spec + 4, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
@@ -121,35 +121,37 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
 
 int prof_ready_validate(const char *spec, cs_error *err)
 {
-    _cleanup_free_ char *s = prof_subst_port(spec, 8080);
+    char *s = prof_subst_port(spec, 8080);
     if (!s)
         return cs_error_set(err, ENOMEM, "ready spec");
     struct prof_ready r;
     int rc = prof_ready_parse(s, &r, err);
     prof_ready_free(&r);
+    free(s);
     return rc;
 }
 
 char *prof_subst_port(const char *s, unsigned port)
 {
     char p[16];
-    snprintf(p, sizeof p, "%u", port);
-    size_t n = 0;
+    int plen = snprintf(p, sizeof p, "%u", port);
+    size_t n = 0, len = strlen(s);
     for (const char *q = s; (q = strstr(q, "{port}")); q += 6)
         n++;
-    char *out = malloc(strlen(s) + n * strlen(p) + 1);
+    char *out = malloc(len + n * (size_t)plen + 1);
     if (!out)
         return NULL;
-    char *o = out;
-    for (const char *q = s; *q;) {
-        if (strncmp(q, "{port}", 6) == 0) {
-            o = stpcpy(o, p);
-            q += 6;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        if (strncmp(s + i, "{port}", 6) == 0) {
+            memcpy(out + o, p, (size_t)plen);
+            o += (size_t)plen;
+            i += 6;
         } else {
-            *o++ = *q++;
+            out[o++] = s[i++];
         }
     }
-    *o = '\0';
+    out[o] = '\0';
     return out;
 }
 

@@ -16,7 +16,7 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 
-#define PROF_OUTPUT_KEEP (64 * 1024) /* target output kept per run */
+#define PROF_OUTPUT_KEEP ((size_t)64 * 1024) /* target output kept per run */
 
 struct prof_run_spec {
     char *const *argv;

@@ -115,7 +115,8 @@ void prof_session_close(struct prof_session *s)
 struct rep_target *prof_session_add_target(struct prof_session *s, const struct prof_target_plan *p)
 {
     size_t idx = s->report.n_targets;
-    const struct prof_budget **tb = realloc(s->target_budgets, (idx + 1) * sizeof *tb);
+    const struct prof_budget **tb =
+        realloc(s->target_budgets, (idx + 1) * sizeof(const struct prof_budget *));
     if (tb)
         s->target_budgets = tb;
     size_t *nb = realloc(s->n_target_budgets, (idx + 1) * sizeof *nb);

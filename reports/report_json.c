@@ -224,19 +224,21 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
 
 int rep_json_save(const struct rep_report *r, const char *path, cs_error *err)
 {
-    _cleanup_free_ char *text = rep_json_render(r, err);
+    char *text = rep_json_render(r, err);
     if (!text)
         return -1;
-    size_t len = strlen(text);
-    text[len] = '\0';
     /* A trailing newline, as text files should end. */
+    size_t len = strlen(text);
     char *withnl = realloc(text, len + 2);
-    if (!withnl)
+    if (!withnl) {
+        free(text);
         return cs_error_set(err, ENOMEM, "report JSON");
-    text = withnl;
-    text[len] = '\n';
-    text[len + 1] = '\0';
-    return rep_write_file(path, text, len + 1, err);
+    }
+    withnl[len] = '\n';
+    withnl[len + 1] = '\0';
+    int rc = rep_write_file(path, withnl, len + 1, err);
+    free(withnl);
+    return rc;
 }
 
 /* ---- reading ---- */
@@ -303,6 +305,22 @@ static char *get_str(struct reader *rd, const cJSON *o, const char *key, bool re
     return strdup(v->valuestring);
 }
 
+/* The same, borrowed from the JSON tree (valid while it lives): no copy. */
+static const char *peek_str(struct reader *rd, const cJSON *o, const char *key, bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            fail(rd, key, "missing");
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        fail(rd, key, "is not a string");
+        return NULL;
+    }
+    return v->valuestring;
+}
+
 static int get_int_array(struct reader *rd, const cJSON *o, const char *key, int64_t **ret,
                          size_t *ret_n)
 {
@@ -351,7 +369,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->index = (int)get_int(rd, o, "index", true);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "warmup");
     r->warmup = cJSON_IsTrue(w);
-    _cleanup_free_ char *status = get_str(rd, o, "status", true);
+    const char *status = peek_str(rd, o, "status", true);
     if (status && rep_status_parse(status, &r->status) < 0)
         fail(rd, "status", "is not one of ok, timeout, exited, crashed, oom, error, interrupted");
     r->exit_code = get_int(rd, o, "exit_code", false);
@@ -521,8 +539,8 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
     if (cJSON_IsArray(budgets)) {
         cJSON_ArrayForEach(e, budgets)
         {
-            _cleanup_free_ char *expr = get_str(rd, e, "expr", true);
-            _cleanup_free_ char *msg = get_str(rd, e, "message", false);
+            const char *expr = peek_str(rd, e, "expr", true);
+            const char *msg = peek_str(rd, e, "message", false);
             if (rd->failed)
                 return;
             rep_target_add_budget(t, expr, cJSON_IsTrue(cJSON_GetObjectItem(e, "passed")),
@@ -543,7 +561,7 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
         t->sizing->unconstrained_peak_bytes = get_int(rd, sz, "unconstrained_peak_bytes", false);
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
         {
-            _cleanup_free_ char *status = get_str(rd, e, "status", true);
+            const char *status = peek_str(rd, e, "status", true);
             enum rep_status st = REP_ERROR;
             if (status && rep_status_parse(status, &st) < 0)
                 fail(rd, "sizing.steps.status", "is not a known status");
@@ -664,7 +682,7 @@ int rep_json_load(const char *path, struct rep_report *ret, cs_error *err)
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         rep_buf_printf(&b, "%.*s", (int)n, chunk);
-        if (b.len > 512u * 1024 * 1024) {
+        if (b.len > (size_t)512 * 1024 * 1024) {
             rep_buf_free(&b);
             return cs_error_set(err, 0, "`%s` is larger than 512 MiB; not a report", path);
         }

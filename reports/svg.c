@@ -103,7 +103,10 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
 #define SX(v) (PAD_L + (v) / xmax * pw)
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
-    for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
+    for (int i_v = 0;; i_v++) {
+        double v = 0 + i_v * ystep;
+        if (!(v <= ymax + ystep / 2))
+            break;
         char t[32];
         fmt_tick(v, t, sizeof t);
         rep_buf_printf(b,
@@ -111,7 +114,10 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
                        "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                        PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
     }
-    for (double v = 0; v <= xmax + xstep / 2; v += xstep) {
+    for (int i_v = 0;; i_v++) {
+        double v = 0 + i_v * xstep;
+        if (!(v <= xmax + xstep / 2))
+            break;
         char t[32];
         fmt_tick(v, t, sizeof t);
         rep_buf_printf(
@@ -205,9 +211,10 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
     open_svg(b, id, title, h);
     double bottom = PAD_T + row_h * (double)n_rows;
     if (logx) {
-        for (double d = a; d <= z * 1.0001; d *= 10)
+        int decades = (int)lround(log10(z / a));
+        for (int k = 0; k <= decades; k++)
             for (int m = 1; m < 10; m++) {
-                double v = d * m;
+                double v = a * pow(10, k) * m;
                 if (v > z * 1.0001)
                     break;
                 bool major = m == 1 || m == 2 || m == 5;
@@ -226,7 +233,10 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
             }
     } else {
         double step = nice_step(z - a, 6);
-        for (double v = a; v <= z + step / 2; v += step) {
+        for (int i_v = 0;; i_v++) {
+            double v = a + i_v * step;
+            if (!(v <= z + step / 2))
+                break;
             char t[32];
             fmt_tick(v, t, sizeof t);
             rep_buf_printf(b,
@@ -292,7 +302,10 @@ void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const c
         rep_xml_escape(b, group_labels[g]);
         rep_buf_puts(b, "</text>\n");
     }
-    for (double v = 0; v <= hi + step / 2; v += step) {
+    for (int i_v = 0;; i_v++) {
+        double v = 0 + i_v * step;
+        if (!(v <= hi + step / 2))
+            break;
         double x = x0 + v / hi * pw;
         char t[32];
         fmt_tick(v, t, sizeof t);
@@ -359,7 +372,10 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
 #define SX(v) (PAD_L + (v) / xmax * pw)
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
-    for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
+    for (int i_v = 0;; i_v++) {
+        double v = 0 + i_v * ystep;
+        if (!(v <= ymax + ystep / 2))
+            break;
         char t[32];
         fmt_tick(v, t, sizeof t);
         rep_buf_printf(b,
@@ -367,7 +383,10 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
                        "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                        PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
     }
-    for (double v = 0; v <= xmax + xstep / 2; v += xstep) {
+    for (int i_v = 0;; i_v++) {
+        double v = 0 + i_v * xstep;
+        if (!(v <= xmax + xstep / 2))
+            break;
         char t[32];
         fmt_tick(v, t, sizeof t);
         rep_buf_printf(

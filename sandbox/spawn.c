@@ -476,8 +476,7 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_SECCOMP] = "cannot load the seccomp filter",
         [STEP_EXEC] = "cannot execute",
         [STEP_NET] = "cannot set up the target's network namespace",
-        [STEP_MOUNT] = "cannot set up the target's mount namespace (private /tmp, read-only "
-                       "cgroupfs)",
+        [STEP_MOUNT] = "cannot set up the target's mount namespace",
         [STEP_RLIMIT] = "cannot set an --rlimit (above the hard limit?)",
         [STEP_USER] = "cannot switch to the --user",
     };
