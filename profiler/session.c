@@ -35,6 +35,14 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
         return cs_error_set(err, errno, "signalfd");
     if (sbx_cgroup_root_open(&s->cgroot, err) < 0)
         return -1;
+    /* Fail once, clearly, when we may not create cgroups at all. */
+    struct sbx_cgroup *probe;
+    if (sbx_cgroup_create(s->cgroot, NULL, &probe, err) < 0)
+        return cs_error_prefix(err, "cannot create a cgroup for the runs (run coldstart "
+                                    "as root, or on cgroup v2 in a delegated cgroup: "
+                                    "systemd-run --scope -p Delegate=yes coldstart ...)");
+    if (sbx_cgroup_destroy(probe, err) < 0)
+        return -1;
     /* A profiler killed with SIGKILL leaves its run cgroup: clean up after it. */
     cs_error reap_err;
     if (sbx_cgroup_reap_stale(s->cgroot, NULL, &reap_err) < 0)

@@ -238,7 +238,17 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
         if (iso->net == SBX_NET_LOOPBACK && loopback_up() < 0)
             child_fail(exec_w, STEP_NET);
     }
-    if (iso && (iso->private_tmp || iso->n_ro_mounts)) {
+    /* A private /tmp hides whatever was under /tmp (a build tree, say): hold
+     * the executable and the working directory open from before. The
+     * executable fd is not close-on-exec, so that #! scripts still run. */
+    int exe_fd = -1, cwd_fd = -1;
+    bool new_mounts = iso && (iso->private_tmp || iso->n_ro_mounts);
+    if (new_mounts) {
+        exe_fd = open(path, O_PATH);
+        if (o->cwd && (cwd_fd = open(o->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            child_fail(exec_w, STEP_CWD);
+    }
+    if (new_mounts) {
         /* Our own mount namespace, with nothing propagating back to the host. */
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             child_fail(exec_w, STEP_MOUNT);
@@ -263,7 +273,7 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
     if (iso && iso->set_user &&
         (setgroups(0, NULL) < 0 || setgid(iso->gid) < 0 || setuid(iso->uid) < 0))
         child_fail(exec_w, STEP_USER);
-    if (o->cwd && chdir(o->cwd) < 0)
+    if (cwd_fd >= 0 ? fchdir(cwd_fd) < 0 : (o->cwd && chdir(o->cwd) < 0))
         child_fail(exec_w, STEP_CWD);
 
     int listener = sbx_seccomp_load(o->seccomp);
@@ -282,7 +292,10 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
         ;
     if (go != 'G')
         _exit(127);
-    execve(path, o->argv, o->envp);
+    if (exe_fd >= 0)
+        syscall(SYS_execveat, exe_fd, "", o->argv, o->envp, AT_EMPTY_PATH);
+    else
+        execve(path, o->argv, o->envp);
     child_fail(exec_w, STEP_EXEC);
 }
 

@@ -59,11 +59,29 @@ def measured(report, target=0):
     return [r for r in report["targets"][target]["runs"] if not r["warmup"]]
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _owner_alive(cgroup_name):
+    """coldstart-<pid>-<n>: is the coldstart that made it still running?
+    (Another session on the machine, e.g. a CI run, is not ours to judge.)"""
+    parts = cgroup_name.split("-")
+    return len(parts) >= 3 and parts[1].isdigit() and _pid_alive(int(parts[1]))
+
+
 def our_cgroups():
+    """Run cgroups left behind: those of a coldstart that has exited."""
     found = []
     for top, dirs, _ in os.walk("/sys/fs/cgroup"):
         for d in dirs:
-            if d.startswith("coldstart-") and not d.endswith("-profiler"):
+            if d.startswith("coldstart-") and not d.endswith("-profiler") and not _owner_alive(d):
                 found.append(os.path.join(top, d))
         if top.count("/") > 8:
             dirs[:] = []
@@ -82,7 +100,12 @@ def fixture_processes():
                 continue
             with open(f"/proc/{pid}/stat") as f:
                 state = f.read().rsplit(")", 1)[1].split()[0]
-            if state != "Z":
+            with open(f"/proc/{pid}/cgroup") as f:
+                cgroups = f.read()
+            # A fixture inside a live coldstart's run cgroup is that run's.
+            live = any(_owner_alive(part) for line in cgroups.split("\n")
+                       for part in line.split("/") if part.startswith("coldstart-"))
+            if state != "Z" and not live:
                 found.append(int(pid))
         except OSError:
             continue

@@ -1,6 +1,7 @@
 """Hostile and untrusted targets: seccomp policies (default, none, OCI/Docker
 profiles), network and mount isolation, users and rlimits, a fork bomb, an
 output flood, escapes from the cgroup. Each case leaves nothing behind."""
+import shutil
 import socket
 import sys
 
@@ -106,6 +107,13 @@ with tempfile.TemporaryDirectory() as d:
     p, r = one("--private-tmp", "--", FIXTURE, "touch", marker, "exit", "3", expect=1)
     check(r and "created" in r["output_tail"] and not os.path.exists(marker),
           "a file in the private /tmp does not reach the host's")
+
+    # A target that lives under /tmp (a build tree) still runs with a private /tmp.
+    under_tmp = os.path.join(d, "fixture-copy")
+    shutil.copy(FIXTURE, under_tmp)
+    p, r = one("--private-tmp", "--cwd", d, "--", under_tmp, "whoami", "exit", "3", expect=1)
+    check(r and r["status"] == "exited" and "uid=" in (r["output_tail"] or ""),
+          f"binary under /tmp with --private-tmp: {r and (r['error'], r['output_tail'])}")
 
     # --user, --rlimit, --clean-env.
     p, r = one("--user", "65534:65534", "--rlimit", "NOFILE=64", "--", FIXTURE, "whoami",

@@ -1,0 +1,49 @@
+"""The HTML report in a real browser: headless Chromium takes a screenshot that
+is not blank, and the charts are in the rendered DOM."""
+import shutil
+import struct
+import zlib
+
+from harness import *
+
+require_root()
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+if not chromium:
+    skip("chromium is not installed (apt-get install chromium; make test tries once)")
+env = dict(os.environ, COLDSTART_IMAGES=os.path.join(SOURCE_DIR, "images"))
+
+with tempfile.TemporaryDirectory() as d:
+    html = os.path.join(d, "report.html")
+    p = coldstart("suite", "-q", "-n", "3", "-w", "0", "--html", html, "native-c", "node-http",
+                  env=env, cwd=d, timeout=600)
+    check(p.returncode == 0 and os.path.exists(html), f"suite: {p.returncode} {p.stderr}")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-quic"]
+    png = os.path.join(d, "shot.png")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--window-size=1100,2400",
+                        f"--screenshot={png}", "file://" + html], capture_output=True, timeout=120)
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--dump-dom",
+                              "file://" + html], capture_output=True, text=True, timeout=120).stdout
+    check(os.path.exists(png), "chromium wrote a screenshot")
+    if os.path.exists(png):
+        data = open(png, "rb").read()
+        check(data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is a PNG")
+        idat, pos = b"", 8
+        while pos < len(data):
+            n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+            if kind == b"IDAT":
+                idat += data[pos + 8:pos + 8 + n]
+            pos += 12 + n
+        pixels = zlib.decompress(idat)
+        check(len(set(pixels)) > 50, "screenshot is not blank")
+        dark = sum(1 for b in pixels[::97] if b < 200)
+        check(dark > 200, f"screenshot has content ({dark} dark samples)")
+    for chart in ("chart-ready", "chart-memory", "chart-memory-0", "chart-cpu-0",
+                  "chart-memory-1", "comparison"):
+        check(f'id="{chart}"' in dom, f"{chart} in the rendered DOM")
+    check(dom.count("<polyline") >= 6 and dom.count("<circle") >= 6, "chart elements drawn")
+
+finish()
