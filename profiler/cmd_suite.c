@@ -188,15 +188,7 @@ int cmd_suite(int argc, char **argv)
         fprintf(stderr, "coldstart: %s\n", err.msg);
         exit_code = 2;
     }
-    FILE *term = prof_session_terminal(&s);
-    struct rep_buf table = {0};
-    rep_render_comparison_text(&s.report, &table);
-    if (table.data)
-        fputs(table.data, term);
-    rep_buf_free(&table);
-    for (size_t i = 0; i < s.report.n_targets; i++)
-        prof_term_print_failures(term, &s.report.targets[i]);
-    prof_session_print_budgets(&s, term);
+    prof_session_print_comparison(&s);
     if (!o.quiet) {
         const char *outs[] = {o.json, o.md, o.html, o.csv, o.junit};
         for (size_t i = 0; i < 5; i++)

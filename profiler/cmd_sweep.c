@@ -91,11 +91,7 @@ int cmd_sweep(int argc, char **argv)
         exit_code = 2;
     }
     FILE *term = prof_session_terminal(&s);
-    struct rep_buf table = {0};
-    rep_render_comparison_text(&s.report, &table);
-    if (table.data)
-        fputs(table.data, term);
-    rep_buf_free(&table);
+    prof_session_print_comparison(&s);
     if (cpus) {
         for (size_t i = 0; i < n; i++) {
             const struct rep_stat *th = rep_target_stat(&s.report.targets[i], "nr_throttled");
@@ -108,9 +104,6 @@ int cmd_sweep(int argc, char **argv)
             }
         }
     }
-    for (size_t i = 0; i < s.report.n_targets; i++)
-        prof_term_print_failures(term, &s.report.targets[i]);
-    prof_session_print_budgets(&s, term);
     if (!exit_code)
         exit_code = prof_session_exit_code(&s);
 out:

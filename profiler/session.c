@@ -14,6 +14,7 @@
 #include "profiler/run.h"
 #include "profiler/seccomp_profile.h"
 #include "profiler/stats.h"
+#include "profiler/term.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
 #include "sandbox/cleanup.h"
@@ -405,6 +406,19 @@ void prof_session_print_budgets(const struct prof_session *s, FILE *out)
         for (size_t k = 0; k < t->n_budgets; k++)
             fprintf(out, "%s %s\n", t->budgets[k].passed ? "ok  " : "FAIL", t->budgets[k].message);
     }
+}
+
+void prof_session_print_comparison(const struct prof_session *s)
+{
+    FILE *term = prof_session_terminal(s);
+    struct rep_buf table = {0};
+    rep_render_comparison_text(&s->report, &table);
+    if (table.data)
+        fputs(table.data, term);
+    rep_buf_free(&table);
+    for (size_t i = 0; i < s->report.n_targets; i++)
+        prof_term_print_failures(term, &s->report.targets[i]);
+    prof_session_print_budgets(s, term);
 }
 
 FILE *prof_session_terminal(const struct prof_session *s)

@@ -69,6 +69,9 @@ void prof_session_run_interleaved(struct prof_session *s, const struct prof_targ
 int prof_session_finish(struct prof_session *s, cs_error *err);
 /* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */
 void prof_session_print_budgets(const struct prof_session *s, FILE *out);
+/* What suite and sweep print at the end: the comparison table, failed runs
+ * and budgets, to prof_session_terminal(). */
+void prof_session_print_comparison(const struct prof_session *s);
 /* Where the human-readable table goes: stderr when a report is written to
  * stdout (--md - and the like), so stdout stays machine-readable. */
 FILE *prof_session_terminal(const struct prof_session *s);

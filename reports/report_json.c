@@ -290,22 +290,7 @@ static double get_double(struct reader *rd, const cJSON *o, const char *key)
     return v->valuedouble;
 }
 
-static char *get_str(struct reader *rd, const cJSON *o, const char *key, bool required)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v || cJSON_IsNull(v)) {
-        if (required)
-            fail(rd, key, "missing");
-        return NULL;
-    }
-    if (!cJSON_IsString(v)) {
-        fail(rd, key, "is not a string");
-        return NULL;
-    }
-    return strdup(v->valuestring);
-}
-
-/* The same, borrowed from the JSON tree (valid while it lives): no copy. */
+/* A string field, borrowed from the JSON tree (valid while it lives). */
 static const char *peek_str(struct reader *rd, const cJSON *o, const char *key, bool required)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -319,6 +304,13 @@ static const char *peek_str(struct reader *rd, const cJSON *o, const char *key, 
         return NULL;
     }
     return v->valuestring;
+}
+
+/* A string field, copied. */
+static char *get_str(struct reader *rd, const cJSON *o, const char *key, bool required)
+{
+    const char *v = peek_str(rd, o, key, required);
+    return v ? strdup(v) : NULL;
 }
 
 static int get_int_array(struct reader *rd, const cJSON *o, const char *key, int64_t **ret,

@@ -76,6 +76,55 @@ static void axis_label_x(struct rep_buf *b, const char *label, double h)
     rep_buf_puts(b, "</text>\n");
 }
 
+/* The frame of an x/y chart from 0: horizontal grid lines with y ticks, x
+ * ticks, and both axes. */
+static void xy_axes(struct rep_buf *b, double xmax, double ymax, double xstep, double ystep,
+                    double pw, double ph)
+{
+#define AX(v) (PAD_L + (v) / xmax * pw)
+#define AY(v) (PAD_T + ph - (v) / ymax * ph)
+    for (int i = 0;; i++) {
+        double v = i * ystep;
+        if (!(v <= ymax + ystep / 2))
+            break;
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(b,
+                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                       PAD_L, PAD_L + pw, AY(v), AY(v), PAD_L - 6, AY(v) + 4, t);
+    }
+    for (int i = 0;; i++) {
+        double v = i * xstep;
+        if (!(v <= xmax + xstep / 2))
+            break;
+        char t[32];
+        fmt_tick(v, t, sizeof t);
+        rep_buf_printf(
+            b,
+            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            AX(v), AX(v), PAD_T + ph, PAD_T + ph + 5, AX(v), PAD_T + ph + 18, t);
+    }
+    rep_buf_printf(b,
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                   PAD_L, PAD_L + pw, PAD_T + ph, PAD_T + ph, PAD_L, PAD_L, PAD_T, PAD_T + ph);
+#undef AX
+#undef AY
+}
+
+/* The rotated y-axis label and the end of the chart. */
+static void y_label_and_close(struct rep_buf *b, const char *y_label, double ph)
+{
+    rep_buf_printf(b,
+                   "<text class=\"al\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" "
+                   "text-anchor=\"middle\">",
+                   PAD_T + ph / 2, PAD_T + ph / 2);
+    rep_xml_escape(b, y_label);
+    rep_buf_puts(b, "</text>\n</svg>\n");
+}
+
 void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
                     const char *y_label, const struct svg_series *series, size_t n_series,
                     const struct svg_marker *markers, size_t n_markers)
@@ -103,33 +152,7 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
 #define SX(v) (PAD_L + (v) / xmax * pw)
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
-    for (int i_v = 0;; i_v++) {
-        double v = 0 + i_v * ystep;
-        if (!(v <= ymax + ystep / 2))
-            break;
-        char t[32];
-        fmt_tick(v, t, sizeof t);
-        rep_buf_printf(b,
-                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                       PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
-    }
-    for (int i_v = 0;; i_v++) {
-        double v = 0 + i_v * xstep;
-        if (!(v <= xmax + xstep / 2))
-            break;
-        char t[32];
-        fmt_tick(v, t, sizeof t);
-        rep_buf_printf(
-            b,
-            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-            SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
-    }
-    rep_buf_printf(b,
-                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
-                   PAD_L, PAD_L + pw, PAD_T + ph, PAD_T + ph, PAD_L, PAD_L, PAD_T, PAD_T + ph);
+    xy_axes(b, xmax, ymax, xstep, ystep, pw, ph);
     double last_x = -1e9;
     int stagger = 0;
     for (size_t m = 0; m < n_markers; m++) {
@@ -164,12 +187,7 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
         rep_buf_puts(b, "</text>\n");
     }
     axis_label_x(b, x_label, h);
-    rep_buf_printf(b,
-                   "<text class=\"al\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" "
-                   "text-anchor=\"middle\">",
-                   PAD_T + ph / 2, PAD_T + ph / 2);
-    rep_xml_escape(b, y_label);
-    rep_buf_puts(b, "</text>\n</svg>\n");
+    y_label_and_close(b, y_label, ph);
 #undef SX
 #undef SY
 }
@@ -372,33 +390,7 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
 #define SX(v) (PAD_L + (v) / xmax * pw)
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
-    for (int i_v = 0;; i_v++) {
-        double v = 0 + i_v * ystep;
-        if (!(v <= ymax + ystep / 2))
-            break;
-        char t[32];
-        fmt_tick(v, t, sizeof t);
-        rep_buf_printf(b,
-                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                       "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                       PAD_L, PAD_L + pw, SY(v), SY(v), PAD_L - 6, SY(v) + 4, t);
-    }
-    for (int i_v = 0;; i_v++) {
-        double v = 0 + i_v * xstep;
-        if (!(v <= xmax + xstep / 2))
-            break;
-        char t[32];
-        fmt_tick(v, t, sizeof t);
-        rep_buf_printf(
-            b,
-            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-            SX(v), SX(v), PAD_T + ph, PAD_T + ph + 5, SX(v), PAD_T + ph + 18, t);
-    }
-    rep_buf_printf(b,
-                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                   "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
-                   PAD_L, PAD_L + pw, PAD_T + ph, PAD_T + ph, PAD_L, PAD_L, PAD_T, PAD_T + ph);
+    xy_axes(b, xmax, ymax, xstep, ystep, pw, ph);
     if (connect) {
         rep_buf_printf(b, "<polyline class=\"series\" stroke=\"%s\" points=\"", cats[0].color);
         for (size_t i = 0; i < n; i++)
@@ -443,12 +435,7 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
         lx += 140;
     }
     axis_label_x(b, x_label, h);
-    rep_buf_printf(b,
-                   "<text class=\"al\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" "
-                   "text-anchor=\"middle\">",
-                   PAD_T + ph / 2, PAD_T + ph / 2);
-    rep_xml_escape(b, y_label);
-    rep_buf_puts(b, "</text>\n</svg>\n");
+    y_label_and_close(b, y_label, ph);
     free(pts);
 #undef SX
 #undef SY

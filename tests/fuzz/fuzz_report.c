@@ -3,17 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "profiler/stats.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct rep_report r;
     cs_error err;
     if (rep_json_parse(text, &r, &err) == 0) {
