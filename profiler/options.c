@@ -184,7 +184,8 @@ static const char *const common_help =
 
 void prof_options_usage(enum prof_command cmd, FILE *out)
 {
-    if (cmd == PROF_CMD_RUN)
+    switch (cmd) {
+    case PROF_CMD_RUN:
         fprintf(
             out,
             "Usage: coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
@@ -194,7 +195,8 @@ void prof_options_usage(enum prof_command cmd, FILE *out)
             "\n"
             "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js\n"
             "\n");
-    else
+        break;
+    case PROF_CMD_SUITE:
         fprintf(out, "Usage: coldstart suite [OPTIONS] [IMAGE...]\n"
                      "\n"
                      "The main job: builds the bundled images (all whose toolchain is present, or\n"
@@ -205,7 +207,40 @@ void prof_options_usage(enum prof_command cmd, FILE *out)
                      "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
                      "  --reference NAME      image the ratios are relative to (default native-c)\n"
                      "  --variant NAME        run this variant of every image that has it\n"
+                     "  --cache both          every image warm and cold (NAME and NAME@cold)\n"
                      "\n");
+        break;
+    case PROF_CMD_SIZE:
+        fprintf(out,
+                "Usage: coldstart size [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
+                "\n"
+                "The smallest memory limit under which the target still starts and serves:\n"
+                "an unconstrained run, then a bisection on the limit, each step a fresh cold\n"
+                "start; then a recommended limit with a margin (docs/sizing.md).\n"
+                "\n"
+                "  --min SIZE            lower end of the search (default 16Mi)\n"
+                "  --max SIZE            upper end (default 4 x the unconstrained peak)\n"
+                "  --precision SIZE      stop when the bracket is this narrow (default 4Mi)\n"
+                "  --attempts N          tries per step before it counts as failed (default 2)\n"
+                "  --margin PCT          added to the smallest passing limit (default 25%%)\n"
+                "  --slowdown X          a step passes only if ready within X times the\n"
+                "                        unconstrained start (default 2)\n"
+                "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
+                "count against its limit).\n"
+                "\n");
+        break;
+    case PROF_CMD_SWEEP:
+        fprintf(out, "Usage: coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST)\n"
+                     "                       (--image DIR | -- CMD [ARG...])\n"
+                     "\n"
+                     "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
+                     "round robin: how start-up scales with a fractional CPU or with memory.\n"
+                     "\n"
+                     "  --cpus LIST           e.g. 0.25,0.5,1,2\n"
+                     "  --memory LIST         e.g. 128Mi,256Mi,512Mi\n"
+                     "\n");
+        break;
+    }
     fputs(common_help, out);
 }
 
@@ -367,6 +402,13 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
     uint64_t v;
     if (o->command_kind == PROF_CMD_SWEEP && (c == OPT_CPUS || c == OPT_MEMORY))
         return parse_sweep_list(c == OPT_CPUS ? "--cpus" : "--memory", arg, o, err);
+    /* Options of one command only: refused elsewhere rather than ignored. */
+    bool size_only = c == OPT_MIN || c == OPT_MAX || c == OPT_PRECISION || c == OPT_ATTEMPTS ||
+                     c == OPT_MARGIN || c == OPT_SLOWDOWN;
+    if (size_only && o->command_kind != PROF_CMD_SIZE)
+        return cs_error_set(err, 0, "this option belongs to `coldstart size`");
+    if (c == OPT_REFERENCE && o->command_kind != PROF_CMD_SUITE)
+        return cs_error_set(err, 0, "--reference belongs to `coldstart suite`");
     switch (c) {
     case 'n':
         if (prof_parse_uint(arg, 1, 100000, &v, &why) < 0)
@@ -627,8 +669,11 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
                                 argv[optind - 1], name);
         }
         const char *arg = optarg;
-        if (parse_one(c, arg, o, err) < 0)
+        if (parse_one(c, arg, o, err) < 0) {
+            if (err && strncmp(err->msg, "this option", 11) == 0)
+                cs_error_prefix(err, "%s", argv[optind - 1 - (arg && arg == argv[optind - 1])]);
             return -1;
+        }
     }
     /* Everything after the options: `-- CMD ARGS` for run, image names for suite. */
     int first = optind;

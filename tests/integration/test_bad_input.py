@@ -19,6 +19,8 @@ cases = [
     (["run", "--port", "70000", "--", "true"], "--port 70000"),
     (["run", "--interval", "5us", "--", "true"], "shortest interval"),
     (["run", "--seccomp", "maybe", "--", "true"], "--seccomp maybe"),
+    (["run", "--min", "4Mi", "--", "true"], "belongs to `coldstart size`"),
+    (["run", "--reference", "x", "--", "true"], "belongs to `coldstart suite`"),
     (["frobnicate"], "unknown command"),
     ([], "Usage"),
 ]
@@ -41,6 +43,11 @@ if os.geteuid() == 0 and shutil.which("setpriv"):
 
 p = coldstart("run", "--help")
 check(p.returncode == 0 and "--memory SIZE" in p.stdout, "run --help")
+for cmd, needle in (("suite", "coldstart suite"), ("size", "--slowdown"), ("sweep", "--cpus LIST"),
+                    ("images", "images build"), ("report", "--format"), ("compare", "--threshold"),
+                    ("merge", "-o OUT.json")):
+    p = coldstart(cmd, "--help")
+    check(p.returncode == 0 and needle in p.stdout, f"{cmd} --help: {p.stdout[:80]}")
 p = coldstart("--version")
 check(p.returncode == 0 and p.stdout.startswith("coldstart "), "--version")
 finish()
