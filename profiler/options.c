@@ -645,7 +645,10 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
     opterr = 0; /* our messages, not getopt's */
     for (;;) {
         int idx = -1;
-        int c = getopt_long(argc, argv, "+:n:w:qh", long_opts, &idx);
+        /* suite takes image names among its options; run, size and sweep stop
+         * at the first word that is not an option (the command belongs after --). */
+        int c = getopt_long(argc, argv, cmd == PROF_CMD_SUITE ? ":n:w:qh" : "+:n:w:qh", long_opts,
+                            &idx);
         if (c == -1)
             break;
         if (c == 'h') {

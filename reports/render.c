@@ -147,6 +147,8 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
     for (size_t c = 0; c < t->n_cols; c++) {
         t->title[c] = columns[c].title;
         t->right[c] = columns[c].kind != C_NAME;
+        const char *m = columns[c].metric;
+        t->footprint[c] = columns[c].kind == C_SIZE || (m && strstr(m, "_bytes"));
     }
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *tg = &r->targets[i];
@@ -193,33 +195,51 @@ static int display_width(const char *s)
     return cols;
 }
 
+/* One aligned table of the columns `pick` selects (the image column always). */
+static void text_table(const struct rep_table *t, struct rep_buf *b, int pick)
+{
+    int width[REP_TABLE_MAX_COLS];
+    bool use[REP_TABLE_MAX_COLS];
+    size_t last = 0;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        use[c] = c == 0 || pick < 0 || (int)t->footprint[c] == pick;
+        if (use[c])
+            last = c;
+        width[c] = display_width(t->title[c]);
+        for (size_t i = 0; i < t->n_rows; i++) {
+            int w = display_width(t->cell[i][c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    for (size_t row = 0; row <= t->n_rows; row++) {
+        for (size_t c = 0; c < t->n_cols; c++) {
+            if (!use[c])
+                continue;
+            const char *s = row == 0 ? t->title[c] : t->cell[row - 1][c];
+            int pad = width[c] - display_width(s);
+            if (c)
+                rep_buf_puts(b, "  ");
+            if (t->right[c])
+                rep_buf_printf(b, "%*s%s", pad, "", s);
+            else
+                rep_buf_printf(b, "%s%*s", s, c < last ? pad : 0, "");
+        }
+        rep_buf_puts(b, "\n");
+    }
+}
+
+/* Terminals are narrower than the full table: start-up times first, then
+ * the footprint, each with the image column. */
 void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b)
 {
     struct rep_table t;
     if (rep_comparison_table(r, &t) < 0)
         return;
-    int width[REP_TABLE_MAX_COLS];
-    for (size_t c = 0; c < t.n_cols; c++) {
-        width[c] = display_width(t.title[c]);
-        for (size_t i = 0; i < t.n_rows; i++) {
-            int w = display_width(t.cell[i][c]);
-            if (w > width[c])
-                width[c] = w;
-        }
-    }
-    for (size_t row = 0; row <= t.n_rows; row++) {
-        for (size_t c = 0; c < t.n_cols; c++) {
-            const char *s = row == 0 ? t.title[c] : t.cell[row - 1][c];
-            int pad = width[c] - display_width(s);
-            if (c)
-                rep_buf_puts(b, "  ");
-            if (t.right[c])
-                rep_buf_printf(b, "%*s%s", pad, "", s);
-            else
-                rep_buf_printf(b, "%s%*s", s, c + 1 < t.n_cols ? pad : 0, "");
-        }
-        rep_buf_puts(b, "\n");
-    }
+    rep_buf_puts(b, "Start-up\n");
+    text_table(&t, b, 0);
+    rep_buf_puts(b, "\nFootprint\n");
+    text_table(&t, b, 1);
     const struct rep_target *ref = rep_report_reference(r);
     if (ref && r->n_targets > 1)
         rep_buf_printf(b, "×ref: median relative to %s.\n", ref->name);

@@ -42,7 +42,8 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b);
 struct rep_table {
     size_t n_cols, n_rows;
     const char *title[REP_TABLE_MAX_COLS];
-    bool right[REP_TABLE_MAX_COLS]; /* numbers are right-aligned */
+    bool right[REP_TABLE_MAX_COLS];     /* numbers are right-aligned */
+    bool footprint[REP_TABLE_MAX_COLS]; /* memory and size columns (vs start-up time) */
     char (*cell)[REP_TABLE_MAX_COLS][64];
 };
 /* Builds the comparison table; the caller frees t->cell. */

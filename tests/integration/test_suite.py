@@ -57,6 +57,13 @@ with tempfile.TemporaryDirectory() as d:
     md = open(os.path.join(out, "report.md")).read()
     check("| image |" in md and "|---|" in md and "native-c" in md, "markdown table")
 
+    # Options may follow the image names.
+    p = coldstart("suite", "-q", "native-c", "-n", "2", "-w", "0", "--json", os.path.join(d, "late.json"),
+                  env=env, cwd=d, timeout=300)
+    check(p.returncode == 0 and os.path.exists(os.path.join(d, "late.json")),
+          f"options after names: {p.returncode} {p.stderr}")
+    check("Start-up" in p.stdout and "Footprint" in p.stdout, "terminal tables")
+
     # Bad input to report: exit 2 with what is wrong.
     bad = os.path.join(d, "bad.json")
     with open(bad, "w") as f:
