@@ -30,6 +30,7 @@ static const char *const css =
     "svg .marker line{stroke:#9aa3b2;stroke-dasharray:4 3}"
     "svg .marker text{font-size:11px;fill:#4a5568;text-anchor:end}"
     "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
+    "table.mapped{width:auto}table.mapped td:first-child{font-weight:400;font-family:monospace}"
     ".fail{color:#a61b1b}.pass{color:#1d7a3e}.note{color:#4a5568;font-size:12.5px}"
     "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,section"
     "{break-inside:avoid}}";
@@ -216,6 +217,23 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
     snprintf(id, sizeof id, "chart-cpu-%zu", idx);
     snprintf(title, sizeof title, "%s: cumulative CPU during start-up", t->name);
     svg_line_chart(b, id, title, "time from spawn (ms)", "CPU ms", cpus, 1, marks, nm);
+    if (run->n_mapped) {
+        /* Which shared libraries and assemblies the runtime pulled in. */
+        char total[32];
+        rep_format_value(REP_UNIT_BYTES, (double)run->mapped_file_bytes, total, sizeof total);
+        rep_buf_printf(b,
+                       "<p class=\"note\">Files mapped at ready: %lld (%s); the largest:</p>\n"
+                       "<table class=\"mapped\"><tr><th>file</th><th>size</th></tr>\n",
+                       (long long)run->mapped_files, total);
+        for (size_t i = 0; i < run->n_mapped; i++) {
+            char sz[32];
+            rep_format_value(REP_UNIT_BYTES, (double)run->mapped[i].count, sz, sizeof sz);
+            rep_buf_puts(b, "<tr><td>");
+            esc(b, run->mapped[i].name);
+            rep_buf_printf(b, "</td><td>%s</td></tr>\n", sz);
+        }
+        rep_buf_puts(b, "</table>\n");
+    }
 out:
     free(x);
     free(rss);
