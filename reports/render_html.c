@@ -28,7 +28,7 @@ static const char *const css =
     "svg .axis{stroke:#4a5568;stroke-width:1}"
     "svg .series{fill:none;stroke-width:1.8}"
     "svg .marker line{stroke:#9aa3b2;stroke-dasharray:4 3}"
-    "svg .marker text{font-size:11px;fill:#4a5568;text-anchor:end}"
+    "svg .marker text{font-size:11px;fill:#4a5568;paint-order:stroke;stroke:#fff;stroke-width:3px}"
     "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
     "table.mapped{width:auto}table.mapped td:first-child{font-weight:400;font-family:monospace}"
     ".fail{color:#a61b1b}.pass{color:#1d7a3e}.note{color:#4a5568;font-size:12.5px}"

@@ -24,14 +24,14 @@ static double nice_step(double range, int want)
     return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
 
-static void fmt_tick(double v, char *buf, size_t cap)
+/* A tick label with as many decimals as the step between ticks needs, so
+ * neighbours never print alike ("132.5", not "132"). */
+static void fmt_tick(double v, double step, char *buf, size_t cap)
 {
-    if (fabs(v) >= 100 || v == floor(v))
-        snprintf(buf, cap, "%.0f", v);
-    else if (fabs(v) >= 1)
-        snprintf(buf, cap, "%.1f", v);
-    else
-        snprintf(buf, cap, "%.2g", v);
+    int decimals = step >= 1 || step <= 0 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (decimals > 6)
+        decimals = 6;
+    snprintf(buf, cap, "%.*f", decimals, v);
 }
 
 /* Row labels have ~150 px: keep the end of a long name (the distinctive part,
@@ -63,7 +63,7 @@ static void open_svg(struct rep_buf *b, const char *id, const char *title, doubl
                    id, W, h, W, h);
     rep_xml_escape(b, title);
     rep_buf_puts(b, "</title>\n<text class=\"ct\" x=\"");
-    rep_buf_printf(b, "%.0f\" y=\"20\">", PAD_L);
+    rep_buf_printf(b, "%.0f\" y=\"16\">", PAD_L);
     rep_xml_escape(b, title);
     rep_buf_puts(b, "</text>\n");
 }
@@ -88,7 +88,7 @@ static void xy_axes(struct rep_buf *b, double xmax, double ymax, double xstep, d
         if (!(v <= ymax + ystep / 2))
             break;
         char t[32];
-        fmt_tick(v, t, sizeof t);
+        fmt_tick(v, ystep, t, sizeof t);
         rep_buf_printf(b,
                        "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                        "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
@@ -99,7 +99,7 @@ static void xy_axes(struct rep_buf *b, double xmax, double ymax, double xstep, d
         if (!(v <= xmax + xstep / 2))
             break;
         char t[32];
-        fmt_tick(v, t, sizeof t);
+        fmt_tick(v, xstep, t, sizeof t);
         rep_buf_printf(
             b,
             "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
@@ -153,20 +153,20 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
     xy_axes(b, xmax, ymax, xstep, ystep, pw, ph);
+    /* Milestone labels run horizontally from their line, on their own row
+     * while lines are close together (first byte, ready, first request). */
     double last_x = -1e9;
-    int stagger = 0;
+    int row = 0;
     for (size_t m = 0; m < n_markers; m++) {
-        /* Milestones close together (first byte, ready) would print over each
-         * other: shift each label down while it is within 14 px of the last. */
         double mx = SX(markers[m].x);
-        stagger = mx - last_x < 14 ? stagger + 1 : 0;
+        row = mx - last_x < 90 ? (row + 1) % 4 : 0;
         last_x = mx;
-        double ty = PAD_T + 4 + 62.0 * stagger;
+        bool right_half = mx > PAD_L + pw * 0.6;
         rep_buf_printf(b,
                        "<g class=\"marker\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-                       "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-90 %.1f "
-                       "%.1f)\">",
-                       mx, mx, PAD_T, PAD_T + ph, mx - 3, ty, mx - 3, ty);
+                       "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+                       mx, mx, PAD_T, PAD_T + ph, right_half ? mx - 4 : mx + 4,
+                       PAD_T + 12 + 13.0 * row, right_half ? "end" : "start");
         rep_xml_escape(b, markers[m].label);
         rep_buf_puts(b, "</text></g>\n");
     }
@@ -178,7 +178,7 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
             rep_buf_printf(b, "%.1f,%.1f ", SX(series[s].x[i]), SY(series[s].y[i]));
         rep_buf_puts(b, "\"/>\n");
         /* Legend in the title row, right-aligned, clear of the data. */
-        double lx = W - PAD_R - 190.0 * (double)(n_series - s), ly = 12;
+        double lx = PAD_L + 190.0 * (double)s, ly = 26; /* its own row, under the title */
         rep_buf_printf(b,
                        "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
                        "<text class=\"lg\" x=\"%.0f\" y=\"%.0f\">",
@@ -242,7 +242,7 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
                                major ? "grid" : "grid minor", SXS(v), SXS(v), PAD_T, bottom);
                 if (major) {
                     char t[32];
-                    fmt_tick(v, t, sizeof t);
+                    fmt_tick(v, v, t, sizeof t);
                     rep_buf_printf(b,
                                    "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" "
                                    "text-anchor=\"middle\">%s</text>\n",
@@ -256,7 +256,7 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
             if (!(v <= z + step / 2))
                 break;
             char t[32];
-            fmt_tick(v, t, sizeof t);
+            fmt_tick(v, step, t, sizeof t);
             rep_buf_printf(b,
                            "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                            "<text class=\"tk\" x=\"%.1f\" y=\"%.1f\" "
@@ -326,7 +326,7 @@ void svg_bar_chart(struct rep_buf *b, const char *id, const char *title, const c
             break;
         double x = x0 + v / hi * pw;
         char t[32];
-        fmt_tick(v, t, sizeof t);
+        fmt_tick(v, step, t, sizeof t);
         rep_buf_printf(
             b,
             "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
