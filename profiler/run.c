@@ -47,6 +47,10 @@ enum probe_state { P_IDLE, P_CONNECTING, P_SENDING, P_READING };
 
 struct probe {
     int fd;
+    /* CLOCK_MONOTONIC time the kernel received the bytes being parsed (from
+     * SO_TIMESTAMPNS), so milestones do not include the profiler's own
+     * wake-up latency; 0 when unknown (then: now). */
+    uint64_t arrival_ns;
     enum probe_state st;
     struct http_response resp;
     char req[4096];
@@ -75,7 +79,8 @@ struct run_ctx {
     struct probe probe;
     struct output *out;
     int64_t rss_peak, cg_peak;
-    int64_t io_read_bytes; /* from /proc/PID/io at ready, or rusage at exit */
+    int64_t io_read_bytes;          /* from /proc/PID/io at ready, or rusage at exit */
+    int64_t realtime_minus_mono_ns; /* to convert kernel receive timestamps */
     uint64_t last_maps_ns;
     struct prof_sample last;
     bool have_last;
@@ -215,10 +220,22 @@ static void finish(struct run_ctx *c)
     }
 }
 
-static void mark_ready(struct run_ctx *c)
+/* The moment the probe's data arrived, when the kernel said so; else now. */
+static uint64_t probe_moment(struct run_ctx *c)
+{
+    uint64_t now = sbx_now_ns();
+    uint64_t at = c->probe.arrival_ns;
+    /* A timestamp in the future or before the request left is not to be
+     * believed (the realtime clock was stepped): use now. */
+    if (at == 0 || at > now || at < c->probe.req_start_ns)
+        return now;
+    return at;
+}
+
+static void mark_ready_at(struct run_ctx *c, uint64_t when_ns)
 {
     c->ready = true;
-    c->run->ready_us = since_t0_us(c);
+    c->run->ready_us = (int64_t)((when_ns - c->t0) / 1000);
     /* The footprint at ready: a tick for the series, then the full
      * snapshot (threads, faults, PSS) and the cgroup's CPU split. */
     take_sample(c, true);
@@ -247,6 +264,11 @@ static void mark_ready(struct run_ctx *c)
 }
 
 /* ---- target output ---- */
+
+static void mark_ready(struct run_ctx *c)
+{
+    mark_ready_at(c, sbx_now_ns());
+}
 
 static void keep_output(struct output *o, const char *buf, size_t n)
 {
@@ -385,6 +407,7 @@ static void probe_connect(struct run_ctx *c)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     c->probe.fd = fd;
     if (connect(fd, (struct sockaddr *)&r->addr, r->addrlen) == 0) {
         ep_add(c, fd, EPOLLIN, EV_PROBE);
@@ -451,9 +474,9 @@ static void response_complete(struct run_ctx *c)
                       p->resp.reason);
             return;
         }
-        mark_ready(c);
+        mark_ready_at(c, probe_moment(c));
     } else {
-        uint64_t lat = (sbx_now_ns() - p->req_start_ns) / 1000;
+        uint64_t lat = (probe_moment(c) - p->req_start_ns) / 1000;
         int64_t *n = realloc(c->run->requests_us, (c->run->n_requests + 1) * sizeof *n);
         if (!n) {
             set_error(c, REP_ERROR, "out of memory");
@@ -480,12 +503,37 @@ static void response_complete(struct run_ctx *c)
     }
 }
 
+/* recv() that also takes the kernel's receive time of the data. */
+static ssize_t recv_stamped(struct run_ctx *c, char *buf, size_t cap)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t n = recvmsg(c->probe.fd, &msg, 0);
+    if (n <= 0)
+        return n;
+    c->probe.arrival_ns = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            int64_t rt = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            c->probe.arrival_ns = (uint64_t)(rt - c->realtime_minus_mono_ns);
+        }
+    }
+    return n;
+}
+
 static void probe_read(struct run_ctx *c)
 {
     struct probe *p = &c->probe;
     char buf[16384];
     for (;;) {
-        ssize_t n = recv(p->fd, buf, sizeof buf, 0);
+        ssize_t n = recv_stamped(c, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -510,7 +558,7 @@ static void probe_read(struct run_ctx *c)
             return;
         }
         if (c->run->first_byte_us == REP_NONE)
-            c->run->first_byte_us = since_t0_us(c);
+            c->run->first_byte_us = (int64_t)((probe_moment(c) - c->t0) / 1000);
         size_t off = 0;
         while (off < (size_t)n) {
             size_t used = 0;
@@ -789,6 +837,27 @@ static void dispatch(struct run_ctx *c, const struct epoll_event *ev)
     }
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few paired reads:
+ * kernel receive timestamps come on the realtime clock. */
+static int64_t realtime_minus_mono(void)
+{
+    int64_t best = 0, best_gap = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        struct timespec a, r, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        clock_gettime(CLOCK_REALTIME, &r);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        int64_t ma = (int64_t)a.tv_sec * 1000000000 + a.tv_nsec;
+        int64_t mb = (int64_t)b.tv_sec * 1000000000 + b.tv_nsec;
+        int64_t rt = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec;
+        if (mb - ma < best_gap) {
+            best_gap = mb - ma;
+            best = rt - (ma + (mb - ma) / 2);
+        }
+    }
+    return best;
+}
+
 static int setup(struct run_ctx *c)
 {
     const struct prof_run_spec *s = c->spec;
@@ -808,6 +877,7 @@ static int setup(struct run_ctx *c)
     if (sbx_spawn(&so, &c->child, c->err) < 0)
         return -1;
     c->t0 = c->child.t0_ns;
+    c->realtime_minus_mono_ns = realtime_minus_mono();
     c->run->t0_monotonic_ns = c->t0;
     c->deadline_ns = c->t0 + s->timeout_us * 1000;
     c->run->samples.interval_us = s->interval_us;
