@@ -1,5 +1,6 @@
 #include "profiler/ready.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -64,6 +65,103 @@ static int split_hostport(const char *s, size_t len, struct prof_ready *r, const
     return 0;
 }
 
+/* An upper bound of how many states the regex compiler builds: it copies a
+ * quantified sub-expression (x+ becomes xx*, x{3} becomes xxx), so stacked
+ * or nested quantifiers grow exponentially (`e++++...` ran glibc out of
+ * memory in the fuzzer). Counts atoms; each quantifier multiplies the atom
+ * or group before it. Saturates at LIMIT. */
+#define REGEX_STATE_LIMIT 20000.0
+static double regex_expansion(const char *re)
+{
+    struct frame {
+        double alt, concat, last;
+    } st[64];
+    int depth = 0;
+    st[0] = (struct frame){0, 0, 0};
+    for (const char *p = re; *p; p++) {
+        struct frame *f = &st[depth];
+        double mult = 0;
+        switch (*p) {
+        case '\\':
+            if (p[1])
+                p++;
+            f->concat += f->last;
+            f->last = 1;
+            continue;
+        case '[': {
+            /* A bracket expression is one atom: skip to its closing ']'. */
+            const char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            while (*q && *q != ']') {
+                if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+                    const char *end = strstr(q + 2, q[1] == ':' ? ":]" : q[1] == '.' ? ".]" : "=]");
+                    q = end ? end + 2 : q + 1;
+                } else {
+                    q++;
+                }
+            }
+            p = *q ? q : q - 1;
+            f->concat += f->last;
+            f->last = 1;
+            continue;
+        }
+        case '(':
+            if (depth == 63)
+                return REGEX_STATE_LIMIT + 1;
+            f->concat += f->last;
+            f->last = 0;
+            st[++depth] = (struct frame){0, 0, 0};
+            continue;
+        case ')': {
+            if (depth == 0) { /* an unmatched ')' is an ordinary character in an ERE */
+                f->concat += f->last;
+                f->last = 1;
+                continue;
+            }
+            double total = f->alt + f->concat + f->last;
+            depth--;
+            st[depth].last = total > 0 ? total : 1;
+            continue;
+        }
+        case '|':
+            f->alt += f->concat + f->last;
+            f->concat = f->last = 0;
+            continue;
+        case '*':
+        case '+':
+        case '?':
+            mult = 2;
+            break;
+        case '{': {
+            char *end;
+            long m = strtol(p + 1, &end, 10), n = m;
+            if (*end == ',')
+                n = isdigit((unsigned char)end[1]) ? strtol(end + 1, &end, 10) : m;
+            while (*end && *end != '}')
+                end++;
+            p = *end ? end : end - 1;
+            mult = (double)(n > m ? n : m) + 1;
+            break;
+        }
+        default:
+            f->concat += f->last;
+            f->last = 1;
+            continue;
+        }
+        f->last = (f->last > 0 ? f->last : 1) * mult;
+        if (f->last > REGEX_STATE_LIMIT)
+            return REGEX_STATE_LIMIT + 1;
+    }
+    while (depth > 0) { /* unclosed groups: regcomp reports them */
+        double total = st[depth].alt + st[depth].concat + st[depth].last;
+        st[--depth].last = total;
+    }
+    return st[0].alt + st[0].concat + st[0].last;
+}
+
 int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -104,6 +202,11 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
         r->kind = PROF_READY_LOG;
         if (strlen(spec) == 4)
             return cs_error_set(err, 0, "ready spec `log:` needs a regular expression");
+        if (regex_expansion(spec + 4) > REGEX_STATE_LIMIT)
+            return cs_error_set(err, 0,
+                                "ready spec `%.80s`: the regular expression is too "
+                                "complex (stacked or nested repetition); simplify it",
+                                spec);
         int rc = regcomp(&r->re, spec + 4, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char msg[256];

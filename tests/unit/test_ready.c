@@ -23,6 +23,13 @@ int main(void)
     CHECK(regexec(&r.re, "info: Now listening on: http://x", 0, NULL, 0) == 0);
     prof_ready_free(&r);
     CHECK(prof_ready_parse("exit", &r, &e) == 0);
+    /* Regexes that would expand exponentially in the compiler are refused. */
+    CHECK(prof_ready_parse("log:e+++++++++++++++++++++++++++++++++++++++", &r, &e) < 0);
+    CHECK(strstr(e.msg, "too complex"));
+    CHECK(prof_ready_parse("log:((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)", &r, &e) < 0);
+    CHECK(prof_ready_parse("log:((a{200}){200}){200}", &r, &e) < 0);
+    CHECK(prof_ready_parse("log:(a|b)+c{2,5}[[:alpha:]]*\\(x\\)", &r, &e) == 0);
+    prof_ready_free(&r);
     CHECK(prof_ready_parse("log:(", &r, &e) < 0);
     CHECK(strstr(e.msg, "regular expression"));
     CHECK(prof_ready_parse("http://127.0.0.1/", &r, &e) < 0);
