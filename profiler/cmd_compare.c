@@ -6,6 +6,7 @@
 
 #include "profiler/commands.h"
 #include "profiler/compare.h"
+#include "profiler/units.h"
 #include "reports/report_json.h"
 
 static void compare_usage(FILE *out)
@@ -39,11 +40,16 @@ int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {{"threshold", required_argument, NULL, 't'},
                                          {"alpha", required_argument, NULL, 'a'},
+                                         {"min-time", required_argument, NULL, 'T'},
+                                         {"min-memory", required_argument, NULL, 'M'},
                                          {"md", required_argument, NULL, 'm'},
                                          {"json", required_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    double threshold = 5, alpha = 0.05;
+    struct prof_compare_opts co = {
+        .threshold_pct = 5, .alpha = 0.05, .min_time_us = 1000, .min_bytes = 1048576};
+    cs_error why;
+    uint64_t v;
     const char *md = NULL, *json = NULL;
     optind = 1;
     opterr = 0;
@@ -51,12 +57,28 @@ int cmd_compare(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (parse_double("--threshold", optarg, 0, 1e6, &threshold))
+            if (parse_double("--threshold", optarg, 0, 1e6, &co.threshold_pct))
                 return 2;
             break;
         case 'a':
-            if (parse_double("--alpha", optarg, 1e-12, 1, &alpha))
+            if (parse_double("--alpha", optarg, 1e-12, 1, &co.alpha))
                 return 2;
+            break;
+        case 'T':
+            if (prof_parse_duration(optarg, &v, &why) < 0) {
+                char msg[300];
+                snprintf(msg, sizeof msg, "--min-time %s: %s", optarg, why.msg);
+                return usage_error("compare", msg);
+            }
+            co.min_time_us = (double)v;
+            break;
+        case 'M':
+            if (prof_parse_size(optarg, &v, &why) < 0) {
+                char msg[300];
+                snprintf(msg, sizeof msg, "--min-memory %s: %s", optarg, why.msg);
+                return usage_error("compare", msg);
+            }
+            co.min_bytes = (double)v;
             break;
         case 'm':
             md = optarg;
@@ -85,7 +107,7 @@ int cmd_compare(int argc, char **argv)
     }
     struct prof_comparison cmp;
     int rc = 0;
-    if (prof_compare(&base, &cur, threshold, alpha, &cmp) < 0) {
+    if (prof_compare(&base, &cur, &co, &cmp) < 0) {
         fprintf(stderr, "coldstart compare: out of memory\n");
         rc = 1;
         goto out;

@@ -28,12 +28,15 @@ static double median(double *v, size_t n)
     return s.p50;
 }
 
-int prof_compare(const struct rep_report *base, const struct rep_report *cur, double threshold_pct,
-                 double alpha, struct prof_comparison *c)
+int prof_compare(const struct rep_report *base, const struct rep_report *cur,
+                 const struct prof_compare_opts *o, struct prof_comparison *c)
 {
     memset(c, 0, sizeof *c);
+    double threshold_pct = o->threshold_pct, alpha = o->alpha;
     c->threshold_pct = threshold_pct;
     c->alpha = alpha;
+    c->min_time_us = o->min_time_us;
+    c->min_bytes = o->min_bytes;
     size_t nm = sizeof compared / sizeof compared[0];
     c->rows = calloc(cur->n_targets * nm + 1, sizeof *c->rows);
     c->only_base = calloc(base->n_targets + 1, sizeof *c->only_base);
@@ -74,7 +77,11 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur, do
                                   ? (row->new_p50 - row->base_p50) / row->base_p50 * 100.0
                                   : (row->new_p50 > 0 ? INFINITY : 0);
             bool significant = !isnan(row->p) && row->p < alpha;
-            if (fabs(row->change_pct) <= threshold_pct)
+            double floor = m->unit == REP_UNIT_US      ? o->min_time_us
+                           : m->unit == REP_UNIT_BYTES ? o->min_bytes
+                                                       : 0;
+            if (fabs(row->change_pct) <= threshold_pct ||
+                fabs(row->new_p50 - row->base_p50) < floor)
                 row->verdict = CMP_SAME;
             else if (!significant)
                 row->verdict = CMP_NOISE;

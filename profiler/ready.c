@@ -241,7 +241,8 @@ char *prof_subst_port(const char *s, unsigned port)
     size_t n = 0, len = strlen(s);
     for (const char *q = s; (q = strstr(q, "{port}")); q += 6)
         n++;
-    char *out = malloc(len + n * (size_t)plen + 1);
+    char *out =
+        calloc(len + n * (size_t)plen + 1, 1); /* zeroed: lets the analyzer see it is a string */
     if (!out)
         return NULL;
     size_t o = 0;

@@ -92,7 +92,9 @@ int main(void)
         prof_summarize_target(&base.targets[i]), prof_summarize_target(&slow.targets[i]);
     prof_summarize_target(&noisy.targets[0]);
     struct prof_comparison cmp;
-    CHECK(prof_compare(&base, &slow, 5, 0.05, &cmp) == 0);
+    struct prof_compare_opts co = {
+        .threshold_pct = 5, .alpha = 0.05, .min_time_us = 1000, .min_bytes = 1048576};
+    CHECK(prof_compare(&base, &slow, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 1);
     CHECK_INT(cmp.n_only_base, 1);
     CHECK_STR(cmp.only_base[0], "gone");
@@ -106,10 +108,15 @@ int main(void)
         }
     CHECK(found);
     prof_comparison_free(&cmp);
-    CHECK(prof_compare(&slow, &base, 5, 0.05, &cmp) == 0);
+    CHECK(prof_compare(&slow, &base, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 0); /* faster is an improvement */
     prof_comparison_free(&cmp);
-    CHECK(prof_compare(&base, &noisy, 5, 0.05, &cmp) == 0);
+    CHECK(prof_compare(&base, &noisy, &co, &cmp) == 0);
+    CHECK_INT(cmp.regressions, 0);
+    prof_comparison_free(&cmp);
+    /* A large relative but tiny absolute shift is below the noise floor. */
+    co.min_time_us = 1e6;
+    CHECK(prof_compare(&base, &slow, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 0);
     prof_comparison_free(&cmp);
     rep_report_free(&r);
