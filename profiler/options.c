@@ -224,7 +224,7 @@ void prof_options_usage(enum prof_command cmd, FILE *out)
                 "  --attempts N          tries per step before it counts as failed (default 2)\n"
                 "  --margin PCT          added to the smallest passing limit (default 25%%)\n"
                 "  --slowdown X          a step passes only if ready within X times the\n"
-                "                        unconstrained start (default 2)\n"
+                "                        unconstrained start, + 10 ms (default 2)\n"
                 "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
                 "count against its limit).\n"
                 "\n");

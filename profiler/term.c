@@ -46,19 +46,6 @@ static void put_left(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
-static size_t ok_values(const struct rep_target *t, const struct rep_metric *m, double *v)
-{
-    size_t n = 0;
-    for (size_t r = 0; r < t->n_runs; r++) {
-        if (t->runs[r].warmup || t->runs[r].status != REP_OK)
-            continue;
-        int64_t x = m->get(&t->runs[r]);
-        if (x != REP_NONE)
-            v[n++] = (double)x;
-    }
-    return n;
-}
-
 void prof_term_print_target(FILE *out, const struct rep_target *t)
 {
     size_t measured = 0, ok = 0;
@@ -115,7 +102,7 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         put_right(out, mn, 11);
         put_right(out, mx, 11);
         fprintf(out, "   %s\n", ci);
-        size_t n = ok_values(t, m, vals);
+        size_t n = prof_metric_values(t, m, vals);
         size_t outl = prof_count_outliers(vals, n);
         /* MAD on a handful of runs flags noise; five is the least that means much. */
         if (outl && n >= 5 && strcmp(m->key, "ready_us") == 0)

@@ -102,21 +102,3 @@ int fs_keyed_u64_sep(const char *text, const char *key, char sep, uint64_t *ret)
     }
     return -1;
 }
-
-int fs_mkdir_p(const char *path, mode_t mode, cs_error *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return cs_error_set(err, ENAMETOOLONG, "cannot create `%s`", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-            return cs_error_set(err, errno, "cannot create `%s`", tmp);
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-        return cs_error_set(err, errno, "cannot create `%s`", tmp);
-    return 0;
-}

@@ -24,7 +24,5 @@ ssize_t fs_pread_all(int fd, char *buf, size_t cap);
 int fs_keyed_u64(const char *text, const char *key, uint64_t *ret);
 /* The same for "key<sep> value" lines (/proc/PID/io: "read_bytes: 4096"). */
 int fs_keyed_u64_sep(const char *text, const char *key, char sep, uint64_t *ret);
-/* mkdir -p for one path; EEXIST is not an error. */
-int fs_mkdir_p(const char *path, mode_t mode, cs_error *err);
 
 #endif

@@ -97,11 +97,6 @@ struct sbx_seccomp {
     int16_t verdict[VERDICT_TABLE]; /* -1: default; 0: continue; >0: errno */
 };
 
-const char *const *sbx_seccomp_default_denied(void)
-{
-    return default_denied;
-}
-
 bool sbx_seccomp_has_listener(const struct sbx_seccomp *f)
 {
     return f && f->listener;

@@ -68,8 +68,6 @@ struct sbx_seccomp; /* a compiled filter and its verdict table; opaque */
 int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **ret, cs_error *err);
 void sbx_seccomp_free(struct sbx_seccomp *f);
 bool sbx_seccomp_has_listener(const struct sbx_seccomp *f);
-/* Names of the calls of the default deny-list (NULL-terminated), for docs and tests. */
-const char *const *sbx_seccomp_default_denied(void);
 
 /* Child side, async-signal-safe: sets no_new_privs and loads the filter. Returns
  * the listener fd (or 0 when there is none), -1 with errno on failure. */

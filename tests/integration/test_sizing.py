@@ -29,6 +29,23 @@ with tempfile.TemporaryDirectory() as d:
         check(all(f < z["min_passing_bytes"] for f in fails), "every failing limit is below the answer")
     check(os.path.exists(html) and 'id="chart-sizing-0"' in open(html).read(), "sizing chart")
 
+    # A start that is more than --slowdown times slower under a limit is not a
+    # pass: every step is `slow`, so no limit passes.
+    p = coldstart("size", "-q", "--ready", URL, "--requests", "2", "--attempts", "1",
+                  "--json", out, "--", FIXTURE, "slow-if-limited", "300", "serve", timeout=300)
+    check(p.returncode == 1 and "slower than 2x the unconstrained start + 10 ms" in p.stdout and "no passing limit" in p.stdout,
+          f"--slowdown: {p.returncode} {p.stdout}")
+    if os.path.exists(out):
+        steps = json.load(open(out))["targets"][0]["sizing"]["steps"]
+        check(steps and all(s["status"] == "slow" for s in steps), f"slow steps: {steps}")
+    # With a generous --slowdown the same target passes at the smallest limit.
+    p = coldstart("size", "-q", "--ready", URL, "--requests", "2", "--slowdown", "1000",
+                  "--", FIXTURE, "slow-if-limited", "300", "serve", timeout=300)
+    check(p.returncode == 0 and "smallest passing limit: 16.0 MiB" in p.stdout,
+          f"--slowdown 1000: {p.returncode} {p.stdout}")
+    p = coldstart("size", "--slowdown", "0.5", "--", "true")
+    check(p.returncode == 2 and "--slowdown" in p.stderr, p.stderr)
+
     # A target that always crashes: a clear "no passing limit", exit 1.
     p = coldstart("size", "-q", "--ready", URL, "--", FIXTURE, "crash", timeout=120)
     check(p.returncode == 1 and "no passing limit" in p.stdout, f"crash: {p.returncode} {p.stdout}")
