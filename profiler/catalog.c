@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/fsutil.h"
 #include "sandbox/cleanup.h"
 
 #define BUILD_STAMP ".coldstart-built"
@@ -250,17 +251,9 @@ int prof_image_load(const char *dir, struct prof_image *ret, cs_error *err)
         return cs_error_set(err, errno, "image folder `%s`", dir);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/image.json", real);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return cs_error_set(err, errno, "cannot open `%s`", path);
-    char *text = malloc(1 << 20);
-    if (!text) {
-        fclose(f);
-        return cs_error_set(err, ENOMEM, "%s", path);
-    }
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    char *text;
+    if (fs_read_input(path, (size_t)1 << 20, "manifest", &text, NULL, err) < 0)
+        return -1;
     int rc = prof_image_parse(text, real, path, ret, err);
     free(text);
     if (rc < 0)

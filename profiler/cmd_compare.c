@@ -7,6 +7,7 @@
 #include "profiler/commands.h"
 #include "profiler/compare.h"
 #include "profiler/units.h"
+#include "reports/output.h"
 #include "reports/report_json.h"
 
 static void compare_usage(FILE *out)
@@ -99,6 +100,10 @@ int cmd_compare(int argc, char **argv)
         return usage_error("compare", "give two reports: BASE.json NEW.json");
     struct rep_report base, cur;
     cs_error err;
+    const char *outputs[] = {md, json};
+    for (size_t i = 0; i < 2; i++)
+        if (outputs[i] && rep_output_check(outputs[i], &err) < 0)
+            return usage_error("compare", err.msg);
     if (rep_json_load(argv[optind], &base, &err) < 0)
         return usage_error("compare", err.msg);
     if (rep_json_load(argv[optind + 1], &cur, &err) < 0) {
@@ -110,6 +115,13 @@ int cmd_compare(int argc, char **argv)
     if (prof_compare(&base, &cur, &co, &cmp) < 0) {
         fprintf(stderr, "coldstart compare: out of memory\n");
         rc = 1;
+        goto out;
+    }
+    if (cmp.n_rows == 0) {
+        /* Nothing compared is not "no regression". */
+        rc = usage_error("compare",
+                         "the two reports have no target in common (compare matches targets "
+                         "by name; rename one with --name when measuring)");
         goto out;
     }
     bool stdout_taken = (md && !strcmp(md, "-")) || (json && !strcmp(json, "-"));
@@ -128,7 +140,7 @@ int cmd_compare(int argc, char **argv)
         outs[i].render(&cmp, &ob);
         if (rep_write_file(outs[i].path, ob.data ? ob.data : "", ob.len, &err) < 0) {
             fprintf(stderr, "coldstart compare: %s\n", err.msg);
-            rc = 1;
+            rc = 2;
         }
         rep_buf_free(&ob);
     }

@@ -34,6 +34,8 @@ int cmd_merge(int argc, char **argv)
     if (argc - optind < 1)
         return usage_error("merge", "give at least one report to merge");
     cs_error err;
+    if (rep_output_check(out, &err) < 0)
+        return usage_error("merge", err.msg);
     char *text = rep_merge((const char *const *)argv + optind, (size_t)(argc - optind), &err);
     if (!text)
         return usage_error("merge", err.msg);
@@ -48,7 +50,7 @@ int cmd_merge(int argc, char **argv)
     free(text);
     if (rc < 0) {
         fprintf(stderr, "coldstart merge: %s\n", err.msg);
-        return 1;
+        return 2;
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "profiler/budget.h"
 #include "profiler/commands.h"
 #include "reports/render.h"
+#include "reports/output.h"
 #include "reports/report_json.h"
 
 static void report_usage(FILE *out)
@@ -73,6 +74,8 @@ int cmd_report(int argc, char **argv)
     struct rep_report r;
     if (optind != argc - 1)
         rc = usage_error("report", "give exactly one input report (see coldstart report --help)");
+    else if (format && rep_output_check(out, &err) < 0)
+        rc = usage_error("report", err.msg);
     else if (!format && n_budgets == 0)
         rc = usage_error("report", "--format is required: md, html, csv, junit, json or "
                                    "github-benchmark (or check --budget)");
@@ -96,7 +99,7 @@ int cmd_report(int argc, char **argv)
             }
         if (format && rep_render_to_file(&r, f, out, &err) < 0) {
             fprintf(stderr, "coldstart report: %s\n", err.msg);
-            rc = 1;
+            rc = 2;
         } else if (missed) {
             rc = 3;
         }

@@ -57,6 +57,12 @@ int cmd_run(int argc, char **argv)
         prof_progress_step(&bar);
         if (rc == 1)
             break;
+        char why[1200];
+        if (prof_session_note_result(&s, t, rc, &err, why, sizeof why)) {
+            prof_progress_clear(&bar);
+            fprintf(stderr, "coldstart run: %s\n", why);
+            break;
+        }
         if (rc < 0) {
             prof_progress_clear(&bar);
             fprintf(stderr, "coldstart: run %d: %s\n", i, err.msg);

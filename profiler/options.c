@@ -14,6 +14,7 @@
 #include "profiler/seccomp_profile.h"
 #include "profiler/ready.h"
 #include "profiler/units.h"
+#include "reports/output.h"
 
 enum {
     OPT_READY = 256,
@@ -55,6 +56,11 @@ enum {
     OPT_RLIMIT,
     OPT_CLEAN_ENV,
     OPT_SANDBOX,
+    OPT_REQUEST_URL,
+    OPT_READY_STATUS,
+    OPT_STOP_SIGNAL,
+    OPT_STOP_TIMEOUT,
+    OPT_MAX_FAILURES,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +106,11 @@ static const struct option long_opts[] = {
     {"rlimit", required_argument, NULL, OPT_RLIMIT},
     {"clean-env", no_argument, NULL, OPT_CLEAN_ENV},
     {"sandbox", required_argument, NULL, OPT_SANDBOX},
+    {"request-url", required_argument, NULL, OPT_REQUEST_URL},
+    {"ready-status", required_argument, NULL, OPT_READY_STATUS},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -111,6 +122,10 @@ void prof_options_defaults(struct prof_options *o)
     o->warmup = 1;
     o->timeout_us = 30000000;
     o->requests = 1;
+    o->ok_status_min = 200;
+    o->ok_status_max = 299;
+    o->stop_timeout_us = 2000000;
+    o->max_failures = 3;
     o->interval_us = 1000;
     o->cache = "warm";
     o->seccomp = SBX_SECCOMP_DEFAULT;
@@ -140,7 +155,14 @@ static const char *const common_help =
     "  --port N|auto         value of {port} in command, env and ready spec, also\n"
     "                        exported as PORT (default auto: a free port per run)\n"
     "  --timeout DUR         per-run limit to reach ready (default 30s)\n"
-    "  --requests N          HTTP requests after ready (default 1)\n"
+    "  --requests N          HTTP requests after ready (default 1); with a tcp:// or\n"
+    "                        log: readiness they need --request-url\n"
+    "  --request-url URL     http://HOST:PORT/PATH the requests after ready go to\n"
+    "  --ready-status LIST   HTTP statuses that count as ready and as a served request,\n"
+    "                        e.g. 200-399 (default 200-299)\n"
+    "  --stop-signal SIG     sent to the target at the end of a run (default SIGTERM),\n"
+    "  --stop-timeout DUR    then after DUR (default 2s) the whole cgroup is killed\n"
+    "  --max-failures N      stop a target after N failed runs in a row (default 3; 0: never)\n"
     "  --interval DUR        sampling interval, 0 for none (default 1ms)\n"
     "  --cache warm|cold|drop  page cache before each run: warm (as it is), cold (the\n"
     "                        target's files evicted, no root), drop (all caches, root)\n"
@@ -448,6 +470,42 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         o->requests = (unsigned)v;
         o->requests_set = true;
         return 0;
+    case OPT_REQUEST_URL:
+        if (strncmp(arg, "http://", 7) != 0)
+            return cs_error_set(err, 0, "--request-url %s: expected http://HOST:PORT/PATH", arg);
+        if (prof_ready_validate(arg, &why) < 0)
+            return cs_error_set(err, 0, "--request-url: %s", why.msg);
+        o->request_url = arg;
+        return 0;
+    case OPT_READY_STATUS: {
+        char *end;
+        long lo = strtol(arg, &end, 10), hi = lo;
+        if (*end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (end == arg || *end || lo < 100 || hi > 599 || lo > hi)
+            return cs_error_set(err, 0,
+                                "--ready-status %s: a status or a range of them within "
+                                "100-599, e.g. 200-399",
+                                arg);
+        o->ok_status_min = (int)lo;
+        o->ok_status_max = (int)hi;
+        return 0;
+    }
+    case OPT_STOP_SIGNAL:
+        if (prof_parse_signal(arg, &o->stop_signal, &why) < 0)
+            return bad(err, "--stop-signal", arg, &why);
+        return 0;
+    case OPT_STOP_TIMEOUT:
+        if (prof_parse_duration(arg, &o->stop_timeout_us, &why) < 0)
+            return bad(err, "--stop-timeout", arg, &why);
+        if (o->stop_timeout_us > 600000000)
+            return cs_error_set(err, 0, "--stop-timeout %s: at most 10m", arg);
+        return 0;
+    case OPT_MAX_FAILURES:
+        if (prof_parse_uint(arg, 0, 100000, &v, &why) < 0)
+            return bad(err, "--max-failures", arg, &why);
+        o->max_failures = (unsigned)v;
+        return 0;
     case OPT_MEMORY:
         if (prof_parse_size(arg, &o->limits.memory_bytes, &why) < 0)
             return bad(err, "--memory", arg, &why);
@@ -720,6 +778,15 @@ int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof
         return cs_error_set(err, 0,
                             "--net none leaves the target no network to be probed "
                             "over: use --net loopback, or --ready exit or log:REGEX");
+    /* Checked now: a report that cannot be written must not cost a session. */
+    const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i] && rep_output_check(outs[i], err) < 0)
+            return -1;
+    if (o->request_url && o->ready && strcmp(o->ready, "exit") == 0)
+        return cs_error_set(err, 0,
+                            "--request-url with --ready exit: the target has exited when it "
+                            "is ready; there is nothing left to send requests to");
     if (cmd == PROF_CMD_SWEEP && !o->sweep_kind)
         return cs_error_set(err, 0, "sweep needs --cpus LIST or --memory LIST");
     if (cmd == PROF_CMD_SIZE && (o->memory_set || o->limits.memory_bytes))

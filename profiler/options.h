@@ -23,6 +23,11 @@ struct prof_options {
     uint64_t timeout_us;
     unsigned requests;
     bool requests_set;
+    const char *request_url; /* --request-url: requests after a non-HTTP readiness */
+    int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
+    int stop_signal;                  /* --stop-signal; 0: SIGTERM (or the image's) */
+    uint64_t stop_timeout_us;         /* --stop-timeout */
+    unsigned max_failures;            /* --max-failures: consecutive failed runs that stop a target */
     struct sbx_limits limits;
     bool memory_set, cpus_set;
     uint64_t interval_us;

@@ -1,10 +1,12 @@
 #include "profiler/plan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/ready.h"
 #include "reports/report.h"
 
 void prof_owned_plan_free(struct prof_owned_plan *p)
@@ -16,15 +18,74 @@ void prof_owned_plan_free(struct prof_owned_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* Characters a POSIX shell takes literally in a word. */
+static bool shell_safe(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_-./:=@%+,^", *s))
+            return false;
+    return true;
+}
+
+void prof_shell_join(char *const *argv, size_t n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        if (i)
+            buf[len++] = ' ';
+        if (shell_safe(argv[i])) {
+            len += (size_t)snprintf(buf + len, cap - len, "%s", argv[i]);
+        } else {
+            /* 'single quotes', with each ' written as '\'' */
+            buf[len++] = '\'';
+            for (const char *p = argv[i]; *p && len + 5 < cap; p++) {
+                if (*p == '\'') {
+                    memcpy(buf + len, "'\\''", 4);
+                    len += 4;
+                } else {
+                    buf[len++] = *p;
+                }
+            }
+            if (len + 1 < cap)
+                buf[len++] = '\'';
+        }
+        if (len >= cap)
+            len = cap - 1;
+        buf[len] = '\0';
+    }
+}
+
+/* Checks what can only be checked once the target's ready spec is known (it
+ * may come from a manifest): the spec itself, and what --requests needs. */
+static int check_ready(const struct prof_options *o, const char *ready, cs_error *err)
+{
+    cs_error why;
+    if (prof_ready_validate(ready, &why) < 0)
+        return cs_error_set(err, 0, "%s", why.msg);
+    bool http = strncmp(ready, "http://", 7) == 0;
+    if (!http && o->requests_set && o->requests > 0 && !o->request_url)
+        return cs_error_set(err, 0,
+                            "--requests %u with the ready spec `%s`: requests need an HTTP "
+                            "address; add --request-url http://HOST:{port}/PATH",
+                            o->requests, ready);
+    return 0;
+}
+
 int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err)
 {
     memset(ret, 0, sizeof *ret);
-    size_t len = 0;
-    for (size_t i = 0; i < o->n_command && len + 1 < sizeof ret->name; i++)
-        len += (size_t)snprintf(ret->name + len, sizeof ret->name - len, "%s%s", i ? " " : "",
-                                o->command[i]);
-    if (len >= 60)
-        strcpy(ret->name + 56, "...");
+    prof_shell_join(o->command, o->n_command, ret->name, sizeof ret->name);
+    if (strlen(ret->name) >= 60) {
+        size_t cut = 56;
+        while (cut > 0 && ((unsigned char)ret->name[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        strcpy(ret->name + cut, "...");
+    }
+    if (check_ready(o, o->ready ? o->ready : "exit", err) < 0)
+        return -1;
     ret->argv = calloc(o->n_command + 1, sizeof *ret->argv);
     if (!ret->argv)
         return cs_error_set(err, ENOMEM, "plan");
@@ -91,6 +152,11 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
         ret->env[k++] = v->env.v[i];
     for (size_t i = 0; i < o->n_env; i++)
         ret->env[k++] = o->env[i];
+    const char *ready = o->ready ? o->ready : img->ready ? img->ready : "exit";
+    if (check_ready(o, ready, err) < 0) {
+        prof_owned_plan_free(ret);
+        return cs_error_prefix(err, "image %s", img->name);
+    }
     ret->plan = (struct prof_target_plan){
         .name = o->name ? o->name : ret->name,
         .argv = ret->argv,

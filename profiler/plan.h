@@ -18,6 +18,8 @@ struct prof_owned_plan {
 };
 
 /* `-- CMD ARGS`: named like hyperfine names commands (or --name). */
+/* argv as a shell would need it typed: `-g 'daemon off;'`, `--save ''`. */
+void prof_shell_join(char *const *argv, size_t n, char *buf, size_t cap);
 int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
 /* An image (built beforehand) with an optional variant; options override the
  * manifest (--ready, --env, --cwd). The image must outlive the plan. */

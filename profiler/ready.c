@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "sandbox/cleanup.h"
+#include "sandbox/fsutil.h"
 
 void prof_ready_free(struct prof_ready *r)
 {
@@ -59,10 +61,78 @@ static int split_hostport(const char *s, size_t len, struct prof_ready *r, const
     if (rc != 0)
         return cs_error_set(err, 0, "ready spec `%s`: cannot resolve `%s`: %s", spec, r->host,
                             gai_strerror(rc));
-    memcpy(&r->addr, ai->ai_addr, ai->ai_addrlen);
-    r->addrlen = ai->ai_addrlen;
+    r->n_addrs = 0;
+    for (struct addrinfo *a = ai; a && r->n_addrs < PROF_READY_MAX_ADDRS; a = a->ai_next) {
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < r->n_addrs; i++)
+            dup |= r->addrlens[i] == a->ai_addrlen && !memcmp(&r->addrs[i], a->ai_addr, a->ai_addrlen);
+        if (dup)
+            continue;
+        memcpy(&r->addrs[r->n_addrs], a->ai_addr, a->ai_addrlen);
+        r->addrlens[r->n_addrs++] = a->ai_addrlen;
+    }
     freeaddrinfo(ai);
+    if (r->n_addrs == 0)
+        return cs_error_set(err, 0, "ready spec `%s`: `%s` has no IPv4 or IPv6 address", spec,
+                            r->host);
     return 0;
+}
+
+static bool bindv6only(void)
+{
+    char buf[8];
+    return fs_read_file("/proc/sys/net/ipv6/bindv6only", buf, sizeof buf, NULL) > 0 &&
+           buf[0] == '1';
+}
+
+static bool accepts(const struct sockaddr_storage *l, const struct sockaddr_storage *a)
+{
+    if (l->ss_family == AF_INET) {
+        const struct sockaddr_in *l4 = (const struct sockaddr_in *)l;
+        if (a->ss_family != AF_INET)
+            return false;
+        return l4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+               l4->sin_addr.s_addr == ((const struct sockaddr_in *)a)->sin_addr.s_addr;
+    }
+    if (l->ss_family != AF_INET6)
+        return false;
+    const struct in6_addr *l6 = &((const struct sockaddr_in6 *)l)->sin6_addr;
+    if (IN6_IS_ADDR_UNSPECIFIED(l6))
+        return a->ss_family == AF_INET6 || (a->ss_family == AF_INET && !bindv6only());
+    if (a->ss_family == AF_INET6)
+        return IN6_ARE_ADDR_EQUAL(l6, &((const struct sockaddr_in6 *)a)->sin6_addr);
+    /* ::ffff:127.0.0.1 takes IPv4 connections to 127.0.0.1 */
+    return IN6_IS_ADDR_V4MAPPED(l6) &&
+           !memcmp(&l6->s6_addr[12], &((const struct sockaddr_in *)a)->sin_addr, 4);
+}
+
+int prof_ready_address_for(const struct prof_ready *r, const struct sockaddr_storage *listen)
+{
+    for (size_t i = 0; i < r->n_addrs; i++)
+        if (accepts(listen, &r->addrs[i]))
+            return (int)i;
+    return -1;
+}
+
+void prof_format_address(const struct sockaddr_storage *a, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)a;
+        inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
+        port = ntohs(s->sin_port);
+        snprintf(buf, cap, "%s:%u", host, port);
+    } else if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
+        port = ntohs(s->sin6_port);
+        snprintf(buf, cap, "[%s]:%u", host, port);
+    } else {
+        snprintf(buf, cap, "(address family %d)", (int)a->ss_family);
+    }
 }
 
 /* An upper bound of how many states the regex compiler builds: it copies a
@@ -176,7 +246,11 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
         size_t len = slash ? (size_t)(slash - hp) : strlen(hp);
         if (split_hostport(hp, len, r, spec, err) < 0)
             return -1;
-        snprintf(r->path, sizeof r->path, "%s", slash ? slash : "/");
+        const char *path = slash ? slash : "/";
+        if (strlen(path) >= sizeof r->path)
+            return cs_error_set(err, 0, "ready spec `%.60s...`: the path is longer than %zu bytes",
+                                spec, sizeof r->path - 1);
+        snprintf(r->path, sizeof r->path, "%s", path);
         for (const char *p = r->path; *p; p++)
             if (*p <= ' ' || *p == 0x7f)
                 return cs_error_set(err, 0,
@@ -202,6 +276,18 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
         r->kind = PROF_READY_LOG;
         if (strlen(spec) == 4)
             return cs_error_set(err, 0, "ready spec `log:` needs a regular expression");
+        /* A back-reference makes matching exponential in the line's length
+         * (`(.*)(.*)\1\2x` took 9 s on 100 characters): refused, so that a
+         * match always costs time linear in the line. */
+        for (const char *p = spec + 4; *p; p++) {
+            if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+                return cs_error_set(err, 0,
+                                    "ready spec `%.80s`: back-references (\\%c) are not "
+                                    "supported; match the line without them",
+                                    spec, p[1]);
+            if (*p == '\\' && p[1])
+                p++;
+        }
         if (regex_expansion(spec + 4) > REGEX_STATE_LIMIT)
             return cs_error_set(err, 0,
                                 "ready spec `%.80s`: the regular expression is too "

@@ -9,6 +9,8 @@
 
 #include "sandbox/error.h"
 
+#define PROF_READY_MAX_ADDRS 4
+
 enum prof_ready_kind { PROF_READY_EXIT, PROF_READY_HTTP, PROF_READY_TCP, PROF_READY_LOG };
 
 struct prof_ready {
@@ -16,8 +18,11 @@ struct prof_ready {
     char host[256];
     char port[16];
     char path[2048];
-    struct sockaddr_storage addr; /* resolved once, before any run */
-    socklen_t addrlen;
+    /* Resolved once, before any run: every address HOST names (`localhost`:
+     * 127.0.0.1 and ::1), the first one first. */
+    struct sockaddr_storage addrs[PROF_READY_MAX_ADDRS];
+    socklen_t addrlens[PROF_READY_MAX_ADDRS];
+    size_t n_addrs;
     regex_t re;
     bool has_re;
 };
@@ -25,6 +30,12 @@ struct prof_ready {
 /* Parses and validates a spec in which {port} has been substituted. */
 int prof_ready_parse(const char *spec, struct prof_ready *ret, cs_error *err);
 void prof_ready_free(struct prof_ready *r);
+/* The index of the first address of r that a socket listening on `listen`
+ * accepts connections to (a wildcard accepts its family, and `::` IPv4 too
+ * unless bindv6only), or -1 when none does. */
+int prof_ready_address_for(const struct prof_ready *r, const struct sockaddr_storage *listen);
+/* "127.0.0.1:8080", "[::1]:8080". */
+void prof_format_address(const struct sockaddr_storage *a, char *buf, size_t cap);
 /* Checks a spec that may still contain {port}. */
 int prof_ready_validate(const char *spec, cs_error *err);
 

@@ -17,7 +17,10 @@
 #include <unistd.h>
 
 #include "profiler/http.h"
+#include "profiler/sockets.h"
+#include "profiler/target_output.h"
 #include "sandbox/fsutil.h"
+#include "sandbox/process.h"
 #include "sandbox/spawn.h"
 
 /* After a listen() notification the socket is listening a few microseconds
@@ -29,6 +32,10 @@
 /* With a seccomp listener the probe waits for listen(); this slow poll only
  * covers targets that listen without calling listen() (an inherited socket). */
 #define FALLBACK_POLL_US 20000
+/* A target that listens on an address the probe does not connect to may
+ * listen on the right one an instant later (nginx binds every `listen` line in
+ * turn): this long, then the run fails with both addresses named. */
+#define ADDRESS_MISMATCH_GRACE_US 250000
 
 enum ev_tag {
     EV_EXEC = 1,
@@ -58,14 +65,14 @@ struct probe {
     uint64_t req_start_ns;
     unsigned requests_done; /* after ready */
     int fast_retries_left;
-};
-
-struct output {
-    char ring[PROF_OUTPUT_KEEP];
-    size_t head; /* next write position */
-    size_t len;  /* bytes held (<= PROF_OUTPUT_KEEP) */
-    char line[2][4096];
-    size_t line_len[2];
+    /* Keep-alive: a connection that already carried a response may have been
+     * closed by the server since (HTTP/1.1 servers that close after each
+     * response without saying so). A request lost that way is sent once more
+     * on a new connection, as curl does; its latency includes the reconnect. */
+    bool reused;  /* this connection carried a response before */
+    bool resend;  /* the request in req is being sent again: keep req_start_ns */
+    bool retried; /* the request in req was already sent again once */
+    size_t addr;  /* index into the target's addresses being probed */
 };
 
 struct run_ctx {
@@ -77,7 +84,13 @@ struct run_ctx {
     uint64_t t0, deadline_ns;
     bool exec_done, main_exited, ready, done, interrupted;
     struct probe probe;
-    struct output *out;
+    struct prof_output *out;
+    /* The target listened on the probed port but on an address the probe does
+     * not reach: the run fails at this deadline unless a matching listen comes. */
+    uint64_t mismatch_deadline_ns;
+    char mismatch[256];
+    char foreign[256]; /* a listener on the port that is not the target's */
+    size_t requests_cap; /* run->requests_us has room for this many */
     int64_t rss_peak, cg_peak;
     int64_t io_read_bytes;          /* from /proc/PID/io at ready, or rusage at exit */
     int64_t realtime_minus_mono_ns; /* to convert kernel receive timestamps */
@@ -86,6 +99,20 @@ struct run_ctx {
     bool have_last;
     cs_error *err;
 };
+
+/* Where the probe connects: the ready spec, or --request-url for the
+ * requests after a non-HTTP readiness. */
+static const struct prof_ready *probe_target(const struct run_ctx *c)
+{
+    if (c->ready && c->spec->request_url)
+        return c->spec->request_url;
+    return c->spec->ready;
+}
+
+static bool probe_ready_kind(const struct run_ctx *c)
+{
+    return c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP;
+}
 
 static int64_t since_t0_us(struct run_ctx *c)
 {
@@ -232,6 +259,18 @@ static uint64_t probe_moment(struct run_ctx *c)
     return at;
 }
 
+static void record_cpu(struct run_ctx *c, const struct sbx_cgroup_usage *u)
+{
+    c->run->cpu_to_ready_us = (int64_t)u->cpu_us;
+    if (u->cpu_split) {
+        c->run->cpu_user_us = (int64_t)u->cpu_user_us;
+        c->run->cpu_sys_us = (int64_t)u->cpu_sys_us;
+    }
+}
+
+static void probe_close(struct run_ctx *c);
+static void probe_connect(struct run_ctx *c);
+
 static void mark_ready_at(struct run_ctx *c, uint64_t when_ns)
 {
     c->ready = true;
@@ -245,6 +284,7 @@ static void mark_ready_at(struct run_ctx *c, uint64_t when_ns)
         c->run->rss_ready_bytes = (int64_t)snap.rss_bytes;
         c->run->pss_ready_bytes = (int64_t)snap.pss_bytes;
         c->run->threads_ready = (int64_t)snap.threads;
+        c->run->processes_ready = (int64_t)snap.tasks;
         c->run->minflt = (int64_t)snap.minflt;
         c->run->majflt = (int64_t)snap.majflt;
         if ((int64_t)snap.rss_bytes > c->rss_peak)
@@ -253,14 +293,20 @@ static void mark_ready_at(struct run_ctx *c, uint64_t when_ns)
         c->io_read_bytes = processes_read_bytes(c);
     }
     struct sbx_cgroup_usage u;
-    if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
-        c->run->cpu_user_us = (int64_t)u.cpu_user_us;
-        c->run->cpu_sys_us = (int64_t)u.cpu_sys_us;
-    }
+    if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0)
+        record_cpu(c, &u);
     /* Requests after ready get the timeout afresh. */
     c->deadline_ns = sbx_now_ns() + c->spec->timeout_us * 1000;
-    if (c->spec->ready->kind != PROF_READY_HTTP || c->spec->requests == 0)
+    if (c->spec->requests == 0 ||
+        (c->spec->ready->kind != PROF_READY_HTTP && !c->spec->request_url)) {
         finish(c);
+    } else if (c->spec->ready->kind != PROF_READY_HTTP) {
+        /* Ready by a log line or a TCP connect: the requests go to --request-url. */
+        probe_close(c);
+        c->probe.addr = 0;
+        c->probe.fast_retries_left = FAST_RETRIES;
+        probe_connect(c);
+    }
 }
 
 /* ---- target output ---- */
@@ -270,43 +316,16 @@ static void mark_ready(struct run_ctx *c)
     mark_ready_at(c, sbx_now_ns());
 }
 
-static void keep_output(struct output *o, const char *buf, size_t n)
+static const regex_t *ready_regex(const struct run_ctx *c)
 {
-    for (size_t i = 0; i < n; i++) {
-        o->ring[o->head] = buf[i];
-        o->head = (o->head + 1) % PROF_OUTPUT_KEEP;
-        if (o->len < PROF_OUTPUT_KEEP)
-            o->len++;
-    }
-}
-
-static char *output_tail(const struct output *o)
-{
-    char *s = malloc(o->len + 1);
-    if (!s)
+    if (c->ready || c->done || c->spec->ready->kind != PROF_READY_LOG)
         return NULL;
-    size_t start = (o->head + PROF_OUTPUT_KEEP - o->len) % PROF_OUTPUT_KEEP;
-    for (size_t i = 0; i < o->len; i++) {
-        char ch = o->ring[(start + i) % PROF_OUTPUT_KEEP];
-        s[i] = ch == '\0' ? ' ' : ch;
-    }
-    s[o->len] = '\0';
-    return s;
-}
-
-static void check_log_line(struct run_ctx *c, int stream)
-{
-    struct output *o = c->out;
-    o->line[stream][o->line_len[stream]] = '\0';
-    o->line_len[stream] = 0;
-    if (!c->ready && !c->done && c->spec->ready->kind == PROF_READY_LOG &&
-        regexec(&c->spec->ready->re, o->line[stream], 0, NULL, 0) == 0)
-        mark_ready(c);
+    return &c->spec->ready->re;
 }
 
 /* Drains a pipe completely: a target flooding its output is never blocked and
  * the profiler keeps only the last PROF_OUTPUT_KEEP bytes. */
-static void on_output(struct run_ctx *c, int *fd, int stream)
+static void on_output(struct run_ctx *c, int *fd, enum prof_stream stream)
 {
     char buf[65536];
     for (;;) {
@@ -316,28 +335,15 @@ static void on_output(struct run_ctx *c, int *fd, int stream)
         if (n < 0 && errno == EAGAIN)
             return;
         if (n <= 0) {
-            if (c->out->line_len[stream])
-                check_log_line(c, stream);
+            if (prof_output_end(c->out, stream, ready_regex(c)))
+                mark_ready(c);
             ep_del(c, *fd);
             close(*fd);
             *fd = -1;
             return;
         }
-        keep_output(c->out, buf, (size_t)n);
-        if (c->spec->ready->kind != PROF_READY_LOG || c->ready)
-            continue;
-        for (ssize_t i = 0; i < n; i++) {
-            struct output *o = c->out;
-            if (buf[i] == '\n' || o->line_len[stream] + 1 >= sizeof o->line[stream]) {
-                if (buf[i] != '\n')
-                    o->line[stream][o->line_len[stream]++] = buf[i];
-                check_log_line(c, stream);
-                if (c->ready)
-                    break;
-            } else {
-                o->line[stream][o->line_len[stream]++] = buf[i];
-            }
-        }
+        if (prof_output_feed(c->out, stream, buf, (size_t)n, ready_regex(c)))
+            mark_ready(c);
     }
 }
 
@@ -351,6 +357,7 @@ static void probe_close(struct run_ctx *c)
     }
     c->probe.fd = -1;
     c->probe.st = P_IDLE;
+    c->probe.reused = false;
 }
 
 static void schedule_retry(struct run_ctx *c)
@@ -363,31 +370,74 @@ static void schedule_retry(struct run_ctx *c)
     arm_timer(c->retry_tfd, us, 0);
 }
 
+/* Before ready, a refused connection means "not yet"; with several addresses
+ * (`localhost`) and no listen() seen, the next one is tried each time. */
+static void retry_not_ready(struct run_ctx *c)
+{
+    const struct prof_ready *r = probe_target(c);
+    if (c->run->listen_us == REP_NONE && r->n_addrs > 1)
+        c->probe.addr = (c->probe.addr + 1) % r->n_addrs;
+    schedule_retry(c);
+}
+
 static void probe_send(struct run_ctx *c);
 
 static void probe_start_request(struct run_ctx *c)
 {
-    const struct prof_ready *r = c->spec->ready;
-    int n = http_format_get(c->probe.req, sizeof c->probe.req, r->host, r->port, r->path);
-    if (n < 0) {
-        set_error(c, REP_ERROR, "the HTTP request for %s is too long", r->path);
-        return;
+    const struct prof_ready *r = probe_target(c);
+    struct probe *p = &c->probe;
+    if (!p->resend) {
+        int n = http_format_get(p->req, sizeof p->req, r->host, r->port, r->path);
+        if (n < 0) {
+            set_error(c, REP_ERROR, "the HTTP request for %s is too long", r->path);
+            return;
+        }
+        p->req_len = (size_t)n;
+        p->req_start_ns = sbx_now_ns();
+        p->retried = false;
     }
-    c->probe.req_len = (size_t)n;
-    c->probe.req_sent = 0;
-    http_response_reset(&c->probe.resp);
-    c->probe.req_start_ns = sbx_now_ns();
-    c->probe.st = P_SENDING;
+    p->resend = false;
+    p->req_sent = 0;
+    http_response_reset(&p->resp);
+    p->st = P_SENDING;
     probe_send(c);
+}
+
+/* Connected before the target's listen() was seen (no seccomp listener, or a
+ * socket it did not listen() on itself): count it only when the listening
+ * socket belongs to a process of the run's cgroup, never to a stranger that
+ * holds the same port. */
+static bool listener_is_targets(struct run_ctx *c)
+{
+    pid_t pids[1024];
+    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    if (n <= 0)
+        return false;
+    size_t np = n < 1024 ? (size_t)n : 1024;
+    unsigned long inodes[64];
+    size_t ni = prof_tcp_listeners(pids[0], (unsigned)atoi(probe_target(c)->port), inodes, 64);
+    if (ni > 64)
+        ni = 64;
+    if (prof_socket_holder(inodes, ni, pids, np) > 0)
+        return true;
+    pid_t other = prof_socket_holder(inodes, ni, NULL, 0);
+    if (other > 0)
+        prof_describe_pid(other, c->foreign, sizeof c->foreign);
+    return false;
 }
 
 static void probe_connected(struct run_ctx *c)
 {
-    mark_listen(c);
-    if (c->spec->ready->kind == PROF_READY_TCP) {
+    if (!c->ready && c->run->listen_us == REP_NONE && !listener_is_targets(c)) {
         probe_close(c);
-        if (!c->ready)
-            mark_ready(c);
+        arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
+        return;
+    }
+    c->foreign[0] = '\0';
+    mark_listen(c);
+    if (c->spec->ready->kind == PROF_READY_TCP && !c->ready) {
+        probe_close(c);
+        mark_ready(c);
         return;
     }
     probe_start_request(c);
@@ -397,9 +447,10 @@ static void probe_connect(struct run_ctx *c)
 {
     if (c->probe.st != P_IDLE || c->done)
         return;
-    const struct prof_ready *r = c->spec->ready;
+    const struct prof_ready *r = probe_target(c);
+    const struct sockaddr_storage *addr = &r->addrs[c->probe.addr];
     cs_error serr;
-    int fd = sbx_socket_in(c->child.netns_fd, r->addr.ss_family,
+    int fd = sbx_socket_in(c->child.netns_fd, addr->ss_family,
                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &serr);
     if (fd < 0) {
         set_error(c, REP_ERROR, "probe: %s", serr.msg);
@@ -409,7 +460,7 @@ static void probe_connect(struct run_ctx *c)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     c->probe.fd = fd;
-    if (connect(fd, (struct sockaddr *)&r->addr, r->addrlen) == 0) {
+    if (connect(fd, (const struct sockaddr *)addr, r->addrlens[c->probe.addr]) == 0) {
         ep_add(c, fd, EPOLLIN, EV_PROBE);
         probe_connected(c);
         return;
@@ -424,13 +475,28 @@ static void probe_connect(struct run_ctx *c)
     if (e == ECONNREFUSED || e == ENETUNREACH || e == EHOSTUNREACH || e == EADDRNOTAVAIL ||
         e == ECONNRESET) {
         if (!c->ready)
-            schedule_retry(c);
+            retry_not_ready(c);
         else
             set_error(c, REP_ERROR, "connect to %s:%s after ready: %s", r->host, r->port,
                       strerror(e));
         return;
     }
     set_error(c, REP_ERROR, "connect to %s:%s: %s", r->host, r->port, strerror(e));
+}
+
+/* The server closed or reset a kept-alive connection before answering: send
+ * the same request once more on a new one. Returns false when that is not
+ * allowed (not a reused connection, or already retried). */
+static bool resend_on_new_connection(struct run_ctx *c)
+{
+    struct probe *p = &c->probe;
+    if (!p->reused || p->retried)
+        return false;
+    probe_close(c);
+    p->retried = true;
+    p->resend = true;
+    probe_connect(c);
+    return true;
 }
 
 static void probe_send(struct run_ctx *c)
@@ -447,9 +513,11 @@ static void probe_send(struct run_ctx *c)
         }
         if (n < 0) {
             int e = errno;
+            if ((e == ECONNRESET || e == EPIPE) && resend_on_new_connection(c))
+                return;
             probe_close(c);
             if (!c->ready && (e == ECONNRESET || e == EPIPE)) {
-                schedule_retry(c);
+                retry_not_ready(c);
                 return;
             }
             set_error(c, REP_ERROR, "sending the HTTP request: %s", strerror(e));
@@ -462,30 +530,44 @@ static void probe_send(struct run_ctx *c)
     epoll_ctl(c->ep, EPOLL_CTL_MOD, p->fd, &ev);
 }
 
+static bool status_ok(const struct run_ctx *c, int status)
+{
+    return status >= c->spec->ok_status_min && status <= c->spec->ok_status_max;
+}
+
 static void response_complete(struct run_ctx *c)
 {
     struct probe *p = &c->probe;
-    const struct prof_ready *r = c->spec->ready;
+    const struct prof_ready *r = probe_target(c);
     int status = p->resp.status;
     bool reuse = !p->resp.close;
     if (!c->ready) {
-        if (status < 200 || status > 299) {
-            set_error(c, REP_ERROR, "GET %s answered %d %s, not 2xx", r->path, status,
-                      p->resp.reason);
+        if (!status_ok(c, status)) {
+            set_error(c, REP_ERROR, "GET %s answered %d %s, not %d-%d%s", r->path, status,
+                      p->resp.reason, c->spec->ok_status_min, c->spec->ok_status_max,
+                      status >= 300 && status < 400 ? " (a redirect: --ready-status 200-399 "
+                                                      "accepts it)"
+                                                    : "");
             return;
         }
         mark_ready_at(c, probe_moment(c));
     } else {
         uint64_t lat = (probe_moment(c) - p->req_start_ns) / 1000;
-        int64_t *n = realloc(c->run->requests_us, (c->run->n_requests + 1) * sizeof *n);
-        if (!n) {
-            set_error(c, REP_ERROR, "out of memory");
-            return;
+        struct rep_run *run = c->run;
+        if (run->n_requests == c->requests_cap) {
+            /* Grown geometrically: no allocation per request on the measured path. */
+            size_t cap = c->requests_cap ? c->requests_cap * 2 : 16;
+            int64_t *n = realloc(run->requests_us, cap * sizeof *n);
+            if (!n) {
+                set_error(c, REP_ERROR, "out of memory");
+                return;
+            }
+            run->requests_us = n;
+            c->requests_cap = cap;
         }
-        c->run->requests_us = n;
-        n[c->run->n_requests++] = (int64_t)lat;
+        run->requests_us[run->n_requests++] = (int64_t)lat;
         p->requests_done++;
-        if (status < 200 || status > 299) {
+        if (!status_ok(c, status)) {
             set_error(c, REP_ERROR, "request %u after ready: GET %s answered %d %s",
                       p->requests_done, r->path, status, p->resp.reason);
             return;
@@ -496,6 +578,7 @@ static void response_complete(struct run_ctx *c)
     if (c->done)
         return;
     if (reuse) {
+        p->reused = true;
         probe_start_request(c);
     } else {
         probe_close(c);
@@ -528,6 +611,29 @@ static ssize_t recv_stamped(struct run_ctx *c, char *buf, size_t cap)
     return n;
 }
 
+/* The connection ended (EOF or an error) while a response was awaited. */
+static void probe_ended(struct run_ctx *c, ssize_t n, int e)
+{
+    struct probe *p = &c->probe;
+    cs_error herr = {0};
+    bool nothing = p->resp.state == H_STATUS && p->resp.header_bytes == 0;
+    if (n == 0 && http_response_eof(&p->resp, &herr) == HTTP_DONE) {
+        p->resp.close = true;
+        response_complete(c);
+        return;
+    }
+    if (nothing && resend_on_new_connection(c))
+        return;
+    probe_close(c);
+    /* A server that accepts and drops connections while it starts up
+     * is not ready yet: try again. */
+    if (!c->ready && nothing) {
+        retry_not_ready(c);
+        return;
+    }
+    set_error(c, REP_ERROR, "%s", e ? strerror(e) : herr.msg);
+}
+
 static void probe_read(struct run_ctx *c)
 {
     struct probe *p = &c->probe;
@@ -538,23 +644,8 @@ static void probe_read(struct run_ctx *c)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
-        cs_error herr = {0};
         if (n <= 0) {
-            int e = n < 0 ? errno : 0;
-            bool nothing = p->resp.state == H_STATUS && p->resp.header_bytes == 0;
-            if (n == 0 && http_response_eof(&p->resp, &herr) == HTTP_DONE) {
-                p->resp.close = true;
-                response_complete(c);
-                return;
-            }
-            probe_close(c);
-            /* A server that accepts and drops connections while it starts up
-             * is not ready yet: try again. */
-            if (!c->ready && nothing) {
-                schedule_retry(c);
-                return;
-            }
-            set_error(c, REP_ERROR, "%s", e ? strerror(e) : herr.msg);
+            probe_ended(c, n, n < 0 ? errno : 0);
             return;
         }
         if (c->run->first_byte_us == REP_NONE)
@@ -562,12 +653,13 @@ static void probe_read(struct run_ctx *c)
         size_t off = 0;
         while (off < (size_t)n) {
             size_t used = 0;
+            cs_error herr = {0};
             enum http_result res =
                 http_response_feed(&p->resp, buf + off, (size_t)n - off, &used, &herr);
             off += used;
             if (res == HTTP_FAIL) {
                 probe_close(c);
-                set_error(c, REP_ERROR, "bad HTTP response to GET %s: %s", c->spec->ready->path,
+                set_error(c, REP_ERROR, "bad HTTP response to GET %s: %s", probe_target(c)->path,
                           herr.msg);
                 return;
             }
@@ -593,7 +685,7 @@ static void on_probe(struct run_ctx *c, uint32_t events)
         if (soerr) {
             probe_close(c);
             if (!c->ready)
-                schedule_retry(c);
+                retry_not_ready(c);
             else
                 set_error(c, REP_ERROR, "connect after ready: %s", strerror(soerr));
             return;
@@ -636,7 +728,10 @@ static void on_notify_sock(struct run_ctx *c)
 /* Runtimes listen on more than the served port: .NET's diagnostics server
  * listens on a Unix socket early in start-up. The `listen` milestone is the
  * first listen() on a TCP socket, on the probe's port when there is a probe.
- * A socket that cannot be inspected (the caller already exited) counts. */
+ * A socket that cannot be inspected (the caller already exited) counts.
+ * When it listens on the port but on an address the probe does not connect
+ * to (127.0.0.1 against [::1]), the run is failed soon (see check_mismatch)
+ * rather than left to time out. */
 static bool is_served_listen(struct run_ctx *c, const struct sbx_seccomp_event *ev)
 {
     struct sockaddr_storage a;
@@ -646,11 +741,30 @@ static bool is_served_listen(struct run_ctx *c, const struct sbx_seccomp_event *
     if (a.ss_family != AF_INET && a.ss_family != AF_INET6)
         return false;
     const struct prof_ready *r = c->spec->ready;
-    if (r->kind != PROF_READY_HTTP && r->kind != PROF_READY_TCP)
+    if (!probe_ready_kind(c))
         return true;
     unsigned port = a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port)
                                            : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
-    return port == (unsigned)atoi(r->port);
+    if (port != (unsigned)atoi(r->port))
+        return false;
+    int idx = prof_ready_address_for(r, &a);
+    if (idx < 0) {
+        if (!c->mismatch_deadline_ns) {
+            char where[96], probed[96];
+            prof_format_address(&a, where, sizeof where);
+            prof_format_address(&r->addrs[0], probed, sizeof probed);
+            snprintf(c->mismatch, sizeof c->mismatch,
+                     "the target listens on %s, but the ready spec connects to %s (%s), which "
+                     "that socket does not accept: give --ready the address it listens on",
+                     where, probed, r->host);
+            c->mismatch_deadline_ns = sbx_now_ns() + ADDRESS_MISMATCH_GRACE_US * 1000;
+        }
+        return false;
+    }
+    c->mismatch_deadline_ns = 0;
+    if (c->probe.st == P_IDLE)
+        c->probe.addr = (size_t)idx;
+    return true;
 }
 
 static void on_listener(struct run_ctx *c, uint32_t events)
@@ -674,8 +788,7 @@ static void on_listener(struct run_ctx *c, uint32_t events)
     mark_listen(c);
     /* The socket listens once the target runs on: connect right away so the
      * first request waits in the backlog. */
-    if (!c->ready && c->probe.st == P_IDLE &&
-        (c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP)) {
+    if (!c->ready && c->probe.st == P_IDLE && probe_ready_kind(c)) {
         c->probe.fast_retries_left = FAST_RETRIES;
         probe_connect(c);
     }
@@ -738,8 +851,7 @@ static void on_target_exit(struct run_ctx *c)
     if (c->spec->ready->kind == PROF_READY_EXIT) {
         c->run->ready_us = now_us;
         c->ready = true;
-        c->run->cpu_user_us = (int64_t)u.cpu_user_us;
-        c->run->cpu_sys_us = (int64_t)u.cpu_sys_us;
+        record_cpu(c, &u);
         if (c->have_last)
             c->run->rss_ready_bytes = (int64_t)c->last.rss_bytes;
         if (code == 0)
@@ -811,10 +923,10 @@ static void dispatch(struct run_ctx *c, const struct epoll_event *ev)
         on_target_exit(c);
         break;
     case EV_STDOUT:
-        on_output(c, &c->child.out_fd, 0);
+        on_output(c, &c->child.out_fd, PROF_STDOUT);
         break;
     case EV_STDERR:
-        on_output(c, &c->child.err_fd, 1);
+        on_output(c, &c->child.err_fd, PROF_STDERR);
         break;
     case EV_NOTIFY_SOCK:
         on_notify_sock(c);
@@ -896,8 +1008,7 @@ static int setup(struct run_ctx *c)
     if (s->interval_us > 0)
         arm_timer(c->sample_tfd, s->interval_us, s->interval_us);
 
-    bool probes = s->ready->kind == PROF_READY_HTTP || s->ready->kind == PROF_READY_TCP;
-    if (probes) {
+    if (probe_ready_kind(c)) {
         if (sbx_seccomp_has_listener(s->seccomp))
             arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
         else
@@ -906,22 +1017,45 @@ static int setup(struct run_ctx *c)
     return 0;
 }
 
+/* The timeout, with what the run saw that explains it. */
+static void report_timeout(struct run_ctx *c)
+{
+    double s = (double)c->spec->timeout_us / 1e6;
+    if (c->ready) {
+        set_error(c, REP_TIMEOUT, "the requests after ready did not finish within %.3g s", s);
+    } else if (c->foreign[0]) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s; port %s is held by %s, which is not the target", s,
+                  c->spec->ready->port, c->foreign);
+    } else if (c->spec->ready->kind == PROF_READY_LOG && c->run->listen_us != REP_NONE) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s: the target listened after %.1f ms but never "
+                  "printed a line matching the ready regex; if it prints one, its output may "
+                  "be block-buffered in a pipe (python -u / PYTHONUNBUFFERED=1, stdbuf -oL)",
+                  s, (double)c->run->listen_us / 1000);
+    } else {
+        set_error(c, REP_TIMEOUT, "not ready within %.3g s", s);
+    }
+}
+
 static void loop(struct run_ctx *c)
 {
-    bool probes = c->spec->ready->kind == PROF_READY_HTTP || c->spec->ready->kind == PROF_READY_TCP;
+    bool probes = probe_ready_kind(c);
     bool slow_poll = probes && sbx_seccomp_has_listener(c->spec->seccomp);
     while (!c->done) {
         uint64_t now = sbx_now_ns();
-        if (now >= c->deadline_ns) {
-            if (!c->ready)
-                set_error(c, REP_TIMEOUT, "not ready within %.3g s",
-                          (double)c->spec->timeout_us / 1e6);
-            else
-                set_error(c, REP_TIMEOUT, "the requests after ready did not finish within %.3g s",
-                          (double)c->spec->timeout_us / 1e6);
+        if (c->mismatch_deadline_ns && !c->ready && now >= c->mismatch_deadline_ns) {
+            set_error(c, REP_ERROR, "%s", c->mismatch);
             break;
         }
-        int timeout_ms = (int)((c->deadline_ns - now + 999999) / 1000000);
+        if (now >= c->deadline_ns) {
+            report_timeout(c);
+            break;
+        }
+        uint64_t until = c->deadline_ns;
+        if (c->mismatch_deadline_ns && c->mismatch_deadline_ns < until)
+            until = c->mismatch_deadline_ns;
+        int timeout_ms = (int)((until - now + 999999) / 1000000);
         struct epoll_event evs[16];
         int n = epoll_wait(c->ep, evs, 16, timeout_ms);
         if (n < 0 && errno != EINTR) {
@@ -970,12 +1104,57 @@ static void finalize(struct run_ctx *c)
      * the tail, or a failed run would lose its last, most telling lines. */
     if (c->out) {
         if (c->child.out_fd >= 0)
-            on_output(c, &c->child.out_fd, 0);
+            on_output(c, &c->child.out_fd, PROF_STDOUT);
         if (c->child.err_fd >= 0)
-            on_output(c, &c->child.err_fd, 1);
+            on_output(c, &c->child.err_fd, PROF_STDERR);
     }
-    if (r->status != REP_OK && c->out)
-        r->output_tail = output_tail(c->out);
+    if (r->status != REP_OK && c->out) {
+        r->output_tail = prof_output_tail(c->out);
+        const char *line = prof_output_error_line(c->out);
+        r->error_line = line ? strdup(line) : NULL;
+    }
+}
+
+/* Reaps the target's main process if it has exited, without blocking. */
+static void reap_main(struct run_ctx *c)
+{
+    if (!c->main_exited && c->child.pid > 0 && waitpid(c->child.pid, NULL, WNOHANG) == c->child.pid)
+        c->main_exited = true;
+}
+
+/* Stops the target as `docker stop` does: the stop signal to its main
+ * process (to every process of the run when the main one is gone, as for a
+ * daemon), then up to --stop-timeout for it to exit. What is left is
+ * killed with the cgroup right after. Returns when the signal went out (0:
+ * nothing was running). Teardown is the one place that waits by polling: v1
+ * offers no event for "the cgroup became empty". */
+static uint64_t stop_target(struct run_ctx *c)
+{
+    pid_t pids[1024];
+    reap_main(c);
+    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    if (n <= 0 && c->main_exited)
+        return 0;
+    uint64_t start = sbx_now_ns();
+    int sig = c->spec->stop_signal > 0 ? c->spec->stop_signal : SIGTERM;
+    /* With its main process alive the target is stopped when that process
+     * exits (as a container is when its PID 1 does: what it leaves is killed);
+     * a daemon whose starter is gone is stopped when all its processes are. */
+    bool had_main = !c->main_exited;
+    if (had_main)
+        kill(c->child.pid, sig); /* not reaped yet: the pid is still ours */
+    else
+        for (ssize_t i = 0; i < n && i < 1024; i++)
+            kill(pids[i], sig);
+    uint64_t deadline = start + c->spec->stop_timeout_us * 1000;
+    while (sbx_now_ns() < deadline) {
+        reap_main(c);
+        sbx_reap_children();
+        if (c->main_exited && (had_main || sbx_cgroup_pids(c->cg, pids, 1, NULL) == 0))
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    return start;
 }
 
 int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_error *err)
@@ -990,7 +1169,7 @@ int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_erro
     c.probe.fd = -1;
     c.rss_peak = c.cg_peak = 0;
     sbx_child_init(&c.child);
-    c.out = calloc(1, sizeof *c.out);
+    c.out = prof_output_new();
     int rc = 0;
     if (!c.out)
         rc = cs_error_set(err, ENOMEM, "output buffer");
@@ -1004,14 +1183,21 @@ int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_erro
     if (c.listener >= 0)
         close(c.listener);
     prof_sampler_reset(spec->sampler);
+    uint64_t stop_start = c.cg ? stop_target(&c) : 0;
     cs_error terr;
     if (c.cg && sbx_cgroup_destroy(c.cg, &terr) < 0 && rc == 0) {
         /* The run's numbers stand; the leak is reported to the caller. */
         *err = terr;
         rc = -1;
     }
-    if (c.child.pid > 0 && !c.main_exited)
-        waitpid(c.child.pid, NULL, 0); /* killed with its cgroup just above */
+    /* Processes that left the run's cgroup are still our descendants (we are
+     * their subreaper): they go too, and nothing here waits without a bound. */
+    if (sbx_kill_descendants(10000, &terr) < 0 && rc == 0) {
+        *err = terr;
+        rc = -1;
+    }
+    if (stop_start)
+        run->stop_us = (int64_t)((sbx_now_ns() - stop_start) / 1000);
     sbx_child_close_fds(&c.child);
     if (c.ep >= 0)
         close(c.ep);
@@ -1019,7 +1205,7 @@ int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_erro
         close(c.sample_tfd);
     if (c.retry_tfd >= 0)
         close(c.retry_tfd);
-    free(c.out);
+    prof_output_free(c.out);
     if (rc < 0)
         return -1;
     return c.interrupted ? 1 : 0;

@@ -11,18 +11,23 @@
 #include "profiler/pagecache.h"
 #include "profiler/ready.h"
 #include "profiler/sampler.h"
+#include "profiler/target_output.h"
 #include "reports/report.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
-
-#define PROF_OUTPUT_KEEP ((size_t)64 * 1024) /* target output kept per run */
 
 struct prof_run_spec {
     char *const *argv;
     char *const *envp;
     const char *cwd;
     const struct prof_ready *ready;
+    /* Where the requests after ready go when readiness is not http:// (a log
+     * line, a TCP connect); NULL: the ready spec. */
+    const struct prof_ready *request_url;
+    int ok_status_min, ok_status_max; /* HTTP statuses that count as success */
+    int stop_signal;                  /* sent first at teardown (0: SIGTERM) */
+    uint64_t stop_timeout_us;         /* then the whole cgroup is killed */
     uint64_t timeout_us;  /* to ready, and again for the requests after it */
     unsigned requests;    /* HTTP requests after ready */
     uint64_t interval_us; /* sampling interval; 0 = no periodic samples */

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "sandbox/fsutil.h"
+
 struct pparse {
     const char *where;
     FILE *warn;
     cs_error *err;
     bool failed;
     char unknown[1024]; /* unknown syscall names, for one warning */
+    size_t cap;         /* rules allocated */
 };
 
 static int pfail(struct pparse *pp, const char *field, const char *what)
@@ -142,13 +145,36 @@ static bool entry_applies(const cJSON *entry)
     return true;
 }
 
-static int add_rule(struct sbx_seccomp_profile *p, const struct sbx_seccomp_rule *r)
+static bool same_rule(const struct sbx_seccomp_rule *a, const struct sbx_seccomp_rule *b)
 {
-    struct sbx_seccomp_rule *n = realloc(p->rules, (p->n_rules + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    p->rules = n;
-    n[p->n_rules++] = *r;
+    if (a->nr != b->nr || a->action != b->action || a->errno_ret != b->errno_ret ||
+        a->n_args != b->n_args)
+        return false;
+    for (unsigned i = 0; i < a->n_args; i++)
+        if (a->args[i].index != b->args[i].index || a->args[i].op != b->args[i].op ||
+            a->args[i].value != b->args[i].value || a->args[i].value_two != b->args[i].value_two)
+            return false;
+    return true;
+}
+
+/* Adds a rule unless the same one is there: a profile that names a call many
+ * times (a generated one) must not cost a filter rule, and libseccomp time,
+ * per mention. The array grows geometrically. */
+static int add_rule(struct pparse *pp, struct sbx_seccomp_profile *p,
+                    const struct sbx_seccomp_rule *r)
+{
+    for (size_t i = p->n_rules; i-- > 0;)
+        if (same_rule(&p->rules[i], r))
+            return 0;
+    if (p->n_rules == pp->cap) {
+        size_t cap = pp->cap ? pp->cap * 2 : 64;
+        struct sbx_seccomp_rule *n = realloc(p->rules, cap * sizeof *n);
+        if (!n)
+            return -1;
+        p->rules = n;
+        pp->cap = cap;
+    }
+    p->rules[p->n_rules++] = *r;
     return 0;
 }
 
@@ -259,7 +285,7 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
         int nr = seccomp_syscall_resolve_name(name->valuestring);
         if (nr >= 0) {
             r.nr = nr;
-            add_rule(p, &r);
+            add_rule(pp, p, &r);
         }
         return;
     }
@@ -284,7 +310,7 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
             continue;
         }
         r.nr = nr;
-        if (add_rule(p, &r) < 0) {
+        if (add_rule(pp, p, &r) < 0) {
             pfail(pp, f, "is too large");
             return;
         }
@@ -388,17 +414,9 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
 int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret, FILE *warn,
                               cs_error *err)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return cs_error_set(err, errno, "--seccomp: cannot open `%s`", path);
-    char *text = malloc(4 << 20);
-    if (!text) {
-        fclose(f);
-        return cs_error_set(err, ENOMEM, "%s", path);
-    }
-    size_t n = fread(text, 1, (4 << 20) - 1, f);
-    text[n] = '\0';
-    fclose(f);
+    char *text;
+    if (fs_read_input(path, (size_t)16 << 20, "seccomp profile", &text, NULL, err) < 0)
+        return cs_error_prefix(err, "--seccomp");
     int rc = prof_seccomp_profile_parse(text, path, ret, warn, err);
     free(text);
     return rc;

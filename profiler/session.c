@@ -13,6 +13,7 @@
 #include "profiler/ready.h"
 #include "profiler/run.h"
 #include "profiler/seccomp_profile.h"
+#include "profiler/sockets.h"
 #include "profiler/stats.h"
 #include "profiler/term.h"
 #include "reports/render.h"
@@ -68,7 +69,9 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
                                     .uid = o->uid,
                                     .gid = o->gid,
                                     .rlimits = o->rlimits,
-                                    .n_rlimits = o->n_rlimits};
+                                    .n_rlimits = o->n_rlimits,
+                                    .new_pid_ns = o->strict,
+                                    .drop_caps = o->strict};
     if (o->strict) {
         /* A target that can write cgroupfs could move itself out of its cgroup. */
         if (sbx_mounts_below("/sys/fs/cgroup", &s->ro_mounts, &s->iso.n_ro_mounts, err) < 0)
@@ -118,6 +121,7 @@ void prof_session_close(struct prof_session *s)
     free(s->n_target_budgets);
     free(s->coldset);
     free(s->coldset_learned);
+    free(s->consecutive_failures);
     sbx_reap_children();
 }
 
@@ -141,8 +145,12 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     bool *cl = realloc(s->coldset_learned, (idx + 1) * sizeof *cl);
     if (cl)
         s->coldset_learned = cl;
-    if (!cs || !cl)
+    unsigned *cf = realloc(s->consecutive_failures, (idx + 1) * sizeof *cf);
+    if (cf)
+        s->consecutive_failures = cf;
+    if (!cs || !cl || !cf)
         return NULL;
+    cf[idx] = 0;
     memset(&s->coldset[idx], 0, sizeof s->coldset[idx]);
     s->coldset_learned[idx] = false;
     struct rep_target *t = rep_report_add_target(&s->report, p->name);
@@ -289,6 +297,25 @@ static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run
     }
 }
 
+/* A fixed --port that something else already listens on would make that
+ * something the target's stand-in: refused, naming the holder. */
+static bool port_taken(unsigned port, cs_error *err)
+{
+    unsigned long inodes[16];
+    size_t n = prof_tcp_listeners(0, port, inodes, 16);
+    if (n == 0)
+        return false;
+    char who[300] = "another process";
+    pid_t holder = prof_socket_holder(inodes, n < 16 ? n : 16, NULL, 0);
+    if (holder > 0)
+        prof_describe_pid(holder, who, sizeof who);
+    cs_error_set(err, 0,
+                 "--port %u is already in use by %s: stop it, choose another port, or use "
+                 "--port auto",
+                 port, who);
+    return true;
+}
+
 int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
                      bool warmup, int index, cs_error *err)
 {
@@ -313,16 +340,24 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     char **argv = calloc(argc + 1, sizeof *argv);
     char **envp = build_env(p, port, o->clean_env);
     char *ready_text = prof_subst_port(p->ready, port);
+    char *request_text = o->request_url ? prof_subst_port(o->request_url, port) : NULL;
     int rc = -1;
-    struct prof_ready ready = {0};
-    if (!argv || !envp || !ready_text) {
+    struct prof_ready ready = {0}, request_url = {0};
+    if (!argv || !envp || !ready_text || (o->request_url && !request_text)) {
         cs_error_set(err, ENOMEM, "run set-up");
         goto out;
     }
     for (size_t i = 0; i < argc; i++)
         argv[i] = prof_subst_port(p->argv[i], port);
-    if (prof_ready_parse(ready_text, &ready, err) < 0)
+    if (prof_ready_parse(ready_text, &ready, err) < 0 ||
+        (request_text && prof_ready_parse(request_text, &request_url, err) < 0)) {
+        s->bad_input = true;
         goto out;
+    }
+    if (o->port && s->iso.net == SBX_NET_HOST && port_taken(o->port, err)) {
+        s->bad_input = true;
+        goto out;
+    }
 
     int cache_rc;
     int64_t cached_before = prepare_cache(s, ti, cache, p, envp, err, &cache_rc);
@@ -342,6 +377,11 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
         .envp = envp,
         .cwd = p->cwd,
         .ready = &ready,
+        .request_url = request_text ? &request_url : NULL,
+        .ok_status_min = o->ok_status_min,
+        .ok_status_max = o->ok_status_max,
+        .stop_signal = o->stop_signal,
+        .stop_timeout_us = o->stop_timeout_us,
         .timeout_us = o->timeout_us,
         .requests = o->requests,
         .interval_us = o->interval_us,
@@ -365,6 +405,8 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     }
 out:
     prof_ready_free(&ready);
+    prof_ready_free(&request_url);
+    free(request_text);
     free_strv(argv);
     free_strv(envp);
     free(ready_text);
@@ -379,10 +421,13 @@ void prof_session_run_interleaved(struct prof_session *s, const struct prof_targ
     prof_progress_init(&bar, o->quiet || o->no_progress, o->progress,
                        (unsigned)((o->warmup + o->runs) * n));
     bool stop = false;
-    for (unsigned round = 0; round < o->warmup + o->runs && !stop; round++) {
+    bool *given_up = calloc(n ? n : 1, sizeof *given_up);
+    for (unsigned round = 0; round < o->warmup + o->runs && !stop && given_up; round++) {
         bool warm = round < o->warmup;
         int index = warm ? (int)round : (int)(round - o->warmup);
         for (size_t i = 0; i < n && !stop; i++) {
+            if (given_up[i])
+                continue;
             char detail[64];
             snprintf(detail, sizeof detail, warm ? "warmup %u/%u" : "run %u/%u",
                      warm ? round + 1 : round + 1 - o->warmup, warm ? o->warmup : o->runs);
@@ -390,12 +435,21 @@ void prof_session_run_interleaved(struct prof_session *s, const struct prof_targ
             cs_error err;
             int rc = prof_session_run(s, &plans[i], targets[i], warm, index, &err);
             prof_progress_step(&bar);
-            if (rc == 1)
+            char why[1200];
+            if (rc == 1) {
                 stop = true;
-            else if (rc < 0)
-                fprintf(stderr, "\ncoldstart: %s run %d: %s\n", plans[i].name, index, err.msg);
+            } else if (prof_session_note_result(s, targets[i], rc, &err, why, sizeof why)) {
+                prof_progress_clear(&bar);
+                fprintf(stderr, "coldstart: %s: %s\n", plans[i].name, why);
+                given_up[i] = true;
+                stop = s->bad_input;
+            } else if (rc < 0) {
+                prof_progress_clear(&bar);
+                fprintf(stderr, "coldstart: %s run %d: %s\n", plans[i].name, index, err.msg);
+            }
         }
     }
+    free(given_up);
     prof_progress_clear(&bar);
 }
 
@@ -459,11 +513,42 @@ int prof_session_exit_code(const struct prof_session *s)
 {
     if (s->interrupted_by)
         return 128 + s->interrupted_by;
-    for (size_t i = 0; i < s->report.n_targets; i++)
+    if (s->bad_input)
+        return 2;
+    if (s->report.n_targets == 0)
+        return 1; /* nothing was measured at all */
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        size_t ok = 0;
         for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
             const struct rep_run *run = &s->report.targets[i].runs[r];
             if (!run->warmup && run->status != REP_OK)
                 return 1; /* a failed target outranks a missed budget */
+            ok += !run->warmup && run->status == REP_OK;
         }
+        if (ok == 0)
+            return 1; /* a target with no ok measured run never passes */
+    }
     return s->budget_missed ? 3 : 0;
+}
+
+bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int rc,
+                              const cs_error *err, char *why, size_t cap)
+{
+    size_t ti = (size_t)(t - s->report.targets);
+    if (rc == 1)
+        return false;
+    const struct rep_run *last = t->n_runs ? &t->runs[t->n_runs - 1] : NULL;
+    bool failed = rc < 0 || !last || last->status != REP_OK;
+    s->consecutive_failures[ti] = failed ? s->consecutive_failures[ti] + 1 : 0;
+    if (rc < 0 && s->bad_input) {
+        snprintf(why, cap, "%s", err->msg);
+        return true;
+    }
+    unsigned limit = s->opts->max_failures;
+    if (!failed || limit == 0 || s->consecutive_failures[ti] < limit)
+        return false;
+    snprintf(why, cap, "stopped after %u failed runs in a row (--max-failures %u): %s",
+             s->consecutive_failures[ti], limit,
+             rc < 0 ? err->msg : last->error ? last->error : rep_status_name(last->status));
+    return true;
 }

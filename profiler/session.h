@@ -47,7 +47,9 @@ struct prof_session {
      * its first run (--cache cold). */
     struct prof_fileset *coldset;
     bool *coldset_learned;
+    unsigned *consecutive_failures; /* per target: failed runs in a row */
     bool budget_missed;
+    bool bad_input; /* a run was refused for bad input (a taken --port): exit 2 */
 };
 
 int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);
@@ -65,6 +67,11 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
 void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
                                   struct rep_target **targets, size_t n);
 
+/* After prof_session_run of target t returned rc: counts failures in a
+ * row. Returns true (with the reason in why) when no more runs of t should be
+ * made: --max-failures consecutive failures, or bad input. */
+bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int rc,
+                              const cs_error *err, char *why, size_t cap);
 /* Computes summaries, checks budgets and writes the requested reports. */
 int prof_session_finish(struct prof_session *s, cs_error *err);
 /* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */
@@ -75,8 +82,8 @@ void prof_session_print_comparison(const struct prof_session *s);
 /* Where the human-readable table goes: stderr when a report is written to
  * stdout (--md - and the like), so stdout stays machine-readable. */
 FILE *prof_session_terminal(const struct prof_session *s);
-/* 0 all measured runs ok, 1 one failed, 3 a budget was missed, 128+N
- * interrupted by signal N. */
+/* 0 all measured runs ok, 1 one failed or a target has no ok measured run,
+ * 2 bad input, 3 a budget was missed, 128+N interrupted by signal N. */
 int prof_session_exit_code(const struct prof_session *s);
 
 #endif

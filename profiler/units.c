@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,25 @@ int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs
                             (unsigned long long)max);
     *ret = v;
     return 0;
+}
+
+int prof_parse_signal(const char *s, int *ret, cs_error *err)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*s && !*end) {
+        if (n < 1 || n >= NSIG)
+            return cs_error_set(err, 0, "signal numbers are 1-%d", NSIG - 1);
+        *ret = (int)n;
+        return 0;
+    }
+    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (int sig = 1; sig < NSIG; sig++) {
+        const char *abbrev = sigabbrev_np(sig);
+        if (abbrev && strcasecmp(abbrev, name) == 0) {
+            *ret = sig;
+            return 0;
+        }
+    }
+    return cs_error_set(err, 0, "not a signal (use a name such as TERM, INT, QUIT or a number)");
 }

@@ -16,6 +16,8 @@ int prof_parse_cpus(const char *s, double *ret, cs_error *err);
 /* "0-3,5": validated only (the kernel takes the text). */
 int prof_parse_cpulist(const char *s, cs_error *err);
 /* A whole number in [min, max]. */
+/* A signal by name (TERM, SIGTERM, sigint) or number (15). */
+int prof_parse_signal(const char *s, int *ret, cs_error *err);
 int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs_error *err);
 
 #endif

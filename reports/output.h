@@ -20,6 +20,13 @@ void rep_buf_free(struct rep_buf *b);
 /* Appends s as a quoted, escaped JSON string. */
 void rep_buf_json_string(struct rep_buf *b, const char *s);
 
+/* Writes a report: `-` is stdout; a character device or FIFO is written in
+ * place; a regular file (or a missing one) is replaced atomically through a
+ * temporary file and rename; a symlink is followed to what it names. Any
+ * failure to write (ENOSPC, EIO) is an error. */
 int rep_write_file(const char *path, const char *data, size_t len, cs_error *err);
+/* Before measuring: could a report be written to path? (not empty, the folder
+ * exists and is writable, not a directory or another kind of file) */
+int rep_output_check(const char *path, cs_error *err);
 
 #endif

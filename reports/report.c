@@ -74,7 +74,8 @@ void rep_run_init(struct rep_run *r)
     memset(r, 0, sizeof *r);
     r->exit_code = r->signal = REP_NONE;
     r->exec_us = r->listen_us = r->first_byte_us = r->ready_us = REP_NONE;
-    r->cpu_user_us = r->cpu_sys_us = REP_NONE;
+    r->cpu_user_us = r->cpu_sys_us = r->cpu_to_ready_us = REP_NONE;
+    r->processes_ready = r->stop_us = REP_NONE;
     r->rss_ready_bytes = r->pss_ready_bytes = r->rss_peak_bytes = r->cgroup_peak_bytes = REP_NONE;
     r->minflt = r->majflt = r->threads_ready = REP_NONE;
     r->nr_throttled = r->throttled_us = r->read_bytes = REP_NONE;
@@ -92,6 +93,7 @@ void rep_run_free(struct rep_run *r)
     free(r->mapped);
     free(r->error);
     free(r->output_tail);
+    free(r->error_line);
     free(r->samples.t_us);
     free(r->samples.rss_bytes);
     free(r->samples.cpu_us);
@@ -326,6 +328,8 @@ FIELD_GETTER(cgroup_peak_bytes)
 FIELD_GETTER(minflt)
 FIELD_GETTER(majflt)
 FIELD_GETTER(threads_ready)
+FIELD_GETTER(processes_ready)
+FIELD_GETTER(stop_us)
 FIELD_GETTER(nr_throttled)
 FIELD_GETTER(throttled_us)
 FIELD_GETTER(read_bytes)
@@ -337,6 +341,8 @@ FIELD_GETTER(cpu_sys_us)
 
 static int64_t get_cpu_to_ready(const struct rep_run *r)
 {
+    if (r->cpu_to_ready_us != REP_NONE)
+        return r->cpu_to_ready_us;
     if (r->cpu_user_us == REP_NONE || r->cpu_sys_us == REP_NONE)
         return REP_NONE;
     return r->cpu_user_us + r->cpu_sys_us;
@@ -397,6 +403,8 @@ const struct rep_metric rep_metrics[] = {
     {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt},
     {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt},
     {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready},
+    {"processes_ready", "processes_ready", "processes", REP_UNIT_COUNT, get_processes_ready},
+    {"stop_us", "stop", "stop", REP_UNIT_US, get_stop_us},
     {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled},
     {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us},
     {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes},

@@ -50,9 +50,13 @@ struct rep_run {
     int64_t exec_us, listen_us, first_byte_us, ready_us;
     int64_t *requests_us;
     size_t n_requests;
-    int64_t cpu_user_us, cpu_sys_us;
+    /* Until ready. user/sys as the kernel splits them (REP_NONE where it only
+     * keeps a total: never split by us); cpu_to_ready_us the exact total. */
+    int64_t cpu_user_us, cpu_sys_us, cpu_to_ready_us;
     int64_t rss_ready_bytes, pss_ready_bytes, rss_peak_bytes, cgroup_peak_bytes;
     int64_t minflt, majflt, threads_ready;
+    int64_t processes_ready; /* processes in the run's cgroup at ready */
+    int64_t stop_us;         /* stop signal sent -> every process of the run gone */
     int64_t nr_throttled, throttled_us, read_bytes;
     int64_t cached_before_bytes; /* cold/drop: the target's files still cached at spawn */
     int64_t mapped_files, mapped_file_bytes; /* distinct files mapped at ready */
@@ -62,6 +66,8 @@ struct rep_run {
     size_t n_denied;
     char *error;       /* why the run is not ok; NULL when ok */
     char *output_tail; /* last lines the target printed, kept for failed runs */
+    char *error_line;  /* first line it printed that names an error (out of memory,
+                          fatal, error, exception, panic); NULL when none */
     struct rep_series samples;
 };
 void rep_run_init(struct rep_run *r);

@@ -1,4 +1,5 @@
 #include "reports/report_json.h"
+#include "sandbox/fsutil.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -79,6 +80,7 @@ static cJSON *run_json(const struct rep_run *r)
     cJSON_AddItemToObject(o, "requests_us", int_array(r->requests_us, r->n_requests));
     add_int(o, "cpu_user_us", r->cpu_user_us);
     add_int(o, "cpu_sys_us", r->cpu_sys_us);
+    add_int(o, "cpu_to_ready_us", r->cpu_to_ready_us);
     add_int(o, "rss_ready_bytes", r->rss_ready_bytes);
     add_int(o, "pss_ready_bytes", r->pss_ready_bytes);
     add_int(o, "rss_peak_bytes", r->rss_peak_bytes);
@@ -86,6 +88,8 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "minflt", r->minflt);
     add_int(o, "majflt", r->majflt);
     add_int(o, "threads_ready", r->threads_ready);
+    add_int(o, "processes_ready", r->processes_ready);
+    add_int(o, "stop_us", r->stop_us);
     add_int(o, "nr_throttled", r->nr_throttled);
     add_int(o, "throttled_us", r->throttled_us);
     add_int(o, "read_bytes", r->read_bytes);
@@ -104,6 +108,7 @@ static cJSON *run_json(const struct rep_run *r)
         cJSON_AddNumberToObject(d, r->denied_syscalls[i].name, (double)r->denied_syscalls[i].count);
     add_str(o, "error", r->error);
     add_str(o, "output_tail", r->output_tail);
+    add_str(o, "error_line", r->error_line);
     cJSON *s = cJSON_AddObjectToObject(o, "samples");
     cJSON_AddNumberToObject(s, "interval_us", (double)r->samples.interval_us);
     cJSON_AddItemToObject(s, "t_us", int_array(r->samples.t_us, r->samples.n));
@@ -380,6 +385,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     get_int_array(rd, o, "requests_us", &r->requests_us, &r->n_requests);
     r->cpu_user_us = get_int(rd, o, "cpu_user_us", false);
     r->cpu_sys_us = get_int(rd, o, "cpu_sys_us", false);
+    r->cpu_to_ready_us = get_int(rd, o, "cpu_to_ready_us", false);
     r->rss_ready_bytes = get_int(rd, o, "rss_ready_bytes", false);
     r->pss_ready_bytes = get_int(rd, o, "pss_ready_bytes", false);
     r->rss_peak_bytes = get_int(rd, o, "rss_peak_bytes", false);
@@ -387,6 +393,8 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->minflt = get_int(rd, o, "minflt", false);
     r->majflt = get_int(rd, o, "majflt", false);
     r->threads_ready = get_int(rd, o, "threads_ready", false);
+    r->processes_ready = get_int(rd, o, "processes_ready", false);
+    r->stop_us = get_int(rd, o, "stop_us", false);
     r->nr_throttled = get_int(rd, o, "nr_throttled", false);
     r->throttled_us = get_int(rd, o, "throttled_us", false);
     r->read_bytes = get_int(rd, o, "read_bytes", false);
@@ -409,6 +417,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     }
     r->error = get_str(rd, o, "error", false);
     r->output_tail = get_str(rd, o, "output_tail", false);
+    r->error_line = get_str(rd, o, "error_line", false);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "denied_syscalls");
     const cJSON *e;
     if (cJSON_IsObject(d))
@@ -666,25 +675,11 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
 
 int rep_json_load(const char *path, struct rep_report *ret, cs_error *err)
 {
-    _cleanup_fclose_ FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "re");
-    if (!f)
-        return cs_error_set(err, errno, "cannot open `%s`", path);
-    struct rep_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rep_buf_printf(&b, "%.*s", (int)n, chunk);
-        if (b.len > (size_t)512 * 1024 * 1024) {
-            rep_buf_free(&b);
-            return cs_error_set(err, 0, "`%s` is larger than 512 MiB; not a report", path);
-        }
-    }
-    if (ferror(f) || b.failed) {
-        rep_buf_free(&b);
-        return cs_error_set(err, EIO, "cannot read `%s`", path);
-    }
-    int rc = rep_json_parse(b.data ? b.data : "", ret, err);
-    rep_buf_free(&b);
+    char *text;
+    if (fs_read_input(path, (size_t)512 * 1024 * 1024, "report", &text, NULL, err) < 0)
+        return -1;
+    int rc = rep_json_parse(text, ret, err);
+    free(text);
     if (rc < 0)
         return cs_error_prefix(err, "%s", path);
     return 0;

@@ -31,6 +31,11 @@ struct cgroup_ops {
     /* Sends SIGKILL to every task; returns once none is left or fails. */
     int (*kill_all)(struct sbx_cgroup *cg, cs_error *err);
     void (*close_root)(struct sbx_cgroup_root *root);
+    /* v1 serves cgroup.procs from a pid list cached per open file (rebuilt
+     * only when the file is opened again, or after a second unused), so a
+     * re-read of a kept-open fd misses every process forked since: v1 reopens
+     * it on every read, v2 (which walks the live task list) keeps it open. */
+    bool procs_list_cached;
 };
 
 struct sbx_cgroup_root {

@@ -356,13 +356,16 @@ int sbx_cgroup_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, c
     return cg->root->ops->read_usage(cg, ret, err);
 }
 
-/* The sampler lists the pids every tick: keep cgroup.procs open and re-read
- * it with pread instead of opening it each time. */
+/* The sampler lists the pids every tick: where the kernel lists live tasks
+ * (v2), keep cgroup.procs open and re-read it with pread; where it caches the
+ * list per open file (v1), open it afresh so that new processes show. */
 ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error *err)
 {
     const char *dir = cg_dir_for(cg, CTL_MEMORY);
     if (!dir)
         dir = cg->dir[0];
+    if (cg->root->ops->procs_list_cached)
+        return read_pids(dir, buf, cap, err);
     if (cg->procs_fd < 0) {
         char path[4096];
         snprintf(path, sizeof path, "%s/cgroup.procs", dir);

@@ -26,7 +26,8 @@ struct sbx_limits {
 struct sbx_cgroup_usage {
     uint64_t memory_bytes;      /* current charge */
     uint64_t memory_peak_bytes; /* kernel high-water mark; 0 when the kernel keeps none */
-    uint64_t cpu_us;            /* user + system */
+    uint64_t cpu_us;            /* user + system, exact */
+    bool cpu_split;             /* the kernel gave user and system apart (below) */
     uint64_t cpu_user_us;
     uint64_t cpu_sys_us;
     uint64_t nr_throttled;

@@ -157,16 +157,18 @@ static int v1_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_e
     u->memory_bytes = read_num(mem, "memory.usage_in_bytes");
     u->memory_peak_bytes = read_num(mem, "memory.max_usage_in_bytes");
     u->oom_kills = read_keyed(mem, "memory.oom_control", "oom_kill");
-    /* cpuacct.usage is exact (ns); usage_user/usage_sys are tick-sampled
-     * (10 ms granularity). Report the exact total, split in their ratio. */
+    /* cpuacct.usage is the exact total (ns). The user/system split is the
+     * kernel's own, from cpuacct.stat (clock ticks); cpuacct.usage_user/_sys
+     * of a child cgroup read the same value twice on some kernels, so they are
+     * not used, and no split is ever made up from the total. */
     u->cpu_us = read_num(acct, "cpuacct.usage") / 1000;
-    uint64_t user = read_num(acct, "cpuacct.usage_user"), sys = read_num(acct, "cpuacct.usage_sys");
-    if (user + sys > 0) {
-        u->cpu_user_us = (uint64_t)((double)u->cpu_us * (double)user / (double)(user + sys));
-        u->cpu_sys_us = u->cpu_us - u->cpu_user_us;
-    } else {
-        u->cpu_user_us = u->cpu_us;
-        u->cpu_sys_us = 0;
+    if (acct && cg_has_file(acct, "cpuacct.stat")) {
+        long hz = sysconf(_SC_CLK_TCK);
+        if (hz <= 0)
+            hz = 100;
+        u->cpu_split = true;
+        u->cpu_user_us = read_keyed(acct, "cpuacct.stat", "user") * 1000000 / (uint64_t)hz;
+        u->cpu_sys_us = read_keyed(acct, "cpuacct.stat", "system") * 1000000 / (uint64_t)hz;
     }
     u->nr_throttled = read_keyed(cpu, "cpu.stat", "nr_throttled");
     u->throttled_us = read_keyed(cpu, "cpu.stat", "throttled_time") / 1000;
@@ -222,4 +224,5 @@ const struct cgroup_ops cgroup_v1_ops = {
     .read_usage = v1_read_usage,
     .kill_all = v1_kill_all,
     .close_root = NULL,
+    .procs_list_cached = true,
 };

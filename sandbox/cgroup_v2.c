@@ -198,6 +198,7 @@ static int v2_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_e
     fs_read_u64(path, &u->memory_peak_bytes, NULL);
     u->oom_kills = keyed(dir, "memory.events", "oom_kill");
     u->cpu_us = keyed(dir, "cpu.stat", "usage_usec");
+    u->cpu_split = true; /* cpu.stat always carries both, in microseconds */
     u->cpu_user_us = keyed(dir, "cpu.stat", "user_usec");
     u->cpu_sys_us = keyed(dir, "cpu.stat", "system_usec");
     u->nr_throttled = keyed(dir, "cpu.stat", "nr_throttled");

@@ -102,3 +102,44 @@ int fs_keyed_u64_sep(const char *text, const char *key, char sep, uint64_t *ret)
     }
     return -1;
 }
+
+int fs_read_input(const char *path, size_t max, const char *what, char **ret, size_t *ret_len,
+                  cs_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return cs_error_set(err, errno, "cannot read `%s`", path);
+    if (S_ISDIR(st.st_mode))
+        return cs_error_set(err, 0, "`%s` is a folder, not a %s", path, what);
+    if (!S_ISREG(st.st_mode))
+        return cs_error_set(err, 0, "`%s` is not a regular file; a %s is read from a file", path,
+                            what);
+    if ((uint64_t)st.st_size > max)
+        return cs_error_set(err, 0, "`%s` is %lld bytes, more than a %s may be (%zu)", path,
+                            (long long)st.st_size, what, max);
+    char *text = malloc((size_t)st.st_size + 1);
+    if (!text)
+        return cs_error_set(err, ENOMEM, "cannot read `%s`", path);
+    size_t len = 0;
+    while (len < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(text);
+            return cs_error_set(err, e, "cannot read `%s`", path);
+        }
+        if (n == 0)
+            break; /* shrank while reading: take what is there */
+        len += (size_t)n;
+    }
+    text[len] = '\0';
+    *ret = text;
+    if (ret_len)
+        *ret_len = len;
+    return 0;
+}

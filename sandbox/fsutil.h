@@ -14,6 +14,12 @@ int fs_write_file(const char *path, const char *value, cs_error *err);
 int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reads up to cap-1 bytes into buf, NUL-terminated. Returns bytes read or -1. */
+/* Reads a whole input file the user named (a report, a manifest, a profile)
+ * into *ret (NUL-terminated, caller frees): a folder, a device or a FIFO is
+ * refused (reading /dev/zero would never end), and so is a file of more than
+ * max bytes, each with a message that says so; `what` names the input. */
+int fs_read_input(const char *path, size_t max, const char *what, char **ret, size_t *ret_len,
+                  cs_error *err);
 ssize_t fs_read_file(const char *path, char *buf, size_t cap, cs_error *err);
 /* Reads a file holding one unsigned number ("max" reads as UINT64_MAX). */
 int fs_read_u64(const char *path, uint64_t *ret, cs_error *err);

@@ -1,6 +1,7 @@
 #include "sandbox/seccomp.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -18,7 +19,7 @@
  * reach outside the sandbox (filesystems, kernel state, the clock, namespaces,
  * other processes' memory). They fail with EPERM, as in Docker's default
  * profile, and are counted per run so the report shows what a target tried.
- * What a runtime really calls at start-up (clone3, io_uring_setup for Node's
+ * What a runtime really calls at start-up (clone without namespace flags, io_uring_setup for Node's
  * libuv, memfd_create for .NET's double mapping, membarrier for .NET and the
  * JVM, personality for Python) is deliberately allowed. */
 static const char *const default_denied[] = {
@@ -159,6 +160,19 @@ static int add_default_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f, bool no
         rc = seccomp_rule_add(ctx, deny, nr, 0);
         set_verdict(f, nr, EPERM);
     }
+    /* unshare() is denied, so clone() must not create namespaces either: a
+     * rule per CLONE_NEW* bit of its flags (only those calls reach the
+     * listener, so clone's verdict is EPERM). clone3 passes its flags in
+     * memory, out of a filter's reach: it fails with ENOSYS, as under Docker,
+     * and the C library falls back to clone (not counted as a denial). */
+    static const uint64_t ns_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                        CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, 0x80 /* TIME */};
+    for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0] && rc == 0; i++)
+        rc = seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+    set_verdict(f, SCMP_SYS(clone), EPERM);
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <net/if.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <poll.h>
@@ -47,6 +48,8 @@ enum child_step {
     STEP_MOUNT,
     STEP_RLIMIT,
     STEP_USER,
+    STEP_CAPS,
+    STEP_PROC,
 };
 
 /* Child -> parent on the exec pipe: one PREPARED byte when the child sits in
@@ -206,6 +209,38 @@ static void send_fd(int sock, int fd)
         ;
 }
 
+/* Docker's default capabilities; every other one leaves the bounding set, so
+ * not even a setuid-root binary gets it back. */
+static int drop_capabilities(void)
+{
+    static const int keep[] = {CAP_CHOWN,       CAP_DAC_OVERRIDE, CAP_FOWNER,
+                               CAP_FSETID,      CAP_KILL,         CAP_SETGID,
+                               CAP_SETUID,      CAP_SETPCAP,      CAP_NET_BIND_SERVICE,
+                               CAP_NET_RAW,     CAP_SYS_CHROOT,   CAP_MKNOD,
+                               CAP_AUDIT_WRITE, CAP_SETFCAP};
+    uint64_t mask = 0;
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        mask |= 1ull << keep[i];
+    for (int cap = 0; cap < 64; cap++) {
+        if (mask & (1ull << cap))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return -1; /* EINVAL: beyond the kernel's last capability */
+    }
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        uint32_t m = (uint32_t)(mask >> (32 * i));
+        d[i].effective &= m;
+        d[i].permitted &= m;
+        d[i].inheritable &= m;
+    }
+    return (int)syscall(SYS_capset, &h, d);
+}
+
 static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, const char *path,
                                                  pid_t parent, int exec_w, int gate_r,
                                                  const int *join, size_t n_join, int out_w,
@@ -221,7 +256,8 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
     /* If the profiler dies (even by SIGKILL) the target dies too; its own
      * children are left to the next start's stale-cgroup reaping. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != parent)
+    /* In a PID namespace of its own the parent is outside it: getppid() is 0. */
+    if (getppid() != parent && !(o->iso && o->iso->new_pid_ns))
         _exit(127);
     /* A session of its own: the terminal's Ctrl-C goes to the profiler, which
      * then tears the run down in order, not to the target directly. */
@@ -242,7 +278,7 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
      * the executable and the working directory open from before. The
      * executable fd is not close-on-exec, so that #! scripts still run. */
     int exe_fd = -1, cwd_fd = -1;
-    bool new_mounts = iso && (iso->private_tmp || iso->n_ro_mounts);
+    bool new_mounts = iso && (iso->private_tmp || iso->n_ro_mounts || iso->new_pid_ns);
     if (new_mounts) {
         exe_fd = open(path, O_PATH);
         if (o->cwd && (cwd_fd = open(o->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -260,7 +296,14 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
                       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                       NULL) < 0)
                 child_fail(exec_w, STEP_MOUNT);
+        /* A /proc of the new PID namespace: the host's processes, the
+         * profiler among them, are not in it. */
+        if (iso->new_pid_ns &&
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            child_fail(exec_w, STEP_PROC);
     }
+    if (iso && iso->drop_caps && drop_capabilities() < 0)
+        child_fail(exec_w, STEP_CAPS);
     for (size_t i = 0; iso && i < iso->n_rlimits; i++) {
         struct rlimit rl = {.rlim_cur = iso->rlimits[i].soft, .rlim_max = iso->rlimits[i].hard};
         if (setrlimit(iso->rlimits[i].resource, &rl) < 0)
@@ -330,10 +373,11 @@ void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size
     }
 }
 
-static long clone3_into(int cgroup_fd, int *ret_pidfd)
+static long clone3_into(int cgroup_fd, bool new_pid_ns, int *ret_pidfd)
 {
     struct cs_clone_args args = {0};
-    args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CS_CLONE_INTO_CGROUP : 0);
+    args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CS_CLONE_INTO_CGROUP : 0) |
+                 (new_pid_ns ? CLONE_NEWPID : 0);
     args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
     args.exit_signal = SIGCHLD;
     args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
@@ -376,7 +420,11 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;
-    long pid = clone3_into(cgroup_fd, &pidfd);
+    bool new_pid_ns = o->iso && o->iso->new_pid_ns;
+    long pid = clone3_into(cgroup_fd, new_pid_ns, &pidfd);
+    if (pid < 0 && new_pid_ns)
+        return cs_error_set(err, errno, "cannot start `%s` in a PID namespace of its own (clone3)",
+                            o->argv[0]);
     if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
         pid = fork();
         if (pid > 0)
@@ -492,8 +540,10 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_MOUNT] = "cannot set up the target's mount namespace",
         [STEP_RLIMIT] = "cannot set an --rlimit (above the hard limit?)",
         [STEP_USER] = "cannot switch to the --user",
+        [STEP_CAPS] = "cannot drop capabilities",
+        [STEP_PROC] = "cannot mount a /proc for the target's PID namespace",
     };
-    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_USER ? steps[f.step] : "failed";
+    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_PROC ? steps[f.step] : "failed";
     if (f.step == STEP_EXEC && f.errnum == ENOENT && !strchr(c->argv0, '/'))
         return cs_error_set(err, 0, "cannot execute `%s`: not found in PATH", c->argv0);
     if (f.step == STEP_EXEC)

@@ -35,6 +35,17 @@ struct sbx_isolation {
     gid_t gid;
     const struct sbx_rlimit *rlimits;
     size_t n_rlimits;
+    /* A PID namespace of its own with a fresh /proc (needs a mount namespace:
+     * implies one): the target sees no process of the host, the profiler's
+     * /proc/PID/root and /cwd included, and when it exits everything it
+     * started dies with it. The target is its PID 1, so, as in a container
+     * without an init, a signal it has no handler for does not stop it. */
+    bool new_pid_ns;
+    /* Keep only Docker's default capability set (chown, dac_override, fowner,
+     * fsetid, kill, setgid, setuid, setpcap, net_bind_service, net_raw,
+     * sys_chroot, mknod, audit_write, setfcap): no CAP_SYS_ADMIN to mount a
+     * cgroupfs of its own, no CAP_SYS_PTRACE, no CAP_DAC_READ_SEARCH. */
+    bool drop_caps;
 };
 
 struct sbx_spawn_opts {

@@ -1,0 +1,22 @@
+/* Who listens on a TCP port, from /proc (the tables ss and lsof read): so
+ * that a server that is not the target's can never make a run ready, and a
+ * fixed --port already taken is refused with the name of its holder. */
+#ifndef COLDSTART_SOCKETS_H
+#define COLDSTART_SOCKETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Socket inodes listening on `port` (any address, IPv4 and IPv6) in the
+ * network namespace of `ns_pid` (0: the profiler's). Returns the count found
+ * (at most cap are stored). */
+size_t prof_tcp_listeners(pid_t ns_pid, unsigned port, unsigned long *inodes, size_t cap);
+/* The first of pids (or, when pids is NULL, of every process) holding one of
+ * the socket inodes open; 0 when none does. */
+pid_t prof_socket_holder(const unsigned long *inodes, size_t n_inodes, const pid_t *pids,
+                         size_t n_pids);
+/* "pid 123 (nginx: master process)", from /proc/PID/cmdline. */
+void prof_describe_pid(pid_t pid, char *buf, size_t cap);
+
+#endif

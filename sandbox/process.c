@@ -1,0 +1,69 @@
+#include "sandbox/process.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/cleanup.h"
+#include "sandbox/fsutil.h"
+
+/* Appends the children of every thread of pid (CONFIG_PROC_CHILDREN). */
+static size_t add_children(pid_t pid, pid_t *buf, size_t cap, size_t n)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", (long)pid);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[128], text[8192];
+        snprintf(path, sizeof path, "%s/%s/children", dir, de->d_name);
+        if (fs_read_file(path, text, sizeof text, NULL) <= 0)
+            continue;
+        for (char *p = text, *end; *p; p = end) {
+            long child = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            if (n < cap)
+                buf[n] = (pid_t)child;
+            n++;
+        }
+    }
+    return n;
+}
+
+size_t sbx_descendants(pid_t *buf, size_t cap)
+{
+    size_t n = add_children(getpid(), buf, cap, 0);
+    /* Breadth first: each listed pid's children go to the end of the list. */
+    for (size_t i = 0; i < n && i < cap; i++)
+        n = add_children(buf[i], buf, cap, n);
+    return n;
+}
+
+int sbx_kill_descendants(unsigned timeout_ms, cs_error *err)
+{
+    pid_t pids[4096];
+    size_t n = 0;
+    for (unsigned waited = 0; waited <= timeout_ms; waited++) {
+        sbx_reap_children();
+        n = sbx_descendants(pids, 4096);
+        if (n == 0)
+            return 0;
+        for (size_t i = 0; i < n && i < 4096; i++)
+            kill(pids[i], SIGKILL);
+        sbx_reap_children();
+        /* Bounded: a process in uninterruptible sleep is reported, not awaited. */
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    return cs_error_set(err, 0, "%zu process%s started by the target did not exit within %u ms of SIGKILL",
+                        n, n == 1 ? "" : "es", timeout_ms);
+}

@@ -1,0 +1,21 @@
+/* The profiler's descendants, whatever cgroup they moved to. The profiler is a
+ * child subreaper (sbx_process_setup), so every process a target starts stays
+ * its descendant: orphans are re-parented to it, not to PID 1. Killing the
+ * descendants therefore reaches a process that escaped its run cgroup (a root
+ * target can write its pid into another cgroup.procs). */
+#ifndef COLDSTART_PROCESS_H
+#define COLDSTART_PROCESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sandbox/error.h"
+
+/* Up to cap descendants of the calling process (children first), from
+ * /proc/PID/task/TID/children; returns how many there are. */
+size_t sbx_descendants(pid_t *buf, size_t cap);
+/* SIGKILLs every descendant and reaps them until none is left, for at most
+ * timeout_ms. Returns 0, or -1 when some survived (err names how many). */
+int sbx_kill_descendants(unsigned timeout_ms, cs_error *err);
+
+#endif
