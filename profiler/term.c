@@ -21,6 +21,8 @@ static const char *const term_metrics[] = {
     "rss_peak_bytes",
     "cgroup_peak_bytes",
     "majflt",
+    "processes_ready",
+    "stop_us",
 };
 
 static int display_cols(const char *s)
@@ -127,6 +129,10 @@ void prof_term_print_failures(FILE *out, const struct rep_target *t)
         if (run->error)
             fprintf(out, ": %s", run->error);
         fputc('\n', out);
+        /* The first line that named an error: the cause, often long scrolled
+         * out of the tail (a runtime's stack trace follows it). */
+        if (run->error_line)
+            fprintf(out, "    first error line: %s\n", run->error_line);
         if (run->output_tail && *run->output_tail) {
             /* The last few lines are what explains most failures. */
             const char *p = run->output_tail + strlen(run->output_tail);

@@ -51,6 +51,16 @@ void rep_buf_puts(struct rep_buf *b, const char *s)
     b->len += n;
 }
 
+int rep_utf8_prefix(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return (int)len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--; /* s[max] continues a sequence: cut before that sequence starts */
+    return (int)max;
+}
+
 void rep_buf_json_string(struct rep_buf *b, const char *s)
 {
     rep_buf_puts(b, "\"");

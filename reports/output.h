@@ -17,6 +17,9 @@ struct rep_buf {
 void rep_buf_printf(struct rep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rep_buf_puts(struct rep_buf *b, const char *s);
 void rep_buf_free(struct rep_buf *b);
+/* The length of the longest prefix of s of at most max bytes that does not
+ * end inside a UTF-8 sequence (for cutting names). */
+int rep_utf8_prefix(const char *s, size_t max);
 /* Appends s as a quoted, escaped JSON string. */
 void rep_buf_json_string(struct rep_buf *b, const char *s);
 

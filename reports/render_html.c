@@ -19,7 +19,7 @@ static const char *const css =
     "#e6e9ef;white-space:nowrap}th{white-space:normal;vertical-align:bottom}"
     "th{background:#f4f6fa;text-align:right}th:first-child,td:first-child{text-align:left}"
     "td{text-align:right}td:first-child{font-weight:600}"
-    ".scroll{overflow-x:auto}"
+    ".scroll{overflow-x:auto;max-width:100%}"
     "svg.chart{display:block;max-width:100%;height:auto;margin:6px 0 14px}"
     "svg .ct{font-size:14px;font-weight:600;fill:#1d2330}"
     "svg .tk{font-size:11px;fill:#4a5568}svg .al{font-size:12px;fill:#1d2330}"
@@ -210,12 +210,13 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
     struct svg_series mem[2] = {{"RSS (processes)", "#3b6fd8", x, rss, s->n},
                                 {"cgroup memory", "#9aa3b2", x, cg, s->n}};
     snprintf(id, sizeof id, "chart-memory-%zu", idx);
-    snprintf(title, sizeof title, "%s: memory during start-up (median run, #%d)", t->name,
+    int nl = rep_utf8_prefix(t->name, 200);
+    snprintf(title, sizeof title, "%.*s: memory during start-up (median run, #%d)", nl, t->name,
              run->index);
     svg_line_chart(b, id, title, "time from spawn (ms)", "MiB", mem, 2, marks, nm);
     struct svg_series cpus[1] = {{"CPU time (user + system)", "#2e9e5b", x, cpu, s->n}};
     snprintf(id, sizeof id, "chart-cpu-%zu", idx);
-    snprintf(title, sizeof title, "%s: cumulative CPU during start-up", t->name);
+    snprintf(title, sizeof title, "%.*s: cumulative CPU during start-up", nl, t->name);
     svg_line_chart(b, id, title, "time from spawn (ms)", "CPU ms", cpus, 1, marks, nm);
     if (run->n_mapped) {
         /* Which shared libraries and assemblies the runtime pulled in. */
@@ -302,7 +303,8 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
                    "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).</p>\n",
                    idx, m, r, z->margin * 100);
     snprintf(id, sizeof id, "chart-sizing-%zu", idx);
-    snprintf(title, sizeof title, "%s: ready time at each tested memory limit", t->name);
+    snprintf(title, sizeof title, "%.*s: ready time at each tested memory limit",
+             rep_utf8_prefix(t->name, 300), t->name);
     svg_xy_chart(b, id, title, "memory limit (MiB)", "ready (ms)", pts, z->n_steps, cats,
                  sizeof cats / sizeof cats[0], false);
     free(pts);

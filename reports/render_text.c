@@ -7,13 +7,21 @@
 
 #include "reports/render.h"
 
+/* Text inside a Markdown table cell: a `|` would end the cell, a newline
+ * the row, and `<` or `&` start inline HTML or an entity. */
 static void md_escape(struct rep_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|')
             rep_buf_puts(b, "\\|");
-        else if (*s == '\n')
+        else if (*s == '\n' || *s == '\r')
             rep_buf_puts(b, " ");
+        else if (*s == '<')
+            rep_buf_puts(b, "&lt;");
+        else if (*s == '>')
+            rep_buf_puts(b, "&gt;");
+        else if (*s == '&')
+            rep_buf_puts(b, "&amp;");
         else
             rep_buf_printf(b, "%c", *s);
     }

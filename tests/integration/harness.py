@@ -55,6 +55,20 @@ def run_json(*args, timeout=180):
             os.unlink(path)
 
 
+class MissingReport(Exception):
+    pass
+
+
+def require_report(report, proc=None, context="run"):
+    """The report, or a failure that ends the test: a missing report must never
+    skip the assertions that read it."""
+    if report is None:
+        detail = f" (exit {proc.returncode}: {proc.stderr.strip()[-400:]})" if proc else ""
+        check(False, f"{context}: no report was written{detail}")
+        finish()
+    return report
+
+
 def measured(report, target=0):
     return [r for r in report["targets"][target]["runs"] if not r["warmup"]]
 
