@@ -13,7 +13,7 @@ if not shutil.which("node"):
 def runs(*args):
     p, rep = run_json("-n", "3", "-w", "1", *args)
     check(p.returncode == 0, f"{args}: {p.returncode} {p.stdout} {p.stderr}")
-    return measured(rep) if rep else []
+    return measured(require_report(rep))
 
 
 warm = runs("--image", os.path.join(IMAGES, "node-http"))

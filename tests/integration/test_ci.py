@@ -60,7 +60,7 @@ with tempfile.TemporaryDirectory() as d:
     cmpj = json.load(open(j("cmp.json")))
     ready = [r for r in cmpj["rows"] if r["metric"] == "ready_us"]
     check(cmpj["regressions"] >= 1 and ready and ready[0]["verdict"] == "regression"
-          and 45 < ready[0]["change_pct"] < 70, cmpj)
+          and 45 < ready[0]["change_pct"] < 70, f"compare regression rows: {cmpj}")
     check("**REGRESSION**" in open(j("cmp.md")).read(), "markdown marks the regression")
     p = coldstart("compare", j("base.json"), j("same.json"))
     check(p.returncode == 0, f"compare unchanged: exit {p.returncode}\n{p.stdout}")

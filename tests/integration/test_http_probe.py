@@ -13,7 +13,7 @@ with tempfile.TemporaryDirectory() as d:
                       "--env", f"COLDSTART_FIXTURE_TRUTH={truth}", "--",
                       FIXTURE, "sleep", "30", "serve-after", "40")
     check(p.returncode == 0, f"serve-after: {p.returncode} {p.stdout}")
-    if rep:
+    if require_report(rep):
         r = measured(rep)[-1]
         vals = dict(line.split("=") for line in open(truth).read().split())
         t0 = r["t0_monotonic_ns"]
@@ -40,11 +40,11 @@ check(p.returncode == 0, f"tcp ready: {p.stdout}")
 p, rep = run_json("-n", "2", "-w", "0", "--ready", "log:READY$", "--", FIXTURE, "sleep", "20",
                   "log-ready", "forever")
 check(p.returncode == 0, f"log ready: {p.stdout}")
-if rep:
+if require_report(rep):
     check(measured(rep)[0]["milestones_us"]["ready"] >= 20000, "log ready after the sleep")
 p, rep = run_json("-n", "1", "-w", "0", "--ready", URL, "--", FIXTURE, "slow-body")
 check(p.returncode == 0, f"slow chunked body: {p.stdout}")
-if rep:
+if require_report(rep):
     m = measured(rep)[0]["milestones_us"]
     check(m["ready"] - m["first_byte"] >= 250000, "ready waits for the whole chunked body")
 
@@ -58,7 +58,7 @@ for mode, needle in (("bad-http", "status line"), ("huge-header", "KiB"),
                      ("status 503", "503")):
     p, rep = run_json("-n", "1", "-w", "0", "--ready", URL, "--", FIXTURE, *mode.split())
     check(p.returncode == 1, f"{mode}: exit {p.returncode}")
-    if rep:
+    if require_report(rep):
         r = measured(rep)[0]
         check(r["status"] == "error" and needle in (r["error"] or ""), f"{mode}: {r['error']}")
 

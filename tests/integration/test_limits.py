@@ -6,7 +6,7 @@ require_root()
 # Under the limit: ok, and the cgroup's peak saw the allocation.
 p, rep = run_json("-n", "1", "-w", "0", "--memory", "128Mi", "--", FIXTURE, "alloc", "32")
 check(p.returncode == 0, f"alloc 32 under 128Mi: {p.returncode} {p.stdout} {p.stderr}")
-if rep:
+if require_report(rep):
     r = measured(rep)[0]
     check(r["cgroup_peak_bytes"] >= 32 << 20, f"cgroup peak {r['cgroup_peak_bytes']}")
     check(rep["targets"][0]["limits"]["memory_bytes"] == 128 << 20, "limits.memory_bytes")
@@ -14,14 +14,17 @@ if rep:
 # Over it: the kernel's OOM killer, reported as oom (not crashed).
 p, rep = run_json("-n", "2", "-w", "0", "--memory", "64Mi", "--", FIXTURE, "alloc", "200")
 check(p.returncode == 1, "OOM: exit 1")
-if rep:
+if require_report(rep):
     for r in measured(rep):
         check(r["status"] == "oom", f"OOM status {r['status']}: {r.get('error')}")
 
 # CPU quota slows a busy loop: 150 ms of CPU at 0.25 cores takes ~600 ms.
 p, fast = run_json("-n", "1", "-w", "0", "--", FIXTURE, "spin", "150")
 p2, slow = run_json("-n", "1", "-w", "0", "--cpus", "0.25", "--", FIXTURE, "spin", "150")
-if fast and slow:
+check(p.returncode == 0 and p2.returncode == 0, f"spin runs: {p.returncode} {p2.returncode}")
+require_report(fast, p, "spin")
+require_report(slow, p2, "spin under --cpus")
+if True:
     f = measured(fast)[0]["milestones_us"]["ready"]
     s = measured(slow)[0]["milestones_us"]["ready"]
     check(s > 2.5 * f, f"--cpus 0.25 did not slow the loop: {f} us vs {s} us")
@@ -37,7 +40,7 @@ check_no_leftovers("after the fork test")
 # cpuset: the target runs, the limit is recorded.
 p, rep = run_json("-n", "1", "-w", "0", "--cpuset", "0", "--", "true")
 check(p.returncode == 0, f"--cpuset 0: {p.returncode} {p.stdout} {p.stderr}")
-if rep:
+if require_report(rep):
     check(rep["targets"][0]["limits"]["cpuset"] == "0", "limits.cpuset")
 
 finish()

@@ -15,7 +15,7 @@ with tempfile.TemporaryDirectory() as d:
     p, rep = run_json("-n", "5", "--ready", "http://127.0.0.1:{port}/", "--requests", "3",
                       "--", node, server)
     check(p.returncode == 0, f"node: {p.returncode} {p.stdout} {p.stderr}")
-    if rep:
+    if require_report(rep):
         for r in measured(rep):
             m = r["milestones_us"]
             check(r["status"] == "ok", f"status {r['status']} {r.get('error')}")

@@ -7,7 +7,7 @@ require_root()
 p, rep = run_json("-n", "5", "--", "sleep", "0.05")
 check(p.returncode == 0, f"sleep 0.05 exit code {p.returncode}: {p.stderr}")
 check(rep is not None, "no JSON report written")
-if rep:
+if require_report(rep):
     check(rep["schema"] == "coldstart-report/1", "schema")
     check(rep["tool"]["name"] == "coldstart", "tool name")
     for k in ("kernel", "cpu_model", "cpus", "mem_total_bytes", "cgroup"):
@@ -49,14 +49,14 @@ check("ready" in p.stdout and "p50" in p.stdout, "terminal table on stdout")
 # A target that exits non-zero: status exited, exit code 1.
 p, rep = run_json("-n", "2", "-w", "0", "--", FIXTURE, "exit", "3")
 check(p.returncode == 1, f"exit 3 target: coldstart exit {p.returncode}")
-if rep:
+if require_report(rep):
     for r in measured(rep):
         check(r["status"] == "exited" and r["exit_code"] == 3, f"status {r['status']}")
 
 # A crash is `crashed` with its signal.
 p, rep = run_json("-n", "1", "-w", "0", "--", FIXTURE, "crash")
 check(p.returncode == 1, "crash: exit 1")
-if rep:
+if require_report(rep):
     r = measured(rep)[0]
     check(r["status"] == "crashed" and r["signal"] == 11, f"crash status {r['status']} {r['signal']}")
 
@@ -65,7 +65,7 @@ p, rep = run_json("-n", "1", "-w", "0", "--", "/nonexistent/target")
 check(p.returncode == 1, "missing binary: exit 1")
 check("/nonexistent/target" in p.stdout and "No such file" in p.stdout,
       f"missing binary message: {p.stdout}")
-if rep:
+if require_report(rep):
     check(measured(rep)[0]["status"] == "error", "missing binary: status error")
 
 # Permission denied and a bad format are told apart; no /bin/sh fallback.

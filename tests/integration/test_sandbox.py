@@ -14,7 +14,7 @@ def one(*args, expect=0):
     """One measured run; returns (process, the run) and checks the exit code."""
     p, rep = run_json("-n", "1", "-w", "0", *args)
     check(p.returncode == expect, f"{args}: exit {p.returncode} (expected {expect})\n{p.stdout}{p.stderr}")
-    return p, (measured(rep)[0] if rep else None)
+    return p, measured(require_report(rep, p))[0]
 
 
 # Default seccomp: mount, unshare and bpf are denied with EPERM and reported.

@@ -24,7 +24,7 @@ check_no_leftovers("after a daemon")
 p, rep = run_json("-n", "1", "-w", "0", "--timeout", "300ms", "--ready", "log:never",
                   "--", FIXTURE, "ignore-term", "forever")
 check(p.returncode == 1, "never ready: exit 1")
-if rep:
+if require_report(rep):
     check(measured(rep)[0]["status"] == "timeout", "timeout status")
 check_no_leftovers("after ignore-term")
 

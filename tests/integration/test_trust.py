@@ -24,7 +24,7 @@ def free_port():
 
 
 def runs(rep):
-    return measured(rep) if rep else []
+    return measured(require_report(rep))
 
 
 # 1. Processes forked after start-up are counted at ready.

@@ -21,6 +21,35 @@ static char *get(const char *path)
     return buf;
 }
 
+/* The profiler's own directory in the v1 cpu hierarchy, from /proc/self/cgroup
+ * (the cpu controller may be co-mounted as cpu,cpuacct): never a guess. */
+static int own_cpu_dir(char *buf, size_t cap)
+{
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    char line[4096];
+    int found = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        char ctrls[256];
+        snprintf(ctrls, sizeof ctrls, ",%s,", c1 + 1);
+        if (!strstr(ctrls, ",cpu,"))
+            continue;
+        const char *mounts[] = {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"};
+        for (int i = 0; i < 2 && found < 0; i++)
+            if (access(mounts[i], F_OK) == 0) {
+                snprintf(buf, cap, "%s%s", mounts[i], strcmp(c2 + 1, "/") ? c2 + 1 : "");
+                found = 0;
+            }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
 int main(void)
 {
     if (geteuid() != 0)
@@ -47,9 +76,11 @@ int main(void)
     snprintf(path, sizeof path, "%s/memory.memsw.limit_in_bytes", dir);
     if (access(path, F_OK) == 0)
         CHECK_STR(get(path), "67108864");
-    snprintf(path, sizeof path, "/sys/fs/cgroup/cpu/%s/cpu.cfs_quota_us", name);
-    if (access("/sys/fs/cgroup/cpu", F_OK) == 0 && access(path, F_OK) == 0)
+    char cpu_dir[4096];
+    if (own_cpu_dir(cpu_dir, sizeof cpu_dir) == 0) {
+        snprintf(path, sizeof path, "%s/%s/cpu.cfs_quota_us", cpu_dir, name);
         CHECK_STR(get(path), "50000");
+    }
 
     /* A child is in the run cgroup before exec. */
     char *argv[] = {"sleep", "30", NULL};
