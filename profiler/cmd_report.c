@@ -72,10 +72,9 @@ int cmd_report(int argc, char **argv)
     int rc = 0;
     enum rep_format f = REP_FMT_MD;
     struct rep_report r;
+    bool out_ok = !format || rep_output_check(out, &err) == 0;
     if (optind != argc - 1)
         rc = usage_error("report", "give exactly one input report (see coldstart report --help)");
-    else if (format && rep_output_check(out, &err) < 0)
-        rc = usage_error("report", err.msg);
     else if (!format && n_budgets == 0)
         rc = usage_error("report", "--format is required: md, html, csv, junit, json or "
                                    "github-benchmark (or check --budget)");
@@ -84,7 +83,7 @@ int cmd_report(int argc, char **argv)
         snprintf(msg, sizeof msg, "--format %s: use md, html, csv, junit, json or github-benchmark",
                  format);
         rc = usage_error("report", msg);
-    } else if (rep_json_load(argv[optind], &r, &err) < 0) {
+    } else if (!out_ok || rep_json_load(argv[optind], &r, &err) < 0) {
         rc = usage_error("report", err.msg);
     } else {
         /* Budgets first, so a JUnit or Markdown rendering includes them. */

@@ -757,7 +757,7 @@ static bool is_served_listen(struct run_ctx *c, const struct sbx_seccomp_event *
                      "the target listens on %s, but the ready spec connects to %s (%s), which "
                      "that socket does not accept: give --ready the address it listens on",
                      where, probed, r->host);
-            c->mismatch_deadline_ns = sbx_now_ns() + ADDRESS_MISMATCH_GRACE_US * 1000;
+            c->mismatch_deadline_ns = sbx_now_ns() + (uint64_t)ADDRESS_MISMATCH_GRACE_US * 1000;
         }
         return false;
     }

@@ -549,6 +549,8 @@ bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int 
         return false;
     snprintf(why, cap, "stopped after %u failed runs in a row (--max-failures %u): %s",
              s->consecutive_failures[ti], limit,
-             rc < 0 ? err->msg : last->error ? last->error : rep_status_name(last->status));
+             rc < 0 || !last ? err->msg
+             : last->error   ? last->error
+                             : rep_status_name(last->status));
     return true;
 }

@@ -1,5 +1,6 @@
 """The HTML report in a real browser: headless Chromium takes a screenshot that
 is not blank, and the charts are in the rendered DOM."""
+import re
 import shutil
 import struct
 import zlib
@@ -41,6 +42,31 @@ with tempfile.TemporaryDirectory() as d:
         check(len(set(pixels)) > 50, "screenshot is not blank")
         dark = sum(1 for b in pixels[::97] if b < 200)
         check(dark > 200, f"screenshot has content ({dark} dark samples)")
+    # The comparison table either fits its column or scrolls inside it: its
+    # last column (size on disk) must never be cut off without a scroll bar.
+    probe = os.path.join(d, "layout.html")
+    page = open(html).read().replace("</body>", """<script>
+window.addEventListener('load', function () {
+  var t = document.getElementById('comparison'), w = t.parentElement;
+  var cs = getComputedStyle(w), last = t.rows[0].cells[t.rows[0].cells.length - 1];
+  var fits = t.scrollWidth <= w.clientWidth + 1;
+  var scrolls = (cs.overflowX == 'auto' || cs.overflowX == 'scroll') && w.scrollWidth > w.clientWidth;
+  var inside = w.getBoundingClientRect().right <= window.innerWidth + 1;
+  var lastVisible = fits ? last.getBoundingClientRect().right <= window.innerWidth + 1 : scrolls;
+  document.body.setAttribute('data-layout', (fits || scrolls) && inside && lastVisible ? 'ok' :
+      'bad ' + t.scrollWidth + '/' + w.clientWidth + '/' + cs.overflowX + '/' + window.innerWidth);
+});
+</script></body>""")
+    open(probe, "w").write(page)
+    for width in (1024, 1400):
+        with tempfile.TemporaryDirectory() as profile:
+            laid = subprocess.run([chromium, *flags, f"--user-data-dir={profile}",
+                                   f"--window-size={width},900", "--virtual-time-budget=3000",
+                                   "--dump-dom", "file://" + probe], capture_output=True, text=True,
+                                  timeout=120).stdout
+        m = re.search(r'data-layout="([^"]*)"', laid)
+        check(m and m.group(1) == "ok",
+              f"at {width} px the comparison table fits or scrolls: {m.group(1) if m else laid[-300:]}")
     for chart in ("chart-ready", "chart-memory", "chart-memory-0", "chart-cpu-0",
                   "chart-memory-1", "comparison"):
         check(f'id="{chart}"' in dom, f"{chart} in the rendered DOM")
