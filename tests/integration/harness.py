@@ -69,6 +69,16 @@ def require_report(report, proc=None, context="run"):
     return report
 
 
+def free_port():
+    """A port free on 127.0.0.1 now (for servers whose port is in a config file)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def measured(report, target=0):
     return [r for r in report["targets"][target]["runs"] if not r["warmup"]]
 

@@ -49,12 +49,6 @@ for name in ("native-c", "node-http", "node-express", "dotnet-jit", "dotnet-r2r"
     check(name in listing, f"{name} listed")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def endpoints(img_dir, manifest):

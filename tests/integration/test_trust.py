@@ -15,12 +15,6 @@ F = FIXTURE
 READY = "http://127.0.0.1:{port}/"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def runs(rep):
