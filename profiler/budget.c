@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "profiler/units.h"
+#include "sandbox/fsutil.h"
 
 static const char *const stats[] = {"n", "min", "p50", "mean", "p90", "p95", "p99", "max"};
 
@@ -106,12 +107,14 @@ int prof_budget_parse(const char *text, struct prof_budget *b, cs_error *err)
 
 int prof_budget_read_file(const char *path, struct prof_budget **list, size_t *n, cs_error *err)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return cs_error_set(err, errno, "--budgets: cannot open `%s`", path);
-    char line[512];
+    char *text;
+    if (fs_read_input(path, (size_t)1 << 20, "budgets file", &text, NULL, err) < 0)
+        return cs_error_prefix(err, "--budgets");
     int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -133,7 +136,7 @@ int prof_budget_read_file(const char *path, struct prof_budget **list, size_t *n
         }
         (*n)++;
     }
-    fclose(f);
+    free(text);
     return rc;
 }
 

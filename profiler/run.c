@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,9 @@ struct run_ctx {
     uint64_t mismatch_deadline_ns;
     char mismatch[256];
     char foreign[256]; /* a listener on the port that is not the target's */
+    /* Connected before any listen() of the target was seen: when. Whose
+     * socket answered is checked once the answer is in, off the measured path. */
+    uint64_t unverified_connect_ns;
     size_t requests_cap; /* run->requests_us has room for this many */
     int64_t rss_peak, cg_peak;
     int64_t io_read_bytes;          /* from /proc/PID/io at ready, or rusage at exit */
@@ -201,10 +205,15 @@ static void on_sample_timer(struct run_ctx *c)
 
 /* ---- milestones ---- */
 
-static void mark_listen(struct run_ctx *c)
+static void mark_listen_at(struct run_ctx *c, uint64_t when_ns)
 {
     if (c->run->listen_us == REP_NONE)
-        c->run->listen_us = since_t0_us(c);
+        c->run->listen_us = (int64_t)((when_ns - c->t0) / 1000);
+}
+
+static void mark_listen(struct run_ctx *c)
+{
+    mark_listen_at(c, sbx_now_ns());
 }
 
 /* The files every process of the target maps at ready: which shared
@@ -420,24 +429,44 @@ static bool listener_is_targets(struct run_ctx *c)
         ni = 64;
     if (prof_socket_holder(inodes, ni, pids, np) > 0)
         return true;
-    pid_t other = prof_socket_holder(inodes, ni, NULL, 0);
+    /* Who it is, once: scanning every process's fds is not for each poll. */
+    pid_t other = c->foreign[0] ? 0 : prof_socket_holder(inodes, ni, NULL, 0);
     if (other > 0)
         prof_describe_pid(other, c->foreign, sizeof c->foreign);
     return false;
 }
 
+/* A stranger answered: forget what it said, poll on slowly. */
+static void reject_foreign_listener(struct run_ctx *c)
+{
+    probe_close(c);
+    c->unverified_connect_ns = 0;
+    c->run->first_byte_us = REP_NONE;
+    arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
+}
+
 static void probe_connected(struct run_ctx *c)
 {
-    if (!c->ready && c->run->listen_us == REP_NONE && !listener_is_targets(c)) {
-        probe_close(c);
-        arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
+    uint64_t now = sbx_now_ns();
+    if (!c->ready && c->run->listen_us == REP_NONE) {
+        if (c->spec->ready->kind == PROF_READY_TCP) {
+            if (!listener_is_targets(c)) {
+                reject_foreign_listener(c);
+                return;
+            }
+            mark_listen_at(c, now);
+            probe_close(c);
+            mark_ready_at(c, now);
+            return;
+        }
+        c->unverified_connect_ns = now;
+        probe_start_request(c);
         return;
     }
-    c->foreign[0] = '\0';
-    mark_listen(c);
+    mark_listen_at(c, now);
     if (c->spec->ready->kind == PROF_READY_TCP && !c->ready) {
         probe_close(c);
-        mark_ready(c);
+        mark_ready_at(c, now);
         return;
     }
     probe_start_request(c);
@@ -542,6 +571,14 @@ static void response_complete(struct run_ctx *c)
     int status = p->resp.status;
     bool reuse = !p->resp.close;
     if (!c->ready) {
+        if (c->unverified_connect_ns) {
+            if (!listener_is_targets(c)) {
+                reject_foreign_listener(c);
+                return;
+            }
+            mark_listen_at(c, c->unverified_connect_ns);
+            c->unverified_connect_ns = 0;
+        }
         if (!status_ok(c, status)) {
             set_error(c, REP_ERROR, "GET %s answered %d %s, not %d-%d%s", r->path, status,
                       p->resp.reason, c->spec->ok_status_min, c->spec->ok_status_max,
@@ -730,8 +767,8 @@ static void on_notify_sock(struct run_ctx *c)
  * first listen() on a TCP socket, on the probe's port when there is a probe.
  * A socket that cannot be inspected (the caller already exited) counts.
  * When it listens on the port but on an address the probe does not connect
- * to (127.0.0.1 against [::1]), the run is failed soon (see check_mismatch)
- * rather than left to time out. */
+ * to (127.0.0.1 against [::1]), the run fails at mismatch_deadline_ns (in
+ * loop()) rather than at the timeout. */
 static bool is_served_listen(struct run_ctx *c, const struct sbx_seccomp_event *ev)
 {
     struct sockaddr_storage a;
@@ -1126,8 +1163,8 @@ static void reap_main(struct run_ctx *c)
  * process (to every process of the run when the main one is gone, as for a
  * daemon), then up to --stop-timeout for it to exit. What is left is
  * killed with the cgroup right after. Returns when the signal went out (0:
- * nothing was running). Teardown is the one place that waits by polling: v1
- * offers no event for "the cgroup became empty". */
+ * nothing was running). Waiting for a daemon's processes is the one wait
+ * that polls: v1 offers no event for "the cgroup became empty". */
 static uint64_t stop_target(struct run_ctx *c)
 {
     pid_t pids[1024];
@@ -1147,6 +1184,18 @@ static uint64_t stop_target(struct run_ctx *c)
         for (ssize_t i = 0; i < n && i < 1024; i++)
             kill(pids[i], sig);
     uint64_t deadline = start + c->spec->stop_timeout_us * 1000;
+    if (had_main && c->child.pidfd >= 0) {
+        /* The main process's exit is an event: wait for it, not by polling. */
+        struct pollfd pfd = {.fd = c->child.pidfd, .events = POLLIN};
+        for (;;) {
+            uint64_t now = sbx_now_ns();
+            int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+            if (poll(&pfd, 1, ms) >= 0 || errno != EINTR)
+                break;
+        }
+        reap_main(c);
+        return start;
+    }
     while (sbx_now_ns() < deadline) {
         reap_main(c);
         sbx_reap_children();

@@ -75,6 +75,8 @@ bool prof_output_feed(struct prof_output *o, enum prof_stream s, const char *buf
                       const regex_t *ready_re)
 {
     keep(o, buf, n);
+    if (!ready_re && o->error_line)
+        return false; /* nothing left to look for in lines: a flood costs a copy */
     struct line *l = &o->line[s];
     bool matched = false;
     for (size_t i = 0; i < n; i++) {

@@ -364,8 +364,7 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
     const char *dir = cg_dir_for(cg, CTL_MEMORY);
     if (!dir)
         dir = cg->dir[0];
-    if (cg->root->ops->procs_list_cached)
-        return read_pids(dir, buf, cap, err);
+    bool reopen = cg->root->ops->procs_list_cached;
     if (cg->procs_fd < 0) {
         char path[4096];
         snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -375,6 +374,10 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
     }
     char text[65536];
     ssize_t len = fs_pread_all(cg->procs_fd, text, sizeof text);
+    if (reopen) {
+        close(cg->procs_fd);
+        cg->procs_fd = -1;
+    }
     if (len < 0)
         return cs_error_set(err, errno, "cannot read the pids of `%s`", dir);
     if ((size_t)len + 1 >= sizeof text) /* more pids than fit: read them all the slow way */

@@ -30,10 +30,14 @@ static void fill(struct rep_report *r)
         run->requests_us[1] = 80;
         run->n_requests = 2;
         run->rss_ready_bytes = 50 << 20;
+        run->processes_ready = 3;
+        run->stop_us = 1200 + i;
+        run->cpu_to_ready_us = 5000;
         rep_series_push(&run->samples, 1000, 1 << 20, 10, 2 << 20);
         rep_series_push(&run->samples, 2000, 3 << 20, 20, 4 << 20);
         if (i == 6) {
             run->error = strdup("not ready within 30 s");
+            run->error_line = strdup("FATAL: out of memory");
             rep_run_count_denied(run, "mount");
             rep_run_count_denied(run, "mount");
         }
@@ -62,6 +66,12 @@ int main(void)
     CHECK_INT(t->runs[3].first_byte_us, REP_NONE);
     CHECK_INT(t->runs[3].t0_monotonic_ns, 123456789015ull);
     CHECK_INT(t->runs[6].status, REP_TIMEOUT);
+    CHECK_INT(t->runs[3].processes_ready, 3);
+    CHECK_INT(t->runs[3].stop_us, 1203);
+    CHECK_INT(t->runs[3].cpu_to_ready_us, 5000);
+    CHECK_INT(t->runs[3].cpu_user_us, REP_NONE); /* never made up from the total */
+    CHECK_STR(t->runs[6].error_line, "FATAL: out of memory");
+    CHECK(rep_target_stat(t, "processes_ready") && rep_target_stat(t, "stop_us"));
     CHECK_INT(t->runs[6].n_denied, 1);
     CHECK_INT(t->runs[6].denied_syscalls[0].count, 2);
     CHECK_INT(t->runs[2].samples.n, 2);
