@@ -82,6 +82,38 @@ if shutil.which("gunicorn"):
 else:
     print("note: gunicorn not installed; its checks did not run")
 
+# 1c/6. PostgreSQL (postmaster + its helpers), stopped with SIGTERM: a clean
+# shutdown leaves no postmaster.pid and no socket lock file, so the next start
+# does no crash recovery (with SIGKILL both stay behind).
+postgres = shutil.which("postgres") or shutil.which("postgres", path="/usr/local/bin")
+initdb = shutil.which("initdb") or shutil.which("initdb", path="/usr/local/bin")
+try:
+    import pwd
+    pg_user = pwd.getpwnam("postgres")
+except (ImportError, KeyError):
+    pg_user = None
+if postgres and initdb and pg_user:
+    with tempfile.TemporaryDirectory() as d:
+        os.chown(d, pg_user.pw_uid, pg_user.pw_gid)
+        data = os.path.join(d, "data")
+        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", f"{initdb} -D {data} -A trust"],
+                       capture_output=True, timeout=120, check=True)
+        port = free_port()
+        p, rep = run_json("-n", "2", "-w", "0", "--user", "postgres", "--port", str(port),
+                          "--ready", "log:ready to accept connections", "--", postgres, "-D", data,
+                          "-p", str(port), "-k", d, "-c", "listen_addresses=127.0.0.1")
+        rep = require_report(rep, p, "postgres")
+        for r in runs(rep):
+            check(r["status"] == "ok" and r["processes_ready"] >= 4,
+                  f"postgres: {r['status']} {r.get('error')} processes {r['processes_ready']}")
+            check(r["stop_us"] is not None and r["stop_us"] < 2000000,
+                  f"postgres stops cleanly on SIGTERM: stop_us {r['stop_us']}")
+        left = [f for f in ("data/postmaster.pid", f".s.PGSQL.{port}.lock")
+                if os.path.exists(os.path.join(d, f))]
+        check(not left, f"a clean PostgreSQL shutdown leaves nothing behind: {left}")
+else:
+    print("note: postgres/initdb or the postgres user missing; its checks did not run")
+
 # 2. A server that is not the target's never makes a run ready.
 class Quiet(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
