@@ -356,6 +356,17 @@ static void on_output(struct run_ctx *c, int *fd, enum prof_stream stream)
     }
 }
 
+/* Reads what the pipes hold now, without blocking. */
+static void drain_output(struct run_ctx *c)
+{
+    if (!c->out)
+        return;
+    if (c->child.out_fd >= 0)
+        on_output(c, &c->child.out_fd, PROF_STDOUT);
+    if (c->child.err_fd >= 0)
+        on_output(c, &c->child.err_fd, PROF_STDERR);
+}
+
 /* ---- the probe ---- */
 
 static void probe_close(struct run_ctx *c)
@@ -868,6 +879,12 @@ static void on_target_exit(struct run_ctx *c)
         c->run->signal = WTERMSIG(status);
     if (c->done)
         return;
+    /* A ready line written just before the exit may still sit in the pipe
+     * when the exit is seen first (same epoll batch): read it before
+     * deciding that the target exited before it was ready. */
+    drain_output(c);
+    if (c->done)
+        return;
     c->run->minflt = (int64_t)ru.ru_minflt;
     c->run->majflt = (int64_t)ru.ru_majflt;
     if (!c->ready)
@@ -1139,12 +1156,7 @@ static void finalize(struct run_ctx *c)
     /* The exit can be handled before the output it wrote in the same epoll
      * batch: drain what is left in the pipes (non-blocking) before keeping
      * the tail, or a failed run would lose its last, most telling lines. */
-    if (c->out) {
-        if (c->child.out_fd >= 0)
-            on_output(c, &c->child.out_fd, PROF_STDOUT);
-        if (c->child.err_fd >= 0)
-            on_output(c, &c->child.err_fd, PROF_STDERR);
-    }
+    drain_output(c);
     if (r->status != REP_OK && c->out) {
         r->output_tail = prof_output_tail(c->out);
         const char *line = prof_output_error_line(c->out);
