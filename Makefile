@@ -11,7 +11,8 @@ SUITE_ARGS ?=
 
 # Build and test dependencies (Debian 12 package names). Optional ones are
 # tried once; the tests that need them skip with a reason when they are missing.
-DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev
+DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
+                libsystemd-dev
 DEB_TEST     := python3
 DEB_OPTIONAL := chromium nginx-light gunicorn
 

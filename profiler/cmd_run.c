@@ -38,11 +38,12 @@ int cmd_run(int argc, char **argv)
     struct prof_session s;
     if (prof_session_open(&s, &o, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
+        int code = s.bad_input ? 2 : 1;
         prof_session_close(&s);
         prof_owned_plan_free(&owned);
         prof_image_free(&img);
         prof_options_free(&o);
-        return 1;
+        return code;
     }
     int exit_code = 0;
     s.report.settings.command = strdup("run");

@@ -148,7 +148,7 @@ int cmd_size(int argc, char **argv)
     sz.plan.limits = &sz.limits;
     if (prof_session_open(&s, &o, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
-        exit_code = 1;
+        exit_code = s.bad_input ? 2 : 1;
         goto out;
     }
     s.report.settings.command = strdup("size");

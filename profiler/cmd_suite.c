@@ -130,7 +130,7 @@ int cmd_suite(int argc, char **argv)
     int exit_code = 0;
     if (prof_session_open(&s, &o, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
-        exit_code = 1;
+        exit_code = s.bad_input ? 2 : 1;
         goto out;
     }
     s.report.settings.command = strdup("suite");

@@ -70,7 +70,7 @@ int cmd_sweep(int argc, char **argv)
     }
     if (prof_session_open(&s, &o, &err) < 0) {
         fprintf(stderr, "coldstart: %s\n", err.msg);
-        exit_code = 1;
+        exit_code = s.bad_input ? 2 : 1;
         goto out;
     }
     session_open = true;

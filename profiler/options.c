@@ -61,6 +61,7 @@ enum {
     OPT_STOP_SIGNAL,
     OPT_STOP_TIMEOUT,
     OPT_MAX_FAILURES,
+    OPT_CGROUP_PARENT,
 };
 
 static const struct option long_opts[] = {
@@ -111,6 +112,7 @@ static const struct option long_opts[] = {
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
+    {"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -171,6 +173,8 @@ static const char *const common_help =
     "  --cpus X              CPU quota in cores, e.g. 0.5\n"
     "  --cpuset LIST         allowed CPUs, e.g. 0-1,3\n"
     "  --pids N              max tasks\n"
+    "  --cgroup-parent PATH  create the run cgroups below this cgroup (e.g. /coldstart,\n"
+    "                        made when missing); default: chosen as docs/cgroups.md says\n"
     "  --seccomp default|none|FILE  syscall policy (default: deny mount, bpf, ptrace,\n"
     "                        ...; none: no filter; FILE: an OCI/Docker seccomp profile)\n"
     "Isolation (docs/sandbox.md):\n"
@@ -501,6 +505,14 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
             return bad(err, "--stop-timeout", arg, &why);
         if (o->stop_timeout_us > 600000000)
             return cs_error_set(err, 0, "--stop-timeout %s: at most 10m", arg);
+        return 0;
+    case OPT_CGROUP_PARENT:
+        if (arg[0] != '/')
+            return cs_error_set(err, 0,
+                                "--cgroup-parent %s: give a cgroup path from the hierarchy's "
+                                "root, e.g. /coldstart",
+                                arg);
+        o->cgroup_parent = arg;
         return 0;
     case OPT_MAX_FAILURES:
         if (prof_parse_uint(arg, 0, 100000, &v, &why) < 0)

@@ -29,6 +29,7 @@ struct prof_options {
     uint64_t stop_timeout_us;         /* --stop-timeout */
     unsigned max_failures;            /* --max-failures: consecutive failed runs that stop a target */
     struct sbx_limits limits;
+    const char *cgroup_parent; /* --cgroup-parent; NULL: chosen at start */
     bool memory_set, cpus_set;
     uint64_t interval_us;
     const char *cache;

@@ -35,8 +35,10 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s->signal_fd < 0)
         return cs_error_set(err, errno, "signalfd");
-    if (sbx_cgroup_root_open(&s->cgroot, err) < 0)
+    if (sbx_cgroup_root_open(o->cgroup_parent, &s->cgroot, err) < 0) {
+        s->bad_input = o->cgroup_parent != NULL; /* the named parent is unusable: exit 2 */
         return -1;
+    }
     /* Fail once, clearly, when we may not create cgroups at all. */
     struct sbx_cgroup *probe;
     if (sbx_cgroup_create(s->cgroot, NULL, &probe, err) < 0)
@@ -101,6 +103,8 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     st->seccomp = strdup(policy);
     rep_host_detect(&s->report.host,
                     sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
+    s->report.host.cgroup_placement = strdup(sbx_cgroup_root_placement(s->cgroot));
+    s->report.host.cgroup_parent = strdup(sbx_cgroup_root_parent(s->cgroot));
     return 0;
 }
 
@@ -111,7 +115,9 @@ void prof_session_close(struct prof_session *s)
         free(s->ro_mounts[i]);
     free(s->ro_mounts);
     prof_sampler_free(s->sampler);
-    sbx_cgroup_root_close(s->cgroot);
+    cs_error close_err;
+    if (sbx_cgroup_root_close(s->cgroot, &close_err) < 0)
+        fprintf(stderr, "coldstart: warning: %s\n", close_err.msg);
     if (s->signal_fd >= 0)
         close(s->signal_fd);
     for (size_t i = 0; s->coldset && i < s->report.n_targets; i++)

@@ -49,7 +49,7 @@ struct prof_session {
     bool *coldset_learned;
     unsigned *consecutive_failures; /* per target: failed runs in a row */
     bool budget_missed;
-    bool bad_input; /* a run was refused for bad input (a taken --port): exit 2 */
+    bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
 };
 
 int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);

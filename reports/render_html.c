@@ -50,6 +50,13 @@ static void host_and_settings(const struct rep_report *r, struct rep_buf *b)
     esc(b, h->kernel);
     rep_buf_puts(b, ", cgroup ");
     esc(b, h->cgroup);
+    if (h->cgroup_placement) {
+        rep_buf_puts(b, " (");
+        esc(b, h->cgroup_placement);
+        rep_buf_puts(b, " ");
+        esc(b, h->cgroup_parent);
+        rep_buf_puts(b, ")");
+    }
     rep_buf_puts(b, "</p>\n<p class=\"meta\"><b>Date:</b> ");
     esc(b, r->created);
     rep_buf_puts(b, ", coldstart ");

@@ -34,6 +34,9 @@ static void host_line(const struct rep_report *r, struct rep_buf *b)
                    h->cpu_model ? h->cpu_model : "?", (long long)h->cpus,
                    (double)h->mem_total_bytes / 1073741824.0, h->kernel ? h->kernel : "?",
                    h->cgroup ? h->cgroup : "?");
+    if (h->cgroup_placement)
+        rep_buf_printf(b, " (%s %s)", h->cgroup_placement,
+                       h->cgroup_parent ? h->cgroup_parent : "?");
 }
 
 static void settings_line(const struct rep_report *r, struct rep_buf *b)

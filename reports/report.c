@@ -123,6 +123,8 @@ void rep_host_free(struct rep_host *h)
     free(h->kernel);
     free(h->cpu_model);
     free(h->cgroup);
+    free(h->cgroup_placement);
+    free(h->cgroup_parent);
     memset(h, 0, sizeof *h);
 }
 

@@ -87,6 +87,7 @@ struct rep_summary_entry {
 
 struct rep_host {
     char *kernel, *cpu_model, *cgroup;
+    char *cgroup_placement, *cgroup_parent; /* where the run cgroups were (docs/cgroups.md) */
     int64_t cpus, mem_total_bytes;
 };
 

@@ -60,6 +60,8 @@ static cJSON *host_json(const struct rep_host *h)
     add_int(o, "cpus", h->cpus);
     add_int(o, "mem_total_bytes", h->mem_total_bytes);
     add_str(o, "cgroup", h->cgroup);
+    add_str(o, "cgroup_placement", h->cgroup_placement);
+    add_str(o, "cgroup_parent", h->cgroup_parent);
     return o;
 }
 
@@ -359,6 +361,8 @@ static void read_host(struct reader *rd, const cJSON *o, struct rep_host *h)
     h->cpus = get_int(rd, o, "cpus", false);
     h->mem_total_bytes = get_int(rd, o, "mem_total_bytes", false);
     h->cgroup = get_str(rd, o, "cgroup", false);
+    h->cgroup_placement = get_str(rd, o, "cgroup_placement", false);
+    h->cgroup_parent = get_str(rd, o, "cgroup_parent", false);
 }
 
 static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)

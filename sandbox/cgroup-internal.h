@@ -20,7 +20,7 @@ enum controller_bit {
 /* v1: one hierarchy may carry several controllers (cpu,cpuacct co-mounted). */
 struct hierarchy {
     unsigned controllers; /* controller_bit mask */
-    char *self_dir;       /* absolute: mount point + the profiler's own cgroup */
+    char *parent_dir;     /* absolute: where run cgroups are created */
 };
 
 struct cgroup_ops {
@@ -30,7 +30,8 @@ struct cgroup_ops {
     int (*read_usage)(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_error *err);
     /* Sends SIGKILL to every task; returns once none is left or fails. */
     int (*kill_all)(struct sbx_cgroup *cg, cs_error *err);
-    void (*close_root)(struct sbx_cgroup_root *root);
+    /* Hands back what opening the root changed; NULL when nothing. */
+    int (*close_root)(struct sbx_cgroup_root *root, cs_error *err);
     /* v1 serves cgroup.procs from a pid list cached per open file (rebuilt
      * only when the file is opened again, or after a second unused), so a
      * re-read of a kept-open fd misses every process forked since: v1 reopens
@@ -45,6 +46,8 @@ struct sbx_cgroup_root {
     size_t n_hier;
     unsigned available; /* controllers we may use */
     unsigned next_id;
+    const char *placement; /* "delegated", "systemd-scope", "root-subtree", "parent" */
+    char *parent_path;     /* the parent as a cgroup path ("/a/b"), for the report */
     /* v2: when the profiler had to move itself into a leaf, the cgroup it came
      * from (to move back on close) and the leaf (to remove). Owned. */
     char *v2_origin_dir;
@@ -77,8 +80,22 @@ int cg_write(const char *dir, const char *file, const char *value, cs_error *err
 bool cg_has_file(const char *dir, const char *file);
 /* mkdir of a run cgroup directory (and the fake-kernel hook in tests). */
 int cg_mkdir(const struct sbx_cgroup_root *root, const char *dir, cs_error *err);
-/* v2: checks controllers and enables them for run cgroups (moving the profiler
- * into a leaf when its own cgroup has processes). */
-int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err);
+/* Walks the components of a cgroup path ("/a//b/"): returns the next one and
+ * its length, advancing *cursor; NULL after the last. */
+const char *cg_path_next(const char **cursor, size_t *len);
+
+/* The profiler's own v2 cgroup ("/a/b") from /proc/self/cgroup. */
+int cg_self_v2_path(char *buf, size_t cap, cs_error *err);
+
+/* v2 placement (cgroup_v2_place.c): chooses the parent of the run cgroups
+ * below `mount` for a profiler in `self` ("/a/b"), `parent` from
+ * --cgroup-parent or NULL, and prepares it (controllers enabled). */
+#define CG_PLACE_NO_SYSTEMD 1u
+int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *self,
+                const char *parent, unsigned flags, cs_error *err);
+/* Undoes what placement changed in the profiler's own cgroup. */
+int cg_v2_unplace(struct sbx_cgroup_root *root, cs_error *err);
+/* "+memory +cpu" (sign '+') or "-memory -cpu" for a controller mask. */
+void cg_v2_controller_list(unsigned bits, char sign, char *buf, size_t cap);
 
 #endif

@@ -116,8 +116,55 @@ int cg_wait_empty(const char *dir, cs_error *err)
 
 /* ---- opening the hierarchy ---- */
 
-static int open_v1(struct sbx_cgroup_root *root, cs_error *err)
+const char *cg_path_next(const char **cursor, size_t *len)
 {
+    const char *p = *cursor;
+    while (*p == '/')
+        p++;
+    *len = strcspn(p, "/");
+    *cursor = p + *len;
+    return *len ? p : NULL;
+}
+
+/* v1 with --cgroup-parent: the directory in every hierarchy, created with
+ * its missing ancestors; a new cpuset level gets its parent's cpus and mems
+ * (v1 starts them empty, and then no task may join). */
+static int v1_make_parent(const char *mount_dir, const char *path, bool cpuset, char *out,
+                          size_t cap, cs_error *err)
+{
+    snprintf(out, cap, "%s", mount_dir);
+    const char *cursor = path, *name;
+    size_t len;
+    while ((name = cg_path_next(&cursor, &len))) {
+        char up[4096];
+        snprintf(up, sizeof up, "%s", out);
+        snprintf(out + strlen(out), cap - strlen(out), "/%.*s", (int)len, name);
+        if (mkdir(out, 0755) < 0) {
+            if (errno == EEXIST)
+                continue;
+            return cs_error_set(err, errno, "cannot create `%s`", out);
+        }
+        for (const char *f = cpuset ? "cpuset.mems" : NULL; f;
+             f = strcmp(f, "cpuset.mems") == 0 ? "cpuset.cpus" : NULL) {
+            char v[256], path_up[4200];
+            snprintf(path_up, sizeof path_up, "%s/%s", up, f);
+            if (fs_read_file(path_up, v, sizeof v, err) < 0)
+                return -1;
+            v[strcspn(v, "\n")] = '\0';
+            if (cg_write(out, f, v, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_v1(struct sbx_cgroup_root *root, const char *parent, cs_error *err)
+{
+    if (parent && (parent[0] != '/' || strstr(parent, "/..") || strstr(parent, "/./")))
+        return cs_error_set(err, 0,
+                            "--cgroup-parent `%s`: give a cgroup path such as /coldstart "
+                            "(from each hierarchy's root; no `.` or `..`)",
+                            parent);
     int rc = cgroup_init();
     if (rc)
         return cs_error_set(err, 0, "libcgroup cannot read the cgroup mounts: %s",
@@ -132,17 +179,28 @@ static int open_v1(struct sbx_cgroup_root *root, cs_error *err)
             continue;
         }
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+        if (parent) {
+            if (v1_make_parent(mount, parent, v1_controllers[i].bit == CTL_CPUSET, dir, sizeof dir,
+                               err) < 0) {
+                free(mount);
+                free(self);
+                return cs_error_prefix(err, "--cgroup-parent %s", parent);
+            }
+        } else {
+            snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+        }
+        if (v1_controllers[i].bit == CTL_MEMORY) /* the report names the memory hierarchy's */
+            root->parent_path = strdup(parent ? parent : self);
         free(mount);
         free(self);
         size_t h;
         for (h = 0; h < root->n_hier; h++)
-            if (strcmp(root->hier[h].self_dir, dir) == 0)
+            if (strcmp(root->hier[h].parent_dir, dir) == 0)
                 break;
         if (h == root->n_hier) {
             if (root->n_hier == MAX_HIERARCHIES)
                 continue;
-            root->hier[h].self_dir = strdup(dir);
+            root->hier[h].parent_dir = strdup(dir);
             root->n_hier++;
         }
         root->hier[h].controllers |= v1_controllers[i].bit;
@@ -154,11 +212,12 @@ static int open_v1(struct sbx_cgroup_root *root, cs_error *err)
                             "is /sys/fs/cgroup mounted?");
     root->version = SBX_CGROUP_V1;
     root->ops = &cgroup_v1_ops;
+    /* On v1 the other cgroups of the machine are not ours: only below our own. */
+    root->placement = parent ? "parent" : "delegated";
     return 0;
 }
 
-/* Own v2 cgroup from the "0::/path" line of /proc/self/cgroup. */
-static int self_v2_path(char *buf, size_t cap, cs_error *err)
+int cg_self_v2_path(char *buf, size_t cap, cs_error *err)
 {
     _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
     if (!f)
@@ -174,61 +233,73 @@ static int self_v2_path(char *buf, size_t cap, cs_error *err)
     return cs_error_set(err, 0, "no cgroup v2 entry in /proc/self/cgroup");
 }
 
-int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err)
+int sbx_cgroup_root_open(const char *parent, struct sbx_cgroup_root **ret, cs_error *err)
 {
     struct statfs sfs;
     if (statfs(CGROUP_MOUNT, &sfs) < 0)
         return cs_error_set(err, errno, "cannot stat %s", CGROUP_MOUNT);
     if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
         char self[4096];
-        if (self_v2_path(self, sizeof self, err) < 0)
+        if (cg_self_v2_path(self, sizeof self, err) < 0)
             return -1;
-        return sbx_cgroup_root_open_v2(CGROUP_MOUNT, self, NULL, NULL, ret, err);
+        return sbx_cgroup_root_open_v2(CGROUP_MOUNT, self, parent, NULL, NULL, ret, err);
     }
     struct sbx_cgroup_root *root = calloc(1, sizeof *root);
     if (!root)
         return cs_error_set(err, ENOMEM, "cgroup root");
-    if (open_v1(root, err) < 0) {
-        sbx_cgroup_root_close(root);
+    if (open_v1(root, parent, err) < 0) {
+        sbx_cgroup_root_close(root, NULL);
         return -1;
     }
     *ret = root;
     return 0;
 }
 
-int sbx_cgroup_root_open_v2(const char *mount, const char *self, sbx_fake_kernel_fn fake,
-                            void *fake_data, struct sbx_cgroup_root **ret, cs_error *err)
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, const char *parent,
+                            sbx_fake_kernel_fn fake, void *fake_data,
+                            struct sbx_cgroup_root **ret, cs_error *err)
 {
     struct sbx_cgroup_root *root = calloc(1, sizeof *root);
     if (!root)
         return cs_error_set(err, ENOMEM, "cgroup root");
     root->fake_kernel = fake;
     root->fake_kernel_data = fake_data;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
-    root->hier[0].self_dir = strdup(dir);
-    root->n_hier = 1;
     root->version = SBX_CGROUP_V2;
     root->ops = &cgroup_v2_ops;
-    if (cg_v2_prepare_root(root, err) < 0) {
-        sbx_cgroup_root_close(root);
+    /* A fake tree has no systemd to ask. */
+    if (cg_v2_place(root, mount, self, parent, fake ? CG_PLACE_NO_SYSTEMD : 0, err) < 0) {
+        sbx_cgroup_root_close(root, NULL);
         return -1;
     }
+    root->available |= CTL_FREEZER | CTL_CPUACCT; /* cgroup.freeze and cpu.stat are core files */
     *ret = root;
     return 0;
 }
 
-void sbx_cgroup_root_close(struct sbx_cgroup_root *root)
+int sbx_cgroup_root_close(struct sbx_cgroup_root *root, cs_error *err)
 {
     if (!root)
-        return;
+        return 0;
+    int rc = 0;
     if (root->ops && root->ops->close_root)
-        root->ops->close_root(root);
+        rc = root->ops->close_root(root, err);
     for (size_t i = 0; i < root->n_hier; i++)
-        free(root->hier[i].self_dir);
+        free(root->hier[i].parent_dir);
     free(root->v2_origin_dir);
     free(root->v2_leaf_dir);
+    free(root->parent_path);
     free(root);
+    return rc;
+}
+
+const char *sbx_cgroup_root_placement(const struct sbx_cgroup_root *root)
+{
+    return root->placement;
+}
+
+const char *sbx_cgroup_root_parent(const struct sbx_cgroup_root *root)
+{
+    return root->parent_path;
 }
 
 enum sbx_cgroup_version sbx_cgroup_root_version(const struct sbx_cgroup_root *root)
@@ -248,7 +319,7 @@ static struct sbx_cgroup *run_cgroup_alloc(struct sbx_cgroup_root *root, const c
     snprintf(cg->name, sizeof cg->name, "%s", name);
     for (size_t i = 0; i < root->n_hier; i++) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", root->hier[i].self_dir, name);
+        snprintf(dir, sizeof dir, "%s/%s", root->hier[i].parent_dir, name);
         cg->dir[i] = strdup(dir);
     }
     return cg;
@@ -457,7 +528,7 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
     char names[64][64];
     size_t n_names = 0;
     for (size_t h = 0; h < root->n_hier; h++) {
-        _cleanup_closedir_ DIR *d = opendir(root->hier[h].self_dir);
+        _cleanup_closedir_ DIR *d = opendir(root->hier[h].parent_dir);
         if (!d)
             continue;
         struct dirent *de;

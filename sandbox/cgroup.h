@@ -1,4 +1,4 @@
-/* Run cgroups: one fresh cgroup per run, below the profiler's own cgroup.
+/* Run cgroups: one fresh cgroup per run, below a parent chosen at start.
  *
  * cgroup v1 (one hierarchy per controller) and v2 (unified) sit behind one
  * interface; the differences live in the backend tables of cgroup_v1.c and
@@ -6,7 +6,6 @@
 #ifndef COLDSTART_CGROUP_H
 #define COLDSTART_CGROUP_H
 
-#include <stdbool.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,17 +38,31 @@ struct sbx_cgroup_usage {
 struct sbx_cgroup_root; /* the profiler's own place in the hierarchy */
 struct sbx_cgroup;      /* one run cgroup */
 
-/* Finds the hierarchy of this machine (v1 or v2) and the profiler's own cgroup. */
-int sbx_cgroup_root_open(struct sbx_cgroup_root **ret, cs_error *err);
+/* Finds the hierarchy of this machine (v1 or v2) and the parent of the run
+ * cgroups: `parent` (--cgroup-parent, a cgroup path such as "/coldstart")
+ * when given, else as docs/cgroups.md says: on v1 the profiler's own cgroup;
+ * on v2 its own cgroup when delegated to it alone, a systemd scope of its
+ * own, or /sys/fs/cgroup/coldstart as root. */
+int sbx_cgroup_root_open(const char *parent, struct sbx_cgroup_root **ret, cs_error *err);
 /* For unit tests against a fake cgroupfs (a plain directory tree): the kernel
  * fills a new cgroup with control files and empties it on rmdir; a fake tree
  * needs the test to do that. Called after mkdir (created) and before rmdir. */
 typedef void (*sbx_fake_kernel_fn)(const char *dir, bool created, void *data);
 /* A v2 hierarchy mounted at `mount` with the profiler's cgroup at `self`
- * ("/a/b"); used on v2 hosts (fake = NULL) and by the unit tests. */
-int sbx_cgroup_root_open_v2(const char *mount, const char *self, sbx_fake_kernel_fn fake,
-                            void *fake_data, struct sbx_cgroup_root **ret, cs_error *err);
-void sbx_cgroup_root_close(struct sbx_cgroup_root *root);
+ * ("/a/b"); used on v2 hosts (fake = NULL) and by the unit tests (which
+ * never ask systemd). */
+int sbx_cgroup_root_open_v2(const char *mount, const char *self, const char *parent,
+                            sbx_fake_kernel_fn fake, void *fake_data,
+                            struct sbx_cgroup_root **ret, cs_error *err);
+/* Frees the root and hands back what opening it changed (v2: the profiler
+ * back in its own cgroup, the controllers it enabled there off); -1 when
+ * that failed, saying what was left behind. */
+int sbx_cgroup_root_close(struct sbx_cgroup_root *root, cs_error *err);
+/* For the report (DESIGN.md host.cgroup_placement, host.cgroup_parent):
+ * "delegated", "systemd-scope", "root-subtree" or "parent"; the parent's
+ * cgroup path ("/test", on v1 in the memory hierarchy). */
+const char *sbx_cgroup_root_placement(const struct sbx_cgroup_root *root);
+const char *sbx_cgroup_root_parent(const struct sbx_cgroup_root *root);
 enum sbx_cgroup_version sbx_cgroup_root_version(const struct sbx_cgroup_root *root);
 
 /* Kills and removes `coldstart-<pid>-*` cgroups whose profiler pid is dead. */

@@ -44,7 +44,7 @@ static int v1_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error
             return -1;
         unsigned c = root->hier[i].controllers;
         const char *dir = cg->dir[i];
-        if ((c & CTL_CPUSET) && setup_cpuset(dir, root->hier[i].self_dir, l->cpuset, err) < 0)
+        if ((c & CTL_CPUSET) && setup_cpuset(dir, root->hier[i].parent_dir, l->cpuset, err) < 0)
             return -1;
         if ((c & CTL_MEMORY) && l->memory_bytes) {
             char v[32];

@@ -12,108 +12,6 @@
 
 #include "sandbox/fsutil.h"
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} v2_controllers[] = {
-    {"memory", CTL_MEMORY | CTL_FREEZER}, /* v2 freezes with cgroup.freeze, no controller */
-    {"cpu", CTL_CPU | CTL_CPUACCT},
-    {"cpuset", CTL_CPUSET},
-    {"pids", CTL_PIDS},
-    {"io", CTL_BLKIO},
-};
-
-static bool word_in(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)); p += n)
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
-static bool has_processes(const char *dir)
-{
-    char path[4096], buf[64];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    return fs_read_file(path, buf, sizeof buf, NULL) > 0 && buf[0] != '\n';
-}
-
-/* A v2 cgroup with processes cannot give controllers to children ("no internal
- * processes"): like a delegated systemd scope we move the profiler into a leaf
- * first, then enable the controllers for the run cgroups beside it. */
-int cg_v2_prepare_root(struct sbx_cgroup_root *root, cs_error *err)
-{
-    char *self = root->hier[0].self_dir;
-    char path[4096], controllers[512], enabled[512];
-    snprintf(path, sizeof path, "%s/cgroup.controllers", self);
-    if (fs_read_file(path, controllers, sizeof controllers, err) < 0)
-        return cs_error_prefix(err, "cgroup v2");
-    snprintf(path, sizeof path, "%s/cgroup.subtree_control", self);
-    if (fs_read_file(path, enabled, sizeof enabled, err) < 0)
-        return cs_error_prefix(err, "cgroup v2");
-
-    char want[256] = "";
-    unsigned want_bits = 0;
-    for (size_t i = 0; i < sizeof v2_controllers / sizeof v2_controllers[0]; i++) {
-        if (!word_in(controllers, v2_controllers[i].name))
-            continue;
-        root->available |= v2_controllers[i].bit;
-        if (word_in(enabled, v2_controllers[i].name))
-            continue;
-        snprintf(want + strlen(want), sizeof want - strlen(want), "%s+%s", want[0] ? " " : "",
-                 v2_controllers[i].name);
-        want_bits |= v2_controllers[i].bit;
-    }
-    root->available |= CTL_FREEZER | CTL_CPUACCT; /* cgroup.freeze and cpu.stat are core files */
-    if (!want[0])
-        return 0;
-
-    bool is_root = !cg_has_file(self, "cgroup.type"); /* the root cgroup has no cgroup.type */
-    if (!is_root && has_processes(self)) {
-        char leaf[4096];
-        snprintf(leaf, sizeof leaf, "%s/" CG_NAME_PREFIX "%ld-profiler", self, (long)getpid());
-        if (access(leaf, F_OK) < 0 && cg_mkdir(root, leaf, err) < 0)
-            return cs_error_prefix(err, "leaf cgroup for the profiler");
-        char pid[32];
-        snprintf(pid, sizeof pid, "%ld", (long)getpid());
-        if (cg_write(leaf, "cgroup.procs", pid, err) < 0)
-            return cs_error_prefix(err, "cannot move the profiler into its leaf cgroup");
-        root->v2_origin_dir = strdup(self);
-        root->v2_leaf_dir = strdup(leaf);
-    }
-    if (cg_write(self, "cgroup.subtree_control", want, err) < 0) {
-        if (err && (err->errnum == EBUSY || err->errnum == EACCES || err->errnum == EPERM ||
-                    err->errnum == ENOENT))
-            return cs_error_set(err, err->errnum,
-                                "cgroup v2 controllers not delegated to `%s` (%s): run "
-                                "coldstart alone in a delegated cgroup, e.g. under "
-                                "`systemd-run --scope -p Delegate=yes coldstart ...`",
-                                self, want);
-        return -1;
-    }
-    root->v2_enabled = want_bits;
-    return 0;
-}
-
-/* Best effort on close: hand back what we changed so the parent is as we found it. */
-static void v2_close_root(struct sbx_cgroup_root *root)
-{
-    if (!root->v2_leaf_dir)
-        return;
-    char undo[256] = "";
-    for (size_t i = 0; i < sizeof v2_controllers / sizeof v2_controllers[0]; i++)
-        if (root->v2_enabled & v2_controllers[i].bit)
-            snprintf(undo + strlen(undo), sizeof undo - strlen(undo), "%s-%s", undo[0] ? " " : "",
-                     v2_controllers[i].name);
-    if (undo[0] && cg_write(root->v2_origin_dir, "cgroup.subtree_control", undo, NULL) < 0)
-        return;
-    char pid[32];
-    snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    if (cg_write(root->v2_origin_dir, "cgroup.procs", pid, NULL) == 0)
-        rmdir(root->v2_leaf_dir);
-}
-
 static int v2_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error *err)
 {
     const char *dir = cg->dir[0];
@@ -233,5 +131,5 @@ const struct cgroup_ops cgroup_v2_ops = {
     .sample = v2_sample,
     .read_usage = v2_read_usage,
     .kill_all = v2_kill_all,
-    .close_root = v2_close_root,
+    .close_root = cg_v2_unplace,
 };

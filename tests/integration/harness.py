@@ -105,11 +105,33 @@ def our_cgroups():
     found = []
     for top, dirs, _ in os.walk("/sys/fs/cgroup"):
         for d in dirs:
-            if d.startswith("coldstart-") and not d.endswith("-profiler") and not _owner_alive(d):
+            # A profiler's leaf (coldstart-<pid>-profiler, cgroup v2) counts too.
+            if d.startswith("coldstart-") and not _owner_alive(d):
                 found.append(os.path.join(top, d))
         if top.count("/") > 8:
             dirs[:] = []
     return found
+
+
+def cgroup_v2():
+    """True when /sys/fs/cgroup is the unified (v2) hierarchy."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def own_cgroup_procs(controllers=("memory", "pids")):
+    """The cgroup.procs files of this process's own cgroups, from
+    /proc/self/cgroup (v1: of the named controllers' hierarchies; v2: the one
+    unified cgroup): a target that may write one of them leaves its cgroup."""
+    files = []
+    with open("/proc/self/cgroup") as f:
+        for line in f.read().splitlines():
+            _, ctrls, path = line.split(":", 2)
+            if ctrls == "" and cgroup_v2():
+                files.append(f"/sys/fs/cgroup{path.rstrip('/')}/cgroup.procs")
+            for c in ctrls.split(","):
+                if c in controllers:
+                    files.append(f"/sys/fs/cgroup/{c}{path.rstrip('/')}/cgroup.procs")
+    return files
 
 
 def fixture_processes():

@@ -56,10 +56,10 @@ int main(void)
         SKIP("creating cgroups needs root");
     cs_error err;
     struct sbx_cgroup_root *root;
-    if (sbx_cgroup_root_open(&root, &err) < 0)
+    if (sbx_cgroup_root_open(NULL, &root, &err) < 0)
         SKIP("no usable cgroup hierarchy: %s", err.msg);
     if (sbx_cgroup_root_version(root) != SBX_CGROUP_V1) {
-        sbx_cgroup_root_close(root);
+        sbx_cgroup_root_close(root, NULL);
         SKIP("this machine runs cgroup v2; v2 is covered by test_cgroup_v2_fake");
     }
     CHECK(sbx_process_setup(&err) == 0);
@@ -145,6 +145,6 @@ int main(void)
     /* Killed, and reaped by the teardown (we are its parent here). */
     CHECK(kill(victim, 0) < 0 && errno == ESRCH);
 
-    sbx_cgroup_root_close(root);
+    sbx_cgroup_root_close(root, NULL);
     CHECK_DONE();
 }

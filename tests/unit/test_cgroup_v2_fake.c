@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +69,7 @@ static void fake_kernel(const char *dir, bool created, void *data)
             unlink(path);
     }
     if (created) {
+        put(dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
         put(dir, "memory.current", "1048576\n");
         put(dir, "memory.peak", "4194304\n");
         put(dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
@@ -97,35 +99,97 @@ static void rm_rf(const char *path)
     rmdir(path);
 }
 
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A fake v2 root: no cgroup.type (only the real root lacks one). */
+static void make_root(const char *mount)
+{
+    put(mount, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    put(mount, "cgroup.subtree_control", "cpu memory pids\n");
+    put(mount, "cgroup.procs", "1\n");
+}
+
+static void make_cgroup(const char *dir, const char *procs)
+{
+    mkdir(dir, 0755);
+    fake_kernel(dir, true, NULL);
+    put(dir, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    put(dir, "cgroup.subtree_control", "");
+    put(dir, "cgroup.procs", procs);
+}
+
+/* Path 4 when the profiler shares its cgroup and is not root: the error
+ * lists what the user can do. Runs in a child that drops root. */
+static void check_advice_without_root(const char *mount)
+{
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(pfd[0]);
+        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+            _exit(3);
+        struct sbx_cgroup_root *r = NULL;
+        cs_error e;
+        int rc = sbx_cgroup_root_open_v2(mount, "/user.slice/shared", NULL, fake_kernel, NULL, &r,
+                                         &e);
+        if (rc == 0)
+            _exit(4);
+        if (write(pfd[1], e.msg, strlen(e.msg)) < 0)
+            _exit(5);
+        _exit(0);
+    }
+    close(pfd[1]);
+    char msg[1100] = "";
+    ssize_t n = read(pfd[0], msg, sizeof msg - 1);
+    if (n > 0)
+        msg[n] = '\0';
+    close(pfd[0]);
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fprintf(stderr, "advice: %s\n", msg);
+    CHECK(strstr(msg, "other processes share it") != NULL);
+    CHECK(strstr(msg, "only root") != NULL);
+    CHECK(strstr(msg, "systemd-run --user --scope -p Delegate=yes") != NULL);
+    CHECK(strstr(msg, "--cgroup-parent") != NULL);
+}
+
 int main(void)
 {
     char mount[] = "/tmp/coldstart-fakecg-XXXXXX";
     CHECK(mkdtemp(mount) != NULL);
-    char self[4096];
+    chmod(mount, 0755); /* the unprivileged check below walks it */
+    make_root(mount);
+    char slice[4096], self[4096], shared[4096];
+    snprintf(slice, sizeof slice, "%s/user.slice", mount);
     snprintf(self, sizeof self, "%s/user.slice/session", mount);
-    char mk[4200];
-    snprintf(mk, sizeof mk, "%s/user.slice", mount);
-    mkdir(mk, 0755);
-    mkdir(self, 0755);
-    fake_kernel(self, true, NULL);
-    put(self, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
-    put(self, "cgroup.subtree_control", "");
-    char pid[32];
+    snprintf(shared, sizeof shared, "%s/user.slice/shared", mount);
+    make_cgroup(slice, "");
+    char pid[32], pid_nonl[32], with_other[64];
     snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    put(self, "cgroup.procs", pid); /* we share our cgroup: must move into a leaf */
+    snprintf(pid_nonl, sizeof pid_nonl, "%ld", (long)getpid());
+    snprintf(with_other, sizeof with_other, "1\n%ld\n", (long)getpid());
+    make_cgroup(self, pid);            /* the profiler alone: path 2 */
+    make_cgroup(shared, with_other);   /* shared with pid 1: not path 2 */
 
+    /* 2. Delegated and alone: into a leaf, controllers on for the runs. */
     struct sbx_cgroup_root *root = NULL;
     cs_error err;
-    int rc = sbx_cgroup_root_open_v2(mount, "/user.slice/session", fake_kernel, NULL, &root, &err);
+    int rc = sbx_cgroup_root_open_v2(mount, "/user.slice/session", NULL, fake_kernel, NULL, &root,
+                                     &err);
     if (rc < 0)
         fprintf(stderr, "%s\n", err.msg);
     CHECK(rc == 0);
     CHECK_INT(sbx_cgroup_root_version(root), SBX_CGROUP_V2);
-    /* The profiler moved itself into a leaf and enabled the controllers. */
+    CHECK_STR(sbx_cgroup_root_placement(root), "delegated");
+    CHECK_STR(sbx_cgroup_root_parent(root), "/user.slice/session");
     char leaf[4300];
     snprintf(leaf, sizeof leaf, "%s/coldstart-%ld-profiler", self, (long)getpid());
-    char pid_nonl[32];
-    snprintf(pid_nonl, sizeof pid_nonl, "%ld", (long)getpid());
     CHECK_STR(get(leaf, "cgroup.procs"), pid_nonl);
     const char *sub = get(self, "cgroup.subtree_control");
     CHECK(strstr(sub, "+memory") && strstr(sub, "+cpu") && strstr(sub, "+pids") &&
@@ -160,10 +224,58 @@ int main(void)
 
     /* Teardown writes cgroup.kill and removes the directory. */
     CHECK(sbx_cgroup_destroy(cg, &err) == 0);
-    struct stat st;
-    CHECK(stat(run, &st) < 0 && errno == ENOENT);
+    CHECK(!exists(run));
 
-    sbx_cgroup_root_close(root);
+    /* Close hands everything back: controllers off, back home, leaf gone. */
+    CHECK(sbx_cgroup_root_close(root, &err) == 0);
+    CHECK(strstr(get(self, "cgroup.subtree_control"), "-") != NULL);
+    CHECK_STR(get(self, "cgroup.procs"), pid_nonl);
+    CHECK(!exists(leaf));
+
+    /* 4. Sharing its cgroup (and no systemd in a fake tree): as root, the
+     * subtree /coldstart at the top, controllers enabled along the way. */
+    put(self, "cgroup.procs", pid);
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/shared", NULL, fake_kernel, NULL, &root,
+                                  &err) == 0);
+    CHECK_STR(sbx_cgroup_root_placement(root), "root-subtree");
+    CHECK_STR(sbx_cgroup_root_parent(root), "/coldstart");
+    CHECK(strstr(get(mount, "cgroup.subtree_control"), "+cpuset") != NULL);
+    CHECK(sbx_cgroup_create(root, &lim, &cg, &err) == 0);
+    snprintf(run, sizeof run, "%s/coldstart/coldstart-%ld-1", mount, (long)getpid());
+    CHECK_STR(sbx_cgroup_path(cg), run);
+    CHECK(sbx_cgroup_destroy(cg, &err) == 0);
+    CHECK(sbx_cgroup_root_close(root, &err) == 0);
+    CHECK(!exists(run));
+    snprintf(run, sizeof run, "%s/coldstart", mount);
+    CHECK(exists(run)); /* the shared parent stays, empty, as /sys/fs/cgroup/docker does */
+
+    /* 1. --cgroup-parent: created with its ancestors; given as a cgroup path
+     * or under the mount; `..` refused. */
+    char given[4200];
+    snprintf(given, sizeof given, "%s/ci/runs/", mount);
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/shared", given, fake_kernel, NULL, &root,
+                                  &err) == 0);
+    CHECK_STR(sbx_cgroup_root_placement(root), "parent");
+    CHECK_STR(sbx_cgroup_root_parent(root), "/ci/runs");
+    CHECK(sbx_cgroup_create(root, NULL, &cg, &err) == 0);
+    snprintf(run, sizeof run, "%s/ci/runs/coldstart-%ld-1", mount, (long)getpid());
+    CHECK_STR(sbx_cgroup_path(cg), run);
+    CHECK(sbx_cgroup_destroy(cg, &err) == 0);
+    sbx_cgroup_root_close(root, NULL);
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/shared", "/ci/../user.slice", fake_kernel,
+                                  NULL, &root, &err) < 0);
+    CHECK(strstr(err.msg, "`..`") != NULL);
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/shared", "ci", fake_kernel, NULL, &root,
+                                  &err) < 0);
+    CHECK(strstr(err.msg, "cgroup path") != NULL);
+    /* A parent that holds processes cannot give controllers to the runs. */
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", "/user.slice/shared",
+                                  fake_kernel, NULL, &root, &err) == 0 ||
+          strstr(err.msg, "holds processes") != NULL);
+    sbx_cgroup_root_close(root, NULL);
+
+    /* 5. Shared, not root, no systemd: an error that says what to do. */
+    check_advice_without_root(mount);
 
     /* A stale run cgroup of a dead profiler is reaped at start. */
     pid_t dead = fork();
@@ -172,31 +284,33 @@ int main(void)
     waitpid(dead, NULL, 0);
     char stale[4300];
     snprintf(stale, sizeof stale, "%s/coldstart-%ld-7", self, (long)dead);
-    mkdir(stale, 0755);
-    fake_kernel(stale, true, NULL);
+    make_cgroup(stale, "");
+    char stale_leaf[4300];
+    snprintf(stale_leaf, sizeof stale_leaf, "%s/coldstart-%ld-profiler", self, (long)dead);
+    make_cgroup(stale_leaf, "");
     char other[4300];
     snprintf(other, sizeof other, "%s/not-ours", self);
     mkdir(other, 0755);
-    put(self, "cgroup.procs", ""); /* now the profiler is not in its own cgroup */
-    put(self, "cgroup.subtree_control", "memory cpu pids");
-    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", fake_kernel, NULL, &root, &err) ==
-          0);
+    put(self, "cgroup.procs", pid);
+    put(self, "cgroup.subtree_control", "");
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", NULL, fake_kernel, NULL, &root,
+                                  &err) == 0);
     unsigned reaped = 0;
     CHECK(sbx_cgroup_reap_stale(root, &reaped, &err) == 0);
-    CHECK_INT(reaped, 1);
-    CHECK(stat(stale, &st) < 0);
-    CHECK(stat(other, &st) == 0); /* never touch what is not ours */
-    sbx_cgroup_root_close(root);
+    CHECK_INT(reaped, 2); /* the run cgroup and the leaf a killed profiler left */
+    CHECK(!exists(stale));
+    CHECK(!exists(stale_leaf));
+    CHECK(exists(other)); /* never touch what is not ours */
+    sbx_cgroup_root_close(root, NULL);
 
-    /* Without delegation (no controllers offered) the error says what to do. */
-    put(self, "cgroup.controllers", "");
+    /* Without the memory controller delegated, path 2 is not taken: as root
+     * the subtree at the top is. */
+    put(self, "cgroup.controllers", "cpu pids\n");
     put(self, "cgroup.subtree_control", "");
-    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", fake_kernel, NULL, &root, &err) ==
-          0);
-    struct sbx_limits mem_only = {.memory_bytes = 1 << 30};
-    CHECK(sbx_cgroup_create(root, &mem_only, &cg, &err) < 0);
-    CHECK(strstr(err.msg, "memory cgroup controller"));
-    sbx_cgroup_root_close(root);
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", NULL, fake_kernel, NULL, &root,
+                                  &err) == 0);
+    CHECK_STR(sbx_cgroup_root_placement(root), "root-subtree");
+    sbx_cgroup_root_close(root, NULL);
 
     rm_rf(mount);
     CHECK_DONE();
