@@ -43,7 +43,9 @@ if require_report(rep):
     summ = t["summary"]["ready_us"]
     for k in ("n", "min", "p50", "mean", "stddev", "p90", "p95", "p99", "max", "ci95"):
         check(k in summ, f"summary.{k} missing")
-    check(45000 <= summ["p50"] <= 120000, f"p50 {summ['p50']}")
+    # 50 ms of sleep plus start-up: ~55 ms natively, up to ~130 ms in the
+    # emulated cgroup v2 guest of make test-v2 (accuracy: test_http_probe).
+    check(45000 <= summ["p50"] <= 250000, f"p50 {summ['p50']}")
 check("ready" in p.stdout and "p50" in p.stdout, "terminal table on stdout")
 
 # A target that exits non-zero: status exited, exit code 1.
