@@ -71,6 +71,8 @@ extern const struct cgroup_ops cgroup_v2_ops;
 
 /* Directory of the hierarchy holding controller `bit`, or NULL. */
 const char *cg_dir_for(const struct sbx_cgroup *cg, unsigned bit);
+/* Pids in dir/cgroup.procs into buf; returns the count (may exceed cap). */
+ssize_t cg_read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err);
 /* Sends SIGKILL to every pid listed in dir/cgroup.procs; returns how many were listed. */
 int cg_kill_listed(const char *dir, cs_error *err);
 /* Waits (bounded) until dir/cgroup.procs is empty, reaping children meanwhile. */

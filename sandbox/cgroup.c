@@ -17,6 +17,7 @@
 
 #include "sandbox/cleanup.h"
 #include "sandbox/fsutil.h"
+#include "sandbox/systemd_scope.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
 
@@ -66,7 +67,7 @@ void sbx_reap_children(void)
         ;
 }
 
-static ssize_t read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
+ssize_t cg_read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -86,7 +87,7 @@ static ssize_t read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
 int cg_kill_listed(const char *dir, cs_error *err)
 {
     pid_t pids[1024];
-    ssize_t n = read_pids(dir, pids, 1024, err);
+    ssize_t n = cg_read_pids(dir, pids, 1024, err);
     if (n < 0)
         return -1;
     for (ssize_t i = 0; i < n && i < 1024; i++)
@@ -101,7 +102,7 @@ int cg_wait_empty(const char *dir, cs_error *err)
 {
     for (int i = 0; i < 10000; i++) {
         pid_t pids[1024];
-        ssize_t n = read_pids(dir, pids, 1024, err);
+        ssize_t n = cg_read_pids(dir, pids, 1024, err);
         if (n < 0)
             return -1;
         if (n == 0)
@@ -160,10 +161,12 @@ static int v1_make_parent(const char *mount_dir, const char *path, bool cpuset, 
 
 static int open_v1(struct sbx_cgroup_root *root, const char *parent, cs_error *err)
 {
-    if (parent && (parent[0] != '/' || strstr(parent, "/..") || strstr(parent, "/./")))
+    if (parent && (parent[0] != '/' || strstr(parent, "/..") || strstr(parent, "/./") ||
+                   strncmp(parent, CGROUP_MOUNT "/", strlen(CGROUP_MOUNT) + 1) == 0))
         return cs_error_set(err, 0,
                             "--cgroup-parent `%s`: give a cgroup path such as /coldstart "
-                            "(from each hierarchy's root; no `.` or `..`)",
+                            "(from each hierarchy's root, as in /proc/self/cgroup, not a "
+                            "folder under " CGROUP_MOUNT "; no `.` or `..`)",
                             parent);
     int rc = cgroup_init();
     if (rc)
@@ -452,7 +455,7 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
     if (len < 0)
         return cs_error_set(err, errno, "cannot read the pids of `%s`", dir);
     if ((size_t)len + 1 >= sizeof text) /* more pids than fit: read them all the slow way */
-        return read_pids(dir, buf, cap, err);
+        return cg_read_pids(dir, buf, cap, err);
     ssize_t n = 0;
     for (char *p = text; *p;) {
         char *end;
@@ -504,20 +507,84 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
 
 /* ---- stale cgroups of dead profilers ---- */
 
-static bool is_stale_name(const char *name)
+/* `coldstart-<pid><rest>` of a profiler that is gone: its pid, else 0. A
+ * live pid may be a reused one; then we leave the cgroup alone: wrongly
+ * keeping a cgroup is harmless, wrongly killing another profiler's run is not. */
+static long dead_owner(const char *name, const char **rest)
 {
     if (strncmp(name, CG_NAME_PREFIX, strlen(CG_NAME_PREFIX)) != 0)
-        return false;
+        return 0;
     const char *p = name + strlen(CG_NAME_PREFIX);
     char *end;
     long pid = strtol(p, &end, 10);
-    if (end == p || *end != '-' || pid <= 0)
-        return false;
-    if (pid == (long)getpid())
-        return false;
-    /* A live pid may be a reused one; then we leave the cgroup alone: wrongly
-     * keeping a cgroup is harmless, wrongly killing another profiler's run is not. */
-    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+    if (end == p || pid <= 0 || pid == (long)getpid())
+        return 0;
+    *rest = end;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH ? pid : 0;
+}
+
+/* A run cgroup or profiler leaf: coldstart-<pid>-<n>, coldstart-<pid>-profiler. */
+static bool is_stale_name(const char *name)
+{
+    const char *rest;
+    return dead_owner(name, &rest) && *rest == '-';
+}
+
+/* Destroys the cgroup at `dir` through the backend (kill, wait, rmdir). */
+static int destroy_dir(struct sbx_cgroup_root *root, const char *dir, cs_error *err)
+{
+    struct sbx_cgroup *cg = run_cgroup_alloc(root, "stale");
+    if (!cg)
+        return cs_error_set(err, ENOMEM, "stale cgroup");
+    for (size_t h = 0; h < MAX_HIERARCHIES; h++) {
+        free(cg->dir[h]);
+        cg->dir[h] = NULL;
+    }
+    cg->dir[0] = strdup(dir);
+    return sbx_cgroup_destroy(cg, err);
+}
+
+/* Under a systemd placement each profiler has its scope: a SIGKILLed one
+ * leaves its scope alive while a process of its runs is (the target's
+ * children outlive PDEATHSIG). Its siblings coldstart-<deadpid>.scope in
+ * the slice are killed here and our cgroups in them removed; systemd then
+ * collects the empty scope (waited for up to a second). */
+static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
+{
+    if (!root->placement || strcmp(root->placement, "systemd-scope") != 0 || !root->v2_origin_dir)
+        return 0;
+    char slice[4096];
+    snprintf(slice, sizeof slice, "%s", root->v2_origin_dir);
+    *strrchr(slice, '/') = '\0';
+    _cleanup_closedir_ DIR *d = opendir(slice);
+    if (!d)
+        return 0;
+    unsigned reaped = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *rest;
+        if (de->d_type != DT_DIR || !dead_owner(de->d_name, &rest) ||
+            strcmp(rest, SBX_SYSTEMD_SCOPE_SUFFIX) != 0)
+            continue;
+        char scope[4400];
+        snprintf(scope, sizeof scope, "%s/%s", slice, de->d_name);
+        cg_write(scope, "cgroup.kill", "1", NULL); /* the whole subtree at once */
+        /* systemd removes the scope, subtree and all, once it is empty. */
+        for (int i = 0; i < 100 && access(scope, F_OK) == 0; i++)
+            nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+        _cleanup_closedir_ DIR *sd = opendir(scope); /* still there: ours go by hand */
+        struct dirent *child;
+        while (sd && (child = readdir(sd))) {
+            char dir[4700];
+            snprintf(dir, sizeof dir, "%s/%s", scope, child->d_name);
+            cs_error e;
+            if (child->d_type == DT_DIR && is_stale_name(child->d_name) &&
+                destroy_dir(root, dir, &e) < 0 && access(dir, F_OK) == 0)
+                cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", dir, e.msg);
+        }
+        reaped++;
+    }
+    return reaped;
 }
 
 int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs_error *err)
@@ -564,6 +631,13 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
         } else {
             reaped++;
         }
+    }
+    cs_error scope_err = {0};
+    reaped += reap_stale_scopes(root, &scope_err);
+    if (scope_err.msg[0] && rc == 0) {
+        if (err)
+            *err = scope_err;
+        rc = -1;
     }
     if (ret_reaped)
         *ret_reaped = reaped;

@@ -108,30 +108,26 @@ static bool is_v2_root(const char *dir)
  * message naming up to three of the others. */
 static bool alone_in(const char *dir, cs_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    char text[4096];
-    if (fs_read_file(path, text, sizeof text, err) < 0)
+    pid_t pids[64];
+    ssize_t n = cg_read_pids(dir, pids, 64, err);
+    if (n < 0)
         return false;
     char others[256] = "";
-    int n_others = 0;
-    for (char *p = text; *p;) {
-        char *end;
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        p = end;
-        if (pid == (long)getpid())
+    ssize_t n_others = 0;
+    for (ssize_t i = 0; i < n && i < 64; i++) {
+        if (pids[i] == getpid())
             continue;
         if (++n_others <= 3) {
             char comm[64] = "?", cpath[64];
-            snprintf(cpath, sizeof cpath, "/proc/%ld/comm", pid);
+            snprintf(cpath, sizeof cpath, "/proc/%ld/comm", (long)pids[i]);
             if (fs_read_file(cpath, comm, sizeof comm, NULL) > 0)
                 comm[strcspn(comm, "\n")] = '\0';
             snprintf(others + strlen(others), sizeof others - strlen(others), "%s%ld (%s)",
-                     others[0] ? ", " : "", pid, comm);
+                     others[0] ? ", " : "", (long)pids[i], comm);
         }
     }
+    if (n > 64) /* more than we listed: not alone either way */
+        n_others += n - 64;
     if (n_others == 0)
         return true;
     cs_error_set(err, 0, "other processes share it: %s%s", others, n_others > 3 ? ", ..." : "");
@@ -161,10 +157,9 @@ static int use_own_cgroup(struct sbx_cgroup_root *root, const char *dir, cs_erro
                             "the memory controller is not delegated to it (cgroup.controllers)");
     char leaf[4096];
     snprintf(leaf, sizeof leaf, "%s/" CG_NAME_PREFIX "%ld-profiler", dir, (long)getpid());
-    if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
-        return cs_error_set(err, errno, "cannot create `%s`", leaf);
-    if (root->fake_kernel)
-        root->fake_kernel(leaf, true, root->fake_kernel_data);
+    /* A leaf of this pid can only be a dead profiler's: reuse it. */
+    if (access(leaf, F_OK) < 0 && cg_mkdir(root, leaf, err) < 0)
+        return -1;
     unsigned added = 0;
     if (join(leaf, err) < 0 || enable_controllers(dir, offered, &added, err) < 0) {
         join(dir, NULL);
@@ -201,12 +196,8 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
         if (enable_controllers(dir, here, NULL, &e) < 0 && !along.msg[0])
             along = e;
         snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%.*s", (int)len, name);
-        if (mkdir(dir, 0755) == 0) {
-            if (root->fake_kernel)
-                root->fake_kernel(dir, true, root->fake_kernel_data);
-        } else if (errno != EEXIST) {
-            return cs_error_set(err, errno, "cannot create `%s`", dir);
-        }
+        if (access(dir, F_OK) < 0 && cg_mkdir(root, dir, err) < 0 && err->errnum != EEXIST)
+            return -1; /* EEXIST: another coldstart made it just now */
     }
     unsigned offered;
     if (read_controllers(dir, "cgroup.controllers", &offered, err) < 0)

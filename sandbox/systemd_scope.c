@@ -53,10 +53,12 @@ static int start_scope(sd_bus *bus, const char *unit, struct job_wait *w, cs_err
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'a', "(sv)");
     if (r >= 0)
-        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s",
+        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s",
                                   "coldstart profiler (run cgroups below it)", "PIDs", "au", 1,
                                   (uint32_t)getpid(), "Delegate", "b", 1, "CollectMode", "s",
-                                  "inactive-or-failed");
+                                  "inactive-or-failed",
+                                  /* no ordering against boot or shutdown (as crun) */
+                                  "DefaultDependencies", "b", 0);
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     if (r >= 0)
@@ -82,15 +84,41 @@ static int start_scope(sd_bus *bus, const char *unit, struct job_wait *w, cs_err
     return 0;
 }
 
+/* As root, systemd's own socket first, as systemctl does: it needs no bus
+ * daemon (minimal hosts and containers run systemd without dbus), and
+ * systemd sends every signal to its direct clients. Then the system bus;
+ * for a user, the user's bus. */
+static int open_bus(sd_bus **ret, cs_error *err)
+{
+    if (geteuid() != 0) {
+        int r = sd_bus_open_user(ret);
+        return r < 0 ? cs_error_set(err, -r, "cannot reach the user bus") : 0;
+    }
+    sd_bus *bus = NULL;
+    int r = sd_bus_new(&bus);
+    if (r >= 0)
+        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+    if (r >= 0)
+        r = sd_bus_start(bus);
+    if (r >= 0) {
+        *ret = bus;
+        return 0;
+    }
+    sd_bus_unref(bus);
+    r = sd_bus_open_system(ret);
+    return r < 0 ? cs_error_set(err, -r,
+                                "cannot reach systemd (/run/systemd/private, the system bus)")
+                 : 0;
+}
+
 int sbx_systemd_enter_scope(cs_error *err)
 {
     if (sd_booted() <= 0)
         return cs_error_set(err, 0, "PID 1 is not systemd");
     sd_bus *bus = NULL;
-    bool system = geteuid() == 0;
-    int r = system ? sd_bus_open_system(&bus) : sd_bus_open_user(&bus);
-    if (r < 0)
-        return cs_error_set(err, -r, "cannot reach the %s bus", system ? "system" : "user");
+    if (open_bus(&bus, err) < 0)
+        return -1;
+    int r;
     char unit[64];
     snprintf(unit, sizeof unit, SBX_SYSTEMD_SCOPE_PREFIX "%ld" SBX_SYSTEMD_SCOPE_SUFFIX,
              (long)getpid());

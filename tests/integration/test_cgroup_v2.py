@@ -127,9 +127,11 @@ try:
         check(rep["host"]["cgroup_parent"] == rel(cg), f"side by side {r}: {rep['host']}")
         check(children(cg) == [], f"side by side {r}: left {children(cg)}")
 
-    # 4. Sharing its cgroup (a shell, a CI step, ctest): not delegated to it
-    # alone, no systemd here, root: /sys/fs/cgroup/coldstart. Two at once in
-    # the same shared cgroup both work and both clean up.
+    # Sharing its cgroup (a shell, a CI step, ctest): not delegated to it
+    # alone. 3. Under systemd a scope each; 4. without it, as root,
+    # /sys/fs/cgroup/coldstart. Two at once in the same shared cgroup both
+    # work and both clean up.
+    systemd = read("/proc/1/comm").strip() == "systemd"
     shared = make(f"{SCRATCH}/shared")
     sleeper = start_in(shared, ["sleep", "infinity"])
     try:
@@ -137,13 +139,17 @@ try:
         p2 = coldstart_in(shared, f"{tmp}/s2.json")
         for p, r in ((p1, "s1"), (p2, "s2")):
             rep, err, ran = finished(p, f"{tmp}/{r}.json", f"shared {r}")
-            check(rep["host"]["cgroup_placement"] == "root-subtree" and
-                  rep["host"]["cgroup_parent"] == "/coldstart", f"shared {r}: {rep['host']}")
-            check(len(ran) == 2 and all(c.startswith("/coldstart/coldstart-") for c in ran),
+            want = (("systemd-scope", f"/system.slice/coldstart-{p.pid}.scope") if systemd
+                    else ("root-subtree", "/coldstart"))
+            host = rep["host"]
+            check((host["cgroup_placement"], host["cgroup_parent"]) == want,
+                  f"shared {r}: {host} (want {want})")
+            check(len(ran) == 2 and all(c.startswith(want[1] + "/coldstart-") for c in ran),
                   f"shared {r}: ran in {ran}")
         check(procs(shared) == [str(sleeper.pid)], f"shared: {procs(shared)}")
-        left = [d for d in children(f"{MNT}/coldstart") if d.startswith("coldstart-")]
-        check(left == [], f"shared: left below /coldstart: {left}")
+        if not systemd:
+            left = [d for d in children(f"{MNT}/coldstart") if d.startswith("coldstart-")]
+            check(left == [], f"shared: left below /coldstart: {left}")
     finally:
         sleeper.kill()
         sleeper.wait()

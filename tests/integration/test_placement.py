@@ -64,7 +64,10 @@ for mnt in ([""] if v2 else [f"/{c}" for c in os.listdir("/sys/fs/cgroup")]):
                 check(False, f"cannot remove {d}: {e}")
 
 # Bad input: exit 2 naming the flag.
-for bad, needle in (("relative/path", "cgroup path"), ("/a/../b", "`..`")):
+bad_parents = [("relative/path", "cgroup path"), ("/a/../b", "`..`")]
+if not v2:  # v2 takes a folder below the mount too; v1 has one mount per controller
+    bad_parents.append(("/sys/fs/cgroup/memory/x", "not a folder"))
+for bad, needle in bad_parents:
     p = coldstart("run", "-q", "-n", "1", "--cgroup-parent", bad, "--", "true")
     check(p.returncode == 2 and "--cgroup-parent" in p.stderr and needle in p.stderr,
           f"--cgroup-parent {bad}: exit {p.returncode}: {p.stderr}")
