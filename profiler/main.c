@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/commands.h"
+#include "profiler/cli/commands.h"
 
 static void usage(FILE *out)
 {

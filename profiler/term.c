@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/stats.h"
+#include "profiler/analysis/stats.h"
 
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 /* Combines reports (CI matrix jobs, several machines) into one: every target
  * of every input, each keeping the host it was measured on. Each input is

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 /* A growable text buffer that writers render into. */
 struct rep_buf {

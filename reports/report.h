@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 #define REP_SCHEMA "coldstart-report/1"
 #define REP_SCHEMA_MAJOR "coldstart-report/1"

@@ -1,5 +1,5 @@
 #include "reports/report_json.h"
-#include "sandbox/fsutil.h"
+#include "sandbox/base/fsutil.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "reports/output.h"
-#include "sandbox/cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 static void cleanup_cjson(cJSON **j)
 {

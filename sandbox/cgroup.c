@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox/cleanup.h"
-#include "sandbox/fsutil.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 #include "sandbox/systemd_scope.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 enum sbx_cgroup_version { SBX_CGROUP_V1 = 1, SBX_CGROUP_V2 = 2 };
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sandbox/fsutil.h"
+#include "sandbox/base/fsutil.h"
 
 /* A new v1 cpuset cgroup starts with empty cpus/mems, and no task may join it
  * until both are set: copy the parent's, or use the requested list. */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sandbox/fsutil.h"
+#include "sandbox/base/fsutil.h"
 
 static int v2_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error *err)
 {

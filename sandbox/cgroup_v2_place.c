@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sandbox/fsutil.h"
+#include "sandbox/base/fsutil.h"
 #include "sandbox/systemd_scope.h"
 
 static const struct {

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "sandbox/cgroup.h"
-#include "sandbox/cleanup.h"
-#include "sandbox/fsutil.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 
 /* Appends the children of every thread of pid (CONFIG_PROC_CHILDREN). */
 static size_t add_children(pid_t pid, pid_t *buf, size_t cap, size_t n)

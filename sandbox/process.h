@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 /* Up to cap descendants of the calling process (children first), from
  * /proc/PID/task/TID/children; returns how many there are. */

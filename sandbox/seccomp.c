@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sandbox/cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 /* The default policy: calls that no server needs to start or serve and that
  * reach outside the sandbox (filesystems, kernel state, the clock, namespaces,

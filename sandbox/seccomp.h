@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 enum sbx_seccomp_policy {
     SBX_SECCOMP_NONE,    /* no filter at all */

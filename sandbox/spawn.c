@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox/cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "sandbox/cgroup.h"
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 #include "sandbox/seccomp.h"
 
 enum sbx_net {

@@ -4,7 +4,7 @@
 #ifndef COLDSTART_SYSTEMD_SCOPE_H
 #define COLDSTART_SYSTEMD_SCOPE_H
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 /* Moves the calling process into a new scope `coldstart-<pid>.scope` (the
  * system bus as root, else the user's) and waits until systemd has started

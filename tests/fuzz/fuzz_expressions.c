@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "fuzz_input.h"
-#include "profiler/budget.h"
-#include "profiler/ready.h"
-#include "profiler/units.h"
+#include "profiler/analysis/budget.h"
+#include "profiler/measure/ready.h"
+#include "profiler/analysis/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

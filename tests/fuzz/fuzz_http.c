@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "profiler/http.h"
+#include "profiler/measure/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_input.h"
-#include "profiler/stats.h"
+#include "profiler/analysis/stats.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
 

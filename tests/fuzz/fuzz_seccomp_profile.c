@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_input.h"
-#include "profiler/seccomp_profile.h"
+#include "profiler/measure/seccomp_profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

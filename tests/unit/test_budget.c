@@ -1,7 +1,7 @@
 #include "check.h"
-#include "profiler/budget.h"
-#include "profiler/compare.h"
-#include "profiler/stats.h"
+#include "profiler/analysis/budget.h"
+#include "profiler/analysis/compare.h"
+#include "profiler/analysis/stats.h"
 
 static struct rep_target *target_with(struct rep_report *r, const char *name, const int64_t *ready,
                                       size_t n)

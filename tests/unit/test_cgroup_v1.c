@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/fsutil.h"
+#include "sandbox/base/fsutil.h"
 #include "sandbox/spawn.h"
 
 static char *get(const char *path)

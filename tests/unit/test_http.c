@@ -1,5 +1,5 @@
 #include "check.h"
-#include "profiler/http.h"
+#include "profiler/measure/http.h"
 
 /* Feeds the text in pieces of `step` bytes; returns the final result. */
 static enum http_result feed(struct http_response *r, const char *text, size_t step, cs_error *e)

@@ -1,5 +1,5 @@
 #include "check.h"
-#include "profiler/catalog.h"
+#include "profiler/catalog/catalog.h"
 
 static int parse(const char *text, struct prof_image *img, cs_error *e)
 {

@@ -1,5 +1,5 @@
 #include "check.h"
-#include "profiler/ready.h"
+#include "profiler/measure/ready.h"
 
 int main(void)
 {

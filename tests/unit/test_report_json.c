@@ -1,7 +1,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "profiler/stats.h"
+#include "profiler/analysis/stats.h"
 #include "reports/report_json.h"
 
 static void fill(struct rep_report *r)

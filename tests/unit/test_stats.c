@@ -1,5 +1,5 @@
 #include "check.h"
-#include "profiler/stats.h"
+#include "profiler/analysis/stats.h"
 
 int main(void)
 {

@@ -1,5 +1,5 @@
 #include "check.h"
-#include "profiler/units.h"
+#include "profiler/analysis/units.h"
 
 int main(void)
 {

@@ -1,0 +1,23 @@
+/* Parsing and printing of the units users type: sizes (K/M/G are powers of
+ * 1000, Ki/Mi/Gi powers of 1024, as in Kubernetes), durations (us/ms/s/m),
+ * CPU counts and CPU lists. Every parser names the offending text. */
+#ifndef COLDSTART_UNITS_H
+#define COLDSTART_UNITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/base/error.h"
+
+int prof_parse_size(const char *s, uint64_t *ret_bytes, cs_error *err);
+int prof_parse_duration(const char *s, uint64_t *ret_us, cs_error *err);
+int prof_parse_cpus(const char *s, double *ret, cs_error *err);
+/* "0-3,5": validated only (the kernel takes the text). */
+int prof_parse_cpulist(const char *s, cs_error *err);
+/* A whole number in [min, max]. */
+/* A signal by name (TERM, SIGTERM, sigint) or number (15). */
+int prof_parse_signal(const char *s, int *ret, cs_error *err);
+int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs_error *err);
+
+#endif

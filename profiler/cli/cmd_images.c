@@ -1,0 +1,132 @@
+/* coldstart images [list | build [NAME...]]: the bundled catalog. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/catalog/catalog.h"
+#include "profiler/cli/commands.h"
+#include "reports/report.h"
+
+static void images_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: coldstart images [list]\n"
+            "       coldstart images build [--force] [NAME...]\n"
+            "\n"
+            "The image catalog (folders with an image.json under %s;\n"
+            "set COLDSTART_IMAGES to use another). `build` runs each manifest's build in\n"
+            "its folder, skips up-to-date builds and images whose toolchain is missing.\n",
+            prof_catalog_dir());
+}
+
+static int images_list(void)
+{
+    struct prof_image *imgs;
+    size_t n;
+    cs_error err;
+    if (prof_catalog_load(prof_catalog_dir(), &imgs, &n, &err) < 0)
+        return usage_error("images", err.msg);
+    printf("%-14s %-8s %-11s %-9s %10s  %s\n", "NAME", "RUNTIME", "TOOLCHAIN", "BUILT", "SIZE",
+           "VARIANT [VARIANTS]");
+    for (size_t i = 0; i < n; i++) {
+        const struct prof_image *img = &imgs[i];
+        char variants[512];
+        snprintf(variants, sizeof variants, "%s", img->variant_label ? img->variant_label : "-");
+        for (size_t k = 0; k < img->n_variants; k++)
+            snprintf(variants + strlen(variants), sizeof variants - strlen(variants), "%s%s",
+                     k ? ", " : " [", img->variants[k].name);
+        if (img->n_variants)
+            strncat(variants, "]", sizeof variants - strlen(variants) - 1);
+        const char *missing = prof_image_missing_tool(img);
+        char tool[64];
+        snprintf(tool, sizeof tool, "%s%s", missing ? "no " : "ok", missing ? missing : "");
+        bool built = prof_image_is_built(img);
+        char size[32] = "-";
+        if (built)
+            rep_format_value(REP_UNIT_BYTES, (double)prof_image_size(img), size, sizeof size);
+        printf("%-14s %-8s %-11s %-9s %10s  %s\n", img->name, img->runtime, tool,
+               img->build.n == 0 ? "no build"
+               : built           ? "yes"
+                                 : "no",
+               size, variants);
+    }
+    prof_catalog_free(imgs, n);
+    return 0;
+}
+
+static int images_build(int argc, char **argv)
+{
+    bool force = false;
+    int first = 0;
+    if (argc > 0 && strcmp(argv[0], "--force") == 0) {
+        force = true;
+        first = 1;
+    }
+    struct prof_image *imgs;
+    size_t n;
+    cs_error err;
+    if (prof_catalog_load(prof_catalog_dir(), &imgs, &n, &err) < 0)
+        return usage_error("images build", err.msg);
+    for (int a = first; a < argc; a++) {
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+            found |= strcmp(imgs[i].name, argv[a]) == 0;
+        if (!found) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "no image named `%s` (see coldstart images list)", argv[a]);
+            prof_catalog_free(imgs, n);
+            return usage_error("images build", msg);
+        }
+    }
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct prof_image *img = &imgs[i];
+        bool wanted = argc == first;
+        for (int a = first; a < argc; a++)
+            wanted |= strcmp(img->name, argv[a]) == 0;
+        if (!wanted)
+            continue;
+        if (img->build.n == 0) {
+            printf("%-14s nothing to build\n", img->name);
+            continue;
+        }
+        const char *missing = prof_image_missing_tool(img);
+        if (missing) {
+            printf("%-14s skipped: `%s` is not installed\n", img->name, missing);
+            continue;
+        }
+        if (force) {
+            char stamp[4200];
+            snprintf(stamp, sizeof stamp, "%s/%s/.coldstart-built", img->dir, img->output);
+            remove(stamp);
+        }
+        fflush(stdout);
+        int rc = prof_image_build(img, true, &err);
+        if (rc < 0) {
+            printf("%-14s FAILED\n", img->name);
+            fprintf(stderr, "coldstart: %s\n", err.msg);
+            failed++;
+        } else {
+            char size[32];
+            rep_format_value(REP_UNIT_BYTES, (double)prof_image_size(img), size, sizeof size);
+            printf("%-14s %s (%s)\n", img->name, rc == 1 ? "up to date" : "built", size);
+        }
+    }
+    prof_catalog_free(imgs, n);
+    return failed ? 1 : 0;
+}
+
+int cmd_images(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "list") == 0)
+        return argc > 2 ? usage_error("images list", "takes no arguments") : images_list();
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        images_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "build") == 0)
+        return images_build(argc - 2, argv + 2);
+    char msg[256];
+    snprintf(msg, sizeof msg, "unknown subcommand `%s` (use list or build)", argv[1]);
+    return usage_error("images", msg);
+}

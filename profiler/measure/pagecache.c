@@ -1,0 +1,193 @@
+#include "profiler/measure/pagecache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/base/cleanup.h"
+
+#define DROP_CACHES "/proc/sys/vm/drop_caches"
+
+void prof_fileset_free(struct prof_fileset *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->files[i].path);
+    free(fs->files);
+    memset(fs, 0, sizeof *fs);
+}
+
+static bool contains(const struct prof_fileset *fs, const char *path)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->files[i].path, path) == 0)
+            return true;
+    return false;
+}
+
+static int add_stat(struct prof_fileset *fs, const char *path, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode) || contains(fs, path))
+        return 0;
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 64;
+        struct prof_file *n = realloc(fs->files, cap * sizeof *n);
+        if (!n)
+            return -1;
+        fs->files = n;
+        fs->cap = cap;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    /* Owned by the set from here (cppcheck does not follow it into the array). */
+    fs->files[fs->n++] = (struct prof_file){copy, (int64_t)st->st_size};
+    // cppcheck-suppress memleak
+    return 0;
+}
+
+int prof_fileset_add(struct prof_fileset *fs, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    return add_stat(fs, path, &st);
+}
+
+static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int depth)
+{
+    if (depth > 16)
+        return 0;
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && fs->n < limit) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (add_tree(fs, path, limit, depth + 1) < 0)
+                return -1;
+        } else if (add_stat(fs, path, &st) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int prof_fileset_add_tree(struct prof_fileset *fs, const char *dir, size_t limit)
+{
+    return add_tree(fs, dir, fs->n + limit, 0);
+}
+
+int prof_fileset_add_maps(struct prof_fileset *fs, pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
+        return 0; /* exited meanwhile */
+    char line[PATH_MAX + 128];
+    while (fgets(line, sizeof line, f)) {
+        /* addr perms offset dev inode pathname */
+        unsigned long inode = 0;
+        int off = 0;
+        if (sscanf(line, "%*s %*s %*s %*s %lu %n", &inode, &off) < 1 || inode == 0)
+            continue;
+        char *p = line + off;
+        p[strcspn(p, "\n")] = '\0';
+        if (*p != '/' || strstr(p, " (deleted)"))
+            continue;
+        if (prof_fileset_add(fs, p) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void prof_fileset_merge(struct prof_fileset *into, const struct prof_fileset *from)
+{
+    for (size_t i = 0; i < from->n; i++)
+        prof_fileset_add(into, from->files[i].path);
+}
+
+int64_t prof_fileset_bytes(const struct prof_fileset *fs)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        sum += fs->files[i].bytes;
+    return sum;
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+    int64_t x = ((const struct prof_file *)a)->bytes, y = ((const struct prof_file *)b)->bytes;
+    return (x < y) - (x > y);
+}
+
+void prof_fileset_sort_by_size(struct prof_fileset *fs)
+{
+    qsort(fs->files, fs->n, sizeof *fs->files, by_size_desc);
+}
+
+void prof_fileset_evict(const struct prof_fileset *fs)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        _cleanup_close_ int fd = open(fs->files[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    }
+}
+
+int64_t prof_fileset_cached_bytes(const struct prof_fileset *fs)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    int64_t cached = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        _cleanup_close_ int fd = open(fs->files[i].path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
+            continue;
+        /* Mapping a file does not read it; mincore then tells which pages of
+         * the page cache hold it. */
+        void *addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (addr == MAP_FAILED)
+            continue;
+        size_t pages = ((size_t)st.st_size + (size_t)page - 1) / (size_t)page;
+        unsigned char *vec = malloc(pages);
+        if (vec && mincore(addr, (size_t)st.st_size, vec) == 0)
+            for (size_t k = 0; k < pages; k++)
+                cached += (vec[k] & 1) ? page : 0;
+        free(vec);
+        munmap(addr, (size_t)st.st_size);
+    }
+    return cached;
+}
+
+int prof_drop_caches_check(cs_error *err)
+{
+    if (access(DROP_CACHES, W_OK) < 0)
+        return cs_error_set(err, errno,
+                            "--cache drop writes " DROP_CACHES " and needs root; use --cache "
+                            "cold to evict only the target's files (no root needed)");
+    return 0;
+}
+
+int prof_drop_caches(cs_error *err)
+{
+    sync();
+    _cleanup_close_ int fd = open(DROP_CACHES, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "3", 1) != 1)
+        return cs_error_set(err, errno, "cannot write " DROP_CACHES);
+    return 0;
+}

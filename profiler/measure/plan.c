@@ -1,0 +1,195 @@
+#include "profiler/measure/plan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/measure/ready.h"
+#include "reports/report.h"
+
+void prof_owned_plan_free(struct prof_owned_plan *p)
+{
+    free(p->argv);
+    free(p->env);
+    free(p->cwd);
+    free(p->budgets);
+    memset(p, 0, sizeof *p);
+}
+
+/* Characters a POSIX shell takes literally in a word. */
+static bool shell_safe(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_-./:=@%+,^", *s))
+            return false;
+    return true;
+}
+
+void prof_shell_join(char *const *argv, size_t n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        if (i)
+            buf[len++] = ' ';
+        if (shell_safe(argv[i])) {
+            len += (size_t)snprintf(buf + len, cap - len, "%s", argv[i]);
+        } else {
+            /* 'single quotes', with each ' written as '\'' */
+            buf[len++] = '\'';
+            for (const char *p = argv[i]; *p && len + 5 < cap; p++) {
+                if (*p == '\'') {
+                    memcpy(buf + len, "'\\''", 4);
+                    len += 4;
+                } else {
+                    buf[len++] = *p;
+                }
+            }
+            if (len + 1 < cap)
+                buf[len++] = '\'';
+        }
+        if (len >= cap)
+            len = cap - 1;
+        buf[len] = '\0';
+    }
+}
+
+/* Checks what can only be checked once the target's ready spec is known (it
+ * may come from a manifest): the spec itself, and what --requests needs. */
+static int check_ready(const struct prof_options *o, const char *ready, cs_error *err)
+{
+    cs_error why;
+    if (prof_ready_validate(ready, &why) < 0)
+        return cs_error_set(err, 0, "%s", why.msg);
+    bool http = strncmp(ready, "http://", 7) == 0;
+    if (!http && o->requests_set && o->requests > 0 && !o->request_url)
+        return cs_error_set(err, 0,
+                            "--requests %u with the ready spec `%s`: requests need an HTTP "
+                            "address; add --request-url http://HOST:{port}/PATH",
+                            o->requests, ready);
+    return 0;
+}
+
+int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    prof_shell_join(o->command, o->n_command, ret->name, sizeof ret->name);
+    if (strlen(ret->name) >= 60) {
+        size_t cut = 56;
+        while (cut > 0 && ((unsigned char)ret->name[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        strcpy(ret->name + cut, "...");
+    }
+    if (check_ready(o, o->ready ? o->ready : "exit", err) < 0)
+        return -1;
+    ret->argv = calloc(o->n_command + 1, sizeof *ret->argv);
+    if (!ret->argv)
+        return cs_error_set(err, ENOMEM, "plan");
+    memcpy(ret->argv, o->command, o->n_command * sizeof *ret->argv);
+    ret->plan = (struct prof_target_plan){
+        .name = o->name ? o->name : ret->name,
+        .argv = ret->argv,
+        .env = o->env,
+        .n_env = o->n_env,
+        .cwd = o->cwd,
+        .ready = o->ready ? o->ready : "exit",
+        .size_on_disk_bytes = REP_NONE,
+        .limits = &o->limits,
+    };
+    return 0;
+}
+
+int prof_plan_for_image(const struct prof_image *img, const char *variant,
+                        const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    const struct prof_variant *v = NULL;
+    if (variant) {
+        v = prof_image_variant(img, variant);
+        if (!v) {
+            char names[512] = "";
+            for (size_t i = 0; i < img->n_variants; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                         img->variants[i].name);
+            return cs_error_set(err, 0, "image %s has no variant `%s` (it has: %s)", img->name,
+                                variant, img->n_variants ? names : "none");
+        }
+    }
+    snprintf(ret->name, sizeof ret->name, "%s%s%s", img->name, v ? ":" : "", v ? v->name : "");
+    const struct prof_strv *cmd = v && v->command.n ? &v->command : &img->command;
+    ret->argv = calloc(cmd->n + 1, sizeof *ret->argv);
+    size_t n_env = img->env.n + (v ? v->env.n : 0) + o->n_env;
+    ret->env = calloc(n_env + 1, sizeof *ret->env);
+    ret->cwd = strdup(o->cwd ? o->cwd : img->dir);
+    if (!ret->argv || !ret->env || !ret->cwd) {
+        prof_owned_plan_free(ret);
+        return cs_error_set(err, ENOMEM, "plan");
+    }
+    memcpy(ret->argv, cmd->v, cmd->n * sizeof *ret->argv);
+    if (img->budgets.n) {
+        ret->budgets = calloc(img->budgets.n, sizeof *ret->budgets);
+        if (!ret->budgets) {
+            prof_owned_plan_free(ret);
+            return cs_error_set(err, ENOMEM, "plan");
+        }
+        for (size_t i = 0; i < img->budgets.n; i++) {
+            if (prof_budget_parse(img->budgets.v[i], &ret->budgets[i], err) < 0) {
+                prof_owned_plan_free(ret);
+                return cs_error_prefix(err, "%s/image.json: key \"budgets\"", img->dir);
+            }
+        }
+        ret->n_budgets = img->budgets.n;
+    }
+    /* Later entries override earlier ones: manifest, then variant, then --env. */
+    size_t k = 0;
+    for (size_t i = 0; i < img->env.n; i++)
+        ret->env[k++] = img->env.v[i];
+    for (size_t i = 0; v && i < v->env.n; i++)
+        ret->env[k++] = v->env.v[i];
+    for (size_t i = 0; i < o->n_env; i++)
+        ret->env[k++] = o->env[i];
+    const char *ready = o->ready ? o->ready : img->ready ? img->ready : "exit";
+    if (check_ready(o, ready, err) < 0) {
+        prof_owned_plan_free(ret);
+        return cs_error_prefix(err, "image %s", img->name);
+    }
+    ret->plan = (struct prof_target_plan){
+        .name = o->name ? o->name : ret->name,
+        .argv = ret->argv,
+        .env = ret->env,
+        .n_env = k,
+        .cwd = ret->cwd,
+        .ready = o->ready     ? o->ready
+                 : img->ready ? img->ready
+                              : "exit",
+        .image = img->name,
+        .size_on_disk_bytes = prof_image_size(img),
+        .limits = &o->limits,
+        .budgets = ret->budgets,
+        .n_budgets = ret->n_budgets,
+    };
+    return 0;
+}
+
+int prof_plan_resolve(const struct prof_options *o, struct prof_image *img,
+                      struct prof_owned_plan *ret, cs_error *err)
+{
+    memset(img, 0, sizeof *img);
+    memset(ret, 0, sizeof *ret);
+    if (!o->image)
+        return prof_plan_for_command(o, ret, err) < 0 ? 2 : 0;
+    if (prof_image_find(o->image, img, err) < 0)
+        return 2;
+    const char *missing = prof_image_missing_tool(img);
+    if (missing) {
+        cs_error_set(err, 0, "image %s needs `%s`, which is not installed", img->name, missing);
+        return 1;
+    }
+    if (prof_image_build(img, o->quiet, err) < 0)
+        return 1;
+    return prof_plan_for_image(img, o->variant, o, ret, err) < 0 ? 2 : 0;
+}

@@ -1,0 +1,562 @@
+#include "profiler/measure/session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profiler/cli/progress.h"
+#include "profiler/measure/ready.h"
+#include "profiler/measure/run.h"
+#include "profiler/measure/seccomp_profile.h"
+#include "profiler/measure/sockets.h"
+#include "profiler/analysis/stats.h"
+#include "profiler/term.h"
+#include "reports/render.h"
+#include "reports/report_json.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/spawn.h"
+
+extern char **environ;
+
+int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->opts = o;
+    s->signal_fd = -1;
+    if (sbx_process_setup(err) < 0)
+        return -1;
+    sigset_t set;
+    sbx_handled_signals(&set);
+    s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->signal_fd < 0)
+        return cs_error_set(err, errno, "signalfd");
+    if (sbx_cgroup_root_open(o->cgroup_parent, &s->cgroot, err) < 0) {
+        s->bad_input = o->cgroup_parent != NULL; /* the named parent is unusable: exit 2 */
+        return -1;
+    }
+    /* Fail once, clearly, when we may not create cgroups at all. */
+    struct sbx_cgroup *probe;
+    if (sbx_cgroup_create(s->cgroot, NULL, &probe, err) < 0)
+        return cs_error_prefix(err, "cannot create a cgroup for the runs (run coldstart "
+                                    "as root, or on cgroup v2 in a delegated cgroup: "
+                                    "systemd-run --scope -p Delegate=yes coldstart ...)");
+    if (sbx_cgroup_destroy(probe, err) < 0)
+        return -1;
+    /* A profiler killed with SIGKILL leaves its run cgroup: clean up after it. */
+    cs_error reap_err;
+    if (sbx_cgroup_reap_stale(s->cgroot, NULL, &reap_err) < 0)
+        fprintf(stderr, "coldstart: warning: %s\n", reap_err.msg);
+    if (prof_sampler_new(&s->sampler, err) < 0)
+        return -1;
+    /* `--seccomp none` loads no filter at all; `listen` is then the first
+     * successful connect of the probe. */
+    struct sbx_seccomp_profile profile = {0};
+    if (o->seccomp == SBX_SECCOMP_PROFILE &&
+        prof_seccomp_profile_load(o->seccomp_file, &profile, NULL, err) < 0)
+        return -1;
+    struct sbx_seccomp_opts so = {
+        .policy = o->seccomp, .profile = &profile, .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
+    int src = sbx_seccomp_build(&so, &s->seccomp, err);
+    prof_seccomp_profile_free(&profile);
+    if (src < 0)
+        return cs_error_prefix(err, "--seccomp %s", o->seccomp_file ? o->seccomp_file : "");
+    s->iso = (struct sbx_isolation){.net = o->net,
+                                    .private_tmp = o->private_tmp,
+                                    .set_user = o->set_user,
+                                    .uid = o->uid,
+                                    .gid = o->gid,
+                                    .rlimits = o->rlimits,
+                                    .n_rlimits = o->n_rlimits,
+                                    .new_pid_ns = o->strict,
+                                    .drop_caps = o->strict};
+    if (o->strict) {
+        /* A target that can write cgroupfs could move itself out of its cgroup. */
+        if (sbx_mounts_below("/sys/fs/cgroup", &s->ro_mounts, &s->iso.n_ro_mounts, err) < 0)
+            return -1;
+        s->iso.ro_mounts = (const char *const *)s->ro_mounts;
+    }
+    s->report.tool_version = strdup(COLDSTART_VERSION);
+    char created[32];
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    s->report.created = strdup(created);
+    struct rep_settings *st = &s->report.settings;
+    st->runs = o->runs;
+    st->warmup = o->warmup;
+    st->requests = o->requests;
+    st->timeout_us = (int64_t)o->timeout_us;
+    st->interval_us = (int64_t)o->interval_us;
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s%s%s%s",
+             o->seccomp == SBX_SECCOMP_DEFAULT ? "default"
+             : o->seccomp == SBX_SECCOMP_NONE  ? "none"
+                                               : "profile ",
+             o->seccomp_file ? o->seccomp_file : "", o->strict ? ", sandbox strict" : "",
+             o->net == SBX_NET_LOOPBACK ? ", net loopback"
+             : o->net == SBX_NET_NONE   ? ", net none"
+                                        : "");
+    st->seccomp = strdup(policy);
+    rep_host_detect(&s->report.host,
+                    sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
+    s->report.host.cgroup_placement = strdup(sbx_cgroup_root_placement(s->cgroot));
+    s->report.host.cgroup_parent = strdup(sbx_cgroup_root_parent(s->cgroot));
+    return 0;
+}
+
+void prof_session_close(struct prof_session *s)
+{
+    sbx_seccomp_free(s->seccomp);
+    for (size_t i = 0; s->ro_mounts && i < s->iso.n_ro_mounts; i++)
+        free(s->ro_mounts[i]);
+    free(s->ro_mounts);
+    prof_sampler_free(s->sampler);
+    cs_error close_err;
+    if (sbx_cgroup_root_close(s->cgroot, &close_err) < 0)
+        fprintf(stderr, "coldstart: warning: %s\n", close_err.msg);
+    if (s->signal_fd >= 0)
+        close(s->signal_fd);
+    for (size_t i = 0; s->coldset && i < s->report.n_targets; i++)
+        prof_fileset_free(&s->coldset[i]);
+    rep_report_free(&s->report);
+    free(s->target_budgets);
+    free(s->n_target_budgets);
+    free(s->coldset);
+    free(s->coldset_learned);
+    free(s->consecutive_failures);
+    sbx_reap_children();
+}
+
+struct rep_target *prof_session_add_target(struct prof_session *s, const struct prof_target_plan *p)
+{
+    size_t idx = s->report.n_targets;
+    const struct prof_budget **tb =
+        realloc(s->target_budgets, (idx + 1) * sizeof(const struct prof_budget *));
+    if (tb)
+        s->target_budgets = tb;
+    size_t *nb = realloc(s->n_target_budgets, (idx + 1) * sizeof *nb);
+    if (nb)
+        s->n_target_budgets = nb;
+    if (!tb || !nb)
+        return NULL;
+    s->target_budgets[idx] = p->budgets;
+    s->n_target_budgets[idx] = p->n_budgets;
+    struct prof_fileset *cs = realloc(s->coldset, (idx + 1) * sizeof *cs);
+    if (cs)
+        s->coldset = cs;
+    bool *cl = realloc(s->coldset_learned, (idx + 1) * sizeof *cl);
+    if (cl)
+        s->coldset_learned = cl;
+    unsigned *cf = realloc(s->consecutive_failures, (idx + 1) * sizeof *cf);
+    if (cf)
+        s->consecutive_failures = cf;
+    if (!cs || !cl || !cf)
+        return NULL;
+    cf[idx] = 0;
+    memset(&s->coldset[idx], 0, sizeof s->coldset[idx]);
+    s->coldset_learned[idx] = false;
+    struct rep_target *t = rep_report_add_target(&s->report, p->name);
+    if (!t)
+        return NULL;
+    size_t n = 0;
+    while (p->argv[n])
+        n++;
+    t->command = calloc(n + 1, sizeof *t->command);
+    for (size_t i = 0; i < n && t->command; i++)
+        t->command[t->n_command++] = strdup(p->argv[i]);
+    t->image = p->image ? strdup(p->image) : NULL;
+    const struct sbx_limits *l = p->limits;
+    t->limit_memory_bytes = l->memory_bytes ? (int64_t)l->memory_bytes : REP_NONE;
+    t->limit_cpus = l->cpus;
+    t->limit_cpuset = l->cpuset ? strdup(l->cpuset) : NULL;
+    t->limit_pids = l->pids ? (int64_t)l->pids : REP_NONE;
+    t->ready = strdup(p->ready);
+    t->cache = strdup(p->cache                         ? p->cache
+                      : strcmp(s->opts->cache, "both") ? s->opts->cache
+                                                       : "warm");
+    t->size_on_disk_bytes = p->size_on_disk_bytes;
+    return t;
+}
+
+/* A signal that arrived between runs (they are blocked and queue on the
+ * signalfd) stops the session before the next run starts. */
+static bool pending_stop_signal(struct prof_session *s)
+{
+    struct signalfd_siginfo si;
+    while (read(s->signal_fd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            sbx_reap_children();
+            continue;
+        }
+        s->interrupted_by = (int)si.ssi_signo;
+        return true;
+    }
+    return false;
+}
+
+/* Kept by --clean-env from our environment. */
+static bool clean_env_keeps(const char *kv)
+{
+    return !strncmp(kv, "PATH=", 5) || !strncmp(kv, "HOME=", 5) || !strncmp(kv, "LANG=", 5);
+}
+
+/* The inherited environment (as hyperfine does; with --clean-env only PATH,
+ * HOME and LANG), PORT, then the plan's K=V. */
+static char **build_env(const struct prof_target_plan *p, unsigned port, bool clean)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + p->n_env + 2, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "PORT=", 5) != 0 && (!clean || clean_env_keeps(environ[i])))
+            env[k++] = strdup(environ[i]);
+    char portvar[32];
+    snprintf(portvar, sizeof portvar, "PORT=%u", port);
+    env[k++] = strdup(portvar);
+    for (size_t i = 0; i < p->n_env; i++) {
+        char *v = prof_subst_port(p->env[i], port);
+        size_t klen = strcspn(v, "=") + 1;
+        size_t j;
+        for (j = 0; j < k; j++)
+            if (strncmp(env[j], v, klen) == 0)
+                break;
+        if (j < k) {
+            free(env[j]);
+            env[j] = v;
+        } else {
+            env[k++] = v;
+        }
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void free_strv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Before a run: the page cache as --cache asks. Returns the bytes of the
+ * target's known files still cached at spawn, or REP_NONE. */
+static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cache,
+                             const struct prof_target_plan *p, char *const *envp, cs_error *err,
+                             int *rc)
+{
+    *rc = 0;
+    struct prof_fileset *set = &s->coldset[ti];
+    if (strcmp(cache, "cold") == 0) {
+        if (set->n == 0) {
+            /* Before discovery: the binary, and the image folder when there is one. */
+            char exe[4096];
+            sbx_resolve_executable(p->argv[0], envp, exe, sizeof exe);
+            if (exe[0] != '/' && p->cwd) {
+                char full[8192];
+                snprintf(full, sizeof full, "%s/%s", p->cwd, exe);
+                prof_fileset_add(set, full);
+            } else {
+                prof_fileset_add(set, exe);
+            }
+            if (p->image && p->cwd)
+                prof_fileset_add_tree(set, p->cwd, 20000);
+        }
+        prof_fileset_evict(set);
+        return prof_fileset_cached_bytes(set);
+    }
+    if (strcmp(cache, "drop") == 0) {
+        if (prof_drop_caches(err) < 0) {
+            *rc = -1;
+            return REP_NONE;
+        }
+        return set->n ? prof_fileset_cached_bytes(set) : REP_NONE;
+    }
+    return REP_NONE;
+}
+
+/* The largest mapped files go into the run (which libraries and assemblies
+ * the runtime pulled in); all of them into the target's cold set. */
+static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
+                          struct prof_fileset *mapped)
+{
+    if (mapped->n == 0)
+        return;
+    run->mapped_files = (int64_t)mapped->n;
+    run->mapped_file_bytes = prof_fileset_bytes(mapped);
+    prof_fileset_sort_by_size(mapped);
+    size_t top = mapped->n < 10 ? mapped->n : 10;
+    run->mapped = calloc(top, sizeof *run->mapped);
+    for (size_t i = 0; run->mapped && i < top; i++)
+        run->mapped[run->n_mapped++] =
+            (struct rep_count){strdup(mapped->files[i].path), mapped->files[i].bytes};
+    if (run->status == REP_OK) {
+        prof_fileset_merge(&s->coldset[ti], mapped);
+        s->coldset_learned[ti] = true;
+    }
+}
+
+/* A fixed --port that something else already listens on would make that
+ * something the target's stand-in: refused, naming the holder. */
+static bool port_taken(unsigned port, cs_error *err)
+{
+    unsigned long inodes[16];
+    size_t n = prof_tcp_listeners(0, port, inodes, 16);
+    if (n == 0)
+        return false;
+    char who[300] = "another process";
+    pid_t holder = prof_socket_holder(inodes, n < 16 ? n : 16, NULL, 0);
+    if (holder > 0)
+        prof_describe_pid(holder, who, sizeof who);
+    cs_error_set(err, 0,
+                 "--port %u is already in use by %s: stop it, choose another port, or use "
+                 "--port auto",
+                 port, who);
+    return true;
+}
+
+int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
+                     bool warmup, int index, cs_error *err)
+{
+    if (s->interrupted_by || pending_stop_signal(s))
+        return 1;
+    size_t ti = (size_t)(t - s->report.targets);
+    const char *cache = p->cache ? p->cache : s->opts->cache;
+    /* A cold measured run needs the file set learned first: run an
+     * unmeasured discovery run when no warmup did. */
+    if (strcmp(cache, "cold") == 0 && !warmup && !s->coldset_learned[ti]) {
+        int drc = prof_session_run(s, p, t, true, -1, err);
+        if (drc != 0)
+            return drc;
+    }
+    const struct prof_options *o = s->opts;
+    unsigned port = o->port;
+    if (port == 0 && prof_free_port(&port, err) < 0)
+        return -1;
+    size_t argc = 0;
+    while (p->argv[argc])
+        argc++;
+    char **argv = calloc(argc + 1, sizeof *argv);
+    char **envp = build_env(p, port, o->clean_env);
+    char *ready_text = prof_subst_port(p->ready, port);
+    char *request_text = o->request_url ? prof_subst_port(o->request_url, port) : NULL;
+    int rc = -1;
+    struct prof_ready ready = {0}, request_url = {0};
+    if (!argv || !envp || !ready_text || (o->request_url && !request_text)) {
+        cs_error_set(err, ENOMEM, "run set-up");
+        goto out;
+    }
+    for (size_t i = 0; i < argc; i++)
+        argv[i] = prof_subst_port(p->argv[i], port);
+    if (prof_ready_parse(ready_text, &ready, err) < 0 ||
+        (request_text && prof_ready_parse(request_text, &request_url, err) < 0)) {
+        s->bad_input = true;
+        goto out;
+    }
+    if (o->port && s->iso.net == SBX_NET_HOST && port_taken(o->port, err)) {
+        s->bad_input = true;
+        goto out;
+    }
+
+    int cache_rc;
+    int64_t cached_before = prepare_cache(s, ti, cache, p, envp, err, &cache_rc);
+    if (cache_rc < 0)
+        goto out;
+    struct rep_run *run = rep_target_add_run(t);
+    if (!run) {
+        cs_error_set(err, ENOMEM, "run");
+        goto out;
+    }
+    run->index = index;
+    run->warmup = warmup;
+    run->cached_before_bytes = cached_before;
+    struct prof_fileset mapped = {0};
+    struct prof_run_spec spec = {
+        .argv = argv,
+        .envp = envp,
+        .cwd = p->cwd,
+        .ready = &ready,
+        .request_url = request_text ? &request_url : NULL,
+        .ok_status_min = o->ok_status_min,
+        .ok_status_max = o->ok_status_max,
+        .stop_signal = o->stop_signal,
+        .stop_timeout_us = o->stop_timeout_us,
+        .timeout_us = o->timeout_us,
+        .requests = o->requests,
+        .interval_us = o->interval_us,
+        .cgroot = s->cgroot,
+        .limits = p->limits,
+        .seccomp = s->seccomp,
+        .iso = &s->iso,
+        .sampler = s->sampler,
+        .signal_fd = s->signal_fd,
+        .ret_signal = &s->interrupted_by,
+        .mapped = &mapped,
+    };
+    rc = prof_run_once(&spec, run, err);
+    record_mapped(s, ti, run, &mapped);
+    prof_fileset_free(&mapped);
+    if (rc < 0) {
+        /* Set-up failed (cgroup, spawn): keep the run in the report as an error. */
+        run->status = REP_ERROR;
+        free(run->error);
+        run->error = strdup(err->msg);
+    }
+out:
+    prof_ready_free(&ready);
+    prof_ready_free(&request_url);
+    free(request_text);
+    free_strv(argv);
+    free_strv(envp);
+    free(ready_text);
+    return rc;
+}
+
+void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
+                                  struct rep_target **targets, size_t n)
+{
+    const struct prof_options *o = s->opts;
+    struct prof_progress bar;
+    prof_progress_init(&bar, o->quiet || o->no_progress, o->progress,
+                       (unsigned)((o->warmup + o->runs) * n));
+    bool stop = false;
+    bool *given_up = calloc(n ? n : 1, sizeof *given_up);
+    for (unsigned round = 0; round < o->warmup + o->runs && !stop && given_up; round++) {
+        bool warm = round < o->warmup;
+        int index = warm ? (int)round : (int)(round - o->warmup);
+        for (size_t i = 0; i < n && !stop; i++) {
+            if (given_up[i])
+                continue;
+            char detail[64];
+            snprintf(detail, sizeof detail, warm ? "warmup %u/%u" : "run %u/%u",
+                     warm ? round + 1 : round + 1 - o->warmup, warm ? o->warmup : o->runs);
+            prof_progress_show(&bar, plans[i].name, detail);
+            cs_error err;
+            int rc = prof_session_run(s, &plans[i], targets[i], warm, index, &err);
+            prof_progress_step(&bar);
+            char why[1200];
+            if (rc == 1) {
+                stop = true;
+            } else if (prof_session_note_result(s, targets[i], rc, &err, why, sizeof why)) {
+                prof_progress_clear(&bar);
+                fprintf(stderr, "coldstart: %s: %s\n", plans[i].name, why);
+                given_up[i] = true;
+                stop = s->bad_input;
+            } else if (rc < 0) {
+                prof_progress_clear(&bar);
+                fprintf(stderr, "coldstart: %s run %d: %s\n", plans[i].name, index, err.msg);
+            }
+        }
+    }
+    free(given_up);
+    prof_progress_clear(&bar);
+}
+
+void prof_session_print_budgets(const struct prof_session *s, FILE *out)
+{
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        const struct rep_target *t = &s->report.targets[i];
+        for (size_t k = 0; k < t->n_budgets; k++)
+            fprintf(out, "%s %s\n", t->budgets[k].passed ? "ok  " : "FAIL", t->budgets[k].message);
+    }
+}
+
+void prof_session_print_comparison(const struct prof_session *s)
+{
+    FILE *term = prof_session_terminal(s);
+    struct rep_buf table = {0};
+    rep_render_comparison_text(&s->report, &table);
+    if (table.data)
+        fputs(table.data, term);
+    rep_buf_free(&table);
+    for (size_t i = 0; i < s->report.n_targets; i++)
+        prof_term_print_failures(term, &s->report.targets[i]);
+    prof_session_print_budgets(s, term);
+}
+
+FILE *prof_session_terminal(const struct prof_session *s)
+{
+    const struct prof_options *o = s->opts;
+    const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i] && strcmp(outs[i], "-") == 0)
+            return stderr;
+    return stdout;
+}
+
+int prof_session_finish(struct prof_session *s, cs_error *err)
+{
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        struct rep_target *t = &s->report.targets[i];
+        if (prof_summarize_target(t) < 0)
+            return cs_error_set(err, ENOMEM, "summary");
+        for (size_t k = 0; k < s->opts->n_budgets; k++)
+            s->budget_missed |= !prof_budget_check(&s->opts->budgets[k], t);
+        for (size_t k = 0; k < s->n_target_budgets[i]; k++)
+            s->budget_missed |= !prof_budget_check(&s->target_budgets[i][k], t);
+    }
+    const struct {
+        const char *path;
+        enum rep_format f;
+    } outs[] = {
+        {s->opts->json, REP_FMT_JSON},   {s->opts->md, REP_FMT_MD},
+        {s->opts->html, REP_FMT_HTML},   {s->opts->csv, REP_FMT_CSV},
+        {s->opts->junit, REP_FMT_JUNIT}, {s->opts->github_benchmark, REP_FMT_GITHUB_BENCHMARK}};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i].path && rep_render_to_file(&s->report, outs[i].f, outs[i].path, err) < 0)
+            return -1;
+    return 0;
+}
+
+int prof_session_exit_code(const struct prof_session *s)
+{
+    if (s->interrupted_by)
+        return 128 + s->interrupted_by;
+    if (s->bad_input)
+        return 2;
+    if (s->report.n_targets == 0)
+        return 1; /* nothing was measured at all */
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        size_t ok = 0;
+        for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
+            const struct rep_run *run = &s->report.targets[i].runs[r];
+            if (!run->warmup && run->status != REP_OK)
+                return 1; /* a failed target outranks a missed budget */
+            ok += !run->warmup && run->status == REP_OK;
+        }
+        if (ok == 0)
+            return 1; /* a target with no ok measured run never passes */
+    }
+    return s->budget_missed ? 3 : 0;
+}
+
+bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int rc,
+                              const cs_error *err, char *why, size_t cap)
+{
+    size_t ti = (size_t)(t - s->report.targets);
+    if (rc == 1)
+        return false;
+    const struct rep_run *last = t->n_runs ? &t->runs[t->n_runs - 1] : NULL;
+    bool failed = rc < 0 || !last || last->status != REP_OK;
+    s->consecutive_failures[ti] = failed ? s->consecutive_failures[ti] + 1 : 0;
+    if (rc < 0 && s->bad_input) {
+        snprintf(why, cap, "%s", err->msg);
+        return true;
+    }
+    unsigned limit = s->opts->max_failures;
+    if (!failed || limit == 0 || s->consecutive_failures[ti] < limit)
+        return false;
+    snprintf(why, cap, "stopped after %u failed runs in a row (--max-failures %u): %s",
+             s->consecutive_failures[ti], limit,
+             rc < 0 || !last ? err->msg
+             : last->error   ? last->error
+                             : rep_status_name(last->status));
+    return true;
+}

@@ -1,0 +1,89 @@
+/* A measuring session: the machine-wide set-up every command shares (cgroup
+ * root, stale-cgroup reaping, sampler, seccomp filter, signals) and one run of
+ * a target plan after another, collected into a report. */
+#ifndef COLDSTART_SESSION_H
+#define COLDSTART_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "profiler/cli/options.h"
+#include "profiler/measure/pagecache.h"
+#include "profiler/measure/sampler.h"
+#include "reports/report.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/seccomp.h"
+
+/* What to start: templates in which {port} is replaced per run. */
+struct prof_target_plan {
+    const char *name;
+    char *const *argv;      /* NULL-terminated */
+    const char *const *env; /* "K=V" overrides on top of the inherited environment */
+    size_t n_env;
+    const char *cwd;
+    const char *ready;
+    const char *image; /* image folder, or NULL */
+    int64_t size_on_disk_bytes;
+    const struct sbx_limits *limits;
+    const struct prof_budget *budgets; /* the image's own budgets */
+    size_t n_budgets;
+    const char *cache; /* "warm", "cold" or "drop"; NULL: the options' */
+};
+
+struct prof_session {
+    const struct prof_options *opts;
+    struct sbx_cgroup_root *cgroot;
+    struct prof_sampler *sampler;
+    struct sbx_seccomp *seccomp;
+    struct sbx_isolation iso;
+    char **ro_mounts; /* owned, for iso */
+    int signal_fd;
+    int interrupted_by; /* signal number, 0 while not interrupted */
+    struct rep_report report;
+    /* Per target (same index as report.targets): its image's budgets. */
+    const struct prof_budget **target_budgets;
+    size_t *n_target_budgets;
+    /* Per target: the files a cold start must not find cached, learned from
+     * its first run (--cache cold). */
+    struct prof_fileset *coldset;
+    bool *coldset_learned;
+    unsigned *consecutive_failures; /* per target: failed runs in a row */
+    bool budget_missed;
+    bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
+};
+
+int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);
+void prof_session_close(struct prof_session *s);
+/* Adds the report's target for a plan (command, limits, ready spec, image). */
+struct rep_target *prof_session_add_target(struct prof_session *s,
+                                           const struct prof_target_plan *p);
+/* One cold start of the plan, appended to t. Returns 0, 1 when interrupted
+ * (before or during the run), -1 when it could not be set up. */
+int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
+                     bool warmup, int index, cs_error *err);
+/* The warmups of every plan, then run 1 of every plan, run 2, ... (round
+ * robin, so drift on the machine hits every target alike), with a progress
+ * bar. targets[i] receives plans[i]'s runs. Stops early when interrupted. */
+void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
+                                  struct rep_target **targets, size_t n);
+
+/* After prof_session_run of target t returned rc: counts failures in a
+ * row. Returns true (with the reason in why) when no more runs of t should be
+ * made: --max-failures consecutive failures, or bad input. */
+bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int rc,
+                              const cs_error *err, char *why, size_t cap);
+/* Computes summaries, checks budgets and writes the requested reports. */
+int prof_session_finish(struct prof_session *s, cs_error *err);
+/* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */
+void prof_session_print_budgets(const struct prof_session *s, FILE *out);
+/* What suite and sweep print at the end: the comparison table, failed runs
+ * and budgets, to prof_session_terminal(). */
+void prof_session_print_comparison(const struct prof_session *s);
+/* Where the human-readable table goes: stderr when a report is written to
+ * stdout (--md - and the like), so stdout stays machine-readable. */
+FILE *prof_session_terminal(const struct prof_session *s);
+/* 0 all measured runs ok, 1 one failed or a target has no ok measured run,
+ * 2 bad input, 3 a budget was missed, 128+N interrupted by signal N. */
+int prof_session_exit_code(const struct prof_session *s);
+
+#endif

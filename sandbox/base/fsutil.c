@@ -1,0 +1,145 @@
+#include "sandbox/base/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/base/cleanup.h"
+
+int fs_write_file(const char *path, const char *value, cs_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s` for writing", path);
+    size_t len = strlen(value);
+    ssize_t n = write(fd, value, len);
+    if (n < 0)
+        return cs_error_set(err, errno, "cannot write `%s` to `%s`", value, path);
+    if ((size_t)n != len)
+        return cs_error_set(err, EIO, "short write of `%s` to `%s`", value, path);
+    return 0;
+}
+
+int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return fs_write_file(path, buf, err);
+}
+
+ssize_t fs_read_file(const char *path, char *buf, size_t cap, cs_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", path);
+    ssize_t n = fs_pread_all(fd, buf, cap);
+    if (n < 0)
+        return cs_error_set(err, errno, "cannot read `%s`", path);
+    return n;
+}
+
+ssize_t fs_pread_all(int fd, char *buf, size_t cap)
+{
+    size_t off = 0;
+    while (off + 1 < cap) {
+        ssize_t n = pread(fd, buf + off, cap - 1 - off, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        off += (size_t)n;
+    }
+    buf[off] = '\0';
+    return (ssize_t)off;
+}
+
+int fs_read_u64(const char *path, uint64_t *ret, cs_error *err)
+{
+    char buf[64];
+    if (fs_read_file(path, buf, sizeof buf, err) < 0)
+        return -1;
+    if (strncmp(buf, "max", 3) == 0) {
+        *ret = UINT64_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (errno || end == buf)
+        return cs_error_set(err, 0, "`%s` does not hold a number", path);
+    *ret = v;
+    return 0;
+}
+
+int fs_keyed_u64(const char *text, const char *key, uint64_t *ret)
+{
+    return fs_keyed_u64_sep(text, key, ' ', ret);
+}
+
+int fs_keyed_u64_sep(const char *text, const char *key, char sep, uint64_t *ret)
+{
+    size_t klen = strlen(key);
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == sep) {
+            *ret = strtoull(p + klen + 1, NULL, 10);
+            return 0;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return -1;
+}
+
+int fs_read_input(const char *path, size_t max, const char *what, char **ret, size_t *ret_len,
+                  cs_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return cs_error_set(err, errno, "cannot read `%s`", path);
+    if (S_ISDIR(st.st_mode))
+        return cs_error_set(err, 0, "`%s` is a folder, not a %s", path, what);
+    if (!S_ISREG(st.st_mode))
+        return cs_error_set(err, 0, "`%s` is not a regular file; a %s is read from a file", path,
+                            what);
+    if ((uint64_t)st.st_size > max)
+        return cs_error_set(err, 0, "`%s` is %lld bytes, more than a %s may be (%zu)", path,
+                            (long long)st.st_size, what, max);
+    char *text = malloc((size_t)st.st_size + 1);
+    if (!text)
+        return cs_error_set(err, ENOMEM, "cannot read `%s`", path);
+    size_t len = 0;
+    while (len < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(text);
+            return cs_error_set(err, e, "cannot read `%s`", path);
+        }
+        if (n == 0)
+            break; /* shrank while reading: take what is there */
+        len += (size_t)n;
+    }
+    text[len] = '\0';
+    *ret = text;
+    if (ret_len)
+        *ret_len = len;
+    return 0;
+}
