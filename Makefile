@@ -16,7 +16,7 @@ DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-
 DEB_TEST     := python3
 DEB_OPTIONAL := chromium nginx-light gunicorn
 
-.PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint
+.PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := manifest report seccomp_profile http expressions
@@ -125,6 +125,12 @@ lint: build
 	  -D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' \
 	  sandbox profiler reports
 	@echo "cppcheck: no findings"
+
+# The binary and its man page (coldstart(1), made from the --help tables).
+# PREFIX=/usr/local by default; DESTDIR for staging, as packagers expect.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

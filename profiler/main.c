@@ -1,66 +1,48 @@
-/* coldstart: argument dispatch only; each subcommand lives in its own file. */
+/* coldstart: the command table, and the one place that prints an error and
+ * turns it into an exit code (as crun's main does with libcrun_fail_with_error). */
 #include <stdio.h>
 #include <string.h>
 
 #include "profiler/cli/commands.h"
+#include "profiler/cli/usage.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "coldstart %s — serverless cold-start and container footprint profiler\n"
-            "\n"
-            "Usage:\n"
-            "  coldstart run    [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
-            "  coldstart suite  [OPTIONS] [IMAGE...]   the main job: compare the bundled images\n"
-            "  coldstart size   [OPTIONS] (--image DIR | -- CMD...)   smallest memory limit that "
-            "serves\n"
-            "  coldstart sweep  [OPTIONS] --cpus LIST|--memory LIST (--image DIR | -- CMD...)\n"
-            "  coldstart images [list | build [--force] [NAME...]]\n"
-            "  coldstart report IN.json --format md|html|csv|junit|json [-o OUT] [--budget EXPR]\n"
-            "  coldstart compare BASE.json NEW.json   regression check (exit 3 on one)\n"
-            "  coldstart merge A.json B.json... -o OUT.json\n"
-            "\n"
-            "`coldstart COMMAND --help` explains a command's options.\n",
-            COLDSTART_VERSION);
-}
-
-int usage_error(const char *cmd, const char *msg)
-{
-    fprintf(stderr, "coldstart%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", msg);
-    return 2;
-}
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv, cs_error *err);
+} commands[] = {
+    {"run", cmd_run},       {"suite", cmd_suite},   {"size", cmd_size},       {"sweep", cmd_sweep},
+    {"images", cmd_images}, {"report", cmd_report}, {"compare", cmd_compare}, {"merge", cmd_merge},
+};
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_print_overview(stderr);
         return 2;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        usage(stdout);
+        /* `coldstart help --man` prints the man page made from the same text. */
+        if (argc > 2 && strcmp(argv[2], "--man") == 0)
+            cli_print_man(stdout);
+        else
+            cli_print_overview(stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("coldstart %s\n", COLDSTART_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "images") == 0)
-        return cmd_images(argc - 1, argv + 1);
-    if (strcmp(cmd, "suite") == 0)
-        return cmd_suite(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0)
-        return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0)
-        return cmd_merge(argc - 1, argv + 1);
-    if (strcmp(cmd, "size") == 0)
-        return cmd_size(argc - 1, argv + 1);
-    if (strcmp(cmd, "sweep") == 0)
-        return cmd_sweep(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        cs_error err = {0};
+        int rc = commands[i].fn(argc - 1, argv + 1, &err);
+        if (rc >= 0)
+            return rc;
+        fprintf(stderr, "coldstart %s: %s\n", cmd, cs_error_text(&err));
+        return err.status == CS_ERR_INPUT ? 2 : 1;
+    }
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);
     return 2;
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/analysis/stats.h"
 
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {
@@ -48,7 +47,7 @@ static void put_left(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
-void prof_term_print_target(FILE *out, const struct rep_target *t)
+void rep_term_print_target(FILE *out, const struct rep_target *t)
 {
     size_t measured = 0, ok = 0;
     for (size_t r = 0; r < t->n_runs; r++) {
@@ -62,7 +61,7 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         fprintf(out, ", ready: %s", t->ready);
     fputc('\n', out);
     if (ok == 0) {
-        prof_term_print_failures(out, t);
+        rep_term_print_failures(out, t);
         return;
     }
     fprintf(out, "  %-16s", "");
@@ -72,9 +71,6 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
     put_right(out, "min", 11);
     put_right(out, "max", 11);
     fprintf(out, "   %s\n", "median 95% CI");
-    double *vals = malloc((t->n_runs + 1) * sizeof *vals);
-    if (!vals)
-        return;
     for (size_t i = 0; i < sizeof term_metrics / sizeof term_metrics[0]; i++) {
         const struct rep_metric *m = rep_metric_find(term_metrics[i]);
         const struct rep_stat *s = rep_target_stat(t, term_metrics[i]);
@@ -104,21 +100,18 @@ void prof_term_print_target(FILE *out, const struct rep_target *t)
         put_right(out, mn, 11);
         put_right(out, mx, 11);
         fprintf(out, "   %s\n", ci);
-        size_t n = prof_metric_values(t, m, vals);
-        size_t outl = prof_count_outliers(vals, n);
         /* MAD on a handful of runs flags noise; five is the least that means much. */
-        if (outl && n >= 5 && strcmp(m->key, "ready_us") == 0)
+        if (s->outliers && s->n >= 5 && strcmp(m->key, "ready_us") == 0)
             fprintf(out,
-                    "  note: %zu of %zu ready times are statistical outliers (> 3.5 MAD from "
+                    "  note: %lld of %lld ready times are statistical outliers (> 3.5 MAD from "
                     "the median); a busy machine or a first-run effect. Try more runs or "
                     "--warmup.\n",
-                    outl, n);
+                    (long long)s->outliers, (long long)s->n);
     }
-    free(vals);
-    prof_term_print_failures(out, t);
+    rep_term_print_failures(out, t);
 }
 
-void prof_term_print_failures(FILE *out, const struct rep_target *t)
+void rep_term_print_failures(FILE *out, const struct rep_target *t)
 {
     for (size_t r = 0; r < t->n_runs; r++) {
         const struct rep_run *run = &t->runs[r];

@@ -8,7 +8,7 @@
 
 #include "reports/report.h"
 
-void prof_term_print_target(FILE *out, const struct rep_target *t);
-void prof_term_print_failures(FILE *out, const struct rep_target *t);
+void rep_term_print_target(FILE *out, const struct rep_target *t);
+void rep_term_print_failures(FILE *out, const struct rep_target *t);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/error.h"
 
 /* A growable text buffer that writers render into. */
@@ -17,6 +18,7 @@ struct rep_buf {
 void rep_buf_printf(struct rep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rep_buf_puts(struct rep_buf *b, const char *s);
 void rep_buf_free(struct rep_buf *b);
+#define _cleanup_buf_ _cleanup_(rep_buf_free)
 /* The length of the longest prefix of s of at most max bytes that does not
  * end inside a UTF-8 sequence (for cutting names). */
 int rep_utf8_prefix(const char *s, size_t max);

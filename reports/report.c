@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 static const char *const status_names[] = {
@@ -279,37 +278,6 @@ const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *m
         if (strcmp(t->summary[i].metric, metric) == 0)
             return &t->summary[i].stat;
     return NULL;
-}
-
-void rep_host_detect(struct rep_host *h, const char *cgroup_version)
-{
-    memset(h, 0, sizeof *h);
-    struct utsname u;
-    if (uname(&u) == 0)
-        h->kernel = strdup(u.release);
-    FILE *f = fopen("/proc/cpuinfo", "re");
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f)) {
-            if (strncmp(line, "model name", 10) == 0) {
-                char *p = strchr(line, ':');
-                if (p) {
-                    p++;
-                    while (*p == ' ')
-                        p++;
-                    p[strcspn(p, "\n")] = '\0';
-                    h->cpu_model = strdup(p);
-                }
-                break;
-            }
-        }
-        fclose(f);
-    }
-    if (!h->cpu_model)
-        h->cpu_model = strdup("unknown");
-    h->cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    h->mem_total_bytes = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-    h->cgroup = strdup(cgroup_version ? cgroup_version : "unknown");
 }
 
 /* ---- the metric table ---- */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/error.h"
 
 #define REP_SCHEMA "coldstart-report/1"
@@ -78,6 +79,7 @@ struct rep_stat {
     int64_t n;
     double min, p50, mean, stddev, p90, p95, p99, max;
     double ci95_lo, ci95_hi; /* 95% CI of the median; NaN when n is too small */
+    int64_t outliers;        /* values > 3.5 MAD from the median; for the terminal, not in JSON */
 };
 
 struct rep_summary_entry {
@@ -159,6 +161,7 @@ struct rep_report {
 };
 
 void rep_report_free(struct rep_report *r);
+#define _cleanup_report_ _cleanup_(rep_report_free)
 int rep_report_add_skipped(struct rep_report *r, const char *line);
 /* The run whose ready time is the median of the target's ok measured runs
  * (the one a chart of "a typical start" shows); NULL when there is none. */
@@ -177,8 +180,6 @@ int rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes, enum rep_stat
 int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
                           const char *message);
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);
-/* Fills the host section from this machine. */
-void rep_host_detect(struct rep_host *h, const char *cgroup_version);
 void rep_host_free(struct rep_host *h);
 
 /* ---- metrics: one table for summaries, budgets and every writer ---- */

@@ -580,7 +580,7 @@ static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
             cs_error e;
             if (child->d_type == DT_DIR && is_stale_name(child->d_name) &&
                 destroy_dir(root, dir, &e) < 0 && access(dir, F_OK) == 0)
-                cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", dir, e.msg);
+                cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", dir, cs_error_text(&e));
         }
         reaped++;
     }
@@ -627,7 +627,7 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
         if (sbx_cgroup_destroy(cg, &e) < 0) {
             if (rc == 0)
                 rc =
-                    cs_error_set(err, e.errnum, "cannot reap stale cgroup %s: %s", names[k], e.msg);
+                    cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", names[k], cs_error_text(&e));
         } else {
             reaped++;
         }

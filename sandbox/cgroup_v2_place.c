@@ -276,7 +276,7 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
         return 0;
     }
 
-    cs_error own_err, systemd_err, subtree_err;
+    cs_error own_err = {0}, systemd_err = {0}, subtree_err = {0};
     if (use_own_cgroup(root, own, &own_err) == 0) {
         set_placement(root, "delegated", mount);
         return 0;
@@ -310,7 +310,8 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
         "Run coldstart alone in a delegated cgroup (systemd-run --scope -p Delegate=yes "
         "coldstart ..., or as a user: systemd-run --user --scope -p Delegate=yes coldstart ...), "
         "run it as root, or name a cgroup you may write with --cgroup-parent PATH",
-        self, own_err.msg, systemd_err.msg, mount, ROOT_SUBTREE, subtree_err.msg);
+        self, cs_error_text(&own_err), cs_error_text(&systemd_err), mount, ROOT_SUBTREE,
+        cs_error_text(&subtree_err));
 }
 
 /* Hands back what path 2 changed so that the cgroup is as we found it: the

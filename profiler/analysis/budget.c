@@ -95,11 +95,11 @@ int prof_budget_parse(const char *text, struct prof_budget *b, cs_error *err)
         b->value = d;
     } else if (b->metric->unit == REP_UNIT_US) {
         if (prof_parse_duration(val, &v, &why) < 0)
-            return cs_error_set(err, 0, "budget `%s`: %s", text, why.msg);
+            return cs_error_set(err, 0, "budget `%s`: %s", text, cs_error_text(&why));
         b->value = (double)v;
     } else {
         if (prof_parse_size(val, &v, &why) < 0)
-            return cs_error_set(err, 0, "budget `%s`: %s", text, why.msg);
+            return cs_error_set(err, 0, "budget `%s`: %s", text, cs_error_text(&why));
         b->value = (double)v;
     }
     return 0;

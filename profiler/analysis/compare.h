@@ -8,26 +8,8 @@
 
 #include <stdbool.h>
 
-#include "reports/output.h"
+#include "reports/comparison.h"
 #include "reports/report.h"
-
-struct prof_compare_row {
-    const char *target; /* borrowed from the new report */
-    const struct rep_metric *metric;
-    double base_p50, new_p50, change_pct, p;
-    size_t base_n, new_n;
-    enum { CMP_SAME, CMP_REGRESSION, CMP_IMPROVED, CMP_NOISE } verdict;
-};
-
-struct prof_comparison {
-    struct prof_compare_row *rows;
-    size_t n_rows;
-    char **only_base, **only_new; /* target names found in one report only (borrowed) */
-    size_t n_only_base, n_only_new;
-    double threshold_pct, alpha;
-    double min_time_us, min_bytes; /* absolute changes smaller than these never count */
-    size_t regressions;
-};
 
 struct prof_compare_opts {
     double threshold_pct; /* default 5 */
@@ -37,10 +19,6 @@ struct prof_compare_opts {
 };
 
 int prof_compare(const struct rep_report *base, const struct rep_report *cur,
-                 const struct prof_compare_opts *opts, struct prof_comparison *ret);
-void prof_comparison_free(struct prof_comparison *c);
-void prof_comparison_text(const struct prof_comparison *c, struct rep_buf *b);
-void prof_comparison_markdown(const struct prof_comparison *c, struct rep_buf *b);
-void prof_comparison_json(const struct prof_comparison *c, struct rep_buf *b);
+                 const struct prof_compare_opts *opts, struct rep_comparison *ret);
 
 #endif

@@ -51,6 +51,7 @@ void prof_stat_compute(const double *v, size_t n, struct rep_stat *ret)
 {
     memset(ret, 0, sizeof *ret);
     ret->n = (int64_t)n;
+    ret->outliers = (int64_t)prof_count_outliers(v, n);
     ret->min = ret->p50 = ret->mean = ret->stddev = ret->p90 = ret->p95 = ret->p99 = ret->max =
         ret->ci95_lo = ret->ci95_hi = NAN;
     if (n == 0)

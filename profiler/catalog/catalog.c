@@ -307,23 +307,24 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct prof_image *)a)->name, ((const struct prof_image *)b)->name);
 }
 
-void prof_catalog_free(struct prof_image *imgs, size_t n)
+void prof_catalog_free(struct prof_catalog *c)
 {
-    for (size_t i = 0; i < n; i++)
-        prof_image_free(&imgs[i]);
-    free(imgs);
+    for (size_t i = 0; i < c->n; i++)
+        prof_image_free(&c->images[i]);
+    free(c->images);
+    c->images = NULL;
+    c->n = 0;
 }
 
-int prof_catalog_load(const char *catalog, struct prof_image **ret, size_t *ret_n, cs_error *err)
+int prof_catalog_load(const char *catalog, struct prof_catalog *ret, cs_error *err)
 {
     _cleanup_closedir_ DIR *d = opendir(catalog);
     if (!d)
         return cs_error_set(err, errno,
-                            "cannot open the image catalog `%s` (set "
-                            "COLDSTART_IMAGES or pass --images DIR)",
+                            "cannot open the image catalog `%s` (set COLDSTART_IMAGES to the "
+                            "folder that holds the images)",
                             catalog);
-    struct prof_image *imgs = NULL;
-    size_t n = 0;
+    _cleanup_catalog_ struct prof_catalog c = {0};
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
@@ -332,23 +333,19 @@ int prof_catalog_load(const char *catalog, struct prof_image **ret, size_t *ret_
         snprintf(path, sizeof path, "%s/%s/image.json", catalog, de->d_name);
         if (access(path, F_OK) < 0)
             continue; /* shared sources and other folders are not images */
-        struct prof_image *grown = realloc(imgs, (n + 1) * sizeof *grown);
-        if (!grown) {
-            prof_catalog_free(imgs, n);
+        struct prof_image *grown = realloc(c.images, (c.n + 1) * sizeof *grown);
+        if (!grown)
             return cs_error_set(err, ENOMEM, "catalog");
-        }
-        imgs = grown;
+        c.images = grown;
         snprintf(path, sizeof path, "%s/%s", catalog, de->d_name);
-        if (prof_image_load(path, &imgs[n], err) < 0) {
-            prof_catalog_free(imgs, n);
+        if (prof_image_load(path, &c.images[c.n], err) < 0)
             return -1;
-        }
-        n++;
+        c.n++;
     }
-    if (n)
-        qsort(imgs, n, sizeof *imgs, by_name);
-    *ret = imgs;
-    *ret_n = n;
+    if (c.n)
+        qsort(c.images, c.n, sizeof *c.images, by_name);
+    *ret = c;
+    c = (struct prof_catalog){0};
     return 0;
 }
 
@@ -397,7 +394,7 @@ const char *prof_image_missing_tool(const struct prof_image *img)
 {
     for (size_t i = 0; i < img->requires.n; i++)
         if (!in_path(img->requires.v[i]))
-    return img->requires.v[i];
+            return img->requires.v[i];
     return NULL;
 }
 
@@ -483,15 +480,14 @@ static void log_tail(const char *log, char *buf, size_t cap)
         free(lines[i]);
 }
 
-int prof_image_build(const struct prof_image *img, bool quiet, cs_error *err)
+int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, cs_error *err)
 {
     if (img->build.n == 0 || prof_image_is_built(img))
         return 1;
     const char *missing = prof_image_missing_tool(img);
     if (missing)
         return cs_error_set(err, 0, "%s: `%s` is not installed", img->name, missing);
-    if (!quiet)
-        fprintf(stderr, "coldstart: building %s ...\n", img->name);
+    cs_emit(notes, "building %s ...", img->name);
     char log[PATH_MAX];
     snprintf(log, sizeof log, "%s/" BUILD_LOG, img->dir);
     pid_t pid = fork();

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/error.h"
 
 struct prof_strv {
@@ -43,6 +44,7 @@ int prof_image_load(const char *dir, struct prof_image *ret, cs_error *err);
 int prof_image_parse(const char *text, const char *dir, const char *where, struct prof_image *ret,
                      cs_error *err);
 void prof_image_free(struct prof_image *img);
+#define _cleanup_image_ _cleanup_(prof_image_free)
 const struct prof_variant *prof_image_variant(const struct prof_image *img, const char *name);
 
 /* The catalog folder: $COLDSTART_IMAGES, else images/ beside the source tree
@@ -50,8 +52,13 @@ const struct prof_variant *prof_image_variant(const struct prof_image *img, cons
 const char *prof_catalog_dir(void);
 /* Every folder with an image.json, sorted by name. Folders whose manifest is
  * bad fail the whole listing (a broken catalog should be noticed). */
-int prof_catalog_load(const char *catalog, struct prof_image **ret, size_t *ret_n, cs_error *err);
-void prof_catalog_free(struct prof_image *imgs, size_t n);
+struct prof_catalog {
+    struct prof_image *images;
+    size_t n;
+};
+int prof_catalog_load(const char *catalog, struct prof_catalog *ret, cs_error *err);
+void prof_catalog_free(struct prof_catalog *c);
+#define _cleanup_catalog_ _cleanup_(prof_catalog_free)
 /* Resolves "images/NAME", "NAME" or a path to a folder. */
 int prof_image_find(const char *spec, struct prof_image *ret, cs_error *err);
 
@@ -61,7 +68,7 @@ const char *prof_image_missing_tool(const struct prof_image *img);
 bool prof_image_is_built(const struct prof_image *img);
 /* Runs the build in the image folder, output to DIR/.build.log. Returns 0 (or
  * 1 when it was already up to date); -1 with the log's last lines in err. */
-int prof_image_build(const struct prof_image *img, bool quiet, cs_error *err);
+int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, cs_error *err);
 /* Bytes the image ships: its build output, or its source files without one. */
 int64_t prof_image_size(const struct prof_image *img);
 

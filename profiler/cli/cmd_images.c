@@ -5,27 +5,16 @@
 
 #include "profiler/catalog/catalog.h"
 #include "profiler/cli/commands.h"
+#include "profiler/cli/usage.h"
 #include "reports/report.h"
 
-static void images_usage(FILE *out)
+static int images_list(cs_error *err)
 {
-    fprintf(out,
-            "Usage: coldstart images [list]\n"
-            "       coldstart images build [--force] [NAME...]\n"
-            "\n"
-            "The image catalog (folders with an image.json under %s;\n"
-            "set COLDSTART_IMAGES to use another). `build` runs each manifest's build in\n"
-            "its folder, skips up-to-date builds and images whose toolchain is missing.\n",
-            prof_catalog_dir());
-}
-
-static int images_list(void)
-{
-    struct prof_image *imgs;
-    size_t n;
-    cs_error err;
-    if (prof_catalog_load(prof_catalog_dir(), &imgs, &n, &err) < 0)
-        return usage_error("images", err.msg);
+    _cleanup_catalog_ struct prof_catalog cat = {0};
+    if (prof_catalog_load(prof_catalog_dir(), &cat, err) < 0)
+        return cs_error_mark_input(err);
+    struct prof_image *imgs = cat.images;
+    size_t n = cat.n;
     printf("%-14s %-8s %-11s %-9s %10s  %s\n", "NAME", "RUNTIME", "TOOLCHAIN", "BUILT", "SIZE",
            "VARIANT [VARIANTS]");
     for (size_t i = 0; i < n; i++) {
@@ -50,11 +39,10 @@ static int images_list(void)
                                  : "no",
                size, variants);
     }
-    prof_catalog_free(imgs, n);
     return 0;
 }
 
-static int images_build(int argc, char **argv)
+static int images_build(int argc, char **argv, cs_error *err)
 {
     bool force = false;
     int first = 0;
@@ -62,21 +50,18 @@ static int images_build(int argc, char **argv)
         force = true;
         first = 1;
     }
-    struct prof_image *imgs;
-    size_t n;
-    cs_error err;
-    if (prof_catalog_load(prof_catalog_dir(), &imgs, &n, &err) < 0)
-        return usage_error("images build", err.msg);
+    _cleanup_catalog_ struct prof_catalog cat = {0};
+    if (prof_catalog_load(prof_catalog_dir(), &cat, err) < 0)
+        return cs_error_mark_input(err);
+    struct prof_image *imgs = cat.images;
+    size_t n = cat.n;
     for (int a = first; a < argc; a++) {
         bool found = false;
         for (size_t i = 0; i < n; i++)
             found |= strcmp(imgs[i].name, argv[a]) == 0;
-        if (!found) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "no image named `%s` (see coldstart images list)", argv[a]);
-            prof_catalog_free(imgs, n);
-            return usage_error("images build", msg);
-        }
+        if (!found)
+            return cs_error_input(err, "build: no image named `%s` (see coldstart images list)",
+                                  argv[a]);
     }
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
@@ -101,10 +86,11 @@ static int images_build(int argc, char **argv)
             remove(stamp);
         }
         fflush(stdout);
-        int rc = prof_image_build(img, true, &err);
+        cs_error berr;
+        int rc = prof_image_build(img, NULL, &berr);
         if (rc < 0) {
             printf("%-14s FAILED\n", img->name);
-            fprintf(stderr, "coldstart: %s\n", err.msg);
+            fprintf(stderr, "coldstart images: %s\n", cs_error_text(&berr));
             failed++;
         } else {
             char size[32];
@@ -112,21 +98,18 @@ static int images_build(int argc, char **argv)
             printf("%-14s %s (%s)\n", img->name, rc == 1 ? "up to date" : "built", size);
         }
     }
-    prof_catalog_free(imgs, n);
     return failed ? 1 : 0;
 }
 
-int cmd_images(int argc, char **argv)
+int cmd_images(int argc, char **argv, cs_error *err)
 {
     if (argc < 2 || strcmp(argv[1], "list") == 0)
-        return argc > 2 ? usage_error("images list", "takes no arguments") : images_list();
+        return argc > 2 ? cs_error_input(err, "list takes no arguments") : images_list(err);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        images_usage(stdout);
+        cli_print_help(cli_find_command("images"), stdout);
         return 0;
     }
     if (strcmp(argv[1], "build") == 0)
-        return images_build(argc - 2, argv + 2);
-    char msg[256];
-    snprintf(msg, sizeof msg, "unknown subcommand `%s` (use list or build)", argv[1]);
-    return usage_error("images", msg);
+        return images_build(argc - 2, argv + 2, err);
+    return cs_error_input(err, "unknown subcommand `%s` (use list or build)", argv[1]);
 }

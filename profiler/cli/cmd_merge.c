@@ -5,40 +5,33 @@
 #include <string.h>
 
 #include "profiler/cli/commands.h"
+#include "profiler/cli/usage.h"
 #include "reports/merge.h"
 #include "reports/output.h"
 
-int cmd_merge(int argc, char **argv)
+static int parse_value(int c, const char *arg, void *ctx, cs_error *err)
 {
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    if (c == 'o')
+        *(const char **)ctx = arg;
+    return 0;
+}
+
+int cmd_merge(int argc, char **argv, cs_error *err)
+{
     const char *out = NULL;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-        if (c == 'o') {
-            out = optarg;
-        } else if (c == 'h') {
-            printf("Usage: coldstart merge A.json B.json... -o OUT.json\n\n"
-                   "Combines reports (CI matrix jobs, several machines) into one; each target\n"
-                   "keeps the host it was measured on. The result feeds report and compare.\n");
-            return 0;
-        } else {
-            return usage_error("merge", "usage: coldstart merge A.json B.json... -o OUT.json");
-        }
-    }
+    int rc = cli_getopt_each(cli_find_command("merge"), false, argc, argv, parse_value, &out, err);
+    if (rc != 0)
+        return rc == 1 ? 0 : -1;
     if (!out)
-        return usage_error("merge", "-o OUT.json is required");
+        return cs_error_input(err, "-o OUT.json is required");
     if (argc - optind < 1)
-        return usage_error("merge", "give at least one report to merge");
-    cs_error err;
-    if (rep_output_check(out, &err) < 0)
-        return usage_error("merge", err.msg);
-    char *text = rep_merge((const char *const *)argv + optind, (size_t)(argc - optind), &err);
+        return cs_error_input(err, "give at least one report to merge");
+    if (rep_output_check(out, err) < 0)
+        return cs_error_mark_input(err);
+    _cleanup_free_ char *text =
+        rep_merge((const char *const *)argv + optind, (size_t)(argc - optind), err);
     if (!text)
-        return usage_error("merge", err.msg);
+        return cs_error_mark_input(err);
     size_t len = strlen(text);
     char *withnl = realloc(text, len + 2);
     if (withnl) {
@@ -46,11 +39,7 @@ int cmd_merge(int argc, char **argv)
         text[len++] = '\n';
         text[len] = '\0';
     }
-    int rc = rep_write_file(out, text, len, &err);
-    free(text);
-    if (rc < 0) {
-        fprintf(stderr, "coldstart merge: %s\n", err.msg);
-        return 2;
-    }
+    if (rep_write_file(out, text, len, err) < 0)
+        return cs_error_mark_input(err);
     return 0;
 }

@@ -8,16 +8,10 @@
 
 #include "profiler/catalog/catalog.h"
 #include "profiler/cli/commands.h"
-#include "profiler/cli/options.h"
 #include "profiler/measure/plan.h"
 #include "profiler/measure/session.h"
-#include "profiler/term.h"
-#include "reports/render.h"
 
 #define DEFAULT_DIR "coldstart-report"
-#define DEFAULT_MEMORY (512ull << 20) /* a typical serverless size */
-#define DEFAULT_CPUS 1.0
-#define DEFAULT_REQUESTS 10
 
 struct suite_entry {
     struct prof_image *img; /* borrowed from the catalog */
@@ -25,60 +19,113 @@ struct suite_entry {
     char cold_name[300]; /* "NAME@cold" with --cache both */
 };
 
+/* The images selected and their plans: owned together. */
+struct suite {
+    struct suite_entry *sel;
+    size_t n_sel;
+    struct prof_target_plan *plans; /* per selected image, twice with --cache both */
+    struct rep_target **targets;
+    size_t n_plans;
+};
+
+static void suite_free(struct suite *su)
+{
+    for (size_t i = 0; su->sel && i < su->n_sel; i++)
+        prof_owned_plan_free(&su->sel[i].plan);
+    free(su->sel);
+    free(su->plans);
+    free(su->targets);
+}
+#define _cleanup_suite_ _cleanup_(suite_free)
+
+static struct prof_image *find_image(struct prof_catalog *cat, const char *name)
+{
+    for (size_t i = 0; i < cat->n; i++)
+        if (strcmp(cat->images[i].name, name) == 0)
+            return &cat->images[i];
+    return NULL;
+}
+
+/* Why an image cannot run here (recorded as skipped), or NULL when it can. */
+static bool skip_reason(const struct prof_config *o, struct prof_image *img, char *line, size_t cap)
+{
+    if (o->variant && !prof_image_variant(img, o->variant)) {
+        snprintf(line, cap, "%s: has no variant `%s`", img->name, o->variant);
+        return true;
+    }
+    const char *missing = prof_image_missing_tool(img);
+    if (missing) {
+        snprintf(line, cap, "%s: `%s` is not installed", img->name, missing);
+        return true;
+    }
+    cs_error berr;
+    if (prof_image_build(img, cli_notes(o), &berr) < 0) {
+        fprintf(stderr, "coldstart suite: %s\n", cs_error_text(&berr));
+        snprintf(line, cap, "%s: the build failed (see %s/.build.log)", img->name, img->dir);
+        return true;
+    }
+    return false;
+}
+
 /* Images to run: the named ones (in the order given) or the whole catalog;
  * those that cannot run here are recorded as skipped with the reason. */
-static int select_images(struct prof_session *s, const struct prof_options *o,
-                         struct prof_image *imgs, size_t n, struct suite_entry **ret, size_t *ret_n,
-                         cs_error *err)
+static int select_images(struct prof_session *s, const struct prof_config *o,
+                         struct prof_catalog *cat, struct suite *su, cs_error *err)
 {
-    struct suite_entry *sel = calloc(n + 1, sizeof *sel);
-    if (!sel)
+    su->sel = calloc(cat->n + 1, sizeof *su->sel);
+    if (!su->sel)
         return cs_error_set(err, ENOMEM, "suite");
-    size_t k = 0;
-    size_t want = o->n_positional ? o->n_positional : n;
+    size_t want = o->n_positional ? o->n_positional : cat->n;
     for (size_t w = 0; w < want; w++) {
-        struct prof_image *img = NULL;
-        if (o->n_positional) {
-            for (size_t i = 0; i < n; i++)
-                if (strcmp(imgs[i].name, o->positional[w]) == 0)
-                    img = &imgs[i];
-            if (!img) {
-                free(sel);
-                return cs_error_set(err, 0, "no image named `%s` (see coldstart images list)",
-                                    o->positional[w]);
-            }
-        } else {
-            img = &imgs[w];
-        }
+        struct prof_image *img = &cat->images[w];
+        if (o->n_positional && !(img = find_image(cat, o->positional[w])))
+            return cs_error_input(err, "no image named `%s` (see coldstart images list)",
+                                  o->positional[w]);
         char line[1200];
-        if (o->variant && !prof_image_variant(img, o->variant)) {
-            snprintf(line, sizeof line, "%s: has no variant `%s`", img->name, o->variant);
+        if (skip_reason(o, img, line, sizeof line)) {
             rep_report_add_skipped(&s->report, line);
             continue;
         }
-        const char *missing = prof_image_missing_tool(img);
-        if (missing) {
-            snprintf(line, sizeof line, "%s: `%s` is not installed", img->name, missing);
-            rep_report_add_skipped(&s->report, line);
-            continue;
-        }
-        cs_error berr;
-        if (prof_image_build(img, o->quiet, &berr) < 0) {
-            fprintf(stderr, "coldstart: %s\n", berr.msg);
-            snprintf(line, sizeof line, "%s: the build failed (see %s/.build.log)", img->name,
-                     img->dir);
-            rep_report_add_skipped(&s->report, line);
-            continue;
-        }
-        sel[k].img = img;
-        k++;
+        su->sel[su->n_sel++].img = img;
     }
-    *ret = sel;
-    *ret_n = k;
     return 0;
 }
 
-static void default_outputs(struct prof_options *o)
+/* One plan per selected image; with --cache both every image runs twice:
+ * warm under its name, cold as NAME@cold, both in the same round robin. */
+static int make_plans(struct prof_session *s, const struct prof_config *o, struct suite *su,
+                      cs_error *err)
+{
+    bool both = strcmp(o->cache, "both") == 0;
+    size_t per = both ? 2 : 1;
+    su->n_plans = su->n_sel * per;
+    su->plans = calloc(su->n_plans + 1, sizeof *su->plans);
+    su->targets = calloc(su->n_plans + 1, sizeof *su->targets);
+    if (!su->plans || !su->targets)
+        return cs_error_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < su->n_sel; i++) {
+        struct suite_entry *e = &su->sel[i];
+        if (prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0)
+            return cs_error_mark_input(err);
+        su->plans[i * per] = e->plan.plan;
+        if (both) {
+            su->plans[i * per].cache = "warm";
+            snprintf(e->cold_name, sizeof e->cold_name, "%s@cold", e->plan.plan.name);
+            su->plans[i * per + 1] = e->plan.plan;
+            su->plans[i * per + 1].cache = "cold";
+            su->plans[i * per + 1].name = e->cold_name;
+        }
+    }
+    for (size_t i = 0; i < su->n_plans; i++)
+        if (!prof_session_add_target(s, &su->plans[i]))
+            return cs_error_set(err, ENOMEM, "out of memory");
+    /* Adding targets grows the array; take the pointers once all exist. */
+    for (size_t i = 0; i < su->n_plans; i++)
+        su->targets[i] = &s->report.targets[i];
+    return 0;
+}
+
+static void default_outputs(struct prof_config *o)
 {
     if (o->json || o->md || o->html)
         return;
@@ -88,107 +135,36 @@ static void default_outputs(struct prof_options *o)
     o->html = DEFAULT_DIR "/report.html";
 }
 
-int cmd_suite(int argc, char **argv)
+int cmd_suite(int argc, char **argv, cs_error *err)
 {
-    struct prof_options o;
-    prof_options_defaults(&o);
-    cs_error err = {0};
-    int rc = prof_options_parse(PROF_CMD_SUITE, argc, argv, &o, &err);
-    if (rc != 0) {
-        prof_options_free(&o);
-        return rc == 1 ? 0 : usage_error("suite", err.msg);
-    }
-    if (!o.memory_set)
-        o.limits.memory_bytes = DEFAULT_MEMORY;
-    if (!o.cpus_set)
-        o.limits.cpus = DEFAULT_CPUS;
-    if (!o.requests_set)
-        o.requests = DEFAULT_REQUESTS; /* enough for a warm-request median */
-
-    struct prof_image *imgs = NULL;
-    size_t n_imgs = 0;
-    if (prof_catalog_load(prof_catalog_dir(), &imgs, &n_imgs, &err) < 0) {
-        prof_options_free(&o);
-        return usage_error("suite", err.msg);
-    }
-    const char *reference = o.reference ? o.reference : "native-c";
-    if (o.reference) {
-        bool known = false;
-        for (size_t i = 0; i < n_imgs; i++)
-            known |= strcmp(imgs[i].name, o.reference) == 0;
-        if (!known) {
-            prof_catalog_free(imgs, n_imgs);
-            prof_options_free(&o);
-            return usage_error("suite", "--reference names no image of the catalog");
-        }
-    }
+    _cleanup_config_ struct prof_config o = {0};
+    int rc = cli_prepare(CLI_SUITE, argc, argv, &o, err);
+    if (rc != 0)
+        return rc == 1 ? 0 : -1;
+    _cleanup_catalog_ struct prof_catalog cat = {0};
+    if (prof_catalog_load(prof_catalog_dir(), &cat, err) < 0)
+        return cs_error_mark_input(err);
+    if (o.reference && !find_image(&cat, o.reference))
+        return cs_error_input(err, "--reference names no image of the catalog");
     default_outputs(&o);
 
-    struct prof_session s;
-    struct suite_entry *sel = NULL;
-    size_t n_sel = 0;
-    int exit_code = 0;
-    if (prof_session_open(&s, &o, &err) < 0) {
-        fprintf(stderr, "coldstart: %s\n", err.msg);
-        exit_code = s.bad_input ? 2 : 1;
-        goto out;
-    }
+    _cleanup_session_ struct prof_session s = {0};
+    _cleanup_suite_ struct suite su = {0};
+    if (prof_session_open(&s, &o, &cli_warnings, err) < 0)
+        return -1;
     s.report.settings.command = strdup("suite");
-    s.report.settings.reference = strdup(reference);
+    s.report.settings.reference = strdup(o.reference ? o.reference : "native-c");
     s.report.settings.interleaved = true;
-    if (select_images(&s, &o, imgs, n_imgs, &sel, &n_sel, &err) < 0) {
-        exit_code = usage_error("suite", err.msg);
-        goto out;
-    }
+    if (select_images(&s, &o, &cat, &su, err) < 0)
+        return -1;
     for (size_t i = 0; i < s.report.n_skipped; i++)
         fprintf(stderr, "coldstart: skipped %s\n", s.report.skipped[i]);
-    /* With --cache both every image runs twice: warm under its name, cold as
-     * NAME@cold; both in the same round robin. */
-    bool both = strcmp(o.cache, "both") == 0;
-    size_t per = both ? 2 : 1, n_plans = n_sel * per;
-    struct prof_target_plan *plans = calloc(n_plans + 1, sizeof *plans);
-    struct rep_target **targets = calloc(n_plans + 1, sizeof(struct rep_target *));
-    if (!plans || !targets) {
-        free(plans);
-        free(targets);
-        exit_code = usage_error("suite", "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_sel; i++) {
-        if (prof_plan_for_image(sel[i].img, o.variant, &o, &sel[i].plan, &err) < 0) {
-            free(plans);
-            free(targets);
-            exit_code = usage_error("suite", err.msg);
-            goto out;
-        }
-        plans[i * per] = sel[i].plan.plan;
-        if (both) {
-            plans[i * per].cache = "warm";
-            snprintf(sel[i].cold_name, sizeof sel[i].cold_name, "%s@cold", sel[i].plan.plan.name);
-            plans[i * per + 1] = sel[i].plan.plan;
-            plans[i * per + 1].cache = "cold";
-            plans[i * per + 1].name = sel[i].cold_name;
-        }
-    }
-    for (size_t i = 0; i < n_plans; i++)
-        if (!prof_session_add_target(&s, &plans[i])) {
-            free(plans);
-            free(targets);
-            exit_code = usage_error("suite", "out of memory");
-            goto out;
-        }
-    /* Adding targets grows the array; take the pointers once all exist. */
-    for (size_t i = 0; i < n_plans; i++)
-        targets[i] = &s.report.targets[i];
-    prof_session_run_interleaved(&s, plans, targets, n_plans);
-    free(plans);
-    free(targets);
+    if (make_plans(&s, &o, &su, err) < 0)
+        return -1;
+    cli_run_interleaved(&s, su.plans, su.targets, su.n_plans);
 
-    if (prof_session_finish(&s, &err) < 0) {
-        fprintf(stderr, "coldstart: %s\n", err.msg);
-        exit_code = 2;
-    }
-    prof_session_print_comparison(&s);
+    int exit_code = cli_finish(&s, "suite");
+    cli_print_comparison(&s);
     if (!o.quiet) {
         const char *outs[] = {o.json, o.md, o.html, o.csv, o.junit};
         for (size_t i = 0; i < 5; i++)
@@ -197,14 +173,5 @@ int cmd_suite(int argc, char **argv)
     }
     if (s.interrupted_by)
         fprintf(stderr, "coldstart: interrupted; the report holds the runs measured so far\n");
-    if (!exit_code)
-        exit_code = prof_session_exit_code(&s);
-out:
-    prof_session_close(&s);
-    for (size_t i = 0; sel && i < n_sel; i++)
-        prof_owned_plan_free(&sel[i].plan);
-    free(sel);
-    prof_catalog_free(imgs, n_imgs);
-    prof_options_free(&o);
-    return exit_code;
+    return exit_code ? exit_code : cli_session_exit_code(&s);
 }

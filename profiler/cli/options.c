@@ -3,20 +3,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-#include "profiler/measure/pagecache.h"
-#include "profiler/measure/seccomp_profile.h"
-#include "profiler/measure/ready.h"
 #include "profiler/analysis/units.h"
-#include "reports/output.h"
+#include "profiler/cli/usage.h"
 
 enum {
+    OPT_RUNS = 'n',
+    OPT_WARMUP = 'w',
+    OPT_QUIET = 'q',
     OPT_READY = 256,
     OPT_PORT,
     OPT_TIMEOUT,
@@ -62,64 +59,219 @@ enum {
     OPT_STOP_TIMEOUT,
     OPT_MAX_FAILURES,
     OPT_CGROUP_PARENT,
+    OPT_SWEEP_CPUS,
+    OPT_SWEEP_MEMORY,
 };
 
-static const struct option long_opts[] = {
-    {"runs", required_argument, NULL, 'n'},
-    {"warmup", required_argument, NULL, 'w'},
-    {"ready", required_argument, NULL, OPT_READY},
-    {"port", required_argument, NULL, OPT_PORT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"requests", required_argument, NULL, OPT_REQUESTS},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"cpus", required_argument, NULL, OPT_CPUS},
-    {"cpuset", required_argument, NULL, OPT_CPUSET},
-    {"pids", required_argument, NULL, OPT_PIDS},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"cache", required_argument, NULL, OPT_CACHE},
-    {"seccomp", required_argument, NULL, OPT_SECCOMP},
-    {"net", required_argument, NULL, OPT_NET},
-    {"env", required_argument, NULL, OPT_ENV},
-    {"cwd", required_argument, NULL, OPT_CWD},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"md", required_argument, NULL, OPT_MD},
-    {"html", required_argument, NULL, OPT_HTML},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"junit", required_argument, NULL, OPT_JUNIT},
-    {"quiet", no_argument, NULL, 'q'},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"variant", required_argument, NULL, OPT_VARIANT},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"reference", required_argument, NULL, OPT_REFERENCE},
-    {"budget", required_argument, NULL, OPT_BUDGET},
-    {"budgets", required_argument, NULL, OPT_BUDGETS},
-    {"github-benchmark", required_argument, NULL, OPT_GITHUB_BENCHMARK},
-    {"min", required_argument, NULL, OPT_MIN},
-    {"max", required_argument, NULL, OPT_MAX},
-    {"precision", required_argument, NULL, OPT_PRECISION},
-    {"attempts", required_argument, NULL, OPT_ATTEMPTS},
-    {"margin", required_argument, NULL, OPT_MARGIN},
-    {"slowdown", required_argument, NULL, OPT_SLOWDOWN},
-    {"private-tmp", no_argument, NULL, OPT_PRIVATE_TMP},
-    {"user", required_argument, NULL, OPT_USER},
-    {"rlimit", required_argument, NULL, OPT_RLIMIT},
-    {"clean-env", no_argument, NULL, OPT_CLEAN_ENV},
-    {"sandbox", required_argument, NULL, OPT_SANDBOX},
-    {"request-url", required_argument, NULL, OPT_REQUEST_URL},
-    {"ready-status", required_argument, NULL, OPT_READY_STATUS},
-    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
-    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
-    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
-    {"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+/* ---- the tables: sections shared by the measuring commands ---- */
+
+static const struct cli_option runs_section[] = {
+    {NULL, 0, NULL, 0, "Runs:"},
+    {"runs", 'n', "N", OPT_RUNS, "measured cold starts (default 10)"},
+    {"warmup", 'w', "N", OPT_WARMUP, "unmeasured runs first (default 1)"},
+    {"ready", 0, "SPEC", OPT_READY,
+     "http://HOST:PORT/PATH (first 2xx), tcp://HOST:PORT,\n"
+     "log:REGEX (a line of stdout/stderr), exit (default without\n"
+     "an image: the run ends when the target exits)"},
+    {"port", 0, "N|auto", OPT_PORT,
+     "value of {port} in command, env and ready spec, also\n"
+     "exported as PORT (default auto: a free port per run)"},
+    {"timeout", 0, "DUR", OPT_TIMEOUT, "per-run limit to reach ready (default 30s)"},
+    {"requests", 0, "N", OPT_REQUESTS,
+     "HTTP requests after ready (default 1); with a tcp:// or\n"
+     "log: readiness they need --request-url"},
+    {"request-url", 0, "URL", OPT_REQUEST_URL,
+     "http://HOST:PORT/PATH the requests after ready go to"},
+    {"ready-status", 0, "LIST", OPT_READY_STATUS,
+     "HTTP statuses that count as ready and as a served request,\n"
+     "e.g. 200-399 (default 200-299)"},
+    {"stop-signal", 0, "SIG", OPT_STOP_SIGNAL,
+     "sent to the target at the end of a run (default SIGTERM),"},
+    {"stop-timeout", 0, "DUR", OPT_STOP_TIMEOUT,
+     "then after DUR (default 2s) the whole cgroup is killed"},
+    {"max-failures", 0, "N", OPT_MAX_FAILURES,
+     "stop a target after N failed runs in a row (default 3; 0: never)"},
+    {"interval", 0, "DUR", OPT_INTERVAL, "sampling interval, 0 for none (default 1ms)"},
+    {"cache", 0, "warm|cold|drop", OPT_CACHE,
+     "page cache before each run: warm (as it is), cold (the\n"
+     "target's files evicted, no root), drop (all caches, root)"},
+    {0},
 };
 
-void prof_options_defaults(struct prof_options *o)
+static const struct cli_option limits_heading[] = {
+    {NULL, 0, NULL, 0, "Limits (one fresh cgroup per run):"},
+    {0},
+};
+static const struct cli_option memory_option[] = {
+    {"memory", 0, "SIZE", OPT_MEMORY,
+     "memory limit, swap off (512Mi, 1.5GiB; M = 10^6, Mi = 2^20)"},
+    {0},
+};
+static const struct cli_option cpus_option[] = {
+    {"cpus", 0, "X", OPT_CPUS, "CPU quota in cores, e.g. 0.5"},
+    {0},
+};
+static const struct cli_option limits_section[] = {
+    {"cpuset", 0, "LIST", OPT_CPUSET, "allowed CPUs, e.g. 0-1,3"},
+    {"pids", 0, "N", OPT_PIDS, "max tasks"},
+    {"cgroup-parent", 0, "PATH", OPT_CGROUP_PARENT,
+     "create the run cgroups below this cgroup (e.g. /coldstart,\n"
+     "made when missing); default: chosen as docs/cgroups.md says"},
+    {"seccomp", 0, "default|none|FILE", OPT_SECCOMP,
+     "syscall policy (default: deny mount, bpf, ptrace,\n"
+     "...; none: no filter; FILE: an OCI/Docker seccomp profile)"},
+    {0},
+};
+
+static const struct cli_option isolation_section[] = {
+    {NULL, 0, NULL, 0, "Isolation (docs/sandbox.md):"},
+    {"net", 0, "host|loopback|none", OPT_NET,
+     "the host's network, a private one with only lo, or none"},
+    {"private-tmp", 0, NULL, OPT_PRIVATE_TMP, "a private, empty /tmp"},
+    {"user", 0, "UID[:GID]", OPT_USER, "run the target as this user"},
+    {"rlimit", 0, "NAME=VALUE", OPT_RLIMIT, "e.g. NOFILE=1024, CORE=0, NPROC=256:512 (repeatable)"},
+    {"clean-env", 0, NULL, OPT_CLEAN_ENV,
+     "only PATH, HOME, LANG, PORT and --env, not our environment"},
+    {"sandbox", 0, "strict", OPT_SANDBOX,
+     "loopback network, own PID namespace and /proc, private\n"
+     "mounts, read-only cgroupfs, Docker's default capabilities,\n"
+     "private /tmp, default seccomp"},
+    {0},
+};
+
+static const struct cli_option target_section[] = {
+    {NULL, 0, NULL, 0, "Target:"},
+    {"env", 0, "K=V", OPT_ENV, "set a variable in the target (repeatable; inherits the rest)"},
+    {"cwd", 0, "DIR", OPT_CWD, "working directory of the target"},
+    {"image", 0, "DIR", OPT_IMAGE, "a bundled image (images/NAME) instead of a command"},
+    {"variant", 0, "NAME", OPT_VARIANT, "one of the image's variants (env or command overrides)"},
+    {"name", 0, "NAME", OPT_NAME, "the target's name in reports"},
+    {0},
+};
+
+static const struct cli_option output_section[] = {
+    {NULL, 0, NULL, 0, "Output:"},
+    {"json", 0, "F", OPT_JSON, "write the JSON report (- for stdout)"},
+    {"md", 0, "F", OPT_MD, "the report as Markdown"},
+    {"html", 0, "F", OPT_HTML, "the report as HTML with charts"},
+    {"csv", 0, "F", OPT_CSV, "the report as CSV (a row per run)"},
+    {"junit", 0, "F", OPT_JUNIT, "the report as JUnit XML"},
+    {"progress", 0, NULL, OPT_PROGRESS, "progress bar even when stderr is not a terminal"},
+    {"no-progress", 0, NULL, OPT_NO_PROGRESS, "no progress bar"},
+    {"github-benchmark", 0, "F", OPT_GITHUB_BENCHMARK,
+     "github-action-benchmark JSON (customSmallerIsBetter)"},
+    {0},
+};
+
+static const struct cli_option gates_section[] = {
+    {NULL, 0, NULL, 0, "CI gates:"},
+    {"budget", 0, "EXPR", OPT_BUDGET,
+     "METRIC.STAT OP VALUE, e.g. ready.p95<=300ms,\n"
+     "rss_ready.p50<=64Mi; repeatable; exit 3 when one is missed"},
+    {"budgets", 0, "FILE", OPT_BUDGETS, "one budget per line (# comments)"},
+    {"quiet", 'q', NULL, OPT_QUIET, "no progress output"},
+    {0},
+};
+
+static const struct cli_option suite_section[] = {
+    {NULL, 0, NULL, 0, "Suite:"},
+    {"reference", 0, "NAME", OPT_REFERENCE, "image the ratios are relative to (default native-c)"},
+    {0},
+};
+
+static const struct cli_option size_section[] = {
+    {NULL, 0, NULL, 0, "Sizing:"},
+    {"min", 0, "SIZE", OPT_MIN, "lower end of the search (default 16Mi)"},
+    {"max", 0, "SIZE", OPT_MAX, "upper end (default 4 x the unconstrained peak)"},
+    {"precision", 0, "SIZE", OPT_PRECISION, "stop when the bracket is this narrow (default 4Mi)"},
+    {"attempts", 0, "N", OPT_ATTEMPTS, "tries per step before it counts as failed (default 2)"},
+    {"margin", 0, "PCT", OPT_MARGIN, "added to the smallest passing limit (default 25%)"},
+    {"slowdown", 0, "X", OPT_SLOWDOWN,
+     "a step passes only if ready within X times the\n"
+     "unconstrained start, + 10 ms (default 2)"},
+    {0},
+};
+
+static const struct cli_option sweep_section[] = {
+    {NULL, 0, NULL, 0, "Sweep (one of):"},
+    {"cpus", 0, "LIST", OPT_SWEEP_CPUS, "e.g. 0.25,0.5,1,2"},
+    {"memory", 0, "LIST", OPT_SWEEP_MEMORY, "e.g. 128Mi,256Mi,512Mi"},
+    {0},
+};
+
+#define SHARED_TAIL isolation_section, target_section, output_section, gates_section, NULL
+
+static const struct cli_option *const run_sections[] = {runs_section, limits_heading, memory_option,
+                                                        cpus_option,  limits_section, SHARED_TAIL};
+static const struct cli_option *const suite_sections[] = {
+    suite_section, runs_section,   limits_heading, memory_option,
+    cpus_option,   limits_section, SHARED_TAIL};
+/* size finds the memory limit itself: no --memory. */
+static const struct cli_option *const size_sections[] = {
+    size_section, runs_section, limits_heading, cpus_option, limits_section, SHARED_TAIL};
+/* sweep takes --cpus and --memory as lists. */
+static const struct cli_option *const sweep_sections[] = {
+    sweep_section, runs_section, limits_heading, limits_section, SHARED_TAIL};
+
+#define UNITS_FOOTER                                                                               \
+    "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"                           \
+    "Durations: us, ms, s, m.\n"                                                                   \
+    "Exit codes: 0 ok, 1 a target failed, 2 bad usage or input, 3 a budget exceeded,\n"            \
+    "128+N interrupted by signal N (the report of what was measured is still written)."
+
+static const struct cli_command_doc measuring_docs[CLI_N_MEASURING] = {
+    [CLI_RUN] =
+        {"run", "coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])",
+         "N cold starts of one command or image",
+         "Starts CMD N times, each a cold start in a fresh cgroup, and reports the\n"
+         "time from spawn to exec, listen, first byte and ready, with memory and CPU.\n"
+         "\n"
+         "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js",
+         run_sections, UNITS_FOOTER},
+    [CLI_SUITE] = {"suite", "coldstart suite [OPTIONS] [IMAGE...]",
+                   "the main job: compare the bundled images",
+                   "The main job: builds the bundled images (all whose toolchain is present, or\n"
+                   "the named ones), profiles each under the same limits with the runs\n"
+                   "interleaved round robin, prints the comparison table and writes\n"
+                   "coldstart-report/report.{json,md,html} unless --json/--md/--html are given.\n"
+                   "\n"
+                   "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
+                   "--variant NAME runs this variant of every image that has it;\n"
+                   "--cache both runs every image warm and cold (NAME and NAME@cold).",
+                   suite_sections, UNITS_FOOTER},
+    [CLI_SIZE] = {"size", "coldstart size [OPTIONS] (--image DIR | -- CMD [ARG...])",
+                  "smallest memory limit that serves",
+                  "The smallest memory limit under which the target still starts and serves:\n"
+                  "an unconstrained run, then a bisection on the limit, each step a fresh cold\n"
+                  "start; then a recommended limit with a margin (docs/sizing.md).\n"
+                  "\n"
+                  "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
+                  "count against its limit).",
+                  size_sections, UNITS_FOOTER,
+                  (const struct cli_refusal[]){
+                      {"memory", "size finds the memory limit itself: drop --memory (--min and "
+                                 "--max bound the search)"},
+                      {NULL, NULL}}},
+    [CLI_SWEEP] = {"sweep",
+                   "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST) (--image DIR | -- CMD "
+                   "[ARG...])",
+                   "start-up across values of one limit",
+                   "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
+                   "round robin: how start-up scales with a fractional CPU or with memory.",
+                   sweep_sections, UNITS_FOOTER},
+};
+
+const struct cli_command_doc *cli_command_doc(enum cli_command cmd)
+{
+    return &measuring_docs[cmd];
+}
+
+/* ---- defaults ---- */
+
+void cli_options_defaults(enum cli_command cmd, struct cli_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->cmd = cmd;
     o->runs = 10;
     o->warmup = 1;
     o->timeout_us = 30000000;
@@ -130,16 +282,27 @@ void prof_options_defaults(struct prof_options *o)
     o->max_failures = 3;
     o->interval_us = 1000;
     o->cache = "warm";
-    o->seccomp = SBX_SECCOMP_DEFAULT;
-    o->net = SBX_NET_HOST;
+    o->seccomp = "default";
+    o->net = "host";
     o->size_min_bytes = 16ull << 20;
     o->size_precision_bytes = 4ull << 20;
     o->attempts = 2;
     o->margin = 0.25;
     o->slowdown = 2.0;
+    if (cmd == CLI_SUITE) {
+        o->memory_bytes = 512ull << 20; /* a typical serverless size */
+        o->cpus = 1.0;
+        o->requests = 10; /* enough for a warm-request median */
+    } else if (cmd == CLI_SIZE) {
+        o->requests = 20;
+        /* A fresh container reads its files into a page cache charged to
+         * itself; with a warm cache they stay charged to whoever read them
+         * first, and the limit found would be too small. */
+        o->cache = "cold";
+    }
 }
 
-void prof_options_free(struct prof_options *o)
+void cli_options_free(struct cli_options *o)
 {
     free(o->env);
     o->env = NULL;
@@ -147,176 +310,15 @@ void prof_options_free(struct prof_options *o)
     o->budgets = NULL;
 }
 
-static const char *const common_help =
-    "Runs:\n"
-    "  -n, --runs N          measured cold starts (default 10)\n"
-    "  -w, --warmup N        unmeasured runs first (default 1)\n"
-    "  --ready SPEC          http://HOST:PORT/PATH (first 2xx), tcp://HOST:PORT,\n"
-    "                        log:REGEX (a line of stdout/stderr), exit (default without\n"
-    "                        an image: the run ends when the target exits)\n"
-    "  --port N|auto         value of {port} in command, env and ready spec, also\n"
-    "                        exported as PORT (default auto: a free port per run)\n"
-    "  --timeout DUR         per-run limit to reach ready (default 30s)\n"
-    "  --requests N          HTTP requests after ready (default 1); with a tcp:// or\n"
-    "                        log: readiness they need --request-url\n"
-    "  --request-url URL     http://HOST:PORT/PATH the requests after ready go to\n"
-    "  --ready-status LIST   HTTP statuses that count as ready and as a served request,\n"
-    "                        e.g. 200-399 (default 200-299)\n"
-    "  --stop-signal SIG     sent to the target at the end of a run (default SIGTERM),\n"
-    "  --stop-timeout DUR    then after DUR (default 2s) the whole cgroup is killed\n"
-    "  --max-failures N      stop a target after N failed runs in a row (default 3; 0: never)\n"
-    "  --interval DUR        sampling interval, 0 for none (default 1ms)\n"
-    "  --cache warm|cold|drop  page cache before each run: warm (as it is), cold (the\n"
-    "                        target's files evicted, no root), drop (all caches, root)\n"
-    "Limits (one fresh cgroup per run):\n"
-    "  --memory SIZE         memory limit, swap off (512Mi, 1.5GiB; M = 10^6, Mi = 2^20)\n"
-    "  --cpus X              CPU quota in cores, e.g. 0.5\n"
-    "  --cpuset LIST         allowed CPUs, e.g. 0-1,3\n"
-    "  --pids N              max tasks\n"
-    "  --cgroup-parent PATH  create the run cgroups below this cgroup (e.g. /coldstart,\n"
-    "                        made when missing); default: chosen as docs/cgroups.md says\n"
-    "  --seccomp default|none|FILE  syscall policy (default: deny mount, bpf, ptrace,\n"
-    "                        ...; none: no filter; FILE: an OCI/Docker seccomp profile)\n"
-    "Isolation (docs/sandbox.md):\n"
-    "  --net host|loopback|none  the host's network, a private one with only lo, or none\n"
-    "  --private-tmp         a private, empty /tmp\n"
-    "  --user UID[:GID]      run the target as this user\n"
-    "  --rlimit NAME=VALUE   e.g. NOFILE=1024, CORE=0, NPROC=256:512 (repeatable)\n"
-    "  --clean-env           only PATH, HOME, LANG, PORT and --env, not our environment\n"
-    "  --sandbox strict      loopback network, own PID namespace and /proc, private\n"
-    "                        mounts, read-only cgroupfs, Docker's default capabilities,\n"
-    "                        private /tmp, default seccomp\n"
-    "Target:\n"
-    "  --env K=V             set a variable in the target (repeatable; inherits the rest)\n"
-    "  --cwd DIR             working directory of the target\n"
-    "  --image DIR           a bundled image (images/NAME) instead of a command\n"
-    "  --variant NAME        one of the image's variants (env or command overrides)\n"
-    "  --name NAME           the target's name in reports\n"
-    "Output:\n"
-    "  --json F              write the JSON report (- for stdout)\n"
-    "  --md F, --html F, --csv F, --junit F   the same report as Markdown, HTML with\n"
-    "                        charts, CSV (a row per run) or JUnit XML\n"
-    "  --progress            progress bar even when stderr is not a terminal\n"
-    "  --github-benchmark F  github-action-benchmark JSON (customSmallerIsBetter)\n"
-    "CI gates:\n"
-    "  --budget EXPR         METRIC.STAT OP VALUE, e.g. ready.p95<=300ms,\n"
-    "                        rss_ready.p50<=64Mi; repeatable; exit 3 when one is missed\n"
-    "  --budgets FILE        one budget per line (# comments)\n"
-    "  -q, --quiet           no progress output\n"
-    "  -h, --help            this help\n"
-    "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"
-    "Durations: us, ms, s, m.\n"
-    "Exit codes: 0 ok, 1 a target failed, 2 bad usage or input, 3 a budget exceeded,\n"
-    "128+N interrupted by signal N (the report of what was measured is still written).\n";
+/* ---- values ---- */
 
-void prof_options_usage(enum prof_command cmd, FILE *out)
+static int bad(cs_error *err, const char *flag, const char *value, const cs_error *why)
 {
-    switch (cmd) {
-    case PROF_CMD_RUN:
-        fprintf(
-            out,
-            "Usage: coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
-            "\n"
-            "Starts CMD N times, each a cold start in a fresh cgroup, and reports the\n"
-            "time from spawn to exec, listen, first byte and ready, with memory and CPU.\n"
-            "\n"
-            "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js\n"
-            "\n");
-        break;
-    case PROF_CMD_SUITE:
-        fprintf(out, "Usage: coldstart suite [OPTIONS] [IMAGE...]\n"
-                     "\n"
-                     "The main job: builds the bundled images (all whose toolchain is present, or\n"
-                     "the named ones), profiles each under the same limits with the runs\n"
-                     "interleaved round robin, prints the comparison table and writes\n"
-                     "coldstart-report/report.{json,md,html} unless --json/--md/--html are given.\n"
-                     "\n"
-                     "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
-                     "  --reference NAME      image the ratios are relative to (default native-c)\n"
-                     "  --variant NAME        run this variant of every image that has it\n"
-                     "  --cache both          every image warm and cold (NAME and NAME@cold)\n"
-                     "\n");
-        break;
-    case PROF_CMD_SIZE:
-        fprintf(out,
-                "Usage: coldstart size [OPTIONS] (--image DIR | -- CMD [ARG...])\n"
-                "\n"
-                "The smallest memory limit under which the target still starts and serves:\n"
-                "an unconstrained run, then a bisection on the limit, each step a fresh cold\n"
-                "start; then a recommended limit with a margin (docs/sizing.md).\n"
-                "\n"
-                "  --min SIZE            lower end of the search (default 16Mi)\n"
-                "  --max SIZE            upper end (default 4 x the unconstrained peak)\n"
-                "  --precision SIZE      stop when the bracket is this narrow (default 4Mi)\n"
-                "  --attempts N          tries per step before it counts as failed (default 2)\n"
-                "  --margin PCT          added to the smallest passing limit (default 25%%)\n"
-                "  --slowdown X          a step passes only if ready within X times the\n"
-                "                        unconstrained start, + 10 ms (default 2)\n"
-                "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
-                "count against its limit).\n"
-                "\n");
-        break;
-    case PROF_CMD_SWEEP:
-        fprintf(out, "Usage: coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST)\n"
-                     "                       (--image DIR | -- CMD [ARG...])\n"
-                     "\n"
-                     "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
-                     "round robin: how start-up scales with a fractional CPU or with memory.\n"
-                     "\n"
-                     "  --cpus LIST           e.g. 0.25,0.5,1,2\n"
-                     "  --memory LIST         e.g. 128Mi,256Mi,512Mi\n"
-                     "\n");
-        break;
-    }
-    fputs(common_help, out);
-}
-
-static int bad(cs_error *err, const char *flag, const char *value, cs_error *why)
-{
-    return cs_error_set(err, 0, "%s %s: %s", flag, value, why->msg);
-}
-
-/* UID[:GID] as numbers or names; the group defaults to the user's. */
-static int parse_user(const char *arg, struct prof_options *o, cs_error *err)
-{
-    char user[256], group[256] = "";
-    snprintf(user, sizeof user, "%s", arg);
-    char *colon = strchr(user, ':');
-    if (colon) {
-        snprintf(group, sizeof group, "%s", colon + 1);
-        *colon = '\0';
-    }
-    char *end;
-    unsigned long uid = strtoul(user, &end, 10);
-    struct passwd *pw = NULL;
-    if (!*user)
-        return cs_error_set(err, 0, "--user %s: expected UID[:GID] or NAME[:GROUP]", arg);
-    if (*end) {
-        pw = getpwnam(user);
-        if (!pw)
-            return cs_error_set(err, 0, "--user %s: no user named `%s`", arg, user);
-        uid = pw->pw_uid;
-    } else {
-        pw = getpwuid((uid_t)uid);
-    }
-    unsigned long gid = pw ? pw->pw_gid : uid;
-    if (*group) {
-        gid = strtoul(group, &end, 10);
-        if (*end) {
-            struct group *gr = getgrnam(group);
-            if (!gr)
-                return cs_error_set(err, 0, "--user %s: no group named `%s`", arg, group);
-            gid = gr->gr_gid;
-        }
-    }
-    o->set_user = true;
-    o->uid = (uid_t)uid;
-    o->gid = (gid_t)gid;
-    return 0;
+    return cs_error_input(err, "%s %s: %s", flag, value, cs_error_text(why));
 }
 
 /* NAME=VALUE or NAME=SOFT:HARD, e.g. NOFILE=1024, CORE=0, AS=unlimited. */
-static int parse_rlimit(const char *arg, struct prof_options *o, cs_error *err)
+static int rlimit_resource(const char *arg, const char *eq, int *ret, cs_error *err)
 {
     static const struct {
         const char *name;
@@ -337,31 +339,40 @@ static int parse_rlimit(const char *arg, struct prof_options *o, cs_error *err)
                  {"RTTIME", RLIMIT_RTTIME},
                  {"SIGPENDING", RLIMIT_SIGPENDING},
                  {"STACK", RLIMIT_STACK}};
-    const char *eq = strchr(arg, '=');
     char name[32];
-    if (!eq || (size_t)(eq - arg) >= sizeof name)
-        return cs_error_set(err, 0, "--rlimit %s: expected NAME=VALUE, e.g. NOFILE=1024", arg);
-    size_t i, len = (size_t)(eq - arg);
-    for (i = 0; i < len; i++)
+    size_t len = (size_t)(eq - arg);
+    if (len >= sizeof name)
+        return cs_error_input(err, "--rlimit %s: expected NAME=VALUE, e.g. NOFILE=1024", arg);
+    for (size_t i = 0; i < len; i++)
         name[i] = (char)toupper((unsigned char)arg[i]);
     name[len] = '\0';
     const char *n = strncmp(name, "RLIMIT_", 7) == 0 ? name + 7 : name;
-    int resource = -1;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(n, names[i].name) == 0)
-            resource = names[i].resource;
-    if (resource < 0)
-        return cs_error_set(err, 0,
-                            "--rlimit %s: unknown limit `%s` (NOFILE, NPROC, AS, CORE, "
-                            "STACK, CPU, ...)",
-                            arg, name);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(n, names[i].name) == 0) {
+            *ret = names[i].resource;
+            return 0;
+        }
+    return cs_error_input(err,
+                          "--rlimit %s: unknown limit `%s` (NOFILE, NPROC, AS, CORE, STACK, "
+                          "CPU, ...)",
+                          arg, name);
+}
+
+static int parse_rlimit(const char *arg, struct cli_options *o, cs_error *err)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return cs_error_input(err, "--rlimit %s: expected NAME=VALUE, e.g. NOFILE=1024", arg);
+    int resource;
+    if (rlimit_resource(arg, eq, &resource, err) < 0)
+        return -1;
     uint64_t vals[2];
     const char *p = eq + 1;
     for (int k = 0; k < 2; k++) {
         char tok[64];
         size_t tl = strcspn(p, ":");
         if (tl == 0 || tl >= sizeof tok)
-            return cs_error_set(err, 0, "--rlimit %s: expected a number or `unlimited`", arg);
+            return cs_error_input(err, "--rlimit %s: expected a number or `unlimited`", arg);
         memcpy(tok, p, tl);
         tok[tl] = '\0';
         char *end;
@@ -371,7 +382,7 @@ static int parse_rlimit(const char *arg, struct prof_options *o, cs_error *err)
             errno = 0;
             vals[k] = strtoull(tok, &end, 10);
             if (errno || *end || !isdigit((unsigned char)tok[0]))
-                return cs_error_set(err, 0, "--rlimit %s: `%s` is not a number", arg, tok);
+                return cs_error_input(err, "--rlimit %s: `%s` is not a number", arg, tok);
         }
         p += tl;
         if (*p != ':') {
@@ -382,19 +393,18 @@ static int parse_rlimit(const char *arg, struct prof_options *o, cs_error *err)
         p++;
     }
     if (vals[0] > vals[1])
-        return cs_error_set(err, 0, "--rlimit %s: the soft limit is above the hard one", arg);
+        return cs_error_input(err, "--rlimit %s: the soft limit is above the hard one", arg);
     if (o->n_rlimits == sizeof o->rlimits / sizeof o->rlimits[0])
-        return cs_error_set(err, 0, "--rlimit: at most 16");
-    o->rlimits[o->n_rlimits++] = (struct sbx_rlimit){resource, vals[0], vals[1]};
+        return cs_error_input(err, "--rlimit: at most 16");
+    o->rlimits[o->n_rlimits++] = (struct cli_rlimit){resource, vals[0], vals[1]};
     return 0;
 }
 
 /* "0.25,0.5,1" or "128Mi,256Mi": every value parsed, at most 64. */
-static int parse_sweep_list(const char *flag, const char *arg, struct prof_options *o,
-                            cs_error *err)
+static int parse_sweep_list(const char *flag, const char *arg, struct cli_options *o, cs_error *err)
 {
     if (o->sweep_kind && strcmp(o->sweep_kind, flag + 2) != 0)
-        return cs_error_set(err, 0, "sweep one limit at a time: --cpus or --memory");
+        return cs_error_input(err, "sweep one limit at a time: --cpus or --memory");
     o->sweep_kind = flag + 2;
     o->n_sweep = 0;
     char buf[1024];
@@ -402,191 +412,188 @@ static int parse_sweep_list(const char *flag, const char *arg, struct prof_optio
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         if (o->n_sweep == sizeof o->sweep_values / sizeof o->sweep_values[0])
-            return cs_error_set(err, 0, "%s: at most 64 values", flag);
+            return cs_error_input(err, "%s: at most 64 values", flag);
         cs_error why;
         if (!strcmp(flag, "--cpus")) {
             if (prof_parse_cpus(tok, &o->sweep_values[o->n_sweep], &why) < 0)
-                return cs_error_set(err, 0, "%s %s: %s", flag, arg, why.msg);
+                return bad(err, flag, arg, &why);
         } else {
             uint64_t bytes;
             if (prof_parse_size(tok, &bytes, &why) < 0)
-                return cs_error_set(err, 0, "%s %s: %s", flag, arg, why.msg);
+                return bad(err, flag, arg, &why);
             if (bytes < 1048576)
-                return cs_error_set(err, 0, "%s %s: %s is below 1 MiB", flag, arg, tok);
+                return cs_error_input(err, "%s %s: %s is below 1 MiB", flag, arg, tok);
             o->sweep_values[o->n_sweep] = (double)bytes;
         }
         o->n_sweep++;
     }
     if (o->n_sweep == 0)
-        return cs_error_set(err, 0, "%s needs a comma-separated list, e.g. %s", flag,
-                            !strcmp(flag, "--cpus") ? "0.25,0.5,1,2" : "128Mi,256Mi,512Mi");
+        return cs_error_input(err, "%s needs a comma-separated list, e.g. %s", flag,
+                              !strcmp(flag, "--cpus") ? "0.25,0.5,1,2" : "128Mi,256Mi,512Mi");
     return 0;
 }
 
-static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *err)
+static int parse_status_range(const char *arg, struct cli_options *o, cs_error *err)
+{
+    char *end;
+    long lo = strtol(arg, &end, 10), hi = lo;
+    if (*end == '-')
+        hi = strtol(end + 1, &end, 10);
+    if (end == arg || *end || lo < 100 || hi > 599 || lo > hi)
+        return cs_error_input(err,
+                              "--ready-status %s: a status or a range of them within 100-599, "
+                              "e.g. 200-399",
+                              arg);
+    o->ok_status_min = (int)lo;
+    o->ok_status_max = (int)hi;
+    return 0;
+}
+
+static int append(void *array_p, size_t *n, size_t elem, const void *value, cs_error *err)
+{
+    void **array = array_p;
+    void *grown = realloc(*array, (*n + 1) * elem);
+    if (!grown)
+        return cs_error_set(err, ENOMEM, "out of memory");
+    memcpy((char *)grown + *n * elem, value, elem);
+    *array = grown;
+    (*n)++;
+    return 0;
+}
+
+static int parse_uint_opt(const char *flag, const char *arg, uint64_t min, uint64_t max,
+                          unsigned *ret, cs_error *err)
 {
     cs_error why;
     uint64_t v;
-    if (o->command_kind == PROF_CMD_SWEEP && (c == OPT_CPUS || c == OPT_MEMORY))
-        return parse_sweep_list(c == OPT_CPUS ? "--cpus" : "--memory", arg, o, err);
-    /* Options of one command only: refused elsewhere rather than ignored. */
-    bool size_only = c == OPT_MIN || c == OPT_MAX || c == OPT_PRECISION || c == OPT_ATTEMPTS ||
-                     c == OPT_MARGIN || c == OPT_SLOWDOWN;
-    if (size_only && o->command_kind != PROF_CMD_SIZE)
-        return cs_error_set(err, 0, "this option belongs to `coldstart size`");
-    if (c == OPT_REFERENCE && o->command_kind != PROF_CMD_SUITE)
-        return cs_error_set(err, 0, "--reference belongs to `coldstart suite`");
-    switch (c) {
-    case 'n':
-        if (prof_parse_uint(arg, 1, 100000, &v, &why) < 0)
-            return bad(err, "--runs", arg, &why);
-        o->runs = (unsigned)v;
-        o->runs_set = true;
-        return 0;
-    case 'w':
-        if (prof_parse_uint(arg, 0, 100000, &v, &why) < 0)
-            return bad(err, "--warmup", arg, &why);
-        o->warmup = (unsigned)v;
-        o->warmup_set = true;
-        return 0;
+    if (prof_parse_uint(arg, min, max, &v, &why) < 0)
+        return bad(err, flag, arg, &why);
+    *ret = (unsigned)v;
+    return 0;
+}
+
+static int parse_duration_opt(const char *flag, const char *arg, uint64_t *ret, cs_error *err)
+{
+    cs_error why;
+    if (prof_parse_duration(arg, ret, &why) < 0)
+        return bad(err, flag, arg, &why);
+    return 0;
+}
+
+static int parse_size_opt(const char *flag, const char *arg, uint64_t *ret, cs_error *err)
+{
+    cs_error why;
+    if (prof_parse_size(arg, ret, &why) < 0)
+        return bad(err, flag, arg, &why);
+    if (*ret < 1048576)
+        return cs_error_input(err, "%s %s: %s", flag, arg,
+                              strcmp(flag, "--memory") == 0 ? "below 1 MiB nothing starts"
+                                                            : "at least 1 MiB");
+    return 0;
+}
+
+/* Options of the run section: how each run is started, probed and stopped. */
+static int parse_run_value(int key, const char *arg, struct cli_options *o, cs_error *err)
+{
+    switch (key) {
+    case OPT_RUNS:
+        return parse_uint_opt("--runs", arg, 1, 100000, &o->runs, err);
+    case OPT_WARMUP:
+        return parse_uint_opt("--warmup", arg, 0, 100000, &o->warmup, err);
     case OPT_READY:
-        if (prof_ready_validate(arg, &why) < 0)
-            return cs_error_set(err, 0, "--ready: %s", why.msg);
-        o->ready = arg;
+        o->ready = arg; /* checked by cli_resolve: a host name is looked up */
         return 0;
     case OPT_PORT:
         if (strcmp(arg, "auto") == 0) {
             o->port = 0;
             return 0;
         }
-        if (prof_parse_uint(arg, 1, 65535, &v, &why) < 0)
-            return bad(err, "--port", arg, &why);
-        o->port = (unsigned)v;
-        return 0;
+        return parse_uint_opt("--port", arg, 1, 65535, &o->port, err);
     case OPT_TIMEOUT:
-        if (prof_parse_duration(arg, &o->timeout_us, &why) < 0)
-            return bad(err, "--timeout", arg, &why);
+        if (parse_duration_opt("--timeout", arg, &o->timeout_us, err) < 0)
+            return -1;
         if (o->timeout_us == 0)
-            return cs_error_set(err, 0, "--timeout %s: must be more than 0", arg);
+            return cs_error_input(err, "--timeout %s: must be more than 0", arg);
         return 0;
     case OPT_REQUESTS:
-        if (prof_parse_uint(arg, 0, 1000000, &v, &why) < 0)
-            return bad(err, "--requests", arg, &why);
-        o->requests = (unsigned)v;
-        o->requests_set = true;
-        return 0;
+        o->requests_given = true;
+        return parse_uint_opt("--requests", arg, 0, 1000000, &o->requests, err);
     case OPT_REQUEST_URL:
         if (strncmp(arg, "http://", 7) != 0)
-            return cs_error_set(err, 0, "--request-url %s: expected http://HOST:PORT/PATH", arg);
-        if (prof_ready_validate(arg, &why) < 0)
-            return cs_error_set(err, 0, "--request-url: %s", why.msg);
+            return cs_error_input(err, "--request-url %s: expected http://HOST:PORT/PATH", arg);
         o->request_url = arg;
         return 0;
-    case OPT_READY_STATUS: {
-        char *end;
-        long lo = strtol(arg, &end, 10), hi = lo;
-        if (*end == '-')
-            hi = strtol(end + 1, &end, 10);
-        if (end == arg || *end || lo < 100 || hi > 599 || lo > hi)
-            return cs_error_set(err, 0,
-                                "--ready-status %s: a status or a range of them within "
-                                "100-599, e.g. 200-399",
-                                arg);
-        o->ok_status_min = (int)lo;
-        o->ok_status_max = (int)hi;
-        return 0;
-    }
-    case OPT_STOP_SIGNAL:
+    case OPT_READY_STATUS:
+        return parse_status_range(arg, o, err);
+    case OPT_STOP_SIGNAL: {
+        cs_error why;
         if (prof_parse_signal(arg, &o->stop_signal, &why) < 0)
             return bad(err, "--stop-signal", arg, &why);
         return 0;
+    }
     case OPT_STOP_TIMEOUT:
-        if (prof_parse_duration(arg, &o->stop_timeout_us, &why) < 0)
-            return bad(err, "--stop-timeout", arg, &why);
+        if (parse_duration_opt("--stop-timeout", arg, &o->stop_timeout_us, err) < 0)
+            return -1;
         if (o->stop_timeout_us > 600000000)
-            return cs_error_set(err, 0, "--stop-timeout %s: at most 10m", arg);
-        return 0;
-    case OPT_CGROUP_PARENT:
-        if (arg[0] != '/')
-            return cs_error_set(err, 0,
-                                "--cgroup-parent %s: give a cgroup path from the hierarchy's "
-                                "root, e.g. /coldstart",
-                                arg);
-        o->cgroup_parent = arg;
+            return cs_error_input(err, "--stop-timeout %s: at most 10m", arg);
         return 0;
     case OPT_MAX_FAILURES:
-        if (prof_parse_uint(arg, 0, 100000, &v, &why) < 0)
-            return bad(err, "--max-failures", arg, &why);
-        o->max_failures = (unsigned)v;
+        return parse_uint_opt("--max-failures", arg, 0, 100000, &o->max_failures, err);
+    case OPT_INTERVAL:
+        if (parse_duration_opt("--interval", arg, &o->interval_us, err) < 0)
+            return -1;
+        if (o->interval_us != 0 && o->interval_us < 100)
+            return cs_error_input(err, "--interval %s: the shortest interval is 100us", arg);
         return 0;
+    case OPT_CACHE:
+        if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0 && strcmp(arg, "drop") != 0 &&
+            (strcmp(arg, "both") != 0 || o->cmd != CLI_SUITE))
+            return cs_error_input(err, "--cache %s: use warm, cold or drop%s", arg,
+                                  o->cmd == CLI_SUITE ? " (or both)" : "");
+        o->cache = arg;
+        return 0;
+    }
+    return 1; /* not a run option */
+}
+
+/* Limits and isolation: the cgroup and the sandbox of each run. */
+static int parse_sandbox_value(int key, const char *arg, struct cli_options *o, cs_error *err)
+{
+    cs_error why;
+    switch (key) {
     case OPT_MEMORY:
-        if (prof_parse_size(arg, &o->limits.memory_bytes, &why) < 0)
-            return bad(err, "--memory", arg, &why);
-        if (o->limits.memory_bytes < 1048576)
-            return cs_error_set(err, 0, "--memory %s: below 1 MiB nothing starts", arg);
-        o->memory_set = true;
-        return 0;
+        return parse_size_opt("--memory", arg, &o->memory_bytes, err);
     case OPT_CPUS:
-        if (prof_parse_cpus(arg, &o->limits.cpus, &why) < 0)
+        if (prof_parse_cpus(arg, &o->cpus, &why) < 0)
             return bad(err, "--cpus", arg, &why);
-        o->cpus_set = true;
         return 0;
     case OPT_CPUSET:
         if (prof_parse_cpulist(arg, &why) < 0)
             return bad(err, "--cpuset", arg, &why);
-        o->limits.cpuset = arg;
+        o->cpuset = arg;
         return 0;
-    case OPT_PIDS:
-        if (prof_parse_uint(arg, 1, 4194304, &v, &why) < 0)
-            return bad(err, "--pids", arg, &why);
-        o->limits.pids = v;
-        return 0;
-    case OPT_INTERVAL:
-        if (prof_parse_duration(arg, &o->interval_us, &why) < 0)
-            return bad(err, "--interval", arg, &why);
-        if (o->interval_us != 0 && o->interval_us < 100)
-            return cs_error_set(err, 0, "--interval %s: the shortest interval is 100us", arg);
-        return 0;
-    case OPT_CACHE:
-        if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0 && strcmp(arg, "drop") != 0 &&
-            (strcmp(arg, "both") != 0 || o->command_kind != PROF_CMD_SUITE))
-            return cs_error_set(err, 0, "--cache %s: use warm, cold or drop%s", arg,
-                                o->command_kind == PROF_CMD_SUITE ? " (or both)" : "");
-        if (strcmp(arg, "drop") == 0 && prof_drop_caches_check(err) < 0)
+    case OPT_PIDS: {
+        unsigned v;
+        if (parse_uint_opt("--pids", arg, 1, 4194304, &v, err) < 0)
             return -1;
-        o->cache = arg;
-        o->cache_set = true;
+        o->pids = v;
+        return 0;
+    }
+    case OPT_CGROUP_PARENT:
+        if (arg[0] != '/')
+            return cs_error_input(err,
+                                  "--cgroup-parent %s: give a cgroup path from the hierarchy's "
+                                  "root, e.g. /coldstart",
+                                  arg);
+        o->cgroup_parent = arg;
         return 0;
     case OPT_SECCOMP:
-        o->seccomp_set = true;
-        if (strcmp(arg, "default") == 0) {
-            o->seccomp = SBX_SECCOMP_DEFAULT;
-        } else if (strcmp(arg, "none") == 0) {
-            o->seccomp = SBX_SECCOMP_NONE;
-        } else {
-            /* A profile file: read and checked now, so a bad one is exit 2. */
-            if (access(arg, R_OK) < 0)
-                return cs_error_set(err, errno,
-                                    "--seccomp %s: use default, none or the path of an "
-                                    "OCI/Docker seccomp profile",
-                                    arg);
-            struct sbx_seccomp_profile p;
-            if (prof_seccomp_profile_load(arg, &p, stderr, err) < 0)
-                return -1;
-            prof_seccomp_profile_free(&p);
-            o->seccomp = SBX_SECCOMP_PROFILE;
-            o->seccomp_file = arg;
-        }
+        o->seccomp = arg; /* a profile file is read by cli_resolve */
         return 0;
     case OPT_NET:
-        if (strcmp(arg, "host") == 0)
-            o->net = SBX_NET_HOST;
-        else if (strcmp(arg, "loopback") == 0)
-            o->net = SBX_NET_LOOPBACK;
-        else if (strcmp(arg, "none") == 0)
-            o->net = SBX_NET_NONE;
-        else
-            return cs_error_set(err, 0, "--net %s: use host, loopback or none", arg);
+        if (strcmp(arg, "host") != 0 && strcmp(arg, "loopback") != 0 && strcmp(arg, "none") != 0)
+            return cs_error_input(err, "--net %s: use host, loopback or none", arg);
+        o->net = arg;
         return 0;
     case OPT_PRIVATE_TMP:
         o->private_tmp = true;
@@ -596,43 +603,37 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         return 0;
     case OPT_SANDBOX:
         if (strcmp(arg, "strict") != 0)
-            return cs_error_set(err, 0, "--sandbox %s: the one level is `strict`", arg);
+            return cs_error_input(err, "--sandbox %s: the one level is `strict`", arg);
         o->strict = true;
         return 0;
     case OPT_USER:
-        return parse_user(arg, o, err);
+        if (!*arg || *arg == ':')
+            return cs_error_input(err, "--user %s: expected UID[:GID] or NAME[:GROUP]", arg);
+        o->user = arg; /* names are looked up by cli_resolve */
+        return 0;
     case OPT_RLIMIT:
         return parse_rlimit(arg, o, err);
+    }
+    return 1;
+}
+
+/* What runs, where its results go, and the budgets it must meet. */
+static int parse_target_value(int key, const char *arg, struct cli_options *o, cs_error *err)
+{
+    const char **out = NULL;
+    switch (key) {
     case OPT_ENV: {
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg)
-            return cs_error_set(err, 0, "--env %s: expected K=V", arg);
-        const char **n = realloc(o->env, (o->n_env + 1) * sizeof *n);
-        if (!n)
-            return cs_error_set(err, 0, "out of memory");
-        o->env = n;
-        o->env[o->n_env++] = arg;
-        return 0;
+            return cs_error_input(err, "--env %s: expected K=V", arg);
+        return append(&o->env, &o->n_env, sizeof *o->env, &arg, err);
     }
-    case OPT_CWD:
-        o->cwd = arg;
-        return 0;
-    case OPT_JSON:
-        o->json = arg;
-        return 0;
-    case OPT_MD:
-        o->md = arg;
-        return 0;
-    case OPT_HTML:
-        o->html = arg;
-        return 0;
-    case OPT_CSV:
-        o->csv = arg;
-        return 0;
-    case OPT_JUNIT:
-        o->junit = arg;
-        return 0;
-    case 'q':
+    case OPT_BUDGET:
+    case OPT_BUDGETS: {
+        struct cli_budget_arg b = {key == OPT_BUDGETS, arg};
+        return append(&o->budgets, &o->n_budgets, sizeof b, &b, err);
+    }
+    case OPT_QUIET:
         o->quiet = true;
         return 0;
     case OPT_PROGRESS:
@@ -641,56 +642,63 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
     case OPT_NO_PROGRESS:
         o->no_progress = true;
         return 0;
-    case OPT_IMAGE:
-        o->image = arg;
-        return 0;
-    case OPT_VARIANT:
-        o->variant = arg;
-        return 0;
-    case OPT_NAME:
-        o->name = arg;
-        return 0;
-    case OPT_REFERENCE:
-        o->reference = arg;
-        return 0;
-    case OPT_BUDGET: {
-        struct prof_budget *n = realloc(o->budgets, (o->n_budgets + 1) * sizeof *n);
-        if (!n)
-            return cs_error_set(err, 0, "out of memory");
-        o->budgets = n;
-        if (prof_budget_parse(arg, &o->budgets[o->n_budgets], err) < 0)
-            return cs_error_prefix(err, "--budget");
-        o->n_budgets++;
-        return 0;
-    }
-    case OPT_BUDGETS:
-        return prof_budget_read_file(arg, &o->budgets, &o->n_budgets, err);
+    case OPT_CWD:
+        out = &o->cwd;
+        break;
+    case OPT_JSON:
+        out = &o->json;
+        break;
+    case OPT_MD:
+        out = &o->md;
+        break;
+    case OPT_HTML:
+        out = &o->html;
+        break;
+    case OPT_CSV:
+        out = &o->csv;
+        break;
+    case OPT_JUNIT:
+        out = &o->junit;
+        break;
     case OPT_GITHUB_BENCHMARK:
-        o->github_benchmark = arg;
-        return 0;
-    case OPT_MIN:
-    case OPT_MAX:
-    case OPT_PRECISION: {
-        const char *flag = c == OPT_MIN ? "--min" : c == OPT_MAX ? "--max" : "--precision";
-        uint64_t *dst = c == OPT_MIN   ? &o->size_min_bytes
-                        : c == OPT_MAX ? &o->size_max_bytes
-                                       : &o->size_precision_bytes;
-        if (prof_parse_size(arg, dst, &why) < 0)
-            return bad(err, flag, arg, &why);
-        if (*dst < 1048576)
-            return cs_error_set(err, 0, "%s %s: at least 1 MiB", flag, arg);
-        return 0;
+        out = &o->github_benchmark;
+        break;
+    case OPT_IMAGE:
+        out = &o->image;
+        break;
+    case OPT_VARIANT:
+        out = &o->variant;
+        break;
+    case OPT_NAME:
+        out = &o->name;
+        break;
+    case OPT_REFERENCE:
+        out = &o->reference;
+        break;
+    default:
+        return 1;
     }
+    *out = arg;
+    return 0;
+}
+
+/* The options of one command: size's search, sweep's lists. */
+static int parse_command_value(int key, const char *arg, struct cli_options *o, cs_error *err)
+{
+    switch (key) {
+    case OPT_MIN:
+        return parse_size_opt("--min", arg, &o->size_min_bytes, err);
+    case OPT_MAX:
+        return parse_size_opt("--max", arg, &o->size_max_bytes, err);
+    case OPT_PRECISION:
+        return parse_size_opt("--precision", arg, &o->size_precision_bytes, err);
     case OPT_ATTEMPTS:
-        if (prof_parse_uint(arg, 1, 100, &v, &why) < 0)
-            return bad(err, "--attempts", arg, &why);
-        o->attempts = (unsigned)v;
-        return 0;
+        return parse_uint_opt("--attempts", arg, 1, 100, &o->attempts, err);
     case OPT_MARGIN: {
         char *end;
         double m = strtod(arg, &end);
         if (end == arg || (*end && strcmp(end, "%") != 0) || m < 0 || m > 1000)
-            return cs_error_set(err, 0, "--margin %s: a percentage, e.g. 25%%", arg);
+            return cs_error_input(err, "--margin %s: a percentage, e.g. 25%%", arg);
         o->margin = m / 100.0;
         return 0;
     }
@@ -698,117 +706,94 @@ static int parse_one(int c, const char *arg, struct prof_options *o, cs_error *e
         char *end;
         double x = strtod(arg, &end);
         if (end == arg || (*end && strcmp(end, "x") != 0) || !(x >= 1 && x <= 1000))
-            return cs_error_set(err, 0, "--slowdown %s: a factor of at least 1, e.g. 2", arg);
+            return cs_error_input(err, "--slowdown %s: a factor of at least 1, e.g. 2", arg);
         o->slowdown = x;
         return 0;
     }
+    case OPT_SWEEP_CPUS:
+        return parse_sweep_list("--cpus", arg, o, err);
+    case OPT_SWEEP_MEMORY:
+        return parse_sweep_list("--memory", arg, o, err);
     }
-    return cs_error_set(err, 0, "unhandled option");
+    return cs_error_input(err, "unhandled option");
 }
 
-int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof_options *o,
-                       cs_error *err)
+static int parse_value(int key, const char *arg, void *ctx, cs_error *err)
 {
-    static const char *const names[] = {"run", "suite", "size", "sweep"};
-    const char *name = names[cmd];
-    o->command_kind = cmd;
-    optind = 1;
-    opterr = 0; /* our messages, not getopt's */
-    for (;;) {
-        int idx = -1;
-        /* suite takes image names among its options; run, size and sweep stop
-         * at the first word that is not an option (the command belongs after --). */
-        int c = getopt_long(argc, argv, cmd == PROF_CMD_SUITE ? ":n:w:qh" : "+:n:w:qh", long_opts,
-                            &idx);
-        if (c == -1)
-            break;
-        if (c == 'h') {
-            prof_options_usage(cmd, stdout);
-            return 1;
-        }
-        if (c == ':') { /* a known option without its value */
-            for (const struct option *lo = long_opts; lo->name; lo++)
-                if (lo->val == optopt)
-                    return cs_error_set(err, 0,
-                                        "option `--%s` needs a value (see coldstart %s --help)",
-                                        lo->name, name);
-            return cs_error_set(err, 0, "option `%s` needs a value (see coldstart %s --help)",
-                                argv[optind - 1], name);
-        }
-        if (c == '?') {
-            if (optopt)
-                return cs_error_set(err, 0, "unknown option `-%c` (see coldstart %s --help)",
-                                    optopt, name);
-            return cs_error_set(err, 0, "unknown option `%s` (see coldstart %s --help)",
-                                argv[optind - 1], name);
-        }
-        const char *arg = optarg;
-        if (parse_one(c, arg, o, err) < 0) {
-            if (err && strncmp(err->msg, "this option", 11) == 0)
-                cs_error_prefix(err, "%s", argv[optind - 1 - (arg && arg == argv[optind - 1])]);
-            return -1;
-        }
-    }
-    /* Everything after the options: `-- CMD ARGS` for run, image names for suite. */
+    struct cli_options *o = ctx;
+    int rc = parse_run_value(key, arg, o, err);
+    if (rc == 1)
+        rc = parse_sandbox_value(key, arg, o, err);
+    if (rc == 1)
+        rc = parse_target_value(key, arg, o, err);
+    if (rc == 1)
+        rc = parse_command_value(key, arg, o, err);
+    return rc;
+}
+
+/* Everything after the options: `-- CMD ARGS` for run, size and sweep, image
+ * names for suite. */
+static int parse_operands(int argc, char **argv, struct cli_options *o, cs_error *err)
+{
+    const char *name = measuring_docs[o->cmd].name;
     int first = optind;
     bool dashdash = first > 1 && strcmp(argv[first - 1], "--") == 0;
-    if (cmd != PROF_CMD_SUITE) {
-        if (first < argc && !dashdash)
-            return cs_error_set(err, 0,
-                                "unexpected argument `%s`: put the target command after `--`, "
-                                "e.g. coldstart %s -- %s",
-                                argv[first], name, argv[first]);
-        o->command = argv + first;
-        o->n_command = (size_t)(argc - first);
-        if (o->n_command == 0 && !o->image)
-            return cs_error_set(err, 0, "no target: give --image DIR or -- CMD [ARG...]");
-        if (o->n_command > 0 && o->image)
-            return cs_error_set(err, 0, "give either --image or a command after --, not both");
-    } else {
+    if (o->cmd == CLI_SUITE) {
         if (dashdash)
-            return cs_error_set(err, 0,
-                                "suite takes image names, not a command after `--` "
-                                "(coldstart run profiles one)");
+            return cs_error_input(err, "suite takes image names, not a command after `--` "
+                                       "(coldstart run profiles one)");
+        if (o->image)
+            return cs_error_input(err, "suite takes image names, not --image or a command "
+                                       "(coldstart run profiles one)");
         o->positional = argv + first;
         o->n_positional = (size_t)(argc - first);
+        return 0;
     }
-    if (cmd == PROF_CMD_SUITE && (o->image || o->n_command))
-        return cs_error_set(err, 0,
-                            "suite takes image names, not --image or a command "
-                            "(coldstart run profiles one)");
-    if (o->strict) {
-        /* One switch for a locked-down container: loopback network, private
-         * mounts with a read-only cgroupfs and /tmp, the default seccomp
-         * policy (or the profile given). */
-        if (o->seccomp == SBX_SECCOMP_NONE && o->seccomp_set)
-            return cs_error_set(err, 0, "--sandbox strict and --seccomp none contradict");
-        if (o->net == SBX_NET_HOST)
-            o->net = SBX_NET_LOOPBACK;
-        o->private_tmp = true;
-    }
-    if (o->net == SBX_NET_NONE && o->ready &&
-        (strncmp(o->ready, "http://", 7) == 0 || strncmp(o->ready, "tcp://", 6) == 0))
-        return cs_error_set(err, 0,
-                            "--net none leaves the target no network to be probed "
-                            "over: use --net loopback, or --ready exit or log:REGEX");
-    /* Checked now: a report that cannot be written must not cost a session. */
-    const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
-    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i] && rep_output_check(outs[i], err) < 0)
-            return -1;
-    if (o->request_url && o->ready && strcmp(o->ready, "exit") == 0)
-        return cs_error_set(err, 0,
-                            "--request-url with --ready exit: the target has exited when it "
-                            "is ready; there is nothing left to send requests to");
-    if (cmd == PROF_CMD_SWEEP && !o->sweep_kind)
-        return cs_error_set(err, 0, "sweep needs --cpus LIST or --memory LIST");
-    if (cmd == PROF_CMD_SIZE && (o->memory_set || o->limits.memory_bytes))
-        return cs_error_set(err, 0,
-                            "size finds the memory limit itself: drop --memory "
-                            "(--min and --max bound the search)");
-    if (cmd == PROF_CMD_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
-        return cs_error_set(err, 0, "--max must be above --min");
-    if (o->variant && !o->image && cmd != PROF_CMD_SUITE)
-        return cs_error_set(err, 0, "--variant selects a variant of an image: add --image DIR");
+    if (first < argc && !dashdash)
+        return cs_error_input(err,
+                              "unexpected argument `%s`: put the target command after `--`, "
+                              "e.g. coldstart %s -- %s",
+                              argv[first], name, argv[first]);
+    o->command = argv + first;
+    o->n_command = (size_t)(argc - first);
+    if (o->n_command == 0 && !o->image)
+        return cs_error_input(err, "no target: give --image DIR or -- CMD [ARG...]");
+    if (o->n_command > 0 && o->image)
+        return cs_error_input(err, "give either --image or a command after --, not both");
     return 0;
+}
+
+/* What no single value shows: options that contradict each other. */
+static int check_combinations(const struct cli_options *o, cs_error *err)
+{
+    if (o->strict && strcmp(o->seccomp, "none") == 0)
+        return cs_error_input(err, "--sandbox strict and --seccomp none contradict");
+    bool network_probe =
+        o->ready && (strncmp(o->ready, "http://", 7) == 0 || strncmp(o->ready, "tcp://", 6) == 0);
+    if (strcmp(o->net, "none") == 0 && network_probe)
+        return cs_error_input(err, "--net none leaves the target no network to be probed "
+                                   "over: use --net loopback, or --ready exit or log:REGEX");
+    if (o->request_url && o->ready && strcmp(o->ready, "exit") == 0)
+        return cs_error_input(err, "--request-url with --ready exit: the target has exited when it "
+                                   "is ready; there is nothing left to send requests to");
+    if (o->cmd == CLI_SWEEP && !o->sweep_kind)
+        return cs_error_input(err, "sweep needs --cpus LIST or --memory LIST");
+    if (o->cmd == CLI_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
+        return cs_error_input(err, "--max must be above --min");
+    if (o->variant && !o->image && o->cmd != CLI_SUITE)
+        return cs_error_input(err, "--variant selects a variant of an image: add --image DIR");
+    return 0;
+}
+
+int cli_parse(enum cli_command cmd, int argc, char **argv, struct cli_options *o, cs_error *err)
+{
+    /* suite takes image names among its options; run, size and sweep stop
+     * at the first word that is not an option (the command belongs after --). */
+    int rc =
+        cli_getopt_each(&measuring_docs[cmd], cmd != CLI_SUITE, argc, argv, parse_value, o, err);
+    if (rc != 0)
+        return rc;
+    if (parse_operands(argc, argv, o, err) < 0)
+        return -1;
+    return check_combinations(o, err);
 }

@@ -1,82 +1,117 @@
-/* Options shared by the measuring commands (run, suite, size, sweep): parsed
- * once, validated with messages that name the flag and the value. */
-#ifndef COLDSTART_OPTIONS_H
-#define COLDSTART_OPTIONS_H
+/* The options of the measuring commands (run, suite, size, sweep), as crun
+ * declares them: one table per command, built from shared sections, each
+ * entry with its help text. The same tables print --help and the man page
+ * (usage.c), so the two cannot drift.
+ *
+ * Parsing (cli_parse) checks each value and stores it as a plain value: no
+ * file is read, no name looked up. cli_resolve (resolve.c) then does what
+ * needs the system (users, the seccomp profile, budget files, output paths,
+ * ready specs) and fills the session's struct prof_config. */
+#ifndef COLDSTART_CLI_OPTIONS_H
+#define COLDSTART_CLI_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "profiler/analysis/budget.h"
-#include "sandbox/cgroup.h"
 #include "sandbox/base/error.h"
-#include "sandbox/seccomp.h"
-#include "sandbox/spawn.h"
 
-struct prof_options {
-    int command_kind; /* enum prof_command being parsed */
+enum cli_command { CLI_RUN, CLI_SUITE, CLI_SIZE, CLI_SWEEP, CLI_N_MEASURING };
+
+/* One option of a table; a NULL name with help set is a section heading. */
+struct cli_option {
+    const char *name; /* long name without "--" */
+    char short_name;  /* 'n' for -n, or 0 */
+    const char *arg;  /* value's placeholder ("N", "SIZE"), NULL for a switch */
+    int key;          /* what parse_value switches on */
+    const char *help; /* first line of the help; more lines separated by '\n' */
+};
+
+/* A command's page: usage line, description, its own options, then shared sections. */
+struct cli_command_doc {
+    const char *name;        /* "run" */
+    const char *synopsis;    /* "coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])" */
+    const char *summary;     /* one line for `coldstart --help` and NAME in the man page */
+    const char *description; /* paragraphs, '\n'-separated */
+    const struct cli_option *const *sections; /* NULL-terminated; each ends with a {0} entry */
+    const char *footer;                       /* units, exit codes; or NULL */
+    /* Options of other commands this one refuses with a reason, not just as unknown. */
+    const struct cli_refusal {
+        const char *name;
+        const char *why;
+    } * refused;
+};
+
+/* Budgets in the order given: an expression or a file of them. */
+struct cli_budget_arg {
+    bool is_file;
+    const char *text;
+};
+
+struct cli_rlimit {
+    int resource;
+    uint64_t soft, hard;
+};
+
+/* The command line as given, each value checked but nothing resolved.
+ * Strings point into argv. */
+struct cli_options {
+    enum cli_command cmd;
     unsigned runs, warmup;
-    bool runs_set, warmup_set;
-    const char *ready; /* NULL: the image's, else "exit" */
-    unsigned port;     /* 0: auto, a free port per run */
+    const char *ready;
+    unsigned port;
     uint64_t timeout_us;
     unsigned requests;
-    bool requests_set;
-    const char *request_url; /* --request-url: requests after a non-HTTP readiness */
-    int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
-    int stop_signal;                  /* --stop-signal; 0: SIGTERM (or the image's) */
-    uint64_t stop_timeout_us;         /* --stop-timeout */
-    unsigned max_failures;            /* --max-failures: consecutive failed runs that stop a target */
-    struct sbx_limits limits;
-    const char *cgroup_parent; /* --cgroup-parent; NULL: chosen at start */
-    bool memory_set, cpus_set;
+    bool requests_given;
+    const char *request_url;
+    int ok_status_min, ok_status_max;
+    int stop_signal;
+    uint64_t stop_timeout_us;
+    unsigned max_failures;
+    uint64_t memory_bytes;
+    double cpus;
+    const char *cpuset;
+    uint64_t pids;
+    const char *cgroup_parent;
     uint64_t interval_us;
     const char *cache;
-    bool cache_set;
-    enum sbx_seccomp_policy seccomp;
-    const char *seccomp_file; /* --seccomp FILE */
-    bool seccomp_set;
-    enum sbx_net net;
+    const char *seccomp; /* "default", "none" or a file */
+    const char *net;     /* "host", "loopback" or "none" */
     bool private_tmp, clean_env, strict;
-    bool set_user;
-    uid_t uid;
-    gid_t gid;
-    struct sbx_rlimit rlimits[16];
+    const char *user; /* UID[:GID] or NAME[:GROUP], looked up by cli_resolve */
+    struct cli_rlimit rlimits[16];
     size_t n_rlimits;
-    const char **env; /* "K=V", in order given */
+    const char **env;
     size_t n_env;
     const char *cwd;
     const char *json, *md, *html, *csv, *junit, *github_benchmark;
-    struct prof_budget *budgets; /* --budget and --budgets FILE, parsed */
+    struct cli_budget_arg *budgets;
     size_t n_budgets;
     bool quiet, progress, no_progress;
     const char *image, *variant, *name;
-    char **command; /* after `--`; points into argv */
+    char **command;
     size_t n_command;
-    /* size */
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
-    double margin;   /* fraction: 0.25 for 25% */
-    double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
-    /* sweep: the swept limit and its values, validated */
-    const char *sweep_kind; /* "cpus" or "memory" */
+    double margin, slowdown;
+    const char *sweep_kind;
     double sweep_values[64];
     size_t n_sweep;
-    /* suite */
     const char *reference;
-    char **positional; /* images for suite; points into argv */
+    char **positional;
     size_t n_positional;
 };
 
-enum prof_command { PROF_CMD_RUN, PROF_CMD_SUITE, PROF_CMD_SIZE, PROF_CMD_SWEEP };
-
-void prof_options_defaults(struct prof_options *o);
+/* The defaults of a command (suite: --cpus 1 --memory 512Mi --requests 10;
+ * size: --requests 20 --cache cold), which the command line then overrides. */
+void cli_options_defaults(enum cli_command cmd, struct cli_options *o);
 /* Parses argv (argv[0] is the subcommand). Returns 0, 1 when --help was
- * printed, -1 with err set for bad usage. */
-int prof_options_parse(enum prof_command cmd, int argc, char **argv, struct prof_options *o,
-                       cs_error *err);
-void prof_options_free(struct prof_options *o);
-void prof_options_usage(enum prof_command cmd, FILE *out);
+ * printed, -1 with err set (bad usage) otherwise. */
+int cli_parse(enum cli_command cmd, int argc, char **argv, struct cli_options *o, cs_error *err);
+void cli_options_free(struct cli_options *o);
+
+/* The page of a measuring command. */
+const struct cli_command_doc *cli_command_doc(enum cli_command cmd);
 
 #endif

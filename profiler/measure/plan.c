@@ -60,13 +60,13 @@ void prof_shell_join(char *const *argv, size_t n, char *buf, size_t cap)
 
 /* Checks what can only be checked once the target's ready spec is known (it
  * may come from a manifest): the spec itself, and what --requests needs. */
-static int check_ready(const struct prof_options *o, const char *ready, cs_error *err)
+static int check_ready(const struct prof_config *o, const char *ready, cs_error *err)
 {
     cs_error why;
     if (prof_ready_validate(ready, &why) < 0)
-        return cs_error_set(err, 0, "%s", why.msg);
+        return cs_error_set(err, 0, "%s", cs_error_text(&why));
     bool http = strncmp(ready, "http://", 7) == 0;
-    if (!http && o->requests_set && o->requests > 0 && !o->request_url)
+    if (!http && o->requests_given && o->requests > 0 && !o->request_url)
         return cs_error_set(err, 0,
                             "--requests %u with the ready spec `%s`: requests need an HTTP "
                             "address; add --request-url http://HOST:{port}/PATH",
@@ -74,7 +74,7 @@ static int check_ready(const struct prof_options *o, const char *ready, cs_error
     return 0;
 }
 
-int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err)
+int prof_plan_for_command(const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err)
 {
     memset(ret, 0, sizeof *ret);
     prof_shell_join(o->command, o->n_command, ret->name, sizeof ret->name);
@@ -104,7 +104,7 @@ int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *
 }
 
 int prof_plan_for_image(const struct prof_image *img, const char *variant,
-                        const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err)
+                        const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err)
 {
     memset(ret, 0, sizeof *ret);
     const struct prof_variant *v = NULL;
@@ -175,21 +175,20 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
     return 0;
 }
 
-int prof_plan_resolve(const struct prof_options *o, struct prof_image *img,
-                      struct prof_owned_plan *ret, cs_error *err)
+int prof_plan_resolve(const struct prof_config *o, const struct cs_sink *notes,
+                      struct prof_image *img, struct prof_owned_plan *ret, cs_error *err)
 {
     memset(img, 0, sizeof *img);
     memset(ret, 0, sizeof *ret);
     if (!o->image)
-        return prof_plan_for_command(o, ret, err) < 0 ? 2 : 0;
+        return prof_plan_for_command(o, ret, err) < 0 ? cs_error_mark_input(err) : 0;
     if (prof_image_find(o->image, img, err) < 0)
-        return 2;
+        return cs_error_mark_input(err);
     const char *missing = prof_image_missing_tool(img);
-    if (missing) {
-        cs_error_set(err, 0, "image %s needs `%s`, which is not installed", img->name, missing);
-        return 1;
-    }
-    if (prof_image_build(img, o->quiet, err) < 0)
-        return 1;
-    return prof_plan_for_image(img, o->variant, o, ret, err) < 0 ? 2 : 0;
+    if (missing)
+        return cs_error_set(err, 0, "image %s needs `%s`, which is not installed", img->name,
+                            missing);
+    if (prof_image_build(img, notes, err) < 0)
+        return -1;
+    return prof_plan_for_image(img, o->variant, o, ret, err) < 0 ? cs_error_mark_input(err) : 0;
 }

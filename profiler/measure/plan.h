@@ -4,7 +4,7 @@
 #define COLDSTART_PLAN_H
 
 #include "profiler/catalog/catalog.h"
-#include "profiler/cli/options.h"
+#include "profiler/measure/config.h"
 #include "profiler/measure/session.h"
 
 struct prof_owned_plan {
@@ -20,18 +20,19 @@ struct prof_owned_plan {
 /* `-- CMD ARGS`: named like hyperfine names commands (or --name). */
 /* argv as a shell would need it typed: `-g 'daemon off;'`, `--save ''`. */
 void prof_shell_join(char *const *argv, size_t n, char *buf, size_t cap);
-int prof_plan_for_command(const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
+int prof_plan_for_command(const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err);
 /* An image (built beforehand) with an optional variant; options override the
  * manifest (--ready, --env, --cwd). The image must outlive the plan. */
 int prof_plan_for_image(const struct prof_image *img, const char *variant,
-                        const struct prof_options *o, struct prof_owned_plan *ret, cs_error *err);
+                        const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err);
 void prof_owned_plan_free(struct prof_owned_plan *p);
+#define _cleanup_plan_ _cleanup_(prof_owned_plan_free)
 
 /* What run, size and sweep share: --image DIR (found, toolchain checked,
- * built if needed; *img then owns it) or `-- CMD`. Returns 0, or the exit
- * code for the failure with err set: 2 bad input, 1 a missing toolchain or a
- * failed build. */
-int prof_plan_resolve(const struct prof_options *o, struct prof_image *img,
-                      struct prof_owned_plan *ret, cs_error *err);
+ * built if needed; *img then owns it) or `-- CMD`. Returns 0, or -1 with err
+ * set: bad input (CS_ERR_INPUT), or a missing toolchain or a failed build.
+ * "building ..." goes to notes. */
+int prof_plan_resolve(const struct prof_config *o, const struct cs_sink *notes,
+                      struct prof_image *img, struct prof_owned_plan *ret, cs_error *err);
 
 #endif

@@ -493,7 +493,7 @@ static void probe_connect(struct run_ctx *c)
     int fd = sbx_socket_in(c->child.netns_fd, addr->ss_family,
                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &serr);
     if (fd < 0) {
-        set_error(c, REP_ERROR, "probe: %s", serr.msg);
+        set_error(c, REP_ERROR, "probe: %s", cs_error_text(&serr));
         return;
     }
     int one = 1;
@@ -679,7 +679,7 @@ static void probe_ended(struct run_ctx *c, ssize_t n, int e)
         retry_not_ready(c);
         return;
     }
-    set_error(c, REP_ERROR, "%s", e ? strerror(e) : herr.msg);
+    set_error(c, REP_ERROR, "%s", e ? strerror(e) : cs_error_text(&herr));
 }
 
 static void probe_read(struct run_ctx *c)
@@ -858,7 +858,7 @@ static void on_exec(struct run_ctx *c)
         c->run->exec_us = since_t0_us(c);
         return;
     }
-    set_error(c, REP_ERROR, "%s", e.msg);
+    set_error(c, REP_ERROR, "%s", cs_error_text(&e));
 }
 
 static void on_target_exit(struct run_ctx *c)

@@ -11,7 +11,7 @@
 
 struct pparse {
     const char *where;
-    FILE *warn;
+    const struct cs_sink *warn;
     cs_error *err;
     bool failed;
     char unknown[1024]; /* unknown syscall names, for one warning */
@@ -251,8 +251,8 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
         bool ok = false;
         for (size_t i = 0; known[i]; i++)
             ok |= strcmp(k->string, known[i]) == 0;
-        if (!ok && pp->warn)
-            fprintf(pp->warn, "coldstart: warning: %s: %s.%s is not a known key; ignored\n",
+        if (!ok)
+            cs_emit(pp->warn, "%s: %s.%s is not a known key; ignored",
                     pp->where, field, k->string);
     }
     struct sbx_seccomp_rule r = {0};
@@ -318,7 +318,7 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
 }
 
 int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_seccomp_profile *p,
-                               FILE *warn, cs_error *err)
+                               const struct cs_sink *warn, cs_error *err)
 {
     memset(p, 0, sizeof *p);
     struct pparse pp = {.where = where, .warn = warn, .err = err};
@@ -338,8 +338,8 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         bool ok = false;
         for (size_t i = 0; known[i]; i++)
             ok |= strcmp(k->string, known[i]) == 0;
-        if (!ok && warn)
-            fprintf(warn, "coldstart: warning: %s: \"%s\" is not a known key; ignored\n", where,
+        if (!ok)
+            cs_emit(warn, "%s: \"%s\" is not a known key; ignored", where,
                     k->string);
     }
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(o, "defaultAction");
@@ -368,7 +368,7 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         uint32_t a = arch_token(e->valuestring);
         if (!a) {
             if (warn)
-                fprintf(warn, "coldstart: warning: %s: unknown architecture %s; ignored\n", where,
+                cs_emit(warn, "%s: unknown architecture %s; ignored", where,
                         e->valuestring);
             continue;
         }
@@ -404,14 +404,14 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         prof_seccomp_profile_free(p);
         return -1;
     }
-    if (pp.unknown[0] && warn)
-        fprintf(warn,
-                "coldstart: warning: %s: syscalls unknown on this architecture, skipped: %s\n",
+    if (pp.unknown[0])
+        cs_emit(warn,
+                "%s: syscalls unknown on this architecture, skipped: %s",
                 where, pp.unknown);
     return 0;
 }
 
-int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret, FILE *warn,
+int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret, const struct cs_sink *warn,
                               cs_error *err)
 {
     char *text;

@@ -9,13 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profiler/cli/progress.h"
+#include "profiler/measure/host.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/run.h"
 #include "profiler/measure/seccomp_profile.h"
 #include "profiler/measure/sockets.h"
 #include "profiler/analysis/stats.h"
-#include "profiler/term.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
 #include "sandbox/base/cleanup.h"
@@ -23,10 +22,13 @@
 
 extern char **environ;
 
-int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err)
+int prof_session_open(struct prof_session *s, const struct prof_config *o,
+                      const struct cs_sink *warn, cs_error *err)
 {
     memset(s, 0, sizeof *s);
     s->opts = o;
+    if (warn)
+        s->warn = *warn;
     s->signal_fd = -1;
     if (sbx_process_setup(err) < 0)
         return -1;
@@ -36,7 +38,8 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     if (s->signal_fd < 0)
         return cs_error_set(err, errno, "signalfd");
     if (sbx_cgroup_root_open(o->cgroup_parent, &s->cgroot, err) < 0) {
-        s->bad_input = o->cgroup_parent != NULL; /* the named parent is unusable: exit 2 */
+        if (o->cgroup_parent) /* the named parent is unusable: exit 2 */
+            cs_error_mark_input(err);
         return -1;
     }
     /* Fail once, clearly, when we may not create cgroups at all. */
@@ -50,7 +53,7 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
     /* A profiler killed with SIGKILL leaves its run cgroup: clean up after it. */
     cs_error reap_err;
     if (sbx_cgroup_reap_stale(s->cgroot, NULL, &reap_err) < 0)
-        fprintf(stderr, "coldstart: warning: %s\n", reap_err.msg);
+        cs_emit(&s->warn, "%s", cs_error_text(&reap_err));
     if (prof_sampler_new(&s->sampler, err) < 0)
         return -1;
     /* `--seccomp none` loads no filter at all; `listen` is then the first
@@ -101,8 +104,8 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
              : o->net == SBX_NET_NONE   ? ", net none"
                                         : "");
     st->seccomp = strdup(policy);
-    rep_host_detect(&s->report.host,
-                    sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
+    prof_host_detect(&s->report.host,
+                     sbx_cgroup_root_version(s->cgroot) == SBX_CGROUP_V2 ? "v2" : "v1");
     s->report.host.cgroup_placement = strdup(sbx_cgroup_root_placement(s->cgroot));
     s->report.host.cgroup_parent = strdup(sbx_cgroup_root_parent(s->cgroot));
     return 0;
@@ -110,6 +113,8 @@ int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_e
 
 void prof_session_close(struct prof_session *s)
 {
+    if (!s->opts)
+        return; /* never opened */
     sbx_seccomp_free(s->seccomp);
     for (size_t i = 0; s->ro_mounts && i < s->iso.n_ro_mounts; i++)
         free(s->ro_mounts[i]);
@@ -117,7 +122,7 @@ void prof_session_close(struct prof_session *s)
     prof_sampler_free(s->sampler);
     cs_error close_err;
     if (sbx_cgroup_root_close(s->cgroot, &close_err) < 0)
-        fprintf(stderr, "coldstart: warning: %s\n", close_err.msg);
+        cs_emit(&s->warn, "%s", cs_error_text(&close_err));
     if (s->signal_fd >= 0)
         close(s->signal_fd);
     for (size_t i = 0; s->coldset && i < s->report.n_targets; i++)
@@ -322,68 +327,77 @@ static bool port_taken(unsigned port, cs_error *err)
     return true;
 }
 
-int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
-                     bool warmup, int index, cs_error *err)
+/* The run's command, environment and ready specs with {port} replaced. */
+struct run_texts {
+    unsigned port;
+    char **argv, **envp;
+    char *ready_text, *request_text;
+    struct prof_ready ready, request_url;
+};
+
+static void run_texts_free(struct run_texts *x)
 {
-    if (s->interrupted_by || pending_stop_signal(s))
-        return 1;
-    size_t ti = (size_t)(t - s->report.targets);
-    const char *cache = p->cache ? p->cache : s->opts->cache;
-    /* A cold measured run needs the file set learned first: run an
-     * unmeasured discovery run when no warmup did. */
-    if (strcmp(cache, "cold") == 0 && !warmup && !s->coldset_learned[ti]) {
-        int drc = prof_session_run(s, p, t, true, -1, err);
-        if (drc != 0)
-            return drc;
-    }
-    const struct prof_options *o = s->opts;
-    unsigned port = o->port;
-    if (port == 0 && prof_free_port(&port, err) < 0)
+    prof_ready_free(&x->ready);
+    prof_ready_free(&x->request_url);
+    free(x->request_text);
+    free_strv(x->argv);
+    free_strv(x->envp);
+    free(x->ready_text);
+}
+#define _cleanup_run_texts_ _cleanup_(run_texts_free)
+
+static int run_texts_make(struct prof_session *s, const struct prof_target_plan *p,
+                          struct run_texts *x, cs_error *err)
+{
+    const struct prof_config *o = s->opts;
+    x->port = o->port;
+    if (x->port == 0 && prof_free_port(&x->port, err) < 0)
         return -1;
     size_t argc = 0;
     while (p->argv[argc])
         argc++;
-    char **argv = calloc(argc + 1, sizeof *argv);
-    char **envp = build_env(p, port, o->clean_env);
-    char *ready_text = prof_subst_port(p->ready, port);
-    char *request_text = o->request_url ? prof_subst_port(o->request_url, port) : NULL;
-    int rc = -1;
-    struct prof_ready ready = {0}, request_url = {0};
-    if (!argv || !envp || !ready_text || (o->request_url && !request_text)) {
-        cs_error_set(err, ENOMEM, "run set-up");
-        goto out;
-    }
+    x->argv = calloc(argc + 1, sizeof *x->argv);
+    x->envp = build_env(p, x->port, o->clean_env);
+    x->ready_text = prof_subst_port(p->ready, x->port);
+    x->request_text = o->request_url ? prof_subst_port(o->request_url, x->port) : NULL;
+    if (!x->argv || !x->envp || !x->ready_text || (o->request_url && !x->request_text))
+        return cs_error_set(err, ENOMEM, "run set-up");
     for (size_t i = 0; i < argc; i++)
-        argv[i] = prof_subst_port(p->argv[i], port);
-    if (prof_ready_parse(ready_text, &ready, err) < 0 ||
-        (request_text && prof_ready_parse(request_text, &request_url, err) < 0)) {
+        if (!(x->argv[i] = prof_subst_port(p->argv[i], x->port)))
+            return cs_error_set(err, ENOMEM, "run set-up");
+    if (prof_ready_parse(x->ready_text, &x->ready, err) < 0 ||
+        (x->request_text && prof_ready_parse(x->request_text, &x->request_url, err) < 0) ||
+        (o->port && s->iso.net == SBX_NET_HOST && port_taken(o->port, err))) {
         s->bad_input = true;
-        goto out;
+        return cs_error_mark_input(err);
     }
-    if (o->port && s->iso.net == SBX_NET_HOST && port_taken(o->port, err)) {
-        s->bad_input = true;
-        goto out;
-    }
+    return 0;
+}
 
+/* One cold start into *run. *ret_started tells whether it got as far as the
+ * page cache and the spawn (a run that did belongs in the report, even failed). */
+static int run_into(struct prof_session *s, const struct prof_target_plan *p, size_t ti,
+                    struct rep_run *run, bool *ret_started, cs_error *err)
+{
+    const struct prof_config *o = s->opts;
+    *ret_started = false;
+    _cleanup_run_texts_ struct run_texts x = {0};
+    if (run_texts_make(s, p, &x, err) < 0)
+        return -1;
     int cache_rc;
-    int64_t cached_before = prepare_cache(s, ti, cache, p, envp, err, &cache_rc);
+    const char *cache = p->cache ? p->cache : o->cache;
+    int64_t cached_before = prepare_cache(s, ti, cache, p, x.envp, err, &cache_rc);
     if (cache_rc < 0)
-        goto out;
-    struct rep_run *run = rep_target_add_run(t);
-    if (!run) {
-        cs_error_set(err, ENOMEM, "run");
-        goto out;
-    }
-    run->index = index;
-    run->warmup = warmup;
+        return -1;
+    *ret_started = true;
     run->cached_before_bytes = cached_before;
     struct prof_fileset mapped = {0};
     struct prof_run_spec spec = {
-        .argv = argv,
-        .envp = envp,
+        .argv = x.argv,
+        .envp = x.envp,
         .cwd = p->cwd,
-        .ready = &ready,
-        .request_url = request_text ? &request_url : NULL,
+        .ready = &x.ready,
+        .request_url = x.request_text ? &x.request_url : NULL,
         .ok_status_min = o->ok_status_min,
         .ok_status_max = o->ok_status_max,
         .stop_signal = o->stop_signal,
@@ -400,95 +414,65 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
         .ret_signal = &s->interrupted_by,
         .mapped = &mapped,
     };
-    rc = prof_run_once(&spec, run, err);
+    int rc = prof_run_once(&spec, run, err);
     record_mapped(s, ti, run, &mapped);
     prof_fileset_free(&mapped);
     if (rc < 0) {
         /* Set-up failed (cgroup, spawn): keep the run in the report as an error. */
         run->status = REP_ERROR;
         free(run->error);
-        run->error = strdup(err->msg);
+        run->error = strdup(cs_error_text(err));
     }
-out:
-    prof_ready_free(&ready);
-    prof_ready_free(&request_url);
-    free(request_text);
-    free_strv(argv);
-    free_strv(envp);
-    free(ready_text);
     return rc;
 }
 
-void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
-                                  struct rep_target **targets, size_t n)
+/* Before a measured cold run: the file set must be learned, by an unmeasured
+ * discovery run when no warmup did. Returns like prof_session_run. */
+static int learn_coldset(struct prof_session *s, const struct prof_target_plan *p,
+                         struct rep_target *t, cs_error *err)
 {
-    const struct prof_options *o = s->opts;
-    struct prof_progress bar;
-    prof_progress_init(&bar, o->quiet || o->no_progress, o->progress,
-                       (unsigned)((o->warmup + o->runs) * n));
-    bool stop = false;
-    bool *given_up = calloc(n ? n : 1, sizeof *given_up);
-    for (unsigned round = 0; round < o->warmup + o->runs && !stop && given_up; round++) {
-        bool warm = round < o->warmup;
-        int index = warm ? (int)round : (int)(round - o->warmup);
-        for (size_t i = 0; i < n && !stop; i++) {
-            if (given_up[i])
-                continue;
-            char detail[64];
-            snprintf(detail, sizeof detail, warm ? "warmup %u/%u" : "run %u/%u",
-                     warm ? round + 1 : round + 1 - o->warmup, warm ? o->warmup : o->runs);
-            prof_progress_show(&bar, plans[i].name, detail);
-            cs_error err;
-            int rc = prof_session_run(s, &plans[i], targets[i], warm, index, &err);
-            prof_progress_step(&bar);
-            char why[1200];
-            if (rc == 1) {
-                stop = true;
-            } else if (prof_session_note_result(s, targets[i], rc, &err, why, sizeof why)) {
-                prof_progress_clear(&bar);
-                fprintf(stderr, "coldstart: %s: %s\n", plans[i].name, why);
-                given_up[i] = true;
-                stop = s->bad_input;
-            } else if (rc < 0) {
-                prof_progress_clear(&bar);
-                fprintf(stderr, "coldstart: %s run %d: %s\n", plans[i].name, index, err.msg);
-            }
-        }
+    size_t ti = (size_t)(t - s->report.targets);
+    const char *cache = p->cache ? p->cache : s->opts->cache;
+    if (strcmp(cache, "cold") != 0 || s->coldset_learned[ti])
+        return 0;
+    return prof_session_run(s, p, t, true, -1, err);
+}
+
+int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
+                     bool warmup, int index, cs_error *err)
+{
+    if (s->interrupted_by || pending_stop_signal(s))
+        return 1;
+    int rc = warmup ? 0 : learn_coldset(s, p, t, err);
+    if (rc != 0)
+        return rc;
+    struct rep_run run;
+    rep_run_init(&run);
+    run.index = index;
+    run.warmup = warmup;
+    bool started;
+    rc = run_into(s, p, (size_t)(t - s->report.targets), &run, &started, err);
+    struct rep_run *slot = started ? rep_target_add_run(t) : NULL;
+    if (!slot) {
+        rep_run_free(&run);
+        return started ? cs_error_set(err, ENOMEM, "run") : rc;
     }
-    free(given_up);
-    prof_progress_clear(&bar);
+    *slot = run;
+    return rc;
 }
 
-void prof_session_print_budgets(const struct prof_session *s, FILE *out)
+int prof_session_run_step(struct prof_session *s, const struct prof_target_plan *p,
+                          struct rep_target *t, int index, struct rep_run *ret, cs_error *err)
 {
-    for (size_t i = 0; i < s->report.n_targets; i++) {
-        const struct rep_target *t = &s->report.targets[i];
-        for (size_t k = 0; k < t->n_budgets; k++)
-            fprintf(out, "%s %s\n", t->budgets[k].passed ? "ok  " : "FAIL", t->budgets[k].message);
-    }
-}
-
-void prof_session_print_comparison(const struct prof_session *s)
-{
-    FILE *term = prof_session_terminal(s);
-    struct rep_buf table = {0};
-    rep_render_comparison_text(&s->report, &table);
-    if (table.data)
-        fputs(table.data, term);
-    rep_buf_free(&table);
-    for (size_t i = 0; i < s->report.n_targets; i++)
-        prof_term_print_failures(term, &s->report.targets[i]);
-    prof_session_print_budgets(s, term);
-}
-
-FILE *prof_session_terminal(const struct prof_session *s)
-{
-    const struct prof_options *o = s->opts;
-    const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
-    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i] && strcmp(outs[i], "-") == 0)
-            return stderr;
-    return stdout;
+    rep_run_init(ret);
+    ret->index = index;
+    if (s->interrupted_by || pending_stop_signal(s))
+        return 1;
+    int rc = learn_coldset(s, p, t, err);
+    if (rc != 0)
+        return rc;
+    bool started;
+    return run_into(s, p, (size_t)(t - s->report.targets), ret, &started, err);
 }
 
 int prof_session_finish(struct prof_session *s, cs_error *err)
@@ -515,28 +499,6 @@ int prof_session_finish(struct prof_session *s, cs_error *err)
     return 0;
 }
 
-int prof_session_exit_code(const struct prof_session *s)
-{
-    if (s->interrupted_by)
-        return 128 + s->interrupted_by;
-    if (s->bad_input)
-        return 2;
-    if (s->report.n_targets == 0)
-        return 1; /* nothing was measured at all */
-    for (size_t i = 0; i < s->report.n_targets; i++) {
-        size_t ok = 0;
-        for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
-            const struct rep_run *run = &s->report.targets[i].runs[r];
-            if (!run->warmup && run->status != REP_OK)
-                return 1; /* a failed target outranks a missed budget */
-            ok += !run->warmup && run->status == REP_OK;
-        }
-        if (ok == 0)
-            return 1; /* a target with no ok measured run never passes */
-    }
-    return s->budget_missed ? 3 : 0;
-}
-
 bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int rc,
                               const cs_error *err, char *why, size_t cap)
 {
@@ -547,7 +509,7 @@ bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int 
     bool failed = rc < 0 || !last || last->status != REP_OK;
     s->consecutive_failures[ti] = failed ? s->consecutive_failures[ti] + 1 : 0;
     if (rc < 0 && s->bad_input) {
-        snprintf(why, cap, "%s", err->msg);
+        snprintf(why, cap, "%s", cs_error_text(err));
         return true;
     }
     unsigned limit = s->opts->max_failures;
@@ -555,7 +517,7 @@ bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int 
         return false;
     snprintf(why, cap, "stopped after %u failed runs in a row (--max-failures %u): %s",
              s->consecutive_failures[ti], limit,
-             rc < 0 || !last ? err->msg
+             rc < 0 || !last ? cs_error_text(err)
              : last->error   ? last->error
                              : rep_status_name(last->status));
     return true;

@@ -7,10 +7,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "profiler/cli/options.h"
+#include "profiler/measure/config.h"
 #include "profiler/measure/pagecache.h"
 #include "profiler/measure/sampler.h"
 #include "reports/report.h"
+#include "sandbox/base/cleanup.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 
@@ -31,7 +32,8 @@ struct prof_target_plan {
 };
 
 struct prof_session {
-    const struct prof_options *opts;
+    const struct prof_config *opts;
+    struct cs_sink warn;
     struct sbx_cgroup_root *cgroot;
     struct prof_sampler *sampler;
     struct sbx_seccomp *seccomp;
@@ -52,8 +54,12 @@ struct prof_session {
     bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
 };
 
-int prof_session_open(struct prof_session *s, const struct prof_options *o, cs_error *err);
+/* Warnings (a stale cgroup that could not be removed) go to warn (may be NULL). */
+int prof_session_open(struct prof_session *s, const struct prof_config *o,
+                      const struct cs_sink *warn, cs_error *err);
+/* Also for a session that was never opened (zeroed) or failed to open. */
 void prof_session_close(struct prof_session *s);
+#define _cleanup_session_ _cleanup_(prof_session_close)
 /* Adds the report's target for a plan (command, limits, ready spec, image). */
 struct rep_target *prof_session_add_target(struct prof_session *s,
                                            const struct prof_target_plan *p);
@@ -61,12 +67,12 @@ struct rep_target *prof_session_add_target(struct prof_session *s,
  * (before or during the run), -1 when it could not be set up. */
 int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, struct rep_target *t,
                      bool warmup, int index, cs_error *err);
-/* The warmups of every plan, then run 1 of every plan, run 2, ... (round
- * robin, so drift on the machine hits every target alike), with a progress
- * bar. targets[i] receives plans[i]'s runs. Stops early when interrupted. */
-void prof_session_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
-                                  struct rep_target **targets, size_t n);
-
+/* One cold start of the plan into *ret (free with rep_run_free), not added
+ * to t: a step of a search (coldstart size) that the report keeps elsewhere.
+ * t is the target whose learned state (--cache cold) it uses. Returns like
+ * prof_session_run. */
+int prof_session_run_step(struct prof_session *s, const struct prof_target_plan *p,
+                          struct rep_target *t, int index, struct rep_run *ret, cs_error *err);
 /* After prof_session_run of target t returned rc: counts failures in a
  * row. Returns true (with the reason in why) when no more runs of t should be
  * made: --max-failures consecutive failures, or bad input. */
@@ -74,16 +80,4 @@ bool prof_session_note_result(struct prof_session *s, struct rep_target *t, int 
                               const cs_error *err, char *why, size_t cap);
 /* Computes summaries, checks budgets and writes the requested reports. */
 int prof_session_finish(struct prof_session *s, cs_error *err);
-/* One line per budget checked: "ok   budget ..." or "FAIL budget ...". */
-void prof_session_print_budgets(const struct prof_session *s, FILE *out);
-/* What suite and sweep print at the end: the comparison table, failed runs
- * and budgets, to prof_session_terminal(). */
-void prof_session_print_comparison(const struct prof_session *s);
-/* Where the human-readable table goes: stderr when a report is written to
- * stdout (--md - and the like), so stdout stays machine-readable. */
-FILE *prof_session_terminal(const struct prof_session *s);
-/* 0 all measured runs ok, 1 one failed or a target has no ok measured run,
- * 2 bad input, 3 a budget was missed, 128+N interrupted by signal N. */
-int prof_session_exit_code(const struct prof_session *s);
-
 #endif

@@ -1,5 +1,8 @@
 /* Scope-bound cleanup (systemd's _cleanup_, crun's cleanup_close): the variable is
- * released when it goes out of scope; steal_pointer()/steal_fd() hand ownership on. */
+ * released when it goes out of scope; steal_pointer()/steal_fd() hand ownership on.
+ * Each owning type declares its own macro beside its free function, e.g.
+ * `#define _cleanup_report_ _cleanup_(rep_report_free)` in reports/report.h; the
+ * free function takes a pointer to the variable and must accept a zeroed one. */
 #ifndef COLDSTART_CLEANUP_H
 #define COLDSTART_CLEANUP_H
 
@@ -32,18 +35,19 @@ static inline void cleanup_closedirp(DIR **d)
         closedir(*d);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(cleanup_freep)))
+#define _cleanup_(fn) __attribute__((cleanup(fn)))
+#define _cleanup_free_ _cleanup_(cleanup_freep)
 #define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclosep)))
 #define _cleanup_closedir_ __attribute__((cleanup(cleanup_closedirp)))
 
-static inline void *steal_ptr_impl(void **p)
-{
-    void *v = *p;
-    *p = NULL;
-    return v;
-}
-#define steal_pointer(pp) steal_ptr_impl((void **)(pp))
+/* Returns *pp and sets it to NULL, keeping the pointer's type (bubblewrap). */
+#define steal_pointer(pp)                                                                          \
+    __extension__({                                                                                \
+        __typeof__(*(pp)) stolen_ = *(pp);                                                         \
+        *(pp) = NULL;                                                                              \
+        stolen_;                                                                                   \
+    })
 
 static inline int steal_fd(int *fd)
 {

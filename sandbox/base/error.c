@@ -3,17 +3,34 @@
 #include <stdio.h>
 #include <string.h>
 
+static int set_message(cs_error *err, int errnum, enum cs_error_status status, const char *fmt,
+                       va_list ap)
+{
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    err->errnum = errnum;
+    err->status = status;
+    return -1;
+}
+
 int cs_error_set(cs_error *err, int errnum, const char *fmt, ...)
 {
     if (!err)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    set_message(err, errnum, CS_ERR_FAILED, fmt, ap);
     va_end(ap);
-    if (errnum && n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
-    err->errnum = errnum;
+    return -1;
+}
+
+int cs_error_input(cs_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    set_message(err, 0, CS_ERR_INPUT, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -29,4 +46,32 @@ int cs_error_prefix(cs_error *err, const char *fmt, ...)
     memcpy(old, err->msg, sizeof old);
     snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
     return -1;
+}
+
+int cs_error_mark_input(cs_error *err)
+{
+    if (err)
+        err->status = CS_ERR_INPUT;
+    return -1;
+}
+
+const char *cs_error_format(const cs_error *err, char *buf, size_t cap)
+{
+    if (!err->errnum)
+        snprintf(buf, cap, "%s", err->msg);
+    else
+        snprintf(buf, cap, "%s: %s", err->msg, strerror(err->errnum));
+    return buf;
+}
+
+void cs_emit(const struct cs_sink *w, const char *fmt, ...)
+{
+    if (!w || !w->fn)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    w->fn(w->ctx, msg);
 }

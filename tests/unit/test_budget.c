@@ -91,7 +91,7 @@ int main(void)
     for (size_t i = 0; i < 2; i++)
         prof_summarize_target(&base.targets[i]), prof_summarize_target(&slow.targets[i]);
     prof_summarize_target(&noisy.targets[0]);
-    struct prof_comparison cmp;
+    struct rep_comparison cmp;
     struct prof_compare_opts co = {
         .threshold_pct = 5, .alpha = 0.05, .min_time_us = 1000, .min_bytes = 1048576};
     CHECK(prof_compare(&base, &slow, &co, &cmp) == 0);
@@ -107,18 +107,18 @@ int main(void)
             CHECK(cmp.rows[i].verdict == CMP_REGRESSION);
         }
     CHECK(found);
-    prof_comparison_free(&cmp);
+    rep_comparison_free(&cmp);
     CHECK(prof_compare(&slow, &base, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 0); /* faster is an improvement */
-    prof_comparison_free(&cmp);
+    rep_comparison_free(&cmp);
     CHECK(prof_compare(&base, &noisy, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 0);
-    prof_comparison_free(&cmp);
+    rep_comparison_free(&cmp);
     /* A large relative but tiny absolute shift is below the noise floor. */
     co.min_time_us = 1e6;
     CHECK(prof_compare(&base, &slow, &co, &cmp) == 0);
     CHECK_INT(cmp.regressions, 0);
-    prof_comparison_free(&cmp);
+    rep_comparison_free(&cmp);
     rep_report_free(&r);
     rep_report_free(&base);
     rep_report_free(&slow);

@@ -113,7 +113,7 @@ int main(void)
     while ((rc = sbx_child_exec_result(&child, &err)) == 1)
         ;
     CHECK(rc < 0);
-    CHECK(strstr(err.msg, "/nonexistent/coldstart-target") && strstr(err.msg, "No such file"));
+    CHECK(strstr(err.msg, "/nonexistent/coldstart-target") && strstr(cs_error_text(&err), "No such file"));
     CHECK(sbx_cgroup_destroy(cg, &err) == 0);
     waitpid(child.pid, NULL, 0);
     sbx_child_close_fds(&child);

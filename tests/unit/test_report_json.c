@@ -2,13 +2,14 @@
 
 #include "check.h"
 #include "profiler/analysis/stats.h"
+#include "profiler/measure/host.h"
 #include "reports/report_json.h"
 
 static void fill(struct rep_report *r)
 {
     memset(r, 0, sizeof *r);
     r->tool_version = strdup("0.1.0");
-    rep_host_detect(&r->host, "v1");
+    prof_host_detect(&r->host, "v1");
     struct rep_target *t = rep_report_add_target(r, "node-http");
     t->command = calloc(3, sizeof *t->command);
     t->command[t->n_command++] = strdup("node");

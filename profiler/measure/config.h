@@ -1,0 +1,71 @@
+/* What a measuring session runs with, resolved: limits and isolation in the
+ * sandbox's types, the seccomp profile checked, budgets read. The command
+ * line is parsed into plain values by profiler/cli/options.c and resolved into
+ * this by profiler/cli/resolve.c; nothing here is parsed or read again. */
+#ifndef COLDSTART_CONFIG_H
+#define COLDSTART_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profiler/analysis/budget.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/spawn.h"
+
+struct prof_config {
+    unsigned runs, warmup;
+    const char *ready; /* NULL: the image's, else "exit" */
+    unsigned port;     /* 0: auto, a free port per run */
+    uint64_t timeout_us;
+    unsigned requests;
+    bool requests_given;              /* --requests was on the command line (not a default) */
+    const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
+    int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
+    int stop_signal;                  /* --stop-signal; 0: SIGTERM */
+    uint64_t stop_timeout_us;         /* --stop-timeout */
+    unsigned max_failures; /* --max-failures: consecutive failed runs that stop a target */
+    struct sbx_limits limits;
+    const char *cgroup_parent; /* --cgroup-parent; NULL: chosen at start */
+    uint64_t interval_us;
+    const char *cache; /* warm, cold, drop (suite: or both) */
+    enum sbx_seccomp_policy seccomp;
+    const char *seccomp_file; /* --seccomp FILE, checked */
+    enum sbx_net net;
+    bool private_tmp, clean_env, strict;
+    bool set_user;
+    uid_t uid;
+    gid_t gid;
+    struct sbx_rlimit rlimits[16];
+    size_t n_rlimits;
+    const char **env; /* "K=V", in order given; owned array */
+    size_t n_env;
+    const char *cwd;
+    const char *json, *md, *html, *csv, *junit, *github_benchmark;
+    struct prof_budget *budgets; /* --budget and --budgets FILE; owned */
+    size_t n_budgets;
+    bool quiet, progress, no_progress;
+    const char *image, *variant, *name;
+    char **command; /* after `--`; points into argv */
+    size_t n_command;
+    /* size */
+    uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
+    unsigned attempts;
+    double margin;   /* fraction: 0.25 for 25% */
+    double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
+    /* sweep: the swept limit and its values */
+    const char *sweep_kind; /* "cpus" or "memory" */
+    double sweep_values[64];
+    size_t n_sweep;
+    /* suite */
+    const char *reference;
+    char **positional; /* image names; points into argv */
+    size_t n_positional;
+};
+
+void prof_config_free(struct prof_config *c);
+#define _cleanup_config_ _cleanup_(prof_config_free)
+
+#endif
