@@ -9,7 +9,7 @@
 #include "profiler/cli/progress.h"
 #include "profiler/measure/plan.h"
 #include "profiler/measure/session.h"
-#include "profiler/term.h"
+#include "reports/render_term.h"
 
 /* Warmups, then the measured runs, until --max-failures or an interrupt. */
 static void run_all(struct prof_session *s, const struct prof_target_plan *plan,

@@ -7,7 +7,7 @@
 #include "profiler/cli/commands.h"
 #include "profiler/cli/progress.h"
 #include "profiler/cli/resolve.h"
-#include "profiler/term.h"
+#include "reports/render_term.h"
 #include "reports/render.h"
 
 static void print_warning(void *ctx, const char *msg)

@@ -1,8 +1,8 @@
 /* The terminal table printed after a session: per target, the startup and
  * footprint metrics with p50, p95, mean ± stddev, min, max, the median's 95%
  * CI, and a note where runs are outliers (as hyperfine warns of a slow first run). */
-#ifndef COLDSTART_TERM_H
-#define COLDSTART_TERM_H
+#ifndef COLDSTART_RENDER_TERM_H
+#define COLDSTART_RENDER_TERM_H
 
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-#include "profiler/term.h"
+#include "reports/render_term.h"
 
 #include <math.h>
 #include <stdlib.h>
