@@ -2,7 +2,8 @@
  * monotonic clock until it is ready (and has answered the extra requests),
  * sample its footprint, and tear everything down. One epoll loop drives it all:
  * exec pipe, pidfd, stdout/stderr, seccomp listener, sampling timer, probe
- * socket, retry timer and the signalfd; nothing sleeps. */
+ * socket, retry timer and the signalfd; nothing sleeps. The loop can drive
+ * several runs at once. (run.c; the probe is probe.c, the output capture.c.) */
 #ifndef COLDSTART_RUN_H
 #define COLDSTART_RUN_H
 
@@ -28,9 +29,9 @@ struct prof_run_spec {
     int ok_status_min, ok_status_max; /* HTTP statuses that count as success */
     int stop_signal;                  /* sent first at teardown (0: SIGTERM) */
     uint64_t stop_timeout_us;         /* then the whole cgroup is killed */
-    uint64_t timeout_us;  /* to ready, and again for the requests after it */
-    unsigned requests;    /* HTTP requests after ready */
-    uint64_t interval_us; /* sampling interval; 0 = no periodic samples */
+    uint64_t timeout_us;              /* to ready, and again for the requests after it */
+    unsigned requests;                /* HTTP requests after ready */
+    uint64_t interval_us;             /* sampling interval; 0 = no periodic samples */
     struct sbx_cgroup_root *cgroot;
     const struct sbx_limits *limits;
     const struct sbx_seccomp *seccomp;
@@ -44,5 +45,26 @@ struct prof_run_spec {
 /* Fills *run. Returns 0 when the run finished (its status says how), 1 when a
  * signal interrupted it (status "interrupted"), -1 when it could not be set up. */
 int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_error *err);
+
+/* Several runs at once on one epoll set (a burst of cold starts): start
+ * each in a loop, wait until every one has ended, finish each. The signal
+ * descriptor (may be -1) interrupts every run of the loop. Each run needs a
+ * sampler of its own (it keeps the run cgroup's files open). */
+#define PROF_RUN_LOOP_MAX 64
+struct prof_run_loop;
+struct prof_run;
+int prof_run_loop_new(int signal_fd, struct prof_run_loop **ret, cs_error *err);
+/* Spawns the target of spec into a fresh cgroup and watches it in the loop;
+ * on failure nothing is left running. spec and run must outlive the run. */
+int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
+                   struct prof_run **ret, cs_error *err);
+/* Drives every started run until each is ready and served, failed or timed out. */
+void prof_run_loop_wait(struct prof_run_loop *l);
+/* Records what is left to record, stops the target and removes its cgroup.
+ * Returns like prof_run_once. */
+int prof_run_finish(struct prof_run *r, cs_error *err);
+/* Kills the processes that escaped their runs' cgroups (once every run has
+ * been finished) and frees the loop. */
+int prof_run_loop_free(struct prof_run_loop *l, cs_error *err);
 
 #endif

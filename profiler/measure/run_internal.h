@@ -1,0 +1,144 @@
+/* What the files of one cold start share (run.c: the loop, the process and
+ * its milestones; probe.c: the HTTP/TCP probe; capture.c: the target's
+ * output). Not for use outside profiler/measure/run*.c, probe.c, capture.c. */
+#ifndef COLDSTART_RUN_INTERNAL_H
+#define COLDSTART_RUN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profiler/measure/http.h"
+#include "profiler/measure/output.h"
+#include "profiler/measure/run.h"
+
+/* After a listen() notification the socket is listening a few microseconds
+ * later, once the target thread runs again: retry a refused connect quickly
+ * at first, then at the 1 ms floor. */
+#define FAST_RETRY_US 50
+#define FAST_RETRIES 40
+#define RETRY_US 1000
+/* With a seccomp listener the probe waits for listen(); this slow poll only
+ * covers targets that listen without calling listen() (an inherited socket). */
+#define FALLBACK_POLL_US 20000
+/* A target that listens on an address the probe does not connect to may
+ * listen on the right one an instant later (nginx binds every `listen` line in
+ * turn): this long, then the run fails with both addresses named. */
+#define ADDRESS_MISMATCH_GRACE_US 250000
+
+/* What an epoll event is about; the loop's signalfd has no run. */
+enum ev_tag {
+    EV_EXEC,
+    EV_PIDFD,
+    EV_STDOUT,
+    EV_STDERR,
+    EV_NOTIFY_SOCK,
+    EV_LISTENER,
+    EV_SAMPLE,
+    EV_RETRY,
+    EV_PROBE,
+    EV_SIGNAL,
+    EV_N,
+};
+
+struct prof_run;
+
+/* epoll_event.data.ptr: which run, and which of its descriptors. */
+struct ev_source {
+    struct prof_run *c; /* NULL for the loop's own signalfd */
+    enum ev_tag tag;
+};
+
+enum probe_state { P_IDLE, P_CONNECTING, P_SENDING, P_READING };
+
+struct probe {
+    int fd;
+    /* CLOCK_MONOTONIC time the kernel received the bytes being parsed (from
+     * SO_TIMESTAMPNS), so milestones do not include the profiler's own
+     * wake-up latency; 0 when unknown (then: now). */
+    uint64_t arrival_ns;
+    enum probe_state st;
+    struct http_response resp;
+    char req[4096];
+    size_t req_len, req_sent;
+    uint64_t req_start_ns;
+    unsigned requests_done; /* after ready */
+    int fast_retries_left;
+    /* Keep-alive: a connection that already carried a response may have been
+     * closed by the server since (HTTP/1.1 servers that close after each
+     * response without saying so). A request lost that way is sent once more
+     * on a new connection, as curl does; its latency includes the reconnect. */
+    bool reused;  /* this connection carried a response before */
+    bool resend;  /* the request in req is being sent again: keep req_start_ns */
+    bool retried; /* the request in req was already sent again once */
+    size_t addr;  /* index into the target's addresses being probed */
+};
+
+struct prof_run {
+    const struct prof_run_spec *spec;
+    struct rep_run *run;
+    struct prof_run_loop *loop;
+    struct ev_source sources[EV_N];
+    struct sbx_cgroup *cg;
+    struct sbx_child child;
+    int sample_tfd, retry_tfd, listener;
+    uint64_t t0, deadline_ns;
+    bool exec_done, main_exited, ready, done, interrupted;
+    struct probe probe;
+    struct prof_output *out;
+    /* The target listened on the probed port but on an address the probe does
+     * not reach: the run fails at this deadline unless a matching listen comes. */
+    uint64_t mismatch_deadline_ns;
+    char mismatch[256];
+    char foreign[256]; /* a listener on the port that is not the target's */
+    /* Connected before any listen() of the target was seen: when. Whose
+     * socket answered is checked once the answer is in, off the measured path. */
+    uint64_t unverified_connect_ns;
+    size_t requests_cap; /* run->requests_us has room for this many */
+    int64_t rss_peak, cg_peak;
+    int64_t io_read_bytes;          /* from /proc/PID/io at ready, or rusage at exit */
+    int64_t realtime_minus_mono_ns; /* to convert kernel receive timestamps */
+    uint64_t last_maps_ns;
+    struct prof_sample last;
+    bool have_last;
+    cs_error setup_err; /* why set-up failed */
+};
+
+/* One epoll set for every run in it (run.c). */
+struct prof_run_loop {
+    int ep;
+    int signal_fd; /* not owned; -1: none */
+    struct ev_source signal_source;
+    struct prof_run *runs[PROF_RUN_LOOP_MAX];
+    size_t n_runs;
+};
+
+/* ---- run.c ---- */
+/* Ends the run with a status and message (first one wins). */
+void set_error(struct prof_run *c, enum rep_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void finish(struct prof_run *c); /* ends the run as ok */
+int64_t since_t0_us(struct prof_run *c);
+int ep_add(struct prof_run *c, int fd, uint32_t events, enum ev_tag tag);
+void ep_mod(struct prof_run *c, int fd, uint32_t events, enum ev_tag tag);
+void ep_del(struct prof_run *c, int fd);
+void arm_timer(int tfd, uint64_t first_us, uint64_t interval_us);
+void mark_listen_at(struct prof_run *c, uint64_t when_ns);
+void mark_ready_at(struct prof_run *c, uint64_t when_ns);
+void mark_ready(struct prof_run *c);
+
+/* ---- probe.c ---- */
+/* Where the probe connects: the ready spec, or --request-url after ready. */
+const struct prof_ready *probe_target(const struct prof_run *c);
+/* Readiness is probed over the network (http:// or tcp://). */
+bool probe_ready_kind(const struct prof_run *c);
+void probe_connect(struct prof_run *c);
+void probe_close(struct prof_run *c);
+void on_probe(struct prof_run *c, uint32_t events);
+void on_retry_timer(struct prof_run *c);
+
+/* ---- capture.c ---- */
+void on_output(struct prof_run *c, int *fd, enum prof_stream stream);
+/* Reads what the pipes hold now, without blocking. */
+void drain_output(struct prof_run *c);
+
+#endif
