@@ -116,7 +116,8 @@ static void cell_stat(const struct rep_target *t, const struct column *c, char *
         char lo[32], hi[32];
         rep_format_value(m->unit, s->ci95_lo, lo, sizeof lo);
         rep_format_value(m->unit, s->ci95_hi, hi, sizeof hi);
-        snprintf(out, cap, "%s – %s", lo, hi);
+        if (snprintf(out, cap, "%s – %s", lo, hi) >= (int)cap) /* display text: cut is fine */
+            out[cap - 1] = '\0';
         return;
     }
     rep_format_value(m->unit, c->kind == C_P95 ? s->p95 : s->p50, out, cap);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {
     "ready_us",
@@ -83,7 +82,8 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
         rep_format_value(m->unit, s->stddev, sd, sizeof sd);
         rep_format_value(m->unit, s->min, mn, sizeof mn);
         rep_format_value(m->unit, s->max, mx, sizeof mx);
-        snprintf(msd, sizeof msd, "%s ± %s", mean, sd);
+        if (snprintf(msd, sizeof msd, "%s ± %s", mean, sd) >= (int)sizeof msd)
+            msd[sizeof msd - 1] = '\0'; /* display text: cut is fine */
         char ci[80] = "";
         if (!isnan(s->ci95_lo)) {
             rep_format_value(m->unit, s->ci95_lo, lo, sizeof lo);

@@ -32,16 +32,13 @@ static const struct {
 
 bool cg_has_file(const char *dir, const char *file)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return access(path, F_OK) == 0;
+    _cleanup_close_ int fd = fs_open_at(dir, file, O_PATH);
+    return fd >= 0;
 }
 
 int cg_write(const char *dir, const char *file, const char *value, cs_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return fs_write_file(path, value, err);
+    return fs_write_at(dir, file, value, err);
 }
 
 int cg_mkdir(const struct sbx_cgroup_root *root, const char *dir, cs_error *err)
@@ -69,11 +66,14 @@ void sbx_reap_children(void)
 
 ssize_t cg_read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (!f)
-        return cs_error_set(err, errno, "cannot open `%s`", path);
+    int fd = fs_open_at(dir, "cgroup.procs", O_RDONLY);
+    _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return cs_error_set(err, e, "cannot open `%s/cgroup.procs`", dir);
+    }
     ssize_t n = 0;
     long pid;
     while (fscanf(f, "%ld", &pid) == 1) {
@@ -133,13 +133,15 @@ const char *cg_path_next(const char **cursor, size_t *len)
 static int v1_make_parent(const char *mount_dir, const char *path, bool cpuset, char *out,
                           size_t cap, cs_error *err)
 {
-    snprintf(out, cap, "%s", mount_dir);
+    if (fs_pathf(out, cap, err, "%s", mount_dir) < 0)
+        return -1;
     const char *cursor = path, *name;
     size_t len;
     while ((name = cg_path_next(&cursor, &len))) {
         char up[4096];
-        snprintf(up, sizeof up, "%s", out);
-        snprintf(out + strlen(out), cap - strlen(out), "/%.*s", (int)len, name);
+        memcpy(up, out, strlen(out) + 1); /* out fits cap == sizeof up */
+        if (fs_pathf(out, cap, err, "%s/%.*s", up, (int)len, name) < 0)
+            return -1;
         if (mkdir(out, 0755) < 0) {
             if (errno == EEXIST)
                 continue;
@@ -147,9 +149,8 @@ static int v1_make_parent(const char *mount_dir, const char *path, bool cpuset, 
         }
         for (const char *f = cpuset ? "cpuset.mems" : NULL; f;
              f = strcmp(f, "cpuset.mems") == 0 ? "cpuset.cpus" : NULL) {
-            char v[256], path_up[4200];
-            snprintf(path_up, sizeof path_up, "%s/%s", up, f);
-            if (fs_read_file(path_up, v, sizeof v, err) < 0)
+            char v[256];
+            if (fs_read_at(up, f, v, sizeof v, err) < 0)
                 return -1;
             v[strcspn(v, "\n")] = '\0';
             if (cg_write(out, f, v, err) < 0)
@@ -189,8 +190,11 @@ static int open_v1(struct sbx_cgroup_root *root, const char *parent, cs_error *e
                 free(self);
                 return cs_error_prefix(err, "--cgroup-parent %s", parent);
             }
-        } else {
-            snprintf(dir, sizeof dir, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+        } else if (fs_pathf(dir, sizeof dir, err, "%s%s", mount,
+                            strcmp(self, "/") == 0 ? "" : self) < 0) {
+            free(mount);
+            free(self);
+            return -1;
         }
         if (v1_controllers[i].bit == CTL_MEMORY) /* the report names the memory hierarchy's */
             root->parent_path = strdup(parent ? parent : self);
@@ -259,8 +263,8 @@ int sbx_cgroup_root_open(const char *parent, struct sbx_cgroup_root **ret, cs_er
 }
 
 int sbx_cgroup_root_open_v2(const char *mount, const char *self, const char *parent,
-                            sbx_fake_kernel_fn fake, void *fake_data,
-                            struct sbx_cgroup_root **ret, cs_error *err)
+                            sbx_fake_kernel_fn fake, void *fake_data, struct sbx_cgroup_root **ret,
+                            cs_error *err)
 {
     struct sbx_cgroup_root *root = calloc(1, sizeof *root);
     if (!root)
@@ -320,11 +324,9 @@ static struct sbx_cgroup *run_cgroup_alloc(struct sbx_cgroup_root *root, const c
     cg->root = root;
     cg->dirfd = cg->mem_fd = cg->cpu_fd = cg->procs_fd = -1;
     snprintf(cg->name, sizeof cg->name, "%s", name);
-    for (size_t i = 0; i < root->n_hier; i++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", root->hier[i].parent_dir, name);
-        cg->dir[i] = strdup(dir);
-    }
+    for (size_t i = 0; i < root->n_hier; i++)
+        if (asprintf(&cg->dir[i], "%s/%s", root->hier[i].parent_dir, name) < 0)
+            cg->dir[i] = NULL;
     return cg;
 }
 
@@ -404,14 +406,12 @@ int sbx_cgroup_open_join_fds(struct sbx_cgroup *cg, int *fds, size_t cap, size_t
             continue;
         if (n == cap)
             break;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/cgroup.procs", cg->dir[i]);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        int fd = fs_open_at(cg->dir[i], "cgroup.procs", O_WRONLY);
         if (fd < 0) {
             int e = errno;
             while (n > 0)
                 close(fds[--n]);
-            return cs_error_set(err, e, "cannot open `%s`", path);
+            return cs_error_set(err, e, "cannot open `%s/cgroup.procs`", cg->dir[i]);
         }
         fds[n++] = fd;
     }
@@ -440,11 +440,9 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
         dir = cg->dir[0];
     bool reopen = cg->root->ops->procs_list_cached;
     if (cg->procs_fd < 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-        cg->procs_fd = open(path, O_RDONLY | O_CLOEXEC);
+        cg->procs_fd = fs_open_at(dir, "cgroup.procs", O_RDONLY);
         if (cg->procs_fd < 0)
-            return cs_error_set(err, errno, "cannot open `%s`", path);
+            return cs_error_set(err, errno, "cannot open `%s/cgroup.procs`", dir);
     }
     char text[65536];
     ssize_t len = fs_pread_all(cg->procs_fd, text, sizeof text);
@@ -553,8 +551,9 @@ static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
 {
     if (!root->placement || strcmp(root->placement, "systemd-scope") != 0 || !root->v2_origin_dir)
         return 0;
-    char slice[4096];
-    snprintf(slice, sizeof slice, "%s", root->v2_origin_dir);
+    _cleanup_free_ char *slice = strdup(root->v2_origin_dir);
+    if (!slice || !strrchr(slice, '/'))
+        return 0;
     *strrchr(slice, '/') = '\0';
     _cleanup_closedir_ DIR *d = opendir(slice);
     if (!d)
@@ -567,7 +566,8 @@ static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
             strcmp(rest, SBX_SYSTEMD_SCOPE_SUFFIX) != 0)
             continue;
         char scope[4400];
-        snprintf(scope, sizeof scope, "%s/%s", slice, de->d_name);
+        if (fs_pathf(scope, sizeof scope, err, "%s/%s", slice, de->d_name) < 0)
+            continue;
         cg_write(scope, "cgroup.kill", "1", NULL); /* the whole subtree at once */
         /* systemd removes the scope, subtree and all, once it is empty. */
         for (int i = 0; i < 100 && access(scope, F_OK) == 0; i++)
@@ -576,9 +576,9 @@ static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
         struct dirent *child;
         while (sd && (child = readdir(sd))) {
             char dir[4700];
-            snprintf(dir, sizeof dir, "%s/%s", scope, child->d_name);
             cs_error e;
-            if (child->d_type == DT_DIR && is_stale_name(child->d_name) &&
+            if (fs_pathf(dir, sizeof dir, err, "%s/%s", scope, child->d_name) == 0 &&
+                child->d_type == DT_DIR && is_stale_name(child->d_name) &&
                 destroy_dir(root, dir, &e) < 0 && access(dir, F_OK) == 0)
                 cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", dir, cs_error_text(&e));
         }
@@ -600,14 +600,17 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
             continue;
         struct dirent *de;
         while ((de = readdir(d)) && n_names < 64) {
-            if (de->d_type != DT_DIR || !is_stale_name(de->d_name))
+            /* Ours are short (coldstart-PID-N): a longer name is not ours, and
+             * must not be cut down to one that is. */
+            if (de->d_type != DT_DIR || !is_stale_name(de->d_name) ||
+                strlen(de->d_name) >= sizeof names[0])
                 continue;
             size_t k;
             for (k = 0; k < n_names; k++)
                 if (strcmp(names[k], de->d_name) == 0)
                     break;
             if (k == n_names)
-                snprintf(names[n_names++], 64, "%s", de->d_name);
+                memcpy(names[n_names++], de->d_name, strlen(de->d_name) + 1);
         }
     }
     int rc = 0;
@@ -618,7 +621,7 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
         /* Only the hierarchies where it exists. */
         for (size_t h = 0; h < root->n_hier; h++) {
             struct stat st;
-            if (stat(cg->dir[h], &st) < 0) {
+            if (cg->dir[h] && stat(cg->dir[h], &st) < 0) {
                 free(cg->dir[h]);
                 cg->dir[h] = NULL;
             }
@@ -626,8 +629,8 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
         cs_error e;
         if (sbx_cgroup_destroy(cg, &e) < 0) {
             if (rc == 0)
-                rc =
-                    cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", names[k], cs_error_text(&e));
+                rc = cs_error_set(err, 0, "cannot reap stale cgroup %s: %s", names[k],
+                                  cs_error_text(&e));
         } else {
             reaped++;
         }

@@ -17,16 +17,13 @@
 static int setup_cpuset(const char *dir, const char *parent, const char *cpus, cs_error *err)
 {
     char buf[256];
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cpuset.mems", parent);
-    if (fs_read_file(path, buf, sizeof buf, err) < 0)
+    if (fs_read_at(parent, "cpuset.mems", buf, sizeof buf, err) < 0)
         return -1;
     buf[strcspn(buf, "\n")] = '\0';
     if (cg_write(dir, "cpuset.mems", buf, err) < 0)
         return -1;
     if (!cpus) {
-        snprintf(path, sizeof path, "%s/cpuset.cpus", parent);
-        if (fs_read_file(path, buf, sizeof buf, err) < 0)
+        if (fs_read_at(parent, "cpuset.cpus", buf, sizeof buf, err) < 0)
             return -1;
         buf[strcspn(buf, "\n")] = '\0';
         cpus = buf;
@@ -79,11 +76,7 @@ static int v1_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error
 
 static int open_ro(const char *dir, const char *file)
 {
-    if (!dir)
-        return -1;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return open(path, O_RDONLY | O_CLOEXEC);
+    return fs_open_at(dir, file, O_RDONLY);
 }
 
 static uint64_t read_num_fd(int fd)
@@ -108,23 +101,16 @@ static int v1_sample(struct sbx_cgroup *cg, uint64_t *mem, uint64_t *cpu_us)
 static uint64_t read_num(const char *dir, const char *file)
 {
     uint64_t v = 0;
-    char path[4096];
-    if (!dir)
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (fs_read_u64(path, &v, NULL) < 0)
+    if (!dir || fs_read_u64_at(dir, file, &v, NULL) < 0)
         return 0;
     return v;
 }
 
 static uint64_t read_keyed(const char *dir, const char *file, const char *key)
 {
-    char buf[8192], path[4096];
+    char buf[8192];
     uint64_t v = 0;
-    if (!dir)
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (fs_read_file(path, buf, sizeof buf, NULL) < 0)
+    if (!dir || fs_read_at(dir, file, buf, sizeof buf, NULL) < 0)
         return 0;
     fs_keyed_u64(buf, key, &v);
     return v;
@@ -133,11 +119,8 @@ static uint64_t read_keyed(const char *dir, const char *file, const char *key)
 /* blkio.throttle.io_service_bytes: "MAJ:MIN Read N" lines per device. */
 static uint64_t blkio_read_bytes(const char *dir)
 {
-    char buf[16384], path[4096];
-    if (!dir)
-        return 0;
-    snprintf(path, sizeof path, "%s/blkio.throttle.io_service_bytes", dir);
-    if (fs_read_file(path, buf, sizeof buf, NULL) < 0)
+    char buf[16384];
+    if (!dir || fs_read_at(dir, "blkio.throttle.io_service_bytes", buf, sizeof buf, NULL) < 0)
         return 0;
     uint64_t sum = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
@@ -182,9 +165,8 @@ static int freezer_set(const char *dir, const char *state, cs_error *err)
         return -1;
     /* FREEZING is transitional; wait (bounded) until the kernel says FROZEN. */
     for (int i = 0; i < 2000; i++) {
-        char buf[32], path[4096];
-        snprintf(path, sizeof path, "%s/freezer.state", dir);
-        if (fs_read_file(path, buf, sizeof buf, err) < 0)
+        char buf[32];
+        if (fs_read_at(dir, "freezer.state", buf, sizeof buf, err) < 0)
             return -1;
         if (strncmp(buf, state, strlen(state)) == 0)
             return 0;

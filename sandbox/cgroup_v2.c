@@ -45,15 +45,11 @@ static int v2_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error
 
 static int v2_sample(struct sbx_cgroup *cg, uint64_t *mem, uint64_t *cpu_us)
 {
-    char buf[1024], path[4096];
-    if (cg->mem_fd < 0) {
-        snprintf(path, sizeof path, "%s/memory.current", cg->dir[0]);
-        cg->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-    }
-    if (cg->cpu_fd < 0) {
-        snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
-        cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
-    }
+    char buf[1024];
+    if (cg->mem_fd < 0)
+        cg->mem_fd = fs_open_at(cg->dir[0], "memory.current", O_RDONLY);
+    if (cg->cpu_fd < 0)
+        cg->cpu_fd = fs_open_at(cg->dir[0], "cpu.stat", O_RDONLY);
     *mem = 0;
     *cpu_us = 0;
     if (cg->mem_fd >= 0 && fs_pread_all(cg->mem_fd, buf, sizeof buf) > 0)
@@ -65,10 +61,9 @@ static int v2_sample(struct sbx_cgroup *cg, uint64_t *mem, uint64_t *cpu_us)
 
 static uint64_t keyed(const char *dir, const char *file, const char *key)
 {
-    char buf[8192], path[4096];
+    char buf[8192];
     uint64_t v = 0;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (fs_read_file(path, buf, sizeof buf, NULL) >= 0)
+    if (fs_read_at(dir, file, buf, sizeof buf, NULL) >= 0)
         fs_keyed_u64(buf, key, &v);
     return v;
 }
@@ -76,9 +71,8 @@ static uint64_t keyed(const char *dir, const char *file, const char *key)
 /* io.stat: "MAJ:MIN rbytes=N wbytes=N ..." per device. */
 static uint64_t io_read_bytes(const char *dir)
 {
-    char buf[16384], path[4096];
-    snprintf(path, sizeof path, "%s/io.stat", dir);
-    if (fs_read_file(path, buf, sizeof buf, NULL) < 0)
+    char buf[16384];
+    if (fs_read_at(dir, "io.stat", buf, sizeof buf, NULL) < 0)
         return 0;
     uint64_t sum = 0;
     for (const char *p = buf; (p = strstr(p, "rbytes=")); p += 7)
@@ -89,11 +83,8 @@ static uint64_t io_read_bytes(const char *dir)
 static int v2_read_usage(struct sbx_cgroup *cg, struct sbx_cgroup_usage *u, cs_error *err)
 {
     const char *dir = cg->dir[0];
-    char path[4096];
-    snprintf(path, sizeof path, "%s/memory.current", dir);
-    fs_read_u64(path, &u->memory_bytes, NULL);
-    snprintf(path, sizeof path, "%s/memory.peak", dir); /* Linux 5.19+ */
-    fs_read_u64(path, &u->memory_peak_bytes, NULL);
+    fs_read_u64_at(dir, "memory.current", &u->memory_bytes, NULL);
+    fs_read_u64_at(dir, "memory.peak", &u->memory_peak_bytes, NULL); /* Linux 5.19+ */
     u->oom_kills = keyed(dir, "memory.events", "oom_kill");
     u->cpu_us = keyed(dir, "cpu.stat", "usage_usec");
     u->cpu_split = true; /* cpu.stat always carries both, in microseconds */

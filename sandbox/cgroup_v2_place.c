@@ -52,9 +52,8 @@ static bool word_in(const char *list, const char *word)
 /* Controllers (our bits) named in dir/file: cgroup.controllers or cgroup.subtree_control. */
 static int read_controllers(const char *dir, const char *file, unsigned *ret, cs_error *err)
 {
-    char path[4096], text[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (fs_read_file(path, text, sizeof text, err) < 0)
+    char text[512];
+    if (fs_read_at(dir, file, text, sizeof text, err) < 0)
         return -1;
     unsigned bits = 0;
     for (size_t i = 0; i < N_V2_CONTROLLERS; i++)
@@ -156,7 +155,9 @@ static int use_own_cgroup(struct sbx_cgroup_root *root, const char *dir, cs_erro
         return cs_error_set(err, 0,
                             "the memory controller is not delegated to it (cgroup.controllers)");
     char leaf[4096];
-    snprintf(leaf, sizeof leaf, "%s/" CG_NAME_PREFIX "%ld-profiler", dir, (long)getpid());
+    if (fs_pathf(leaf, sizeof leaf, err, "%s/" CG_NAME_PREFIX "%ld-profiler", dir, (long)getpid()) <
+        0)
+        return -1;
     /* A leaf of this pid can only be a dead profiler's: reuse it. */
     if (access(leaf, F_OK) < 0 && cg_mkdir(root, leaf, err) < 0)
         return -1;
@@ -181,7 +182,8 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
                            cs_error *err)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", mount);
+    if (fs_pathf(dir, sizeof dir, err, "%s", mount) < 0)
+        return -1;
     /* Along the way, enabling is best effort (a user may not write the
      * root's subtree_control, and need not when it is enabled already):
      * what is missing at the end is refused by the features that need it. */
@@ -195,7 +197,9 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
         cs_error e;
         if (enable_controllers(dir, here, NULL, &e) < 0 && !along.msg[0])
             along = e;
-        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%.*s", (int)len, name);
+        size_t at = strlen(dir);
+        if (fs_pathf(dir + at, sizeof dir - at, err, "/%.*s", (int)len, name) < 0)
+            return -1;
         if (access(dir, F_OK) < 0 && cg_mkdir(root, dir, err) < 0 && err->errnum != EEXIST)
             return -1; /* EEXIST: another coldstart made it just now */
     }
@@ -217,8 +221,7 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
 }
 
 /* "/a/b" or "/sys/fs/cgroup/a/b" → "/a/b" below the mount; no "..", no ".". */
-static int parse_parent(const char *mount, const char *given, char *out, size_t cap,
-                        cs_error *err)
+static int parse_parent(const char *mount, const char *given, char *out, size_t cap, cs_error *err)
 {
     size_t ml = strlen(mount);
     const char *p = given;
@@ -257,7 +260,8 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
                 const char *parent, unsigned flags, cs_error *err)
 {
     char own[4096];
-    snprintf(own, sizeof own, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
+    if (fs_pathf(own, sizeof own, err, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self) < 0)
+        return -1;
     root->hier[0].parent_dir = strdup(own);
     root->n_hier = 1;
 
@@ -266,7 +270,8 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
         if (parse_parent(mount, parent, rel, sizeof rel, err) < 0)
             return -1;
         char dir[4200];
-        snprintf(dir, sizeof dir, "%s%s", mount, strcmp(rel, "/") == 0 ? "" : rel);
+        if (fs_pathf(dir, sizeof dir, err, "%s%s", mount, strcmp(rel, "/") == 0 ? "" : rel) < 0)
+            return -1;
         /* Naming its own cgroup is asking for path 2 by name. */
         int rc = strcmp(dir, own) == 0 ? use_own_cgroup(root, own, err)
                                        : use_parent_path(root, mount, rel, err);
@@ -287,13 +292,15 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
         if (sbx_systemd_enter_scope(&systemd_err) == 0 &&
             cg_self_v2_path(scope, sizeof scope, &systemd_err) == 0) {
             char dir[4200];
-            snprintf(dir, sizeof dir, "%s%s", mount, scope);
+            if (fs_pathf(dir, sizeof dir, &systemd_err, "%s%s", mount, scope) < 0)
+                goto no_scope;
             free(root->hier[0].parent_dir);
             root->hier[0].parent_dir = strdup(dir);
             if (use_own_cgroup(root, dir, &systemd_err) == 0) {
                 set_placement(root, "systemd-scope", mount);
                 return 0;
             }
+        no_scope:
             cs_error_prefix(&systemd_err, "scope `%s`", scope);
         }
     }
@@ -330,14 +337,16 @@ int cg_v2_unplace(struct sbx_cgroup_root *root, cs_error *err)
         snprintf(off, sizeof off, "-%s", v2_controllers[i].name);
         cs_error e;
         if (cg_write(root->v2_origin_dir, "cgroup.subtree_control", off, &e) < 0 && rc == 0)
-            rc = cs_error_set(err, e.errnum, "cannot disable %s in `%s` (a cgroup below it "
-                              "still uses it?): %s", off + 1, root->v2_origin_dir, e.msg);
+            rc = cs_error_set(err, e.errnum,
+                              "cannot disable %s in `%s` (a cgroup below it "
+                              "still uses it?): %s",
+                              off + 1, root->v2_origin_dir, e.msg);
     }
     cs_error e;
     if (join(root->v2_origin_dir, &e) < 0) {
         if (rc == 0)
-            rc = cs_error_set(err, e.errnum, "cannot move back to `%s`: %s",
-                              root->v2_origin_dir, e.msg);
+            rc = cs_error_set(err, e.errnum, "cannot move back to `%s`: %s", root->v2_origin_dir,
+                              e.msg);
     } else {
         if (root->fake_kernel)
             root->fake_kernel(root->v2_leaf_dir, false, root->fake_kernel_data);

@@ -24,9 +24,10 @@ static size_t add_children(pid_t pid, pid_t *buf, size_t cap, size_t n)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        char path[128], text[8192];
-        snprintf(path, sizeof path, "%s/%s/children", dir, de->d_name);
-        if (fs_read_file(path, text, sizeof text, NULL) <= 0)
+        char text[8192];
+        char tid_dir[128];
+        if (fs_pathf(tid_dir, sizeof tid_dir, NULL, "%s/%s", dir, de->d_name) < 0 ||
+            fs_read_at(tid_dir, "children", text, sizeof text, NULL) <= 0)
             continue;
         for (char *p = text, *end; *p; p = end) {
             long child = strtol(p, &end, 10);
@@ -64,6 +65,7 @@ int sbx_kill_descendants(unsigned timeout_ms, cs_error *err)
         /* Bounded: a process in uninterruptible sleep is reported, not awaited. */
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
-    return cs_error_set(err, 0, "%zu process%s started by the target did not exit within %u ms of SIGKILL",
+    return cs_error_set(err, 0,
+                        "%zu process%s started by the target did not exit within %u ms of SIGKILL",
                         n, n == 1 ? "" : "es", timeout_ms);
 }

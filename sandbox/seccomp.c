@@ -96,6 +96,13 @@ struct sbx_seccomp {
     bool listener;
     int default_deny;               /* errno for calls outside the table; 0: continue */
     int16_t verdict[VERDICT_TABLE]; /* -1: default; 0: continue; >0: errno */
+    /* Notification buffers, sized once with SECCOMP_GET_NOTIF_SIZES (the
+     * kernel's structs may be larger than our headers' ones), so the
+     * measured path allocates nothing per notification. Written through a
+     * const filter: only the loop's thread uses them, one call at a time. */
+    struct seccomp_notif *req;
+    struct seccomp_notif_resp *resp;
+    size_t req_size, resp_size;
 };
 
 bool sbx_seccomp_has_listener(const struct sbx_seccomp *f)
@@ -115,7 +122,20 @@ void sbx_seccomp_free(struct sbx_seccomp *f)
     if (!f)
         return;
     free(f->prog.filter);
+    free(f->req);
+    free(f->resp);
     free(f);
+}
+
+static void seccomp_freep(struct sbx_seccomp **f)
+{
+    sbx_seccomp_free(*f);
+}
+
+static void scmp_releasep(scmp_filter_ctx *ctx)
+{
+    if (*ctx)
+        seccomp_release(*ctx);
 }
 
 static uint32_t scmp_action(enum sbx_action a, int errno_ret)
@@ -165,8 +185,9 @@ static int add_default_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f, bool no
      * listener, so clone's verdict is EPERM). clone3 passes its flags in
      * memory, out of a filter's reach: it fails with ENOSYS, as under Docker,
      * and the C library falls back to clone (not counted as a denial). */
-    static const uint64_t ns_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-                                        CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, 0x80 /* TIME */};
+    static const uint64_t ns_flags[] = {
+        CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+        CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, 0x80 /* TIME */};
     for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0] && rc == 0; i++)
         rc = seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
@@ -223,6 +244,41 @@ static int add_profile_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f,
     return 0;
 }
 
+/* The compiled BPF, read back through a memfd: the child then loads it with
+ * one syscall and no allocation. */
+static int export_program(scmp_filter_ctx ctx, struct sock_fprog *ret, cs_error *err)
+{
+    _cleanup_close_ int mfd = memfd_create("coldstart-seccomp", MFD_CLOEXEC);
+    if (mfd < 0)
+        return cs_error_set(err, errno, "memfd_create for the seccomp filter");
+    int rc = seccomp_export_bpf(ctx, mfd);
+    if (rc < 0)
+        return cs_error_set(err, -rc, "cannot export the seccomp filter");
+    off_t len = lseek(mfd, 0, SEEK_END);
+    _cleanup_free_ void *code = len > 0 ? malloc((size_t)len) : NULL;
+    if (!code || len % (off_t)sizeof(struct sock_filter) != 0 ||
+        pread(mfd, code, (size_t)len, 0) != len)
+        return cs_error_set(err, EIO, "cannot read back the seccomp filter");
+    ret->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+    ret->filter = steal_pointer(&code);
+    return 0;
+}
+
+static int alloc_notif_buffers(struct sbx_seccomp *f, cs_error *err)
+{
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+        return cs_error_set(err, errno, "SECCOMP_GET_NOTIF_SIZES");
+    f->req_size = sizes.seccomp_notif > sizeof *f->req ? sizes.seccomp_notif : sizeof *f->req;
+    f->resp_size =
+        sizes.seccomp_notif_resp > sizeof *f->resp ? sizes.seccomp_notif_resp : sizeof *f->resp;
+    f->req = calloc(1, f->req_size);
+    f->resp = calloc(1, f->resp_size);
+    if (!f->req || !f->resp)
+        return cs_error_set(err, ENOMEM, "seccomp notification buffers");
+    return 0;
+}
+
 int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **ret, cs_error *err)
 {
     *ret = NULL;
@@ -230,7 +286,7 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
     bool want_listen = opts->notify_listen && notify;
     if (opts->policy == SBX_SECCOMP_NONE && !want_listen)
         return 0;
-    struct sbx_seccomp *f = calloc(1, sizeof *f);
+    _cleanup_(seccomp_freep) struct sbx_seccomp *f = calloc(1, sizeof *f);
     if (!f)
         return cs_error_set(err, ENOMEM, "seccomp filter");
     for (size_t i = 0; i < VERDICT_TABLE; i++)
@@ -245,53 +301,24 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
             f->default_deny = p->default_errno;
         }
     }
-    scmp_filter_ctx ctx = seccomp_init(def);
-    if (!ctx) {
-        free(f);
+    _cleanup_(scmp_releasep) scmp_filter_ctx ctx = seccomp_init(def);
+    if (!ctx)
         return cs_error_set(err, ENOMEM, "cannot create a seccomp filter");
-    }
     /* Leave the no_new_privs bit to sbx_seccomp_load (set unconditionally there). */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-    int rc = 0;
-    if (opts->policy == SBX_SECCOMP_PROFILE)
-        rc = add_profile_rules(ctx, f, p, notify, want_listen, def);
-    else
-        rc = add_default_rules(ctx, f, notify && opts->policy == SBX_SECCOMP_DEFAULT, want_listen);
-    if (opts->policy == SBX_SECCOMP_NONE) {
-        /* Only listen() is notified; nothing is denied. */
-    }
-    if (rc < 0) {
-        seccomp_release(ctx);
-        free(f);
+    /* With policy none only listen() is notified; nothing is denied. */
+    int rc =
+        opts->policy == SBX_SECCOMP_PROFILE
+            ? add_profile_rules(ctx, f, p, notify, want_listen, def)
+            : add_default_rules(ctx, f, notify && opts->policy == SBX_SECCOMP_DEFAULT, want_listen);
+    if (rc < 0)
         return cs_error_set(err, -rc, "cannot add a seccomp rule");
-    }
-
-    /* Export the BPF through a memfd: the child then loads it with one syscall
-     * and no allocation. */
-    _cleanup_close_ int mfd = memfd_create("coldstart-seccomp", MFD_CLOEXEC);
-    if (mfd < 0) {
-        seccomp_release(ctx);
-        free(f);
-        return cs_error_set(err, errno, "memfd_create for the seccomp filter");
-    }
-    rc = seccomp_export_bpf(ctx, mfd);
-    seccomp_release(ctx);
-    if (rc < 0) {
-        free(f);
-        return cs_error_set(err, -rc, "cannot export the seccomp filter");
-    }
-    off_t len = lseek(mfd, 0, SEEK_END);
-    void *code = len > 0 ? malloc((size_t)len) : NULL;
-    if (!code || len % (off_t)sizeof(struct sock_filter) != 0 ||
-        pread(mfd, code, (size_t)len, 0) != len) {
-        free(code);
-        free(f);
-        return cs_error_set(err, EIO, "cannot read back the seccomp filter");
-    }
-    f->prog.len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
-    f->prog.filter = code;
+    if (export_program(ctx, &f->prog, err) < 0)
+        return -1;
     f->listener = notify && (want_listen || opts->policy != SBX_SECCOMP_NONE);
-    *ret = f;
+    if (f->listener && alloc_notif_buffers(f, err) < 0)
+        return -1;
+    *ret = steal_pointer(&f);
     return 0;
 }
 
@@ -310,12 +337,8 @@ int sbx_seccomp_load(const struct sbx_seccomp *f)
 
 int sbx_seccomp_receive(const struct sbx_seccomp *f, int listener, struct sbx_seccomp_event *ret)
 {
-    struct seccomp_notif *req = NULL;
-    struct seccomp_notif_resp *resp = NULL;
-    if (seccomp_notify_alloc(&req, &resp) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
+    struct seccomp_notif *req = f->req;
+    memset(req, 0, f->req_size); /* the kernel wants it zeroed */
     int rc = seccomp_notify_receive(listener, req);
     if (rc == 0) {
         int nr = req->data.nr;
@@ -330,7 +353,6 @@ int sbx_seccomp_receive(const struct sbx_seccomp *f, int listener, struct sbx_se
             ret->deny = 0;
         ret->is_listen = nr == SCMP_SYS(listen) && ret->deny == 0;
     }
-    seccomp_notify_free(req, resp);
     if (rc < 0) {
         errno = -rc;
         return -1;
@@ -338,22 +360,17 @@ int sbx_seccomp_receive(const struct sbx_seccomp *f, int listener, struct sbx_se
     return 0;
 }
 
-int sbx_seccomp_answer(int listener, const struct sbx_seccomp_event *ev)
+int sbx_seccomp_answer(const struct sbx_seccomp *f, int listener,
+                       const struct sbx_seccomp_event *ev)
 {
-    struct seccomp_notif *req = NULL;
-    struct seccomp_notif_resp *resp = NULL;
-    if (seccomp_notify_alloc(&req, &resp) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    memset(resp, 0, sizeof *resp);
+    struct seccomp_notif_resp *resp = f->resp;
+    memset(resp, 0, f->resp_size);
     resp->id = ev->id;
     if (ev->deny)
         resp->error = -ev->deny;
     else
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     int rc = seccomp_notify_respond(listener, resp);
-    seccomp_notify_free(req, resp);
     if (rc < 0) {
         errno = -rc;
         return -1;

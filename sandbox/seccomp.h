@@ -86,7 +86,8 @@ struct sbx_seccomp_event {
  * (ENOENT: the caller died first). */
 int sbx_seccomp_receive(const struct sbx_seccomp *f, int listener, struct sbx_seccomp_event *ret);
 /* Lets the call run or fails it with its errno. */
-int sbx_seccomp_answer(int listener, const struct sbx_seccomp_event *ev);
+int sbx_seccomp_answer(const struct sbx_seccomp *f, int listener,
+                       const struct sbx_seccomp_event *ev);
 const char *sbx_syscall_name(int nr);
 /* The local address of the socket a listen() notification was about, copied
  * from the target with pidfd_getfd. Returns 0, or -1 (errno) when it cannot be

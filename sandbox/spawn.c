@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ enum child_step {
     STEP_USER,
     STEP_CAPS,
     STEP_PROC,
+    STEP_PDEATHSIG,
 };
 
 /* Child -> parent on the exec pipe: one PREPARED byte when the child sits in
@@ -213,11 +215,10 @@ static void send_fd(int sock, int fd)
  * not even a setuid-root binary gets it back. */
 static int drop_capabilities(void)
 {
-    static const int keep[] = {CAP_CHOWN,       CAP_DAC_OVERRIDE, CAP_FOWNER,
-                               CAP_FSETID,      CAP_KILL,         CAP_SETGID,
-                               CAP_SETUID,      CAP_SETPCAP,      CAP_NET_BIND_SERVICE,
-                               CAP_NET_RAW,     CAP_SYS_CHROOT,   CAP_MKNOD,
-                               CAP_AUDIT_WRITE, CAP_SETFCAP};
+    static const int keep[] = {
+        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,      CAP_FSETID,           CAP_KILL,
+        CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_NET_RAW,
+        CAP_SYS_CHROOT, CAP_MKNOD,        CAP_AUDIT_WRITE, CAP_SETFCAP};
     uint64_t mask = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         mask |= 1ull << keep[i];
@@ -227,7 +228,9 @@ static int drop_capabilities(void)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             return -1; /* EINVAL: beyond the kernel's last capability */
     }
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    /* EINVAL: a kernel before ambient capabilities (4.3) has none to clear. */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -1;
     struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct d[2];
     if (syscall(SYS_capget, &h, d) < 0)
@@ -255,7 +258,8 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
 
     /* If the profiler dies (even by SIGKILL) the target dies too; its own
      * children are left to the next start's stale-cgroup reaping. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        child_fail(exec_w, STEP_PDEATHSIG);
     /* In a PID namespace of its own the parent is outside it: getppid() is 0. */
     if (getppid() != parent && !(o->iso && o->iso->new_pid_ns))
         _exit(127);
@@ -342,14 +346,20 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
     child_fail(exec_w, STEP_EXEC);
 }
 
+static bool is_executable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 /* PATH lookup in the parent (the child only calls execve): the target's own
  * PATH, else ours. Unlike execvpe there is no fallback that runs a file
  * without a valid executable format through /bin/sh: that is an error. */
-void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size_t cap)
+int sbx_resolve_executable(const char *name, char *const *envp, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", name);
     if (strchr(name, '/') || !*name)
-        return;
+        return *name && is_executable_file(name) ? 0 : -1;
     const char *path = NULL;
     for (char *const *e = envp; e && *e; e++)
         if (strncmp(*e, "PATH=", 5) == 0)
@@ -360,24 +370,25 @@ void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size
         path = "/usr/local/bin:/usr/bin:/bin";
     for (const char *p = path; *p;) {
         size_t len = strcspn(p, ":");
-        char cand[4096];
-        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", name);
-        struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+        char cand[PATH_MAX];
+        int n = snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", name);
+        /* A candidate too long to name is skipped, never cut to another file. */
+        if (n > 0 && (size_t)n < sizeof cand && (size_t)n < cap && is_executable_file(cand)) {
             snprintf(buf, cap, "%s", cand);
-            return;
+            return 0;
         }
         p += len;
         if (*p == ':')
             p++;
     }
+    return -1;
 }
 
 static long clone3_into(int cgroup_fd, bool new_pid_ns, int *ret_pidfd)
 {
     struct cs_clone_args args = {0};
-    args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CS_CLONE_INTO_CGROUP : 0) |
-                 (new_pid_ns ? CLONE_NEWPID : 0);
+    args.flags =
+        CLONE_PIDFD | (cgroup_fd >= 0 ? CS_CLONE_INTO_CGROUP : 0) | (new_pid_ns ? CLONE_NEWPID : 0);
     args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
     args.exit_signal = SIGCHLD;
     args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
@@ -497,11 +508,14 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         ret->t0_ns = sbx_now_ns();
         ret->pending_failure = got == 1 && tag == MSG_FAILED;
     }
-    fcntl(out_r, F_SETFL, O_NONBLOCK);
-    fcntl(err_r, F_SETFL, O_NONBLOCK);
-    fcntl(exec_r, F_SETFL, O_NONBLOCK);
-    if (notify_r >= 0)
-        fcntl(notify_r, F_SETFL, O_NONBLOCK);
+    /* The loop reads these until EAGAIN: a blocking one would hang it. */
+    int pipes[] = {out_r, err_r, exec_r, notify_r};
+    for (size_t i = 0; i < sizeof pipes / sizeof pipes[0]; i++)
+        if (pipes[i] >= 0 && fcntl(pipes[i], F_SETFL, O_NONBLOCK) < 0) {
+            int e = errno;
+            kill((pid_t)pid, SIGKILL);
+            return cs_error_set(err, e, "cannot make the target's pipes non-blocking");
+        }
     ret->argv0 = o->argv[0];
     ret->cwd = o->cwd;
     ret->pidfd = pidfd;
@@ -542,8 +556,9 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_USER] = "cannot switch to the --user",
         [STEP_CAPS] = "cannot drop capabilities",
         [STEP_PROC] = "cannot mount a /proc for the target's PID namespace",
+        [STEP_PDEATHSIG] = "cannot tie the target's life to the profiler's (PR_SET_PDEATHSIG)",
     };
-    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_PROC ? steps[f.step] : "failed";
+    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_PDEATHSIG ? steps[f.step] : "failed";
     if (f.step == STEP_EXEC && f.errnum == ENOENT && !strchr(c->argv0, '/'))
         return cs_error_set(err, 0, "cannot execute `%s`: not found in PATH", c->argv0);
     if (f.step == STEP_EXEC)

@@ -83,8 +83,9 @@ void sbx_child_close_fds(struct sbx_child *c);
 uint64_t sbx_now_ns(void);
 /* The file execve will run for `name`: itself when it has a '/', else the
  * first executable match in envp's PATH (or the profiler's). Unresolved names
- * are copied as they are (execve then reports ENOENT). */
-void sbx_resolve_executable(const char *name, char *const *envp, char *buf, size_t cap);
+ * are copied as they are (execve then reports ENOENT). Returns 0 when buf
+ * names an executable regular file, -1 otherwise. */
+int sbx_resolve_executable(const char *name, char *const *envp, char *buf, size_t cap);
 
 /* The profiler becomes a child subreaper (orphans of targets are re-parented to
  * it and reaped, never left as zombies) and blocks the signals it handles in

@@ -70,7 +70,8 @@ static int start_scope(sd_bus *bus, const char *unit, struct job_wait *w, cs_err
     r = sd_bus_call(bus, m, SCOPE_TIMEOUT_US, &e, &reply);
     sd_bus_message_unref(m);
     if (r < 0) {
-        cs_error_set(err, 0, "StartTransientUnit %s: %s", unit, e.message ? e.message : strerror(-r));
+        cs_error_set(err, 0, "StartTransientUnit %s: %s", unit,
+                     e.message ? e.message : strerror(-r));
         sd_bus_error_free(&e);
         return -1;
     }

@@ -72,7 +72,7 @@ int prof_budget_parse(const char *text, struct prof_budget *b, cs_error *err)
                             "budget `%s`: unknown statistic `%s` (one of: n, min, p50, "
                             "mean, p90, p95, p99, max)",
                             text, stat);
-    snprintf(b->stat, sizeof b->stat, "%s", stat);
+    memcpy(b->stat, stat, strlen(stat) + 1); /* one of the names above: it fits */
     const char *val;
     if (opp[0] == '<' && opp[1] == '=') {
         b->op = BUDGET_LE;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/fsutil.h"
+#include "sandbox/spawn.h"
 #include "sandbox/base/cleanup.h"
 
 #define BUILD_STAMP ".coldstart-built"
@@ -292,10 +293,10 @@ const char *prof_catalog_dir(void)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(dir, sizeof dir, "%s/../images", exe);
-            char probe[PATH_MAX + 16];
-            snprintf(probe, sizeof probe, "%s/native-c/image.json", dir);
-            if (access(probe, F_OK) == 0)
+            char probe[PATH_MAX + 32];
+            if (fs_pathf(dir, sizeof dir, NULL, "%s/../images", exe) == 0 &&
+                fs_pathf(probe, sizeof probe, NULL, "%s/native-c/image.json", dir) == 0 &&
+                access(probe, F_OK) == 0)
                 return dir;
         }
     }
@@ -370,24 +371,12 @@ int prof_image_find(const char *spec, struct prof_image *ret, cs_error *err)
 
 /* ---- toolchains, builds, sizes ---- */
 
+/* The same lookup that starts a target (sandbox/spawn.c), so "installed"
+ * here means what a run will find. */
 static bool in_path(const char *tool)
 {
-    if (strchr(tool, '/'))
-        return access(tool, X_OK) == 0;
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path; *p;) {
-        size_t len = strcspn(p, ":");
-        char cand[PATH_MAX];
-        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, tool);
-        if (access(cand, X_OK) == 0)
-            return true;
-        p += len;
-        if (*p == ':')
-            p++;
-    }
-    return false;
+    char found[PATH_MAX];
+    return sbx_resolve_executable(tool, NULL, found, sizeof found) == 0;
 }
 
 const char *prof_image_missing_tool(const struct prof_image *img)

@@ -363,7 +363,7 @@ static int parse_rlimit(const char *arg, struct cli_options *o, cs_error *err)
     const char *eq = strchr(arg, '=');
     if (!eq)
         return cs_error_input(err, "--rlimit %s: expected NAME=VALUE, e.g. NOFILE=1024", arg);
-    int resource;
+    int resource = -1;
     if (rlimit_resource(arg, eq, &resource, err) < 0)
         return -1;
     uint64_t vals[2];
@@ -465,7 +465,7 @@ static int parse_uint_opt(const char *flag, const char *arg, uint64_t min, uint6
                           unsigned *ret, cs_error *err)
 {
     cs_error why;
-    uint64_t v;
+    uint64_t v = 0;
     if (prof_parse_uint(arg, min, max, &v, &why) < 0)
         return bad(err, flag, arg, &why);
     *ret = (unsigned)v;
@@ -573,7 +573,7 @@ static int parse_sandbox_value(int key, const char *arg, struct cli_options *o, 
         o->cpuset = arg;
         return 0;
     case OPT_PIDS: {
-        unsigned v;
+        unsigned v = 0;
         if (parse_uint_opt("--pids", arg, 1, 4194304, &v, err) < 0)
             return -1;
         o->pids = v;

@@ -35,7 +35,9 @@ static int split_hostport(const char *s, size_t len, struct prof_ready *r, const
         if (!close || close[1] != ':')
             return cs_error_set(err, 0, "ready spec `%s`: malformed [IPv6]:PORT", spec);
         *close = '\0';
-        snprintf(r->host, sizeof r->host, "%s", hp + 1);
+        if (strlen(hp + 1) >= sizeof r->host)
+            return cs_error_set(err, 0, "ready spec `%s`: the host is too long", spec);
+        memcpy(r->host, hp + 1, strlen(hp + 1) + 1);
         port = close + 2;
     } else {
         char *colon = strrchr(hp, ':');
@@ -45,7 +47,9 @@ static int split_hostport(const char *s, size_t len, struct prof_ready *r, const
                                 "port coldstart chooses)",
                                 spec);
         *colon = '\0';
-        snprintf(r->host, sizeof r->host, "%s", hp);
+        if (strlen(hp) >= sizeof r->host)
+            return cs_error_set(err, 0, "ready spec `%s`: the host is too long", spec);
+        memcpy(r->host, hp, strlen(hp) + 1);
         port = colon + 1;
     }
     char *end;
@@ -67,7 +71,8 @@ static int split_hostport(const char *s, size_t len, struct prof_ready *r, const
             continue;
         bool dup = false;
         for (size_t i = 0; i < r->n_addrs; i++)
-            dup |= r->addrlens[i] == a->ai_addrlen && !memcmp(&r->addrs[i], a->ai_addr, a->ai_addrlen);
+            dup |=
+                r->addrlens[i] == a->ai_addrlen && !memcmp(&r->addrs[i], a->ai_addr, a->ai_addrlen);
         if (dup)
             continue;
         memcpy(&r->addrs[r->n_addrs], a->ai_addr, a->ai_addrlen);

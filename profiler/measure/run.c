@@ -264,10 +264,13 @@ static bool is_served_listen(struct prof_run *c, const struct sbx_seccomp_event 
             char where[96], probed[96];
             prof_format_address(&a, where, sizeof where);
             prof_format_address(&r->addrs[0], probed, sizeof probed);
-            snprintf(c->mismatch, sizeof c->mismatch,
-                     "the target listens on %s, but the ready spec connects to %s (%s), which "
-                     "that socket does not accept: give --ready the address it listens on",
-                     where, probed, r->host);
+            /* A message: cut when the host name is very long, that is all. */
+            if (snprintf(c->mismatch, sizeof c->mismatch,
+                         "the target listens on %s, but the ready spec connects to %s (%s), "
+                         "which that socket does not accept: give --ready the address it "
+                         "listens on",
+                         where, probed, r->host) >= (int)sizeof c->mismatch)
+                c->mismatch[sizeof c->mismatch - 1] = '\0';
             c->mismatch_deadline_ns = sbx_now_ns() + (uint64_t)ADDRESS_MISMATCH_GRACE_US * 1000;
         }
         return false;
@@ -293,7 +296,7 @@ static void on_listener(struct prof_run *c, uint32_t events)
     if (ev.deny)
         rep_run_count_denied(c->run, sbx_syscall_name(ev.syscall_nr));
     /* Answer first: the target must not wait on our bookkeeping. */
-    sbx_seccomp_answer(c->listener, &ev);
+    sbx_seccomp_answer(c->spec->seccomp, c->listener, &ev);
     if (!ev.is_listen || !is_served_listen(c, &ev))
         return;
     mark_listen(c);
@@ -827,7 +830,7 @@ int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_erro
     struct prof_run_loop *l;
     if (prof_run_loop_new(spec->signal_fd, &l, err) < 0)
         return -1;
-    struct prof_run *c;
+    struct prof_run *c = NULL;
     int rc = prof_run_start(l, spec, run, &c, err);
     if (rc == 0) {
         prof_run_loop_wait(l);

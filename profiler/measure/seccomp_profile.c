@@ -196,8 +196,9 @@ static void parse_args(struct pparse *pp, const cJSON *args, const char *field,
     unsigned k = 0;
     cJSON_ArrayForEach(a, args)
     {
-        char f[160];
-        snprintf(f, sizeof f, "%s[%u]", field, k);
+        char f[192];
+        if (snprintf(f, sizeof f, "%s[%u]", field, k) >= (int)sizeof f)
+            f[sizeof f - 1] = '\0'; /* a location in a message; cut is fine */
         if (k == 6) {
             pfail(pp, f, "is one argument condition too many (at most 6)");
             return;

@@ -12,18 +12,92 @@
 
 #include "sandbox/base/cleanup.h"
 
+int fs_pathf(char *buf, size_t cap, cs_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        return cs_error_set(err, ENAMETOOLONG, "path `%.200s...` is too long", buf);
+    return 0;
+}
+
+/* One unsigned number, or "max" (UINT64_MAX). */
+static int parse_u64(const char *buf, uint64_t *ret, cs_error *err)
+{
+    if (strncmp(buf, "max", 3) == 0) {
+        *ret = UINT64_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (errno || end == buf)
+        return cs_error_set(err, 0, "does not hold a number");
+    *ret = v;
+    return 0;
+}
+
+int fs_open_at(const char *dir, const char *file, int flags)
+{
+    if (!dir) {
+        errno = ENOENT;
+        return -1;
+    }
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    return openat(dfd, file, flags | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* Writes all of value to an open file; errors name dir/file. */
+static int write_value(int fd, const char *path, const char *file, const char *value, cs_error *err)
+{
+    size_t len = strlen(value);
+    ssize_t n = write(fd, value, len);
+    if (n < 0)
+        return cs_error_set(err, errno, "cannot write `%s` to `%s%s%s`", value, path,
+                            file ? "/" : "", file ? file : "");
+    if ((size_t)n != len)
+        return cs_error_set(err, EIO, "short write of `%s` to `%s%s%s`", value, path,
+                            file ? "/" : "", file ? file : "");
+    return 0;
+}
+
+int fs_write_at(const char *dir, const char *file, const char *value, cs_error *err)
+{
+    _cleanup_close_ int fd = fs_open_at(dir, file, O_WRONLY | O_TRUNC);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s/%s` for writing", dir, file);
+    return write_value(fd, dir, file, value, err);
+}
+
+ssize_t fs_read_at(const char *dir, const char *file, char *buf, size_t cap, cs_error *err)
+{
+    _cleanup_close_ int fd = fs_open_at(dir, file, O_RDONLY);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot open `%s/%s`", dir, file);
+    ssize_t n = fs_pread_all(fd, buf, cap);
+    if (n < 0)
+        return cs_error_set(err, errno, "cannot read `%s/%s`", dir, file);
+    return n;
+}
+
+int fs_read_u64_at(const char *dir, const char *file, uint64_t *ret, cs_error *err)
+{
+    char buf[64];
+    if (fs_read_at(dir, file, buf, sizeof buf, err) < 0)
+        return -1;
+    return parse_u64(buf, ret, err) < 0 ? cs_error_prefix(err, "%s/%s", dir, file) : 0;
+}
+
 int fs_write_file(const char *path, const char *value, cs_error *err)
 {
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
     if (fd < 0)
         return cs_error_set(err, errno, "cannot open `%s` for writing", path);
-    size_t len = strlen(value);
-    ssize_t n = write(fd, value, len);
-    if (n < 0)
-        return cs_error_set(err, errno, "cannot write `%s` to `%s`", value, path);
-    if ((size_t)n != len)
-        return cs_error_set(err, EIO, "short write of `%s` to `%s`", value, path);
-    return 0;
+    return write_value(fd, path, NULL, value, err);
 }
 
 int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
@@ -70,17 +144,7 @@ int fs_read_u64(const char *path, uint64_t *ret, cs_error *err)
     char buf[64];
     if (fs_read_file(path, buf, sizeof buf, err) < 0)
         return -1;
-    if (strncmp(buf, "max", 3) == 0) {
-        *ret = UINT64_MAX;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (errno || end == buf)
-        return cs_error_set(err, 0, "`%s` does not hold a number", path);
-    *ret = v;
-    return 0;
+    return parse_u64(buf, ret, err) < 0 ? cs_error_prefix(err, "%s", path) : 0;
 }
 
 int fs_keyed_u64(const char *text, const char *key, uint64_t *ret)

@@ -11,6 +11,17 @@
 
 /* Writes the string (no newline added) with one write(2); fails naming the file. */
 int fs_write_file(const char *path, const char *value, cs_error *err);
+/* dir/file through a descriptor of dir (openat, O_NOFOLLOW): no path is
+ * composed in a buffer, so no name too long for one can be cut into the name
+ * of another file. fs_open_at returns the fd or -1 with errno. */
+int fs_open_at(const char *dir, const char *file, int flags);
+/* A path composed into buf; one that does not fit is an error (ENAMETOOLONG),
+ * never a shorter path that names another file. */
+int fs_pathf(char *buf, size_t cap, cs_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int fs_write_at(const char *dir, const char *file, const char *value, cs_error *err);
+ssize_t fs_read_at(const char *dir, const char *file, char *buf, size_t cap, cs_error *err);
+int fs_read_u64_at(const char *dir, const char *file, uint64_t *ret, cs_error *err);
 int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reads up to cap-1 bytes into buf, NUL-terminated. Returns bytes read or -1. */

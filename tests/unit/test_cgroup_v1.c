@@ -78,7 +78,7 @@ int main(void)
         CHECK_STR(get(path), "67108864");
     char cpu_dir[4096];
     if (own_cpu_dir(cpu_dir, sizeof cpu_dir) == 0) {
-        snprintf(path, sizeof path, "%s/%s/cpu.cfs_quota_us", cpu_dir, name);
+        CHECK(fs_pathf(path, sizeof path, NULL, "%s/%s/cpu.cfs_quota_us", cpu_dir, name) == 0);
         CHECK_STR(get(path), "50000");
     }
 
@@ -113,7 +113,8 @@ int main(void)
     while ((rc = sbx_child_exec_result(&child, &err)) == 1)
         ;
     CHECK(rc < 0);
-    CHECK(strstr(err.msg, "/nonexistent/coldstart-target") && strstr(cs_error_text(&err), "No such file"));
+    CHECK(strstr(err.msg, "/nonexistent/coldstart-target") &&
+          strstr(cs_error_text(&err), "No such file"));
     CHECK(sbx_cgroup_destroy(cg, &err) == 0);
     waitpid(child.pid, NULL, 0);
     sbx_child_close_fds(&child);
@@ -125,7 +126,7 @@ int main(void)
     waitpid(dead, NULL, 0);
     char stale[4096];
     *strrchr(memdir, '/') = '\0'; /* the profiler's own memory cgroup */
-    snprintf(stale, sizeof stale, "%s/coldstart-%ld-3", memdir, (long)dead);
+    CHECK(fs_pathf(stale, sizeof stale, NULL, "%s/coldstart-%ld-3", memdir, (long)dead) == 0);
     CHECK(mkdir(stale, 0755) == 0);
     pid_t victim = fork();
     if (victim == 0) {

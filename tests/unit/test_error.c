@@ -5,6 +5,43 @@
 #include "check.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/error.h"
+#include "sandbox/base/fsutil.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Paths: one that does not fit is an error, never a shorter path that names
+ * another file; files under a directory are opened through it, without
+ * following a symlink put in their place. */
+static void check_paths(void)
+{
+    char buf[32];
+    cs_error err;
+    CHECK(fs_pathf(buf, sizeof buf, &err, "%s/%s", "/sys/fs/cgroup", "memory") == 0);
+    CHECK_STR(buf, "/sys/fs/cgroup/memory");
+    CHECK(fs_pathf(buf, sizeof buf, &err, "%s/%s", "/sys/fs/cgroup/memory", "coldstart-1-1") < 0);
+    CHECK_INT(err.errnum, ENAMETOOLONG);
+
+    char dir[] = "/tmp/coldstart-fs-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(fs_write_at(dir, "value", "42", &err) < 0); /* O_TRUNC without O_CREAT: must exist */
+    char path[128], link[128];
+    snprintf(path, sizeof path, "%s/value", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    CHECK(fs_write_at(dir, "value", "42", &err) == 0);
+    uint64_t v = 0;
+    CHECK(fs_read_u64_at(dir, "value", &v, &err) == 0);
+    CHECK_INT(v, 42);
+    snprintf(link, sizeof link, "%s/link", dir);
+    CHECK(symlink(path, link) == 0);
+    CHECK(fs_open_at(dir, "link", O_RDONLY) < 0 && errno == ELOOP);
+    CHECK(fs_write_at(dir, "link", "7", &err) < 0);
+    unlink(link);
+    unlink(path);
+    rmdir(dir);
+}
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -64,5 +101,6 @@ int main(void)
     int *taken = steal_pointer(&owned);
     CHECK(owned == NULL && taken != NULL);
     free(taken);
+    check_paths();
     CHECK_DONE();
 }

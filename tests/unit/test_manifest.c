@@ -1,5 +1,52 @@
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "check.h"
 #include "profiler/catalog/catalog.h"
+#include "sandbox/spawn.h"
+
+/* "Installed" means what a run would start: the one PATH lookup of
+ * sbx_resolve_executable. A directory that merely carries the tool's name
+ * (or a file without x) is not the tool. */
+static void check_requires_lookup(void)
+{
+    char dir[] = "/tmp/coldstart-path-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[128], tool[128], plain[128];
+    snprintf(sub, sizeof sub, "%s/fakecc", dir);
+    snprintf(tool, sizeof tool, "%s/realcc", dir);
+    snprintf(plain, sizeof plain, "%s/plaincc", dir);
+    CHECK(mkdir(sub, 0755) == 0);
+    FILE *f = fopen(tool, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    CHECK(chmod(tool, 0755) == 0);
+    f = fopen(plain, "w");
+    fclose(f);
+    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", dir, 1);
+    struct prof_image img = {0};
+    char *req[] = {"realcc", "fakecc"};
+    img.requires.v = req;
+    img.requires.n = 1;
+    CHECK(prof_image_missing_tool(&img) == NULL);
+    img.requires.n = 2;
+    CHECK_STR(prof_image_missing_tool(&img), "fakecc");
+    req[1] = "plaincc";
+    CHECK_STR(prof_image_missing_tool(&img), "plaincc");
+    char found[256];
+    CHECK(sbx_resolve_executable("realcc", NULL, found, sizeof found) == 0);
+    CHECK_STR(found, tool);
+    CHECK(sbx_resolve_executable("fakecc", NULL, found, sizeof found) < 0);
+    if (old)
+        setenv("PATH", old, 1);
+    free(old);
+    unlink(tool);
+    unlink(plain);
+    rmdir(sub);
+    rmdir(dir);
+}
 
 static int parse(const char *text, struct prof_image *img, cs_error *e)
 {
@@ -64,5 +111,6 @@ int main(void)
             fprintf(stderr, "case %zu: message `%s` lacks `%s`\n", i, e.msg, bad[i].needle),
                 check_failures++;
     }
+    check_requires_lookup();
     CHECK_DONE();
 }
