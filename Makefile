@@ -13,7 +13,7 @@ SUITE_ARGS ?=
 # tried once; the tests that need them skip with a reason when they are missing.
 DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
                 libsystemd-dev
-DEB_TEST     := python3
+DEB_TEST     := python3 python3-jsonschema
 DEB_OPTIONAL := chromium nginx-light gunicorn
 
 .PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install

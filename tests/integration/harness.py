@@ -33,9 +33,67 @@ def check(cond, msg):
     return cond
 
 
+SCHEMA_PATH = os.path.join(SOURCE_DIR, "docs", "report.schema.json")
+_validator = None
+
+
+def validate_report(report, where):
+    """Checks a coldstart report against docs/report.schema.json (the contract,
+    closed: a field the writer adds without the schema fails here)."""
+    global _validator
+    if _validator is None:
+        try:
+            import jsonschema
+        except ImportError:
+            check(False, "python3-jsonschema is missing (make test installs it): every report "
+                         "is validated against docs/report.schema.json")
+            return
+        with open(SCHEMA_PATH) as f:
+            _validator = jsonschema.Draft202012Validator(json.load(f))
+    for e in list(_validator.iter_errors(report))[:5]:
+        check(False, f"{where}: not as docs/report.schema.json says: {e.json_path}: "
+                     f"{e.message[:300]}")
+
+
+def validate_file(path, where, text=None):
+    """Validates the report at path (or text, for `-`) when it is one."""
+    try:
+        if text is None:
+            # Only regular files: tests also point outputs at /dev/full and the like.
+            if not os.path.isfile(path) or os.path.islink(path):
+                return
+            with open(path) as f:
+                text = f.read(256 << 20)
+        report = json.loads(text)
+    except (OSError, ValueError):
+        return  # not JSON: the test that wrote it judges that
+    if isinstance(report, dict) and report.get("schema", "").startswith("coldstart-report/"):
+        validate_report(report, where)
+
+
+def _report_outputs(args):
+    """The files a coldstart command line writes coldstart reports to."""
+    args = [str(a) for a in args]
+    json_format = "--format" in args[:-1] and args[args.index("--format") + 1] == "json"
+    out = []
+    for i, a in enumerate(args[:-1]):
+        if a == "--json" and args[0] != "compare":
+            out.append(args[i + 1])
+        elif a in ("-o", "--output") and (args[0] == "merge" or json_format):
+            out.append(args[i + 1])
+    if args and args[0] == "report" and json_format and not any(a in ("-o", "--output") for a in args):
+        out.append("-")
+    return out
+
+
 def coldstart(*args, timeout=180, **kw):
-    """Runs coldstart; returns the CompletedProcess (text mode)."""
-    return subprocess.run([COLDSTART, *args], capture_output=True, text=True, timeout=timeout, **kw)
+    """Runs coldstart; returns the CompletedProcess (text mode). Every report it
+    wrote is validated against the schema."""
+    p = subprocess.run([COLDSTART, *args], capture_output=True, text=True, timeout=timeout, **kw)
+    for path in _report_outputs(args):
+        validate_file(path, f"coldstart {' '.join(map(str, args[:1]))} -> {path}",
+                      text=p.stdout if path == "-" else None)
+    return p
 
 
 def run_json(*args, timeout=180):

@@ -62,6 +62,7 @@ def finished(p, report, context):
     check(p.returncode == 0, f"{context}: exit {p.returncode}: {err.strip()[-600:]}")
     rep = json.load(open(report)) if os.path.exists(report) else None
     rep = require_report(rep, p, context)
+    validate_report(rep, context)
     for r in measured(rep):
         check(r["status"] == "ok", f"{context}: {r['status']} {r.get('error')}")
     cgs = read(report + ".cg").split() if os.path.exists(report + ".cg") else []

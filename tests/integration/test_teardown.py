@@ -47,6 +47,7 @@ with tempfile.TemporaryDirectory() as d:
     if os.path.exists(out):
         with open(out) as f:
             rep = json.load(f)
+        validate_report(rep, "report after SIGINT")
         runs = rep["targets"][0]["runs"]
         check(len(runs) == 1 and runs[0]["status"] == "interrupted",
               f"interrupted run: {[r['status'] for r in runs]}")
