@@ -469,6 +469,121 @@ static void read_stat(struct reader *rd, const cJSON *m, struct rep_stat *s)
     }
 }
 
+static void read_command(struct reader *rd, const cJSON *cmd, struct rep_target *t)
+{
+    if (!cJSON_IsArray(cmd))
+        return;
+    size_t n = (size_t)cJSON_GetArraySize(cmd);
+    t->command = calloc(n + 1, sizeof *t->command);
+    if (!t->command) {
+        fail(rd, "command", "out of memory");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cmd)
+    {
+        if (!cJSON_IsString(e)) {
+            fail(rd, "command", "holds a value that is not a string");
+            return;
+        }
+        t->command[t->n_command++] = strdup(e->valuestring);
+    }
+}
+
+static void read_runs(struct reader *rd, const cJSON *runs, struct rep_target *t)
+{
+    if (!cJSON_IsArray(runs)) {
+        fail(rd, "runs", "missing or not an array");
+        return;
+    }
+    const cJSON *e;
+    size_t i = 0;
+    size_t base = strlen(rd->where);
+    cJSON_ArrayForEach(e, runs)
+    {
+        snprintf(rd->where + base, sizeof rd->where - base, ".runs[%zu]", i++);
+        if (!cJSON_IsObject(e)) {
+            fail(rd, NULL, "is not an object");
+            return;
+        }
+        struct rep_run *r = rep_target_add_run(t);
+        if (!r) {
+            fail(rd, NULL, "out of memory");
+            return;
+        }
+        read_run(rd, e, r);
+        if (rd->failed)
+            return;
+    }
+    rd->where[base] = '\0';
+}
+
+static void read_budgets(struct reader *rd, const cJSON *budgets, struct rep_target *t)
+{
+    const cJSON *e;
+    if (!cJSON_IsArray(budgets))
+        return;
+    cJSON_ArrayForEach(e, budgets)
+    {
+        const char *expr = peek_str(rd, e, "expr", true);
+        const char *msg = peek_str(rd, e, "message", false);
+        if (rd->failed)
+            return;
+        rep_target_add_budget(t, expr, cJSON_IsTrue(cJSON_GetObjectItem(e, "passed")),
+                              get_double(rd, e, "actual"), msg ? msg : "");
+    }
+}
+
+static void read_sizing(struct reader *rd, const cJSON *sz, struct rep_target *t)
+{
+    if (!cJSON_IsObject(sz))
+        return;
+    t->sizing = calloc(1, sizeof *t->sizing);
+    if (!t->sizing) {
+        fail(rd, "sizing", "out of memory");
+        return;
+    }
+    t->sizing->min_passing_bytes = get_int(rd, sz, "min_passing_bytes", false);
+    t->sizing->recommended_bytes = get_int(rd, sz, "recommended_bytes", false);
+    double margin = get_double(rd, sz, "margin");
+    t->sizing->margin = isnan(margin) ? 0 : margin;
+    t->sizing->unconstrained_peak_bytes = get_int(rd, sz, "unconstrained_peak_bytes", false);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
+    {
+        const char *status = peek_str(rd, e, "status", true);
+        enum rep_status st = REP_ERROR;
+        if (status && rep_status_parse(status, &st) < 0)
+            fail(rd, "sizing.steps.status", "is not a known status");
+        if (rd->failed)
+            return;
+        rep_sizing_add_step(t->sizing, get_int(rd, e, "limit_bytes", true), st,
+                            get_int(rd, e, "ready_us", false),
+                            (int)get_int(rd, e, "attempt", false));
+    }
+}
+
+static void read_summary(struct reader *rd, const cJSON *sum, struct rep_target *t)
+{
+    if (!cJSON_IsObject(sum))
+        return;
+    size_t n = (size_t)cJSON_GetArraySize(sum);
+    t->summary = calloc(n ? n : 1, sizeof *t->summary);
+    if (!t->summary) {
+        fail(rd, "summary", "out of memory");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, sum)
+    {
+        if (!cJSON_IsObject(e))
+            continue;
+        struct rep_summary_entry *se = &t->summary[t->n_summary++];
+        se->metric = strdup(e->string);
+        read_stat(rd, e, &se->stat);
+    }
+}
+
 static void read_target(struct reader *rd, const cJSON *o, struct rep_report *rep)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -483,20 +598,7 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
     }
     size_t base = strlen(rd->where);
     snprintf(rd->where + base, sizeof rd->where - base, "[\"%s\"]", name->valuestring);
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
-    if (cJSON_IsArray(cmd)) {
-        size_t n = (size_t)cJSON_GetArraySize(cmd);
-        t->command = calloc(n + 1, sizeof *t->command);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, cmd)
-        {
-            if (!cJSON_IsString(e)) {
-                fail(rd, "command", "holds a value that is not a string");
-                break;
-            }
-            t->command[t->n_command++] = strdup(e->valuestring);
-        }
-    }
+    read_command(rd, cJSON_GetObjectItemCaseSensitive(o, "command"), t);
     t->image = get_str(rd, o, "image", false);
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "limits");
     if (cJSON_IsObject(l)) {
@@ -515,81 +617,14 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
         if (t->host)
             read_host(rd, h, t->host);
     }
-    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(o, "runs");
-    if (!cJSON_IsArray(runs)) {
-        fail(rd, "runs", "missing or not an array");
-        return;
-    }
-    const cJSON *e;
-    size_t i = 0;
-    size_t base2 = strlen(rd->where);
-    cJSON_ArrayForEach(e, runs)
-    {
-        snprintf(rd->where + base2, sizeof rd->where - base2, ".runs[%zu]", i++);
-        if (!cJSON_IsObject(e)) {
-            fail(rd, NULL, "is not an object");
-            return;
-        }
-        struct rep_run *r = rep_target_add_run(t);
-        if (!r) {
-            fail(rd, NULL, "out of memory");
-            return;
-        }
-        read_run(rd, e, r);
-        if (rd->failed)
-            return;
-    }
-    rd->where[base2] = '\0';
-    const cJSON *budgets = cJSON_GetObjectItemCaseSensitive(o, "budgets");
-    if (cJSON_IsArray(budgets)) {
-        cJSON_ArrayForEach(e, budgets)
-        {
-            const char *expr = peek_str(rd, e, "expr", true);
-            const char *msg = peek_str(rd, e, "message", false);
-            if (rd->failed)
-                return;
-            rep_target_add_budget(t, expr, cJSON_IsTrue(cJSON_GetObjectItem(e, "passed")),
-                                  get_double(rd, e, "actual"), msg ? msg : "");
-        }
-    }
-    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(o, "sizing");
-    if (cJSON_IsObject(sz)) {
-        t->sizing = calloc(1, sizeof *t->sizing);
-        if (!t->sizing) {
-            fail(rd, "sizing", "out of memory");
-            return;
-        }
-        t->sizing->min_passing_bytes = get_int(rd, sz, "min_passing_bytes", false);
-        t->sizing->recommended_bytes = get_int(rd, sz, "recommended_bytes", false);
-        double margin = get_double(rd, sz, "margin");
-        t->sizing->margin = isnan(margin) ? 0 : margin;
-        t->sizing->unconstrained_peak_bytes = get_int(rd, sz, "unconstrained_peak_bytes", false);
-        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
-        {
-            const char *status = peek_str(rd, e, "status", true);
-            enum rep_status st = REP_ERROR;
-            if (status && rep_status_parse(status, &st) < 0)
-                fail(rd, "sizing.steps.status", "is not a known status");
-            if (rd->failed)
-                return;
-            rep_sizing_add_step(t->sizing, get_int(rd, e, "limit_bytes", true), st,
-                                get_int(rd, e, "ready_us", false),
-                                (int)get_int(rd, e, "attempt", false));
-        }
-    }
-    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
-    if (cJSON_IsObject(sum)) {
-        size_t n = (size_t)cJSON_GetArraySize(sum);
-        t->summary = calloc(n ? n : 1, sizeof *t->summary);
-        cJSON_ArrayForEach(e, sum)
-        {
-            if (!cJSON_IsObject(e))
-                continue;
-            struct rep_summary_entry *se = &t->summary[t->n_summary++];
-            se->metric = strdup(e->string);
-            read_stat(rd, e, &se->stat);
-        }
-    }
+    if (!rd->failed)
+        read_runs(rd, cJSON_GetObjectItemCaseSensitive(o, "runs"), t);
+    if (!rd->failed)
+        read_budgets(rd, cJSON_GetObjectItemCaseSensitive(o, "budgets"), t);
+    if (!rd->failed)
+        read_sizing(rd, cJSON_GetObjectItemCaseSensitive(o, "sizing"), t);
+    if (!rd->failed)
+        read_summary(rd, cJSON_GetObjectItemCaseSensitive(o, "summary"), t);
     rd->where[base] = '\0';
 }
 

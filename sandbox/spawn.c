@@ -395,29 +395,102 @@ static long clone3_into(int cgroup_fd, bool new_pid_ns, int *ret_pidfd)
     return syscall(SYS_clone3, &args, sizeof args);
 }
 
+/* The descriptors between parent and child: the exec status pipe, the gate
+ * that releases the child, stdout, stderr, and the socket the seccomp
+ * listener is passed over (-1 without one). */
+struct channels {
+    int exec_r, exec_w, gate_r, gate_w, out_r, out_w, err_r, err_w, notify_r, notify_w;
+};
+
+static void channels_close(struct channels *ch)
+{
+    int *fds = &ch->exec_r;
+    for (size_t i = 0; i < sizeof *ch / sizeof(int); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static int channels_open(struct channels *ch, bool notify, cs_error *err)
+{
+    int *ends[][2] = {{&ch->exec_r, &ch->exec_w},
+                      {&ch->gate_r, &ch->gate_w},
+                      {&ch->out_r, &ch->out_w},
+                      {&ch->err_r, &ch->err_w}};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+            return cs_error_set(err, errno, "pipe");
+        *ends[i][0] = p[0];
+        *ends[i][1] = p[1];
+    }
+    if (notify) {
+        int p[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
+            return cs_error_set(err, errno, "socketpair");
+        ch->notify_r = p[0];
+        ch->notify_w = p[1];
+    }
+    return 0;
+}
+
+/* Waits until the child is in its cgroup and prepared, then releases it (t0).
+ * On cgroup v1 the first write to cgroup.procs waits for an RCU grace period
+ * (~10 ms), the profiler's cost and not the target's, so it stays before t0. */
+static int release_child(const struct sbx_spawn_opts *o, pid_t pid, struct channels *ch,
+                         struct sbx_child *ret, cs_error *err)
+{
+    char tag = 0;
+    ssize_t got = -1;
+    /* Bounded: a seccomp profile that denies what the child still calls after
+     * loading it (sendmsg, write, read, execve) would otherwise hang us. */
+    struct pollfd pfd = {.fd = ch->exec_r, .events = POLLIN};
+    int pr;
+    while ((pr = poll(&pfd, 1, PREPARE_TIMEOUT_MS)) < 0 && errno == EINTR)
+        ;
+    if (pr == 0) {
+        kill(pid, SIGKILL);
+        return cs_error_set(err, 0,
+                            "the target's process did not get ready to exec within %d s; a "
+                            "seccomp profile must allow sendmsg, write, read and execve (as "
+                            "Docker's default does)",
+                            PREPARE_TIMEOUT_MS / 1000);
+    }
+    while ((got = read(ch->exec_r, &tag, 1)) < 0 && errno == EINTR)
+        ;
+    if (got == 1 && tag == MSG_PREPARED) {
+        if (o->iso && o->iso->net != SBX_NET_HOST) {
+            char ns[64];
+            snprintf(ns, sizeof ns, "/proc/%ld/ns/net", (long)pid);
+            ret->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        }
+        ret->t0_ns = sbx_now_ns();
+        if (write(ch->gate_w, "G", 1) != 1) {
+            kill(pid, SIGKILL);
+            return cs_error_set(err, errno, "cannot release the target");
+        }
+    } else {
+        /* A failure record (or the child died): the exec pipe still explains
+         * it; let the caller read it through sbx_child_exec_result. */
+        ret->t0_ns = sbx_now_ns();
+        ret->pending_failure = got == 1 && tag == MSG_FAILED;
+    }
+    /* The loop reads these until EAGAIN: a blocking one would hang it. */
+    int pipes[] = {ch->out_r, ch->err_r, ch->exec_r, ch->notify_r};
+    for (size_t i = 0; i < sizeof pipes / sizeof pipes[0]; i++)
+        if (pipes[i] >= 0 && fcntl(pipes[i], F_SETFL, O_NONBLOCK) < 0) {
+            int e = errno;
+            kill(pid, SIGKILL);
+            return cs_error_set(err, e, "cannot make the target's pipes non-blocking");
+        }
+    return 0;
+}
+
 int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
 {
     sbx_child_init(ret);
-    _cleanup_close_ int exec_r = -1, exec_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1,
-                        notify_r = -1, notify_w = -1, gate_r = -1, gate_w = -1;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return cs_error_set(err, errno, "pipe");
-    exec_r = p[0], exec_w = p[1];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return cs_error_set(err, errno, "pipe");
-    gate_r = p[0], gate_w = p[1];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return cs_error_set(err, errno, "pipe");
-    out_r = p[0], out_w = p[1];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return cs_error_set(err, errno, "pipe");
-    err_r = p[0], err_w = p[1];
-    if (sbx_seccomp_has_listener(o->seccomp)) {
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
-            return cs_error_set(err, errno, "socketpair");
-        notify_r = p[0], notify_w = p[1];
-    }
+    _cleanup_(channels_close) struct channels ch = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    if (channels_open(&ch, sbx_seccomp_has_listener(o->seccomp), err) < 0)
+        return -1;
 
     /* v2: clone3(CLONE_INTO_CGROUP) places the child atomically. v1 (or a
      * kernel without it): the child writes itself into each cgroup.procs. */
@@ -427,7 +500,7 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     if (sbx_cgroup_open_join_fds(o->cgroup, join, 8, &n_join, err) < 0)
         return -1;
 
-    char path[4096];
+    char path[PATH_MAX];
     sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;
@@ -444,7 +517,8 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         n_join = 0; /* already in place */
     }
     if (pid == 0)
-        child_main(o, path, parent, exec_w, gate_r, join, n_join, out_w, err_w, notify_w);
+        child_main(o, path, parent, ch.exec_w, ch.gate_r, join, n_join, ch.out_w, ch.err_w,
+                   ch.notify_w);
     int saved = errno;
     for (size_t i = 0; i < n_join; i++)
         close(join[i]);
@@ -456,73 +530,23 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     }
     /* Without pidfds (Linux < 5.3, valgrind) the caller learns of the exit
      * from SIGCHLD instead. */
+    ret->pid = (pid_t)pid;
+    ret->pidfd = pidfd;
 
     /* The parent's copies of the child's ends: closed now, so that EOF on the
      * exec pipe really means the child exec'd (or died). */
-    close(steal_fd(&exec_w));
-    close(steal_fd(&gate_r));
-    close(steal_fd(&out_w));
-    close(steal_fd(&err_w));
-    if (notify_w >= 0)
-        close(steal_fd(&notify_w));
-
-    /* Wait until the child is in its cgroup and prepared: on cgroup v1 the
-     * first write to cgroup.procs waits for an RCU grace period (~10 ms), the
-     * profiler's cost and not the target's, so it stays before t0. */
-    char tag = 0;
-    ssize_t got = -1;
-    /* Bounded: a seccomp profile that denies what the child still calls after
-     * loading it (sendmsg, write, read, execve) would otherwise hang us. */
-    struct pollfd pfd = {.fd = exec_r, .events = POLLIN};
-    int pr;
-    while ((pr = poll(&pfd, 1, PREPARE_TIMEOUT_MS)) < 0 && errno == EINTR)
-        ;
-    if (pr == 0) {
-        kill((pid_t)pid, SIGKILL);
-        ret->pid = (pid_t)pid;
-        ret->pidfd = pidfd;
-        return cs_error_set(err, 0,
-                            "the target's process did not get ready to exec within %d s; a "
-                            "seccomp profile must allow sendmsg, write, read and execve (as "
-                            "Docker's default does)",
-                            PREPARE_TIMEOUT_MS / 1000);
-    }
-    while ((got = read(exec_r, &tag, 1)) < 0 && errno == EINTR)
-        ;
-    ret->pid = (pid_t)pid;
-    ret->pidfd = pidfd;
-    if (got == 1 && tag == MSG_PREPARED) {
-        if (o->iso && o->iso->net != SBX_NET_HOST) {
-            char ns[64];
-            snprintf(ns, sizeof ns, "/proc/%ld/ns/net", (long)pid);
-            ret->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
-        }
-        ret->t0_ns = sbx_now_ns();
-        if (write(gate_w, "G", 1) != 1) {
-            kill((pid_t)pid, SIGKILL);
-            return cs_error_set(err, errno, "cannot release the target");
-        }
-    } else {
-        /* A failure record (or the child died): the exec pipe still explains
-         * it; let the caller read it through sbx_child_exec_result. */
-        ret->t0_ns = sbx_now_ns();
-        ret->pending_failure = got == 1 && tag == MSG_FAILED;
-    }
-    /* The loop reads these until EAGAIN: a blocking one would hang it. */
-    int pipes[] = {out_r, err_r, exec_r, notify_r};
-    for (size_t i = 0; i < sizeof pipes / sizeof pipes[0]; i++)
-        if (pipes[i] >= 0 && fcntl(pipes[i], F_SETFL, O_NONBLOCK) < 0) {
-            int e = errno;
-            kill((pid_t)pid, SIGKILL);
-            return cs_error_set(err, e, "cannot make the target's pipes non-blocking");
-        }
+    int *childs[] = {&ch.exec_w, &ch.gate_r, &ch.out_w, &ch.err_w, &ch.notify_w};
+    for (size_t i = 0; i < sizeof childs / sizeof childs[0]; i++)
+        if (*childs[i] >= 0)
+            close(steal_fd(childs[i]));
+    if (release_child(o, (pid_t)pid, &ch, ret, err) < 0)
+        return -1;
     ret->argv0 = o->argv[0];
     ret->cwd = o->cwd;
-    ret->pidfd = pidfd;
-    ret->exec_fd = steal_fd(&exec_r);
-    ret->out_fd = steal_fd(&out_r);
-    ret->err_fd = steal_fd(&err_r);
-    ret->notify_sock = steal_fd(&notify_r);
+    ret->exec_fd = steal_fd(&ch.exec_r);
+    ret->out_fd = steal_fd(&ch.out_r);
+    ret->err_fd = steal_fd(&ch.err_r);
+    ret->notify_sock = steal_fd(&ch.notify_r);
     return 0;
 }
 
