@@ -28,6 +28,7 @@ all: build
 deps:
 	@missing=""; \
 	for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  case $$p in python3-*) python3 -c "import $${p#python3-}" 2>/dev/null && continue;; esac; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
 	    command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \

@@ -321,7 +321,7 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
 static void sweep(const struct rep_report *r, struct rep_buf *b)
 {
     bool cpus = strcmp(r->settings.sweep, "cpus") == 0;
-    struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
+    _cleanup_free_ struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
     if (!pts)
         return;
     size_t n = 0;
@@ -345,14 +345,13 @@ static void sweep(const struct rep_report *r, struct rep_buf *b)
     svg_xy_chart(b, "chart-sweep", cpus ? "Ready time vs CPU quota" : "Ready time vs memory limit",
                  cpus ? "CPU quota (cores)" : "memory limit (MiB)", "ready p50 (ms)", pts, n, cats,
                  2, true);
-    free(pts);
 }
 
 /* --cache both: ready time and major faults, warm against cold, per image. */
 static void cold_vs_warm(const struct rep_report *r, struct rep_buf *b)
 {
-    struct svg_bar_row *ready = calloc(r->n_targets + 1, sizeof *ready);
-    struct svg_bar_row *faults = calloc(r->n_targets + 1, sizeof *faults);
+    _cleanup_free_ struct svg_bar_row *ready = calloc(r->n_targets + 1, sizeof *ready);
+    _cleanup_free_ struct svg_bar_row *faults = calloc(r->n_targets + 1, sizeof *faults);
     size_t n = 0;
     for (size_t i = 0; ready && faults && i < r->n_targets; i++) {
         const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
@@ -374,8 +373,6 @@ static void cold_vs_warm(const struct rep_report *r, struct rep_buf *b)
         svg_bar_chart(b, "chart-cold-faults", "Major page faults to ready (p50), warm vs cold",
                       "major faults", labels, colors, 2, faults, n);
     }
-    free(ready);
-    free(faults);
 }
 
 static void failures(const struct rep_report *r, struct rep_buf *b)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profiler/analysis/stats.h"
+#include "sandbox/base/cleanup.h"
 
 /* Metrics a regression check looks at: time to ready and its parts, CPU, memory. */
 static const char *const compared[] = {
@@ -53,13 +54,10 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
             c->only_new[c->n_only_new++] = tn->name;
             continue;
         }
-        double *vb = malloc((tb->n_runs + 1) * sizeof *vb);
-        double *vn = malloc((tn->n_runs + 1) * sizeof *vn);
-        if (!vb || !vn) {
-            free(vb);
-            free(vn);
+        _cleanup_free_ double *vb = malloc((tb->n_runs + 1) * sizeof *vb);
+        _cleanup_free_ double *vn = malloc((tn->n_runs + 1) * sizeof *vn);
+        if (!vb || !vn)
             return -1;
-        }
         for (size_t k = 0; k < nm; k++) {
             const struct rep_metric *m = rep_metric_find(compared[k]);
             size_t nb = prof_metric_values(tb, m, vb), nn = prof_metric_values(tn, m, vn);
@@ -89,8 +87,6 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
                 row->verdict = row->change_pct > 0 ? CMP_REGRESSION : CMP_IMPROVED;
             c->regressions += row->verdict == CMP_REGRESSION;
         }
-        free(vb);
-        free(vn);
     }
     return 0;
 }

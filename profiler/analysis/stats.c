@@ -1,4 +1,5 @@
 #include "profiler/analysis/stats.h"
+#include "sandbox/base/cleanup.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -56,7 +57,7 @@ void prof_stat_compute(const double *v, size_t n, struct rep_stat *ret)
         ret->ci95_lo = ret->ci95_hi = NAN;
     if (n == 0)
         return;
-    double *s = malloc(n * sizeof *s);
+    _cleanup_free_ double *s = malloc(n * sizeof *s);
     if (!s)
         return;
     memcpy(s, v, n * sizeof *s);
@@ -81,14 +82,13 @@ void prof_stat_compute(const double *v, size_t n, struct rep_stat *ret)
         ret->ci95_lo = s[j - 1];
         ret->ci95_hi = s[n - j];
     }
-    free(s);
 }
 
 size_t prof_count_outliers(const double *v, size_t n)
 {
     if (n < 3)
         return 0;
-    double *s = malloc(n * sizeof *s);
+    _cleanup_free_ double *s = malloc(n * sizeof *s);
     if (!s)
         return 0;
     memcpy(s, v, n * sizeof *s);
@@ -98,7 +98,6 @@ size_t prof_count_outliers(const double *v, size_t n)
         s[i] = fabs(v[i] - med);
     qsort(s, n, sizeof *s, cmp_double);
     double mad = prof_percentile_sorted(s, n, 50);
-    free(s);
     if (mad <= 0)
         return 0;
     size_t out = 0;
@@ -139,7 +138,7 @@ static double exact_u_cdf(size_t m, size_t n, double u)
 {
     size_t maxu = m * n;
     size_t plane = maxu + 1;
-    double *w = calloc((m + 1) * (n + 1) * plane, sizeof *w);
+    _cleanup_free_ double *w = calloc((m + 1) * (n + 1) * plane, sizeof *w);
     if (!w)
         return NAN;
 #define W(i, j, k) w[((i) * (n + 1) + (j)) * plane + (k)]
@@ -161,7 +160,6 @@ static double exact_u_cdf(size_t m, size_t n, double u)
             below += W(m, n, k);
     }
 #undef W
-    free(w);
     return below / total;
 }
 
@@ -170,7 +168,7 @@ double prof_mann_whitney_p(const double *a, size_t na, const double *b, size_t n
     if (na == 0 || nb == 0)
         return NAN;
     size_t n = na + nb;
-    struct ranked *r = malloc(n * sizeof *r);
+    _cleanup_free_ struct ranked *r = malloc(n * sizeof *r);
     if (!r)
         return NAN;
     for (size_t i = 0; i < na; i++)
@@ -196,7 +194,6 @@ double prof_mann_whitney_p(const double *a, size_t na, const double *b, size_t n
                 rank_a += avg;
         i = j + 1;
     }
-    free(r);
     double u_a = rank_a - (double)na * ((double)na + 1) / 2.0;
     double u = fmin(u_a, (double)na * (double)nb - u_a);
     if (!ties && na <= 30 && nb <= 30) {
@@ -222,11 +219,9 @@ int prof_summarize_target(struct rep_target *t)
     t->summary = NULL;
     t->n_summary = 0;
     t->summary = calloc(rep_n_metrics, sizeof *t->summary);
-    double *vals = malloc((t->n_runs + 1) * sizeof *vals);
-    if (!t->summary || !vals) {
-        free(vals);
+    _cleanup_free_ double *vals = malloc((t->n_runs + 1) * sizeof *vals);
+    if (!t->summary || !vals)
         return -1;
-    }
     for (size_t m = 0; m < rep_n_metrics; m++) {
         size_t n = 0;
         for (size_t r = 0; r < t->n_runs; r++) {
@@ -243,6 +238,5 @@ int prof_summarize_target(struct rep_target *t)
         e->metric = strdup(rep_metrics[m].key);
         prof_stat_compute(vals, n, &e->stat);
     }
-    free(vals);
     return 0;
 }
