@@ -24,7 +24,6 @@ struct suite {
     struct suite_entry *sel;
     size_t n_sel;
     struct prof_target_plan *plans; /* per selected image, twice with --cache both */
-    struct rep_target **targets;
     size_t n_plans;
 };
 
@@ -34,7 +33,6 @@ static void suite_free(struct suite *su)
         prof_owned_plan_free(&su->sel[i].plan);
     free(su->sel);
     free(su->plans);
-    free(su->targets);
 }
 #define _cleanup_suite_ _cleanup_(suite_free)
 
@@ -100,8 +98,7 @@ static int make_plans(struct prof_session *s, const struct prof_config *o, struc
     size_t per = both ? 2 : 1;
     su->n_plans = su->n_sel * per;
     su->plans = calloc(su->n_plans + 1, sizeof *su->plans);
-    su->targets = calloc(su->n_plans + 1, sizeof *su->targets);
-    if (!su->plans || !su->targets)
+    if (!su->plans)
         return cs_error_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < su->n_sel; i++) {
         struct suite_entry *e = &su->sel[i];
@@ -119,9 +116,6 @@ static int make_plans(struct prof_session *s, const struct prof_config *o, struc
     for (size_t i = 0; i < su->n_plans; i++)
         if (!prof_session_add_target(s, &su->plans[i]))
             return cs_error_set(err, ENOMEM, "out of memory");
-    /* Adding targets grows the array; take the pointers once all exist. */
-    for (size_t i = 0; i < su->n_plans; i++)
-        su->targets[i] = &s->report.targets[i];
     return 0;
 }
 
@@ -161,7 +155,7 @@ int cmd_suite(int argc, char **argv, cs_error *err)
         fprintf(stderr, "coldstart: skipped %s\n", s.report.skipped[i]);
     if (make_plans(&s, &o, &su, err) < 0)
         return -1;
-    cli_run_interleaved(&s, su.plans, su.targets, su.n_plans);
+    cli_run_interleaved(&s, su.plans, su.n_plans);
 
     int exit_code = cli_finish(&s, "suite");
     cli_print_comparison(&s);

@@ -65,8 +65,7 @@ int cmd_sweep(int argc, char **argv, cs_error *err)
     size_t n = o->n_sweep;
     _cleanup_free_ struct point *pts = calloc(n, sizeof *pts);
     _cleanup_free_ struct prof_target_plan *plans = calloc(n, sizeof *plans);
-    _cleanup_free_ struct rep_target **targets = calloc(n, sizeof *targets);
-    if (!pts || !plans || !targets)
+    if (!pts || !plans)
         return cs_error_set(err, ENOMEM, "out of memory");
     make_points(o, &owned->plan, pts, plans);
     _cleanup_session_ struct prof_session s = {0};
@@ -79,9 +78,7 @@ int cmd_sweep(int argc, char **argv, cs_error *err)
     for (size_t i = 0; i < n; i++)
         if (!prof_session_add_target(&s, &plans[i]))
             return cs_error_set(err, ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        targets[i] = &s.report.targets[i];
-    cli_run_interleaved(&s, plans, targets, n);
+    cli_run_interleaved(&s, plans, n);
     int exit_code = cli_finish(&s, "sweep");
     cli_print_comparison(&s);
     if (strcmp(o->sweep_kind, "cpus") == 0)

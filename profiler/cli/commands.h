@@ -51,9 +51,9 @@ int cli_prepare_target(enum cli_command cmd, int argc, char **argv, struct cli_t
 
 /* The warmups of every plan, then run 1 of every plan, run 2, ... (round
  * robin, so drift on the machine hits every target alike), with a progress
- * bar. targets[i] receives plans[i]'s runs. Stops early when interrupted. */
-void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
-                         struct rep_target **targets, size_t n);
+ * bar. The session's report target i (added for plans[i], in order) receives
+ * plans[i]'s runs. Stops early when interrupted. */
+void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans, size_t n);
 /* Where the human-readable table goes: stderr when a report is written to
  * stdout (--md - and the like), so stdout stays machine-readable. */
 FILE *cli_terminal(const struct prof_session *s);

@@ -64,8 +64,7 @@ int cli_finish(struct prof_session *s, const char *cmd)
     return 2;
 }
 
-void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans,
-                         struct rep_target **targets, size_t n)
+void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *plans, size_t n)
 {
     const struct prof_config *o = s->opts;
     struct prof_progress bar;
@@ -84,12 +83,13 @@ void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *
                      warm ? round + 1 : round + 1 - o->warmup, warm ? o->warmup : o->runs);
             prof_progress_show(&bar, plans[i].name, detail);
             cs_error err;
-            int rc = prof_session_run(s, &plans[i], targets[i], warm, index, &err);
+            int rc = prof_session_run(s, &plans[i], &s->report.targets[i], warm, index, &err);
             prof_progress_step(&bar);
             char why[1200];
             if (rc == 1) {
                 stop = true;
-            } else if (prof_session_note_result(s, targets[i], rc, &err, why, sizeof why)) {
+            } else if (prof_session_note_result(s, &s->report.targets[i], rc, &err, why,
+                                                sizeof why)) {
                 prof_progress_clear(&bar);
                 fprintf(stderr, "coldstart: %s: %s\n", plans[i].name, why);
                 given_up[i] = true;

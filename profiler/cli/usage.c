@@ -84,19 +84,23 @@ static const struct cli_command_doc merge_doc = {
     NULL,
     NULL};
 
-/* In the order of `coldstart --help`; the measuring pages (NULL here) live in options.c. */
-static const struct cli_command_doc *const cli_commands[] = {
-    NULL, NULL, NULL, NULL, &images_doc, &report_doc, &compare_doc, &merge_doc, NULL,
+/* After the measuring commands (whose pages live in options.c), in the order
+ * of `coldstart --help`. */
+static const struct cli_command_doc *const other_commands[] = {
+    &images_doc,
+    &report_doc,
+    &compare_doc,
+    &merge_doc,
 };
+
+#define N_COMMANDS (CLI_N_MEASURING + sizeof other_commands / sizeof other_commands[0])
 
 static const struct cli_command_doc *command_at(size_t i)
 {
     if (i < CLI_N_MEASURING)
         return cli_command_doc((enum cli_command)i);
-    return cli_commands[i];
+    return other_commands[i - CLI_N_MEASURING];
 }
-
-#define N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0] - 1)
 
 const struct cli_command_doc *cli_find_command(const char *name)
 {

@@ -827,12 +827,12 @@ int prof_run_loop_free(struct prof_run_loop *l, cs_error *err)
 
 int prof_run_once(const struct prof_run_spec *spec, struct rep_run *run, cs_error *err)
 {
-    struct prof_run_loop *l;
-    if (prof_run_loop_new(spec->signal_fd, &l, err) < 0)
+    struct prof_run_loop *l = NULL;
+    if (prof_run_loop_new(spec->signal_fd, &l, err) < 0 || !l)
         return -1;
     struct prof_run *c = NULL;
     int rc = prof_run_start(l, spec, run, &c, err);
-    if (rc == 0) {
+    if (rc == 0 && c) {
         prof_run_loop_wait(l);
         rc = prof_run_finish(c, err);
     }
