@@ -251,7 +251,8 @@ int prof_image_load(const char *dir, struct prof_image *ret, cs_error *err)
     if (!realpath(dir, real))
         return cs_error_set(err, errno, "image folder `%s`", dir);
     char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/image.json", real);
+    if (fs_pathf(path, sizeof path, err, "%s/image.json", real) < 0)
+        return -1;
     char *text;
     if (fs_read_input(path, (size_t)1 << 20, "manifest", &text, NULL, err) < 0)
         return -1;
@@ -331,15 +332,15 @@ int prof_catalog_load(const char *catalog, struct prof_catalog *ret, cs_error *e
         if (de->d_name[0] == '.')
             continue;
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s/image.json", catalog, de->d_name);
-        if (access(path, F_OK) < 0)
+        if (fs_pathf(path, sizeof path, NULL, "%s/%s/image.json", catalog, de->d_name) < 0 ||
+            access(path, F_OK) < 0)
             continue; /* shared sources and other folders are not images */
         struct prof_image *grown = realloc(c.images, (c.n + 1) * sizeof *grown);
         if (!grown)
             return cs_error_set(err, ENOMEM, "catalog");
         c.images = grown;
-        snprintf(path, sizeof path, "%s/%s", catalog, de->d_name);
-        if (prof_image_load(path, &c.images[c.n], err) < 0)
+        if (fs_pathf(path, sizeof path, err, "%s/%s", catalog, de->d_name) < 0 ||
+            prof_image_load(path, &c.images[c.n], err) < 0)
             return -1;
         c.n++;
     }
@@ -354,13 +355,15 @@ int prof_catalog_load(const char *catalog, struct prof_catalog *ret, cs_error *e
 int prof_image_find(const char *spec, struct prof_image *ret, cs_error *err)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/image.json", spec);
+    if (fs_pathf(path, sizeof path, err, "%s/image.json", spec) < 0)
+        return -1;
     if (access(path, F_OK) == 0)
         return prof_image_load(spec, ret, err);
     if (!strchr(spec, '/')) {
-        snprintf(path, sizeof path, "%s/%s", prof_catalog_dir(), spec);
         char manifest[PATH_MAX + 16];
-        snprintf(manifest, sizeof manifest, "%s/image.json", path);
+        if (fs_pathf(path, sizeof path, err, "%s/%s", prof_catalog_dir(), spec) < 0 ||
+            fs_pathf(manifest, sizeof manifest, err, "%s/image.json", path) < 0)
+            return -1;
         if (access(manifest, F_OK) == 0)
             return prof_image_load(path, ret, err);
     }
@@ -438,9 +441,9 @@ bool prof_image_is_built(const struct prof_image *img)
     if (img->build.n == 0)
         return true;
     char stamp[PATH_MAX];
-    snprintf(stamp, sizeof stamp, "%s/%s/" BUILD_STAMP, img->dir, img->output);
     struct stat st;
-    if (stat(stamp, &st) < 0)
+    if (fs_pathf(stamp, sizeof stamp, NULL, "%s/%s/" BUILD_STAMP, img->dir, img->output) < 0 ||
+        stat(stamp, &st) < 0)
         return false;
     return st.st_mtime >= sources_mtime(img);
 }
@@ -479,7 +482,8 @@ int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, 
         return cs_error_set(err, 0, "%s: `%s` is not installed", img->name, missing);
     cs_emit(notes, "building %s ...", img->name);
     char log[PATH_MAX];
-    snprintf(log, sizeof log, "%s/" BUILD_LOG, img->dir);
+    if (fs_pathf(log, sizeof log, err, "%s/" BUILD_LOG, img->dir) < 0)
+        return -1;
     pid_t pid = fork();
     if (pid < 0)
         return cs_error_set(err, errno, "fork");
@@ -511,9 +515,11 @@ int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, 
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log, tail);
     }
     char stamp[PATH_MAX];
-    snprintf(stamp, sizeof stamp, "%s/%s", img->dir, img->output);
+    if (fs_pathf(stamp, sizeof stamp, err, "%s/%s", img->dir, img->output) < 0)
+        return -1;
     mkdir(stamp, 0755);
-    snprintf(stamp, sizeof stamp, "%s/%s/" BUILD_STAMP, img->dir, img->output);
+    if (fs_pathf(stamp, sizeof stamp, err, "%s/%s/" BUILD_STAMP, img->dir, img->output) < 0)
+        return -1;
     int fd = open(stamp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return cs_error_set(err, errno, "cannot write `%s`", stamp);

@@ -7,6 +7,7 @@
 #include "profiler/cli/commands.h"
 #include "profiler/cli/usage.h"
 #include "reports/report.h"
+#include "sandbox/base/fsutil.h"
 
 static int images_list(cs_error *err)
 {
@@ -82,8 +83,9 @@ static int images_build(int argc, char **argv, cs_error *err)
         }
         if (force) {
             char stamp[4200];
-            snprintf(stamp, sizeof stamp, "%s/%s/.coldstart-built", img->dir, img->output);
-            remove(stamp);
+            if (fs_pathf(stamp, sizeof stamp, NULL, "%s/%s/.coldstart-built", img->dir,
+                         img->output) == 0)
+                remove(stamp);
         }
         fflush(stdout);
         cs_error berr;

@@ -91,13 +91,14 @@ void cli_run_interleaved(struct prof_session *s, const struct prof_target_plan *
             } else if (prof_session_note_result(s, &s->report.targets[i], rc, &err, why,
                                                 sizeof why)) {
                 prof_progress_clear(&bar);
-                fprintf(stderr, "coldstart: %s: %s\n", plans[i].name, why);
+                fprintf(stderr, "coldstart %s: %s: %s\n", s->report.settings.command, plans[i].name,
+                        why);
                 given_up[i] = true;
                 stop = s->bad_input;
             } else if (rc < 0) {
                 prof_progress_clear(&bar);
-                fprintf(stderr, "coldstart: %s run %d: %s\n", plans[i].name, index,
-                        cs_error_text(&err));
+                fprintf(stderr, "coldstart %s: %s run %d: %s\n", s->report.settings.command,
+                        plans[i].name, index, cs_error_text(&err));
             }
         }
     }

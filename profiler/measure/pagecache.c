@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 
 #define DROP_CACHES "/proc/sys/vm/drop_caches"
 
@@ -72,9 +73,8 @@ static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int 
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         struct stat st;
-        if (lstat(path, &st) < 0)
+        if (fs_pathf(path, sizeof path, NULL, "%s/%s", dir, de->d_name) < 0 || lstat(path, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
             if (add_tree(fs, path, limit, depth + 1) < 0)

@@ -18,6 +18,7 @@
 #include "reports/render.h"
 #include "reports/report_json.h"
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 #include "sandbox/spawn.h"
 
 extern char **environ;
@@ -266,8 +267,8 @@ static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cach
             sbx_resolve_executable(p->argv[0], envp, exe, sizeof exe);
             if (exe[0] != '/' && p->cwd) {
                 char full[8192];
-                snprintf(full, sizeof full, "%s/%s", p->cwd, exe);
-                prof_fileset_add(set, full);
+                if (fs_pathf(full, sizeof full, NULL, "%s/%s", p->cwd, exe) == 0)
+                    prof_fileset_add(set, full);
             } else {
                 prof_fileset_add(set, exe);
             }
