@@ -220,45 +220,61 @@ static const struct cli_option *const sweep_sections[] = {
     "128+N interrupted by signal N (the report of what was measured is still written)."
 
 static const struct cli_command_doc measuring_docs[CLI_N_MEASURING] = {
-    [CLI_RUN] =
-        {"run", "coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])",
-         "N cold starts of one command or image",
-         "Starts CMD N times, each a cold start in a fresh cgroup, and reports the\n"
-         "time from spawn to exec, listen, first byte and ready, with memory and CPU.\n"
-         "\n"
-         "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node server.js",
-         run_sections, UNITS_FOOTER},
-    [CLI_SUITE] = {"suite", "coldstart suite [OPTIONS] [IMAGE...]",
-                   "the main job: compare the bundled images",
-                   "The main job: builds the bundled images (all whose toolchain is present, or\n"
-                   "the named ones), profiles each under the same limits with the runs\n"
-                   "interleaved round robin, prints the comparison table and writes\n"
-                   "coldstart-report/report.{json,md,html} unless --json/--md/--html are given.\n"
-                   "\n"
-                   "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
-                   "--variant NAME runs this variant of every image that has it;\n"
-                   "--cache both runs every image warm and cold (NAME and NAME@cold).",
-                   suite_sections, UNITS_FOOTER},
-    [CLI_SIZE] = {"size", "coldstart size [OPTIONS] (--image DIR | -- CMD [ARG...])",
-                  "smallest memory limit that serves",
-                  "The smallest memory limit under which the target still starts and serves:\n"
-                  "an unconstrained run, then a bisection on the limit, each step a fresh cold\n"
-                  "start; then a recommended limit with a margin (docs/sizing.md).\n"
-                  "\n"
-                  "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
-                  "count against its limit).",
-                  size_sections, UNITS_FOOTER,
-                  (const struct cli_refusal[]){
-                      {"memory", "size finds the memory limit itself: drop --memory (--min and "
-                                 "--max bound the search)"},
-                      {NULL, NULL}}},
-    [CLI_SWEEP] = {"sweep",
-                   "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST) (--image DIR | -- CMD "
-                   "[ARG...])",
-                   "start-up across values of one limit",
-                   "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
-                   "round robin: how start-up scales with a fractional CPU or with memory.",
-                   sweep_sections, UNITS_FOOTER},
+    [CLI_RUN] = {.name = "run",
+                 .synopsis = "coldstart run [OPTIONS] (--image DIR | -- CMD [ARG...])",
+                 .summary = "N cold starts of one command or image",
+                 .description =
+                     "Starts CMD N times, each a cold start in a fresh cgroup, and reports the\n"
+                     "time from spawn to exec, listen, first byte and ready, with memory and CPU.\n"
+                     "\n"
+                     "Example: coldstart run --ready 'http://127.0.0.1:{port}/' -n 10 -- node "
+                     "server.js",
+                 .sections = run_sections,
+                 .footer = UNITS_FOOTER},
+    [CLI_SUITE] = {.name = "suite",
+                   .synopsis = "coldstart suite [OPTIONS] [IMAGE...]",
+                   .summary = "the main job: compare the bundled images",
+                   .description =
+                       "The main job: builds the bundled images (all whose toolchain is present, "
+                       "or\n"
+                       "the named ones), profiles each under the same limits with the runs\n"
+                       "interleaved round robin, prints the comparison table and writes\n"
+                       "coldstart-report/report.{json,md,html} unless --json/--md/--html are "
+                       "given.\n"
+                       "\n"
+                       "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
+                       "--variant NAME runs this variant of every image that has it;\n"
+                       "--cache both runs every image warm and cold (NAME and NAME@cold).",
+                   .sections = suite_sections,
+                   .footer = UNITS_FOOTER},
+    [CLI_SIZE] = {.name = "size",
+                  .synopsis = "coldstart size [OPTIONS] (--image DIR | -- CMD [ARG...])",
+                  .summary = "smallest memory limit that serves",
+                  .description =
+                      "The smallest memory limit under which the target still starts and "
+                      "serves:\n"
+                      "an unconstrained run, then a bisection on the limit, each step a fresh "
+                      "cold\n"
+                      "start; then a recommended limit with a margin (docs/sizing.md).\n"
+                      "\n"
+                      "Size defaults: --requests 20 --cache cold (a fresh container's file pages\n"
+                      "count against its limit).",
+                  .sections = size_sections,
+                  .footer = UNITS_FOOTER,
+                  .refused =
+                      (const struct cli_refusal[]){
+                          {"memory", "size finds the memory limit itself: drop --memory (--min and "
+                                     "--max bound the search)"},
+                          {NULL, NULL}}},
+    [CLI_SWEEP] = {.name = "sweep",
+                   .synopsis = "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST) "
+                               "(--image DIR | -- CMD [ARG...])",
+                   .summary = "start-up across values of one limit",
+                   .description =
+                       "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
+                       "round robin: how start-up scales with a fractional CPU or with memory.",
+                   .sections = sweep_sections,
+                   .footer = UNITS_FOOTER},
 };
 
 const struct cli_command_doc *cli_command_doc(enum cli_command cmd)
