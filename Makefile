@@ -12,14 +12,14 @@ SUITE_ARGS ?=
 # Build and test dependencies (Debian 12 package names). Optional ones are
 # tried once; the tests that need them skip with a reason when they are missing.
 DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
-                libsystemd-dev
+                libsystemd-dev libarchive-dev libssl-dev
 DEB_TEST     := python3 python3-jsonschema
-DEB_OPTIONAL := chromium nginx-light gunicorn
+DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo
 
 .PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := manifest report seccomp_profile http expressions
+FUZZ_TARGETS := manifest report seccomp_profile http expressions oci_json oci_layer
 DEB_FUZZ     := clang-14 libclang-rt-14-dev
 DEB_CHECK    := valgrind clang-tidy cppcheck
 

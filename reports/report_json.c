@@ -8,14 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/cjson_cleanup.h"
 #include "reports/output.h"
 #include "sandbox/base/cleanup.h"
-
-static void cleanup_cjson(cJSON **j)
-{
-    cJSON_Delete(*j);
-}
-#define _cleanup_cjson_ __attribute__((cleanup(cleanup_cjson)))
 
 /* ---- writing ---- */
 

@@ -1,6 +1,7 @@
 #include "sandbox/base/fsutil.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -206,4 +207,24 @@ int fs_read_input(const char *path, size_t max, const char *what, char **ret, si
     if (ret_len)
         *ret_len = len;
     return 0;
+}
+
+int fs_create_file(const char *path, const char *value, cs_error *err)
+{
+    _cleanup_close_ int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return cs_error_set(err, errno, "cannot create `%s`", path);
+    return write_value(fd, path, NULL, value, err);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int fs_remove_tree(const char *path)
+{
+    /* FTW_PHYS: a symlink in the tree is removed, never followed. */
+    return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

@@ -22,6 +22,11 @@ int fs_pathf(char *buf, size_t cap, cs_error *err, const char *fmt, ...)
 int fs_write_at(const char *dir, const char *file, const char *value, cs_error *err);
 ssize_t fs_read_at(const char *dir, const char *file, char *buf, size_t cap, cs_error *err);
 int fs_read_u64_at(const char *dir, const char *file, uint64_t *ret, cs_error *err);
+/* Creates (or truncates) path holding value; never through a symlink. */
+int fs_create_file(const char *path, const char *value, cs_error *err);
+/* Removes a folder and everything in it, without following symlinks or
+ * crossing into other mounts. Returns 0, or -1 with errno. */
+int fs_remove_tree(const char *path);
 int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reads up to cap-1 bytes into buf, NUL-terminated. Returns bytes read or -1. */

@@ -1,0 +1,240 @@
+#include "profiler/oci/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "sandbox/base/cleanup.h"
+
+#define WHITEOUT ".wh."
+#define OPAQUE ".wh..wh..opq"
+
+/* What the child reports through its pipe. */
+struct result {
+    int failed; /* 0 ok, else 1 */
+    int input;  /* the content was refused (bad input), not the system */
+    int errnum;
+    int64_t files, bytes;
+    char msg[1024];
+};
+
+static int fail(struct result *r, bool input, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(struct result *r, bool input, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+    va_end(ap);
+    r->failed = 1;
+    r->input = input;
+    r->errnum = errnum;
+    return -1;
+}
+
+/* A relative path without `..` components (whiteouts are handled by us,
+ * not by libarchive's checks). */
+static bool safe_relative(const char *p)
+{
+    if (p[0] == '/')
+        return false;
+    for (const char *c = p; *c;) {
+        size_t len = strcspn(c, "/");
+        if (len == 2 && c[0] == '.' && c[1] == '.')
+            return false;
+        c += len;
+        while (*c == '/')
+            c++;
+    }
+    return true;
+}
+
+/* The folder `parent` (relative) below the extraction root, never outside it. */
+static int open_beneath(const char *parent)
+{
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, AT_FDCWD, *parent ? parent : ".", &how, sizeof how);
+}
+
+/* `.wh.NAME` and `.wh..wh..opq` as overlayfs reads them. */
+static int apply_whiteout(const char *path, struct result *r)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 0, path) >=
+            (int)sizeof dir ||
+        !safe_relative(path))
+        return fail(r, true, 0, "whiteout `%s`: not a path inside the layer", path);
+    _cleanup_close_ int dfd = open_beneath(dir);
+    if (dfd < 0 && errno == ENOENT) {
+        /* A whiteout in a folder this layer does not carry: make the folder. */
+        if (mkdir(dir, 0755) < 0 || (dfd = open_beneath(dir)) < 0)
+            return fail(r, false, errno, "whiteout `%s`: cannot make its folder", path);
+    }
+    if (dfd < 0)
+        return fail(r, true, errno, "whiteout `%s`: its folder is outside the layer", path);
+    if (strcmp(base, OPAQUE) == 0) {
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", dfd);
+        if (setxattr(self, "trusted.overlay.opaque", "y", 1, 0) < 0)
+            return fail(r, false, errno, "opaque folder `%s`", dir);
+        return 0;
+    }
+    const char *name = base + strlen(WHITEOUT);
+    if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return fail(r, true, 0, "whiteout `%s` names nothing", path);
+    if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST)
+        return fail(r, false, errno, "whiteout `%s`: cannot create the 0/0 device", path);
+    return 0;
+}
+
+static int copy_data(struct archive *in, struct archive *out, struct result *r, const char *path)
+{
+    const void *buf;
+    size_t size;
+    la_int64_t off;
+    int rc;
+    while ((rc = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
+        if (archive_write_data_block(out, buf, size, off) < ARCHIVE_OK)
+            return fail(r, false, archive_errno(out), "`%s`: %s", path, archive_error_string(out));
+        r->bytes += (int64_t)size;
+    }
+    if (rc != ARCHIVE_EOF)
+        return fail(r, true, 0, "`%s`: %s (truncated or corrupt)", path, archive_error_string(in));
+    return 0;
+}
+
+/* One entry: a whiteout, a device skipped without privilege, or written by
+ * libarchive with its secure checks. */
+static int extract_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+                         bool layer, struct result *r)
+{
+    const char *path = archive_entry_pathname(e);
+    if (!path || !*path)
+        return fail(r, true, 0, "an entry without a name");
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (layer && strncmp(base, WHITEOUT, strlen(WHITEOUT)) == 0)
+        return apply_whiteout(path, r);
+    mode_t type = archive_entry_filetype(e);
+    if ((type == AE_IFCHR || type == AE_IFBLK) && geteuid() != 0)
+        return 0;
+    if (archive_write_header(out, e) < ARCHIVE_WARN)
+        return fail(r, true, archive_errno(out), "`%s`: %s", path, archive_error_string(out));
+    if (type == AE_IFREG) {
+        r->files++;
+        if (archive_entry_size(e) > 0 && copy_data(in, out, r, path) < 0)
+            return -1;
+    }
+    if (archive_write_finish_entry(out) < ARCHIVE_WARN)
+        return fail(r, false, archive_errno(out), "`%s`: %s", path, archive_error_string(out));
+    return 0;
+}
+
+static void free_archive_read(struct archive **a)
+{
+    if (*a)
+        archive_read_free(*a);
+}
+
+static void free_archive_write(struct archive **a)
+{
+    if (*a)
+        archive_write_free(*a);
+}
+
+/* In the child, with the destination as its working directory. */
+static int extract_here(const char *tar, bool layer, struct result *r)
+{
+    _cleanup_(free_archive_read) struct archive *in = archive_read_new();
+    _cleanup_(free_archive_write) struct archive *out = archive_write_disk_new();
+    if (!in || !out)
+        return fail(r, false, ENOMEM, "libarchive");
+    archive_read_support_filter_all(in);
+    archive_read_support_format_tar(in);
+    int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
+                ARCHIVE_EXTRACT_TIME;
+    if (geteuid() == 0)
+        flags |= ARCHIVE_EXTRACT_OWNER;
+    archive_write_disk_set_options(out, flags);
+    if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK)
+        return fail(r, true, archive_errno(in), "%s", archive_error_string(in));
+    struct archive_entry *e;
+    int rc;
+    while ((rc = archive_read_next_header(in, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
+        if (extract_entry(in, out, e, layer, r) < 0)
+            return -1;
+    if (rc != ARCHIVE_EOF)
+        return fail(r, true, archive_errno(in), "%s (truncated or corrupt)",
+                    archive_error_string(in));
+    return 0;
+}
+
+static int run_in_child(const char *tar, const char *dir, bool layer, struct prof_oci_unpacked *ret,
+                        cs_error *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return cs_error_set(err, errno, "fork");
+    }
+    if (pid == 0) {
+        close(p[0]);
+        struct result r = {0};
+        signal(SIGPIPE, SIG_DFL);
+        if (chdir(dir) < 0)
+            fail(&r, false, errno, "cannot enter `%s`", dir);
+        else
+            extract_here(tar, layer, &r);
+        ssize_t n = write(p[1], &r, sizeof r);
+        _exit(n == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(p[1]);
+    struct result r = {0};
+    ssize_t n;
+    while ((n = read(p[0], &r, sizeof r)) < 0 && errno == EINTR)
+        ;
+    close(p[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof r)
+        return cs_error_set(err, 0, "unpacking `%s` failed (the unpacking process died)", tar);
+    if (r.failed)
+        return r.input ? cs_error_input(err, "`%s`: %s", tar, r.msg)
+                       : cs_error_set(err, r.errnum, "`%s`: %s", tar, r.msg);
+    if (ret)
+        *ret = (struct prof_oci_unpacked){r.files, r.bytes};
+    return 0;
+}
+
+int prof_oci_unpack_tar(const char *tar, const char *dir, struct prof_oci_unpacked *ret,
+                        cs_error *err)
+{
+    return run_in_child(tar, dir, false, ret, err);
+}
+
+int prof_oci_extract_layer(const char *blob, const char *dir, struct prof_oci_unpacked *ret,
+                           cs_error *err)
+{
+    return run_in_child(blob, dir, true, ret, err);
+}

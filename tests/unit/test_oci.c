@@ -1,0 +1,291 @@
+/* Container images read as users ship them: an image made by umoci (two
+ * layers, the second deleting a file: a whiteout; a non-root User, an
+ * exposed port), copied by skopeo into an oci-archive and a docker-archive;
+ * every layer extracted as an overlay lower layer. Then what must be
+ * refused: a blob that does not match its digest, a truncated layer, and
+ * hostile tars (`..`, absolute paths, writing through a symlink, a whiteout
+ * outside the layer). Skips (77) without umoci and skopeo, or as non-root. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "profiler/oci/cache.h"
+#include "profiler/oci/image.h"
+#include "profiler/oci/layer.h"
+
+static char work[] = "/tmp/coldstart-oci-XXXXXX";
+
+static int sh(const char *fmt, const char *arg)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, fmt, arg, arg, arg, arg, arg, arg);
+    return system(cmd);
+}
+
+static bool have(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* umoci: layer 1 the fixture as /srv/server, /etc/passwd and /srv/old.txt;
+ * layer 2 deletes old.txt and adds new.txt. */
+static int make_images(const char *fixture)
+{
+    char cmd[4096];
+    snprintf(
+        cmd, sizeof cmd,
+        "set -e; cd %s; umoci init --layout img; umoci new --image img:v1;"
+        " umoci unpack --image img:v1 b >/dev/null; mkdir -p b/rootfs/srv b/rootfs/etc;"
+        " cp %s b/rootfs/srv/server; echo 'app:x:1000:1000::/:/bin/false' > b/rootfs/etc/passwd;"
+        " echo gone > b/rootfs/srv/old.txt; umoci repack --refresh-bundle --image img:v1 b;"
+        " rm b/rootfs/srv/old.txt; echo new > b/rootfs/srv/new.txt; umoci repack --image img:v1 b;"
+        " umoci config --image img:v1 --config.entrypoint /srv/server --config.cmd serve"
+        " --config.exposedports 8080/tcp --config.user app --config.workingdir /srv;"
+        " skopeo copy -q oci:img:v1 oci-archive:img.tar:v1;"
+        " skopeo copy -q oci:img:v1 docker-archive:d.tar:demo:v1",
+        work, fixture);
+    return system(cmd);
+}
+
+static void check_image(const char *spec, bool docker)
+{
+    cs_error err;
+    _cleanup_oci_image_ struct prof_oci_image img = {0};
+    if (prof_oci_image_open(spec, &img, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", spec, cs_error_text(&err));
+        CHECK(false);
+        return;
+    }
+    CHECK_INT(img.n_layers, 2);
+    CHECK(img.config.entrypoint && strcmp(img.config.entrypoint[0], "/srv/server") == 0);
+    CHECK(img.config.cmd && strcmp(img.config.cmd[0], "serve") == 0);
+    CHECK_STR(img.config.user, "app");
+    CHECK_STR(img.config.working_dir, "/srv");
+    CHECK_INT(img.config.exposed_tcp_port, 8080);
+    CHECK(prof_oci_digest_valid(img.config_digest));
+    CHECK(docker || prof_oci_digest_valid(img.manifest_digest));
+    CHECK(img.compressed_bytes > 0);
+    static int round;
+    round++;
+    for (size_t i = 0; i < img.n_layers; i++) {
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s/%d-layer%zu", work, round, i);
+        CHECK(mkdir(dir, 0755) == 0);
+        struct prof_oci_unpacked u;
+        CHECK(prof_oci_extract_layer(img.layers[i].blob_path, dir, &u, &err) == 0);
+        CHECK(u.files >= 1);
+        struct stat st;
+        char p[512];
+        if (i == 0) {
+            snprintf(p, sizeof p, "%s/srv/server", dir);
+            CHECK(stat(p, &st) == 0 && (st.st_mode & 0111));
+        } else { /* old.txt deleted: a 0/0 character device for overlayfs */
+            snprintf(p, sizeof p, "%s/srv/old.txt", dir);
+            CHECK(lstat(p, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+        }
+    }
+}
+
+/* A tar written with libarchive holding the given entries (name, type,
+ * link target). */
+static void write_tar(const char *path, const char *const (*entries)[3], size_t n)
+{
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open_filename(a, path);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, entries[i][0]);
+        archive_entry_set_perm(e, 0644);
+        if (strcmp(entries[i][1], "link") == 0) {
+            archive_entry_set_filetype(e, AE_IFLNK);
+            archive_entry_set_symlink(e, entries[i][2]);
+        } else if (strcmp(entries[i][1], "dir") == 0) {
+            archive_entry_set_filetype(e, AE_IFDIR);
+            archive_entry_set_perm(e, 0755);
+        } else {
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_size(e, 2);
+        }
+        archive_write_header(a, e);
+        if (strcmp(entries[i][1], "file") == 0)
+            archive_write_data(a, "x\n", 2);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+static void check_hostile(void)
+{
+    static const char *const dotdot[][3] = {{"../escaped", "file", NULL}};
+    static const char *const absolute[][3] = {{"/tmp/coldstart-absolute", "file", NULL}};
+    static const char *const through_link[][3] = {{"l", "link", "/tmp"},
+                                                  {"l/coldstart-through-link", "file", NULL}};
+    static const char *const wh_out[][3] = {{"l", "link", "/etc"}, {"l/.wh.passwd", "file", NULL}};
+    static const char *const wh_dotdot[][3] = {{"a/../../.wh.x", "file", NULL}};
+    struct {
+        const char *name;
+        const char *const (*entries)[3];
+        size_t n;
+    } cases[] = {{"dotdot", dotdot, 1},
+                 {"absolute", absolute, 1},
+                 {"through-link", through_link, 2},
+                 {"whiteout-through-link", wh_out, 2},
+                 {"whiteout-dotdot", wh_dotdot, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tar[256], dir[256];
+        snprintf(tar, sizeof tar, "%s/%s.tar", work, cases[i].name);
+        snprintf(dir, sizeof dir, "%s/%s.d", work, cases[i].name);
+        write_tar(tar, cases[i].entries, cases[i].n);
+        CHECK(mkdir(dir, 0755) == 0);
+        cs_error err;
+        int rc = prof_oci_extract_layer(tar, dir, NULL, &err);
+        if (rc == 0 || err.status != CS_ERR_INPUT)
+            fprintf(stderr, "hostile %s: rc %d: %s\n", cases[i].name, rc, cs_error_text(&err));
+        CHECK(rc < 0 && err.status == CS_ERR_INPUT);
+    }
+    struct stat st;
+    CHECK(stat("/tmp/coldstart-absolute", &st) < 0);
+    CHECK(stat("/tmp/coldstart-through-link", &st) < 0);
+    char p[256];
+    snprintf(p, sizeof p, "%s/escaped", work);
+    CHECK(stat(p, &st) < 0);
+    CHECK(lstat("/etc/passwd", &st) == 0 && S_ISREG(st.st_mode));
+}
+
+/* A blob altered after the fact, and a truncated layer, are refused by name. */
+static void check_corrupt(void)
+{
+    char spec[512], blob[512];
+    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
+    _cleanup_oci_image_ struct prof_oci_image img = {0};
+    cs_error err;
+    CHECK(prof_oci_image_open(spec, &img, &err) == 0);
+    snprintf(blob, sizeof blob, "%s", img.layers[0].blob_path);
+    /* Truncated: a copy cut in half, extracted. */
+    char cut[512], dir[512];
+    snprintf(cut, sizeof cut, "%s/cut.tar.gz", work);
+    snprintf(dir, sizeof dir, "%s/cut.d", work);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "head -c $(( $(stat -c %%s %s) / 2 )) %s > %s", blob, blob, cut);
+    CHECK(system(cmd) == 0);
+    CHECK(mkdir(dir, 0755) == 0);
+    CHECK(prof_oci_extract_layer(cut, dir, NULL, &err) < 0 && err.status == CS_ERR_INPUT);
+    /* Altered: the config blob gets a byte appended. */
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/img/blobs/sha256/%s", work, img.config_digest + 7);
+    FILE *f = fopen(cfg, "a");
+    fputs(" ", f);
+    fclose(f);
+    _cleanup_oci_image_ struct prof_oci_image bad = {0};
+    CHECK(prof_oci_image_open(spec, &bad, &err) < 0 && err.status == CS_ERR_INPUT);
+    CHECK(strstr(err.msg, img.config_digest + 7) && strstr(err.msg, "corrupt or altered"));
+}
+
+/* The cache: extracted once, found the second time; four coldstarts at
+ * once extract a layer once between them and leave no temporary folder. */
+static void check_cache(void)
+{
+    char spec[512], cache[512];
+    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
+    snprintf(cache, sizeof cache, "%s/cache", work);
+    _cleanup_oci_image_ struct prof_oci_image img = {0};
+    cs_error err;
+    CHECK(prof_oci_image_open(spec, &img, &err) == 0);
+    enum { N = 4 };
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            char *dir;
+            bool extracted;
+            struct prof_oci_unpacked st;
+            if (prof_oci_cache_layer(cache, &img.layers[0], &dir, &extracted, &st, &err) < 0)
+                _exit(1);
+            _exit(extracted ? 10 : 11);
+        }
+    }
+    int extracted = 0, found = 0;
+    for (int i = 0; i < N; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        extracted += WIFEXITED(status) && WEXITSTATUS(status) == 10;
+        found += WIFEXITED(status) && WEXITSTATUS(status) == 11;
+    }
+    CHECK_INT(extracted, 1);
+    CHECK_INT(found, N - 1);
+    char *dir = NULL;
+    bool was;
+    struct prof_oci_unpacked st;
+    CHECK(prof_oci_cache_layer(cache, &img.layers[0], &dir, &was, &st, &err) == 0);
+    CHECK(!was && st.files >= 2 && st.bytes > 0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/srv/server", dir ? dir : "");
+    CHECK(access(p, X_OK) == 0);
+    free(dir);
+    snprintf(p, sizeof p, "%s/layers/sha256", cache);
+    DIR *d = opendir(p);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        CHECK(strncmp(de->d_name, ".tmp-", 5) != 0);
+    if (d)
+        closedir(d);
+    /* A blob that does not match its digest is not extracted into the cache. */
+    struct prof_oci_layer bad = img.layers[1];
+    bad.digest = img.layers[0].digest;
+    CHECK(prof_oci_cache_layer(cache, &bad, &dir, &was, &st, &err) < 0 &&
+          err.status == CS_ERR_INPUT && strstr(err.msg, "corrupt or altered"));
+    snprintf(p, sizeof p, "%s/layers/sha256/%s", cache, bad.diff_id + 7);
+    CHECK(access(p, F_OK) < 0);
+}
+
+int main(void)
+{
+    const char *fixture = getenv("FIXTURE");
+    cs_error err;
+    struct prof_oci_ref r;
+    CHECK(prof_oci_ref_parse("oci:/a/b:v1", &r, &err) == 0);
+    CHECK_STR(r.path, "/a/b");
+    CHECK_STR(r.ref, "v1");
+    CHECK(prof_oci_ref_parse("docker-archive:x.tar", &r, &err) == 0 && !r.ref);
+    CHECK(prof_oci_ref_parse("oci:", &r, &err) < 0 && err.status == CS_ERR_INPUT);
+    CHECK(prof_oci_ref_parse("oci:d:@sha256:12", &r, &err) < 0);
+    CHECK(!prof_oci_is_ref("images/native-c") && prof_oci_is_ref("oci-archive:x"));
+    if (geteuid() != 0)
+        SKIP("extracting layers as overlay layers needs root (0/0 devices, trusted xattrs)");
+    if (!fixture || !have("umoci") || !have("skopeo"))
+        SKIP("umoci and skopeo make the test images (make test installs them)");
+    CHECK(mkdtemp(work) != NULL);
+    if (make_images(fixture) != 0) {
+        fprintf(stderr, "umoci/skopeo could not make the test images\n");
+        return 1;
+    }
+    char spec[512];
+    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
+    check_image(spec, false);
+    snprintf(spec, sizeof spec, "oci:%s/img", work); /* the only image: no REF needed */
+    check_image(spec, false);
+    snprintf(spec, sizeof spec, "oci-archive:%s/img.tar:v1", work);
+    check_image(spec, false);
+    snprintf(spec, sizeof spec, "docker-archive:%s/d.tar:demo:v1", work);
+    check_image(spec, true);
+    snprintf(spec, sizeof spec, "oci:%s/img:v2", work);
+    struct prof_oci_image none;
+    CHECK(prof_oci_image_open(spec, &none, &err) < 0 && strstr(err.msg, "no image named `v2`"));
+    check_hostile();
+    check_cache();
+    check_corrupt();
+    sh("rm -rf %s", work);
+    CHECK_DONE();
+}
