@@ -20,6 +20,11 @@
 #include "profiler/oci/cache.h"
 #include "profiler/oci/image.h"
 #include "profiler/oci/layer.h"
+#include "sandbox/rootfs.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 static char work[] = "/tmp/coldstart-oci-XXXXXX";
 
@@ -250,6 +255,81 @@ static void check_cache(void)
     CHECK(access(p, F_OK) < 0);
 }
 
+/* In the child: what the container sees, as a string of verdicts. */
+static void probe_container(int out)
+{
+    char v[16] = "";
+    char buf[16] = "";
+    struct stat st;
+    int fd = open("/srv/new.txt", O_RDONLY);
+    v[0] = fd >= 0 && read(fd, buf, sizeof buf) > 0 && strcmp(buf, "new\n") == 0 ? 'N' : 'n';
+    v[1] = access("/srv/server", X_OK) == 0 ? 'S' : 's';
+    v[2] = access("/srv/old.txt", F_OK) < 0 && errno == ENOENT ? 'W' : 'w'; /* the whiteout */
+    v[3] = stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) ? 'D' : 'd';
+    v[4] = access("/proc/self/status", R_OK) == 0 ? 'P' : 'p';
+    v[5] = mkdir("/sys/coldstart-test", 0755) < 0 && errno == EROFS ? 'R' : 'r';
+    fd = open("/etc/written-in-run", O_CREAT | O_WRONLY, 0644);
+    v[6] = fd >= 0 ? 'U' : 'u';                                       /* the writable layer */
+    v[7] = access("/tmp/coldstart-oci-marker", F_OK) < 0 ? 'H' : 'h'; /* the host's / is gone */
+    if (write(out, v, 8) != 8)
+        _exit(2);
+}
+
+/* The builtin runtime's root: the cached layers as an overlay, whiteouts
+ * honoured, a writable layer that does not reach the cache, /dev, /proc,
+ * /sys read-only, pivot_root; nothing of it left on the host. */
+static void check_rootfs(void)
+{
+    char spec[512], cache[512], scratch[512];
+    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
+    snprintf(cache, sizeof cache, "%s/cache", work);
+    snprintf(scratch, sizeof scratch, "%s/run-scratch", work);
+    CHECK(mkdir(scratch, 0700) == 0);
+    FILE *m = fopen("/tmp/coldstart-oci-marker", "w");
+    if (m)
+        fclose(m);
+    _cleanup_oci_image_ struct prof_oci_image img = {0};
+    cs_error err;
+    CHECK(prof_oci_image_open(spec, &img, &err) == 0);
+    char *dirs[8] = {0};
+    for (size_t i = 0; i < img.n_layers && i < 8; i++) {
+        bool extracted;
+        struct prof_oci_unpacked st;
+        CHECK(prof_oci_cache_layer(cache, &img.layers[i], &dirs[i], &extracted, &st, &err) == 0);
+    }
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        struct sbx_rootfs r = {(const char *const *)dirs, img.n_layers, scratch, 64u << 20};
+        const char *step = "";
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            sbx_rootfs_enter(&r, &step) < 0) {
+            dprintf(2, "rootfs: %s: %s\n", step, strerror(errno));
+            _exit(1);
+        }
+        probe_container(p[1]);
+        _exit(0);
+    }
+    close(p[1]);
+    char v[9] = "";
+    ssize_t n = read(p[0], v, 8);
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (n != 8 || strcmp(v, "NSWDPRUH") != 0)
+        fprintf(stderr, "container saw `%s` (want NSWDPRUH)\n", v);
+    CHECK(n == 8 && strcmp(v, "NSWDPRUH") == 0);
+    char p2[600];
+    snprintf(p2, sizeof p2, "%s/etc/written-in-run", dirs[1] ? dirs[1] : "");
+    CHECK(access(p2, F_OK) < 0); /* the write went to the tmpfs, not the cache */
+    CHECK(rmdir(scratch) == 0);  /* nothing mounted on it any more */
+    unlink("/tmp/coldstart-oci-marker");
+    for (size_t i = 0; i < 8; i++)
+        free(dirs[i]);
+}
+
 int main(void)
 {
     const char *fixture = getenv("FIXTURE");
@@ -285,6 +365,7 @@ int main(void)
     CHECK(prof_oci_image_open(spec, &none, &err) < 0 && strstr(err.msg, "no image named `v2`"));
     check_hostile();
     check_cache();
+    check_rootfs();
     check_corrupt();
     sh("rm -rf %s", work);
     CHECK_DONE();
