@@ -20,6 +20,7 @@
 #include "profiler/oci/cache.h"
 #include "profiler/oci/image.h"
 #include "profiler/oci/layer.h"
+#include "profiler/oci/runconfig.h"
 #include "sandbox/rootfs.h"
 
 #include <fcntl.h>
@@ -198,16 +199,27 @@ static void check_corrupt(void)
     CHECK(strstr(err.msg, img.config_digest + 7) && strstr(err.msg, "corrupt or altered"));
 }
 
+/* The umoci image, opened, and the cache folder the tests share. */
+static void open_test_image(struct prof_oci_image *img, char *cache, size_t cap)
+{
+    char spec[512];
+    cs_error err;
+    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
+    snprintf(cache, cap, "%s/cache", work);
+    if (prof_oci_image_open(spec, img, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", spec, cs_error_text(&err));
+        exit(1);
+    }
+}
+
 /* The cache: extracted once, found the second time; four coldstarts at
  * once extract a layer once between them and leave no temporary folder. */
 static void check_cache(void)
 {
-    char spec[512], cache[512];
-    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
-    snprintf(cache, sizeof cache, "%s/cache", work);
+    char cache[512];
     _cleanup_oci_image_ struct prof_oci_image img = {0};
     cs_error err;
-    CHECK(prof_oci_image_open(spec, &img, &err) == 0);
+    open_test_image(&img, cache, sizeof cache);
     enum { N = 4 };
     pid_t kids[N];
     for (int i = 0; i < N; i++) {
@@ -280,9 +292,7 @@ static void probe_container(int out)
  * /sys read-only, pivot_root; nothing of it left on the host. */
 static void check_rootfs(void)
 {
-    char spec[512], cache[512], scratch[512];
-    snprintf(spec, sizeof spec, "oci:%s/img:v1", work);
-    snprintf(cache, sizeof cache, "%s/cache", work);
+    char cache[512], scratch[512];
     snprintf(scratch, sizeof scratch, "%s/run-scratch", work);
     CHECK(mkdir(scratch, 0700) == 0);
     FILE *m = fopen("/tmp/coldstart-oci-marker", "w");
@@ -290,7 +300,7 @@ static void check_rootfs(void)
         fclose(m);
     _cleanup_oci_image_ struct prof_oci_image img = {0};
     cs_error err;
-    CHECK(prof_oci_image_open(spec, &img, &err) == 0);
+    open_test_image(&img, cache, sizeof cache);
     char *dirs[8] = {0};
     for (size_t i = 0; i < img.n_layers && i < 8; i++) {
         bool extracted;
@@ -330,6 +340,62 @@ static void check_rootfs(void)
         free(dirs[i]);
 }
 
+/* The config applied as docker run applies it, on the umoci image's layers;
+ * then a whiteout above /etc/passwd hides the user. */
+static void check_runconfig(void)
+{
+    char cache[512];
+    _cleanup_oci_image_ struct prof_oci_image img = {0};
+    cs_error err;
+    open_test_image(&img, cache, sizeof cache);
+    char *dirs[3] = {0};
+    for (size_t i = 0; i < 2; i++) {
+        bool x;
+        struct prof_oci_unpacked st;
+        CHECK(prof_oci_cache_layer(cache, &img.layers[i], &dirs[i], &x, &st, &err) == 0);
+    }
+    const char *const *layers = (const char *const *)dirs;
+    struct prof_oci_overrides none = {0};
+    _cleanup_oci_run_ struct prof_oci_run r = {0};
+    CHECK(prof_oci_run_config(&img.config, layers, 2, &none, &r, &err) == 0);
+    CHECK(r.argv && strcmp(r.argv[0], "/srv/server") == 0 && strcmp(r.argv[1], "serve") == 0);
+    CHECK(r.set_user && r.uid == 1000 && r.gid == 1000);
+    CHECK_STR(r.cwd, "/srv");
+    CHECK_STR(r.ready, "http://127.0.0.1:8080/");
+    bool path = false;
+    for (size_t i = 0; r.env && r.env[i]; i++)
+        path |= strncmp(r.env[i], "PATH=", 5) == 0;
+    CHECK(path);
+    /* --entrypoint drops Cmd; arguments replace Cmd; --env overrides. */
+    char *args[] = {"-c", "exit 0"};
+    const char *env[] = {"PATH=/bin", "X=1"};
+    struct prof_oci_overrides o = {"/bin/sh", args, 2, env, 2};
+    _cleanup_oci_run_ struct prof_oci_run r2 = {0};
+    CHECK(prof_oci_run_config(&img.config, layers, 2, &o, &r2, &err) == 0);
+    CHECK(r2.argv && strcmp(r2.argv[0], "/bin/sh") == 0 && strcmp(r2.argv[1], "-c") == 0 &&
+          r2.argv[3] == NULL);
+    size_t paths = 0;
+    for (size_t i = 0; r2.env && r2.env[i]; i++)
+        paths += strncmp(r2.env[i], "PATH=", 5) == 0;
+    CHECK_INT(paths, 1);
+    /* A layer above deletes /etc/passwd: the name no longer resolves. */
+    char top[512], p[600];
+    snprintf(top, sizeof top, "%s/top-layer", work);
+    snprintf(p, sizeof p, "%s/etc", top);
+    CHECK(mkdir(top, 0755) == 0 && mkdir(p, 0755) == 0);
+    snprintf(p, sizeof p, "%s/etc/passwd", top);
+    CHECK(mknod(p, S_IFCHR, makedev(0, 0)) == 0);
+    dirs[2] = top;
+    char found[600];
+    CHECK(prof_oci_find_in_layers(layers, 2, "etc/passwd", found, sizeof found) == 0);
+    CHECK(prof_oci_find_in_layers(layers, 3, "etc/passwd", found, sizeof found) < 0);
+    _cleanup_oci_run_ struct prof_oci_run r3 = {0};
+    CHECK(prof_oci_run_config(&img.config, layers, 3, &none, &r3, &err) < 0 &&
+          err.status == CS_ERR_INPUT && strstr(err.msg, "`app`"));
+    free(dirs[0]);
+    free(dirs[1]);
+}
+
 int main(void)
 {
     const char *fixture = getenv("FIXTURE");
@@ -366,6 +432,7 @@ int main(void)
     check_hostile();
     check_cache();
     check_rootfs();
+    check_runconfig();
     check_corrupt();
     sh("rm -rf %s", work);
     CHECK_DONE();
