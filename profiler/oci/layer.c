@@ -99,7 +99,11 @@ static int apply_whiteout(const char *path, struct result *r)
     if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return fail(r, true, 0, "whiteout `%s` names nothing", path);
     if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST)
-        return fail(r, false, errno, "whiteout `%s`: cannot create the 0/0 device", path);
+        return fail(r, false, errno,
+                    "whiteout `%s`: cannot create the 0/0 device overlayfs reads (the image "
+                    "cache must be on a filesystem that holds them, not on overlayfs: give "
+                    "--image-cache DIR on another one)",
+                    path);
     return 0;
 }
 
