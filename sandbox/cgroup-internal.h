@@ -64,6 +64,9 @@ struct sbx_cgroup {
     int dirfd;                  /* v2 only, for CLONE_INTO_CGROUP */
     /* Kept open for the sampler (-1 until first use). */
     int mem_fd, cpu_fd, procs_fd;
+    /* The folder holding cgroup.procs, kept open: v1 reopens the file every
+     * tick, and openat from here costs one open, not a path walk twice. */
+    int procs_dir_fd;
 };
 
 extern const struct cgroup_ops cgroup_v1_ops;

@@ -322,7 +322,7 @@ static struct sbx_cgroup *run_cgroup_alloc(struct sbx_cgroup_root *root, const c
     if (!cg)
         return NULL;
     cg->root = root;
-    cg->dirfd = cg->mem_fd = cg->cpu_fd = cg->procs_fd = -1;
+    cg->dirfd = cg->mem_fd = cg->cpu_fd = cg->procs_fd = cg->procs_dir_fd = -1;
     snprintf(cg->name, sizeof cg->name, "%s", name);
     for (size_t i = 0; i < root->n_hier; i++)
         if (asprintf(&cg->dir[i], "%s/%s", root->hier[i].parent_dir, name) < 0)
@@ -342,6 +342,8 @@ static void run_cgroup_free(struct sbx_cgroup *cg)
         close(cg->cpu_fd);
     if (cg->procs_fd >= 0)
         close(cg->procs_fd);
+    if (cg->procs_dir_fd >= 0)
+        close(cg->procs_dir_fd);
     free(cg);
 }
 
@@ -439,8 +441,12 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
     if (!dir)
         dir = cg->dir[0];
     bool reopen = cg->root->ops->procs_list_cached;
+    if (cg->procs_dir_fd < 0)
+        cg->procs_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cg->procs_fd < 0) {
-        cg->procs_fd = fs_open_at(dir, "cgroup.procs", O_RDONLY);
+        cg->procs_fd = cg->procs_dir_fd < 0 ? -1
+                                            : openat(cg->procs_dir_fd, "cgroup.procs",
+                                                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (cg->procs_fd < 0)
             return cs_error_set(err, errno, "cannot open `%s/cgroup.procs`", dir);
     }

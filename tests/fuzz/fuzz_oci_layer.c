@@ -1,7 +1,6 @@
 /* Layer extraction: any bytes as a (possibly compressed) tar, extracted as
  * an overlay lower layer into a fresh folder that is removed afterwards.
  * Nothing may be written outside it; a crash or a hang is a finding. */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +8,7 @@
 #include <unistd.h>
 
 #include "profiler/oci/layer.h"
-
-static int rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
+#include "sandbox/base/fsutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,6 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         close(fd);
         unlink(blob);
     }
-    nftw(dir, rm, 16, FTW_DEPTH | FTW_PHYS);
+    fs_remove_tree(dir);
     return 0;
 }
