@@ -78,7 +78,7 @@ int rep_render_to_file(const struct rep_report *r, enum rep_format f, const char
 struct column {
     const char *title;
     const char *metric; /* summary key; NULL for special columns */
-    enum { C_P50, C_P95, C_CI, C_NAME, C_SIZE, C_RATIO_READY, C_RATIO_RSS, C_OK } kind;
+    enum { C_P50, C_P95, C_CI, C_NAME, C_SIZE, C_RATIO_READY, C_RATIO_RSS, C_OK, C_IMAGE } kind;
 };
 
 static const struct column columns[] = {
@@ -98,6 +98,14 @@ static const struct column columns[] = {
     {"size on disk", NULL, C_SIZE},
     {"ready ×ref", "ready_us", C_RATIO_READY},
     {"RSS ×ref", "rss_ready_bytes", C_RATIO_RSS},
+};
+
+/* Added when a target is a container image: its phases and what of it start-up read. */
+static const struct column container_columns[] = {
+    {"extract p50", "extract_us", C_P50},
+    {"rootfs p50", "rootfs_us", C_P50},
+    {"image packed/unpacked", NULL, C_IMAGE},
+    {"image read", "image_read_bytes", C_P50},
 };
 
 static void cell_stat(const struct rep_target *t, const struct column *c, char *out, size_t cap)
@@ -136,26 +144,47 @@ static void cell_ratio(const struct rep_target *t, const struct rep_target *ref,
     snprintf(out, cap, x >= 10 ? "%.0f×" : "%.1f×", x);
 }
 
+/* "1.4 MiB / 2.6 MiB" */
+static void cell_image(const struct rep_target *t, char *out, size_t cap)
+{
+    if (!t->oci_image) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    char a[32], b[32];
+    rep_format_value(REP_UNIT_BYTES, (double)t->oci_image->compressed_bytes, a, sizeof a);
+    rep_format_value(REP_UNIT_BYTES, (double)t->oci_image->unpacked_bytes, b, sizeof b);
+    snprintf(out, cap, "%s / %s", a, b);
+}
+
 int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
 {
     memset(t, 0, sizeof *t);
-    t->n_cols = sizeof columns / sizeof columns[0];
+    const struct column *cols[REP_TABLE_MAX_COLS];
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        cols[t->n_cols++] = &columns[c];
+    bool images = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        images |= r->targets[i].oci_image != NULL;
+    for (size_t c = 0; images && c < sizeof container_columns / sizeof container_columns[0]; c++)
+        cols[t->n_cols++] = &container_columns[c];
     t->n_rows = r->n_targets;
     t->cell = calloc(r->n_targets ? r->n_targets : 1, sizeof *t->cell);
     if (!t->cell)
         return -1;
     const struct rep_target *ref = rep_report_reference(r);
     for (size_t c = 0; c < t->n_cols; c++) {
-        t->title[c] = columns[c].title;
-        t->right[c] = columns[c].kind != C_NAME;
-        const char *m = columns[c].metric;
-        t->footprint[c] = columns[c].kind == C_SIZE || (m && strstr(m, "_bytes"));
+        t->title[c] = cols[c]->title;
+        t->right[c] = cols[c]->kind != C_NAME;
+        const char *m = cols[c]->metric;
+        t->footprint[c] = cols[c]->kind == C_SIZE || cols[c]->kind == C_IMAGE ||
+                          (m && strstr(m, "_bytes"));
     }
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *tg = &r->targets[i];
         for (size_t c = 0; c < t->n_cols; c++) {
             char *out = t->cell[i][c];
-            const struct column *col = &columns[c];
+            const struct column *col = cols[c];
             switch (col->kind) {
             case C_NAME:
                 snprintf(out, 64, "%s", tg->name);
@@ -179,6 +208,9 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
             case C_RATIO_READY:
             case C_RATIO_RSS:
                 cell_ratio(tg, ref, col, out, 64);
+                break;
+            case C_IMAGE:
+                cell_image(tg, out, 64);
                 break;
             default:
                 cell_stat(tg, col, out, 64);
@@ -245,4 +277,31 @@ void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b)
     if (ref && r->n_targets > 1)
         rep_buf_printf(b, "×ref: median relative to %s.\n", ref->name);
     free(t.cell);
+}
+
+void rep_image_facts(const struct rep_oci_image *i, char *buf, size_t cap)
+{
+    char packed[32], unpacked[32];
+    rep_format_value(REP_UNIT_BYTES, (double)i->compressed_bytes, packed, sizeof packed);
+    rep_format_value(REP_UNIT_BYTES, (double)i->unpacked_bytes, unpacked, sizeof unpacked);
+    snprintf(buf, cap, "%lld layer%s, %s compressed, %s unpacked in %lld files (runtime %s, "
+             "extract %s)",
+             (long long)i->layers, i->layers == 1 ? "" : "s", packed, unpacked, (long long)i->files,
+             i->runtime ? i->runtime : "builtin", i->extract ? i->extract : "warm");
+}
+
+bool rep_image_read_summary(const struct rep_target *t, const struct rep_run *run, char *buf,
+                            size_t cap)
+{
+    const struct rep_oci_image *i = t->oci_image;
+    if (!i || !run || run->image_read_bytes == REP_NONE || i->unpacked_bytes <= 0)
+        return false;
+    char read[32], unpacked[32];
+    rep_format_value(REP_UNIT_BYTES, (double)run->image_read_bytes, read, sizeof read);
+    rep_format_value(REP_UNIT_BYTES, (double)i->unpacked_bytes, unpacked, sizeof unpacked);
+    snprintf(buf, cap, "%s of %s (%.1f%%), %lld of %lld files%s", read, unpacked,
+             100.0 * (double)run->image_read_bytes / (double)i->unpacked_bytes,
+             (long long)run->image_read_files, (long long)i->files,
+             t->cache && strcmp(t->cache, "cold") == 0 ? " (cache cold: what start-up read)" : "");
+    return true;
 }

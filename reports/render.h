@@ -37,7 +37,7 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b);
 
 /* ---- the comparison table, shared by text, Markdown and HTML ---- */
 
-#define REP_TABLE_MAX_COLS 16
+#define REP_TABLE_MAX_COLS 24
 
 struct rep_table {
     size_t n_cols, n_rows;
@@ -48,5 +48,13 @@ struct rep_table {
 };
 /* Builds the comparison table; the caller frees t->cell. */
 int rep_comparison_table(const struct rep_report *r, struct rep_table *t);
+
+/* A container image in one line: "2 layers, 1.4 MiB compressed, 2.6 MiB
+ * unpacked in 4 files (runtime builtin, extract warm)". */
+void rep_image_facts(const struct rep_oci_image *i, char *buf, size_t cap);
+/* What of the image was in the page cache at ready in this run: "768 KiB of
+ * 2.6 MiB (28.4%), 1 of 3 files" (+ what cold means). false: not measured. */
+bool rep_image_read_summary(const struct rep_target *t, const struct rep_run *run, char *buf,
+                            size_t cap);
 
 #endif

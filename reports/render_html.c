@@ -176,6 +176,45 @@ static void memory_bars(const struct rep_report *r, struct rep_buf *b)
 }
 
 /* The median run's RSS and CPU over time, with its milestones marked. */
+/* Paths and sizes, the largest first. */
+static void file_table(struct rep_buf *b, const struct rep_count *files, size_t n,
+                       const char *size_title)
+{
+    rep_buf_printf(b, "<table class=\"mapped\"><tr><th>file</th><th>%s</th></tr>\n", size_title);
+    for (size_t i = 0; i < n; i++) {
+        char sz[32];
+        rep_format_value(REP_UNIT_BYTES, (double)files[i].count, sz, sizeof sz);
+        rep_buf_puts(b, "<tr><td>");
+        esc(b, files[i].name);
+        rep_buf_printf(b, "</td><td>%s</td></tr>\n", sz);
+    }
+    rep_buf_puts(b, "</table>\n");
+}
+
+/* A container image: its facts, and what of it was in the page cache at
+ * ready (with --cache cold: what start-up read), the largest files first. */
+static void image_read(const struct rep_target *t, const struct rep_run *run, struct rep_buf *b)
+{
+    const struct rep_oci_image *i = t->oci_image;
+    if (!i)
+        return;
+    char line[512];
+    rep_image_facts(i, line, sizeof line);
+    rep_buf_puts(b, "<p class=\"note image\">Image <code>");
+    esc(b, i->ref);
+    rep_buf_puts(b, "</code>: ");
+    esc(b, line);
+    rep_buf_puts(b, ". Manifest <code>");
+    esc(b, i->manifest_digest ? i->manifest_digest : "-");
+    rep_buf_puts(b, "</code>.</p>\n");
+    if (!rep_image_read_summary(t, run, line, sizeof line))
+        return;
+    rep_buf_puts(b, "<p class=\"note\">Image in the page cache at ready: ");
+    esc(b, line);
+    rep_buf_puts(b, "; the largest:</p>\n");
+    file_table(b, run->image_read_top, run->n_image_read_top, "cached");
+}
+
 static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
 {
     const struct rep_run *run = rep_target_median_run(t);
@@ -198,12 +237,14 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
         cg[i] = (double)s->cgroup_bytes[i] / 1048576.0;
         cpu[i] = (double)s->cpu_us[i] / 1000.0;
     }
-    struct svg_marker marks[5];
+    struct svg_marker marks[7];
     size_t nm = 0;
     const struct {
         const char *label;
         int64_t v;
-    } ms[] = {{"exec", run->exec_us},
+    } ms[] = {{"extract", run->extract_us},
+              {"rootfs", run->rootfs_us},
+              {"exec", run->exec_us},
               {"listen", run->listen_us},
               {"first byte", run->first_byte_us},
               {"ready", run->ready_us},
@@ -225,22 +266,15 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
     snprintf(id, sizeof id, "chart-cpu-%zu", idx);
     snprintf(title, sizeof title, "%.*s: cumulative CPU during start-up", nl, t->name);
     svg_line_chart(b, id, title, "time from spawn (ms)", "CPU ms", cpus, 1, marks, nm);
+    image_read(t, run, b);
     if (run->n_mapped) {
         /* Which shared libraries and assemblies the runtime pulled in. */
         char total[32];
         rep_format_value(REP_UNIT_BYTES, (double)run->mapped_file_bytes, total, sizeof total);
         rep_buf_printf(b,
-                       "<p class=\"note\">Files mapped at ready: %lld (%s); the largest:</p>\n"
-                       "<table class=\"mapped\"><tr><th>file</th><th>size</th></tr>\n",
+                       "<p class=\"note\">Files mapped at ready: %lld (%s); the largest:</p>\n",
                        (long long)run->mapped_files, total);
-        for (size_t i = 0; i < run->n_mapped; i++) {
-            char sz[32];
-            rep_format_value(REP_UNIT_BYTES, (double)run->mapped[i].count, sz, sizeof sz);
-            rep_buf_puts(b, "<tr><td>");
-            esc(b, run->mapped[i].name);
-            rep_buf_printf(b, "</td><td>%s</td></tr>\n", sz);
-        }
-        rep_buf_puts(b, "</table>\n");
+        file_table(b, run->mapped, run->n_mapped, "size");
     }
 out:
     free(x);

@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/render.h"
+
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {
     "ready_us",
+    "extract_us",
+    "rootfs_us",
     "exec_us",
     "listen_us",
     "first_byte_us",
@@ -21,7 +25,28 @@ static const char *const term_metrics[] = {
     "majflt",
     "processes_ready",
     "stop_us",
+    "image_read_bytes",
+    "image_read_files",
 };
+
+/* A container image: what it is, and what of it start-up read (median run). */
+static void print_image(FILE *out, const struct rep_target *t)
+{
+    if (!t->oci_image)
+        return;
+    char line[512];
+    rep_image_facts(t->oci_image, line, sizeof line);
+    fprintf(out, "  image %s: %s\n", t->oci_image->ref, line);
+    const struct rep_run *m = rep_target_median_run(t);
+    if (!rep_image_read_summary(t, m, line, sizeof line))
+        return;
+    fprintf(out, "  image in the page cache at ready: %s\n", line);
+    for (size_t k = 0; k < m->n_image_read_top && k < 5; k++) {
+        char b[32];
+        rep_format_value(REP_UNIT_BYTES, (double)m->image_read_top[k].count, b, sizeof b);
+        fprintf(out, "    %10s  %s\n", b, m->image_read_top[k].name);
+    }
+}
 
 static int display_cols(const char *s)
 {
@@ -59,6 +84,7 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
     if (t->ready)
         fprintf(out, ", ready: %s", t->ready);
     fputc('\n', out);
+    print_image(out, t);
     if (ok == 0) {
         rep_term_print_failures(out, t);
         return;

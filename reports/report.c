@@ -73,6 +73,8 @@ void rep_run_init(struct rep_run *r)
     memset(r, 0, sizeof *r);
     r->exit_code = r->signal = REP_NONE;
     r->exec_us = r->listen_us = r->first_byte_us = r->ready_us = REP_NONE;
+    r->extract_us = r->rootfs_us = REP_NONE;
+    r->image_read_bytes = r->image_read_files = REP_NONE;
     r->cpu_user_us = r->cpu_sys_us = r->cpu_to_ready_us = REP_NONE;
     r->processes_ready = r->stop_us = REP_NONE;
     r->rss_ready_bytes = r->pss_ready_bytes = r->rss_peak_bytes = r->cgroup_peak_bytes = REP_NONE;
@@ -90,6 +92,9 @@ void rep_run_free(struct rep_run *r)
     for (size_t i = 0; i < r->n_mapped; i++)
         free(r->mapped[i].name);
     free(r->mapped);
+    for (size_t i = 0; i < r->n_image_read_top; i++)
+        free(r->image_read_top[i].name);
+    free(r->image_read_top);
     free(r->error);
     free(r->output_tail);
     free(r->error_line);
@@ -127,6 +132,19 @@ void rep_host_free(struct rep_host *h)
     memset(h, 0, sizeof *h);
 }
 
+void rep_oci_image_free(struct rep_oci_image *o)
+{
+    if (!o)
+        return;
+    free(o->ref);
+    free(o->transport);
+    free(o->manifest_digest);
+    free(o->config_digest);
+    free(o->runtime);
+    free(o->extract);
+    free(o);
+}
+
 void rep_report_free(struct rep_report *r)
 {
     for (size_t i = 0; i < r->n_targets; i++) {
@@ -136,6 +154,7 @@ void rep_report_free(struct rep_report *r)
             free(t->command[k]);
         free(t->command);
         free(t->image);
+        rep_oci_image_free(t->oci_image);
         free(t->limit_cpuset);
         free(t->ready);
         free(t->cache);
@@ -288,6 +307,10 @@ const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *m
         return r->field;                                                                           \
     }
 FIELD_GETTER(exec_us)
+FIELD_GETTER(extract_us)
+FIELD_GETTER(rootfs_us)
+FIELD_GETTER(image_read_bytes)
+FIELD_GETTER(image_read_files)
 FIELD_GETTER(listen_us)
 FIELD_GETTER(first_byte_us)
 FIELD_GETTER(ready_us)
@@ -383,6 +406,11 @@ const struct rep_metric rep_metrics[] = {
     {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files},
     {"mapped_file_bytes", "mapped_file", "mapped file bytes", REP_UNIT_BYTES,
      get_mapped_file_bytes},
+    {"extract_us", "extract", "extract", REP_UNIT_US, get_extract_us},
+    {"rootfs_us", "rootfs", "rootfs", REP_UNIT_US, get_rootfs_us},
+    {"image_read_bytes", "image_read", "image read", REP_UNIT_BYTES, get_image_read_bytes},
+    {"image_read_files", "image_read_files", "image files read", REP_UNIT_COUNT,
+     get_image_read_files},
 };
 const size_t rep_n_metrics = sizeof rep_metrics / sizeof rep_metrics[0];
 

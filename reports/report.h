@@ -49,6 +49,9 @@ struct rep_run {
     int64_t signal;    /* REP_NONE unless killed by a signal */
     uint64_t t0_monotonic_ns;
     int64_t exec_us, listen_us, first_byte_us, ready_us;
+    /* Container images: layers extracted in this run (--extract cold; the
+     * clock then starts with the extraction) and the root mounted. */
+    int64_t extract_us, rootfs_us;
     int64_t *requests_us;
     size_t n_requests;
     /* Until ready. user/sys as the kernel splits them (REP_NONE where it only
@@ -63,6 +66,12 @@ struct rep_run {
     int64_t mapped_files, mapped_file_bytes; /* distinct files mapped at ready */
     struct rep_count *mapped;                /* the largest mapped files: path -> bytes */
     size_t n_mapped;
+    /* Container images: the image's bytes and files in the page cache at
+     * ready (with --cache cold: what start-up read), and the files that hold
+     * most of them (paths inside the image). */
+    int64_t image_read_bytes, image_read_files;
+    struct rep_count *image_read_top;
+    size_t n_image_read_top;
     struct rep_count *denied_syscalls;
     size_t n_denied;
     char *error;       /* why the run is not ok; NULL when ok */
@@ -118,6 +127,17 @@ struct rep_sizing {
     size_t n_steps;
 };
 
+/* A container image target (../shared/DESIGN.md "Container images as targets"). */
+struct rep_oci_image {
+    char *ref;       /* as given: "oci:DIR:REF" */
+    char *transport; /* "oci", "oci-archive", "docker-archive" */
+    char *manifest_digest, *config_digest;
+    char *runtime; /* "builtin", "crun", "runc" */
+    char *extract; /* "warm" or "cold" */
+    int64_t layers, compressed_bytes, unpacked_bytes, files;
+};
+void rep_oci_image_free(struct rep_oci_image *o);
+
 struct rep_target {
     char *name;
     char **command;
@@ -136,6 +156,7 @@ struct rep_target {
     struct rep_budget_result *budgets;
     size_t n_budgets;
     struct rep_sizing *sizing; /* NULL unless `coldstart size` made this target */
+    struct rep_oci_image *oci_image; /* NULL unless the target is a container image */
 };
 
 /* How the session ran: shown in reports, kept so `coldstart report` can

@@ -60,6 +60,35 @@ static cJSON *host_json(const struct rep_host *h)
     return o;
 }
 
+/* [{"path", "bytes"}] */
+static cJSON *files_json(const struct rep_count *files, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", files[i].name);
+        cJSON_AddNumberToObject(f, "bytes", (double)files[i].count);
+        cJSON_AddItemToArray(a, f);
+    }
+    return a;
+}
+
+static cJSON *oci_image_json(const struct rep_oci_image *i)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_str(o, "ref", i->ref);
+    add_str(o, "transport", i->transport);
+    add_str(o, "manifest_digest", i->manifest_digest);
+    add_str(o, "config_digest", i->config_digest);
+    add_str(o, "runtime", i->runtime);
+    add_str(o, "extract", i->extract);
+    add_int(o, "layers", i->layers);
+    add_int(o, "compressed_bytes", i->compressed_bytes);
+    add_int(o, "unpacked_bytes", i->unpacked_bytes);
+    add_int(o, "files", i->files);
+    return o;
+}
+
 static cJSON *run_json(const struct rep_run *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -70,6 +99,8 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "signal", r->signal);
     cJSON_AddNumberToObject(o, "t0_monotonic_ns", (double)r->t0_monotonic_ns);
     cJSON *m = cJSON_AddObjectToObject(o, "milestones_us");
+    add_int(m, "extract", r->extract_us);
+    add_int(m, "rootfs", r->rootfs_us);
     add_int(m, "exec", r->exec_us);
     add_int(m, "listen", r->listen_us);
     add_int(m, "first_byte", r->first_byte_us);
@@ -93,13 +124,10 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "cached_before_bytes", r->cached_before_bytes);
     add_int(o, "mapped_files", r->mapped_files);
     add_int(o, "mapped_file_bytes", r->mapped_file_bytes);
-    cJSON *mp = cJSON_AddArrayToObject(o, "mapped");
-    for (size_t i = 0; i < r->n_mapped; i++) {
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", r->mapped[i].name);
-        cJSON_AddNumberToObject(f, "bytes", (double)r->mapped[i].count);
-        cJSON_AddItemToArray(mp, f);
-    }
+    cJSON_AddItemToObject(o, "mapped", files_json(r->mapped, r->n_mapped));
+    add_int(o, "image_read_bytes", r->image_read_bytes);
+    add_int(o, "image_read_files", r->image_read_files);
+    cJSON_AddItemToObject(o, "image_read_top", files_json(r->image_read_top, r->n_image_read_top));
     cJSON *d = cJSON_AddObjectToObject(o, "denied_syscalls");
     for (size_t i = 0; i < r->n_denied; i++)
         cJSON_AddNumberToObject(d, r->denied_syscalls[i].name, (double)r->denied_syscalls[i].count);
@@ -134,6 +162,8 @@ static cJSON *target_json(const struct rep_target *t)
     add_str(o, "ready", t->ready);
     add_str(o, "cache", t->cache);
     add_int(o, "size_on_disk_bytes", t->size_on_disk_bytes);
+    if (t->oci_image)
+        cJSON_AddItemToObject(o, "oci_image", oci_image_json(t->oci_image));
     if (t->host)
         cJSON_AddItemToObject(o, "host", host_json(t->host));
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
@@ -360,6 +390,50 @@ static void read_host(struct reader *rd, const cJSON *o, struct rep_host *h)
     h->cgroup_parent = get_str(rd, o, "cgroup_parent", false);
 }
 
+/* [{"path", "bytes"}]; entries of another shape are skipped. */
+static void read_files(const cJSON *a, struct rep_count **ret, size_t *ret_n)
+{
+    const cJSON *e;
+    if (!cJSON_IsArray(a))
+        return;
+    size_t n = (size_t)cJSON_GetArraySize(a);
+    *ret = calloc(n ? n : 1, sizeof **ret);
+    cJSON_ArrayForEach(e, a)
+    {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+        const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(e, "bytes");
+        if (*ret && cJSON_IsString(path) && cJSON_IsNumber(bytes) && fits_i64(bytes->valuedouble))
+            (*ret)[(*ret_n)++] =
+                (struct rep_count){strdup(path->valuestring), (int64_t)bytes->valuedouble};
+    }
+}
+
+static void read_oci_image(struct reader *rd, const cJSON *o, struct rep_target *t)
+{
+    if (!o || cJSON_IsNull(o))
+        return;
+    if (!cJSON_IsObject(o)) {
+        fail(rd, "oci_image", "is not an object");
+        return;
+    }
+    struct rep_oci_image *i = calloc(1, sizeof *i);
+    if (!i) {
+        fail(rd, "oci_image", "out of memory");
+        return;
+    }
+    t->oci_image = i;
+    i->ref = get_str(rd, o, "ref", true);
+    i->transport = get_str(rd, o, "transport", true);
+    i->manifest_digest = get_str(rd, o, "manifest_digest", false);
+    i->config_digest = get_str(rd, o, "config_digest", false);
+    i->runtime = get_str(rd, o, "runtime", false);
+    i->extract = get_str(rd, o, "extract", false);
+    i->layers = get_int(rd, o, "layers", false);
+    i->compressed_bytes = get_int(rd, o, "compressed_bytes", false);
+    i->unpacked_bytes = get_int(rd, o, "unpacked_bytes", false);
+    i->files = get_int(rd, o, "files", false);
+}
+
 static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
 {
     r->index = (int)get_int(rd, o, "index", true);
@@ -377,6 +451,8 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
         fail(rd, "milestones_us", "missing or not an object");
         return;
     }
+    r->extract_us = get_int(rd, m, "extract", false);
+    r->rootfs_us = get_int(rd, m, "rootfs", false);
     r->exec_us = get_int(rd, m, "exec", false);
     r->listen_us = get_int(rd, m, "listen", false);
     r->first_byte_us = get_int(rd, m, "first_byte", false);
@@ -400,20 +476,11 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->cached_before_bytes = get_int(rd, o, "cached_before_bytes", false);
     r->mapped_files = get_int(rd, o, "mapped_files", false);
     r->mapped_file_bytes = get_int(rd, o, "mapped_file_bytes", false);
-    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(o, "mapped"), *me;
-    if (cJSON_IsArray(mp)) {
-        size_t n = (size_t)cJSON_GetArraySize(mp);
-        r->mapped = calloc(n ? n : 1, sizeof *r->mapped);
-        cJSON_ArrayForEach(me, mp)
-        {
-            const cJSON *path = cJSON_GetObjectItemCaseSensitive(me, "path");
-            const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(me, "bytes");
-            if (r->mapped && cJSON_IsString(path) && cJSON_IsNumber(bytes) &&
-                fits_i64(bytes->valuedouble))
-                r->mapped[r->n_mapped++] =
-                    (struct rep_count){strdup(path->valuestring), (int64_t)bytes->valuedouble};
-        }
-    }
+    read_files(cJSON_GetObjectItemCaseSensitive(o, "mapped"), &r->mapped, &r->n_mapped);
+    r->image_read_bytes = get_int(rd, o, "image_read_bytes", false);
+    r->image_read_files = get_int(rd, o, "image_read_files", false);
+    read_files(cJSON_GetObjectItemCaseSensitive(o, "image_read_top"), &r->image_read_top,
+               &r->n_image_read_top);
     r->error = get_str(rd, o, "error", false);
     r->output_tail = get_str(rd, o, "output_tail", false);
     r->error_line = get_str(rd, o, "error_line", false);
@@ -606,6 +673,7 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
     t->ready = get_str(rd, o, "ready", false);
     t->cache = get_str(rd, o, "cache", false);
     t->size_on_disk_bytes = get_int(rd, o, "size_on_disk_bytes", false);
+    read_oci_image(rd, cJSON_GetObjectItemCaseSensitive(o, "oci_image"), t);
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "host");
     if (cJSON_IsObject(h)) {
         t->host = calloc(1, sizeof *t->host);

@@ -52,19 +52,31 @@ enum child_step {
     STEP_CAPS,
     STEP_PROC,
     STEP_PDEATHSIG,
+    STEP_HOSTNAME,
+    STEP_ROOTFS,
 };
 
 /* Child -> parent on the exec pipe: one PREPARED byte when the child sits in
- * its cgroup with stdio, cwd and seccomp in place; a FAILED record if a step
- * fails; EOF (close-on-exec) once exec succeeded. */
+ * its cgroup with stdio, cwd and seccomp in place (a container: its
+ * namespaces); then, for a container, a ROOTFS record once its root is
+ * mounted; a FAILED record if a step fails; EOF (close-on-exec) once exec
+ * succeeded. Records are smaller than PIPE_BUF: each write is atomic. */
 #define MSG_PREPARED 'P'
 #define MSG_FAILED 'F'
+#define MSG_ROOTFS 'R'
 
 struct child_failure {
-    char tag; /* MSG_FAILED */
+    char tag; /* MSG_FAILED or MSG_ROOTFS */
     int step;
     int errnum;
+    uint64_t ns;      /* MSG_ROOTFS: when */
+    char detail[64];  /* MSG_FAILED: which part of the step, or "" */
 };
+
+bool sbx_isolation_new_pid_ns(const struct sbx_isolation *iso)
+{
+    return iso && (iso->new_pid_ns || iso->rootfs);
+}
 
 uint64_t sbx_now_ns(void)
 {
@@ -160,7 +172,7 @@ int sbx_process_setup(cs_error *err)
 }
 
 /* Only async-signal-safe calls below, until exec: the child of a clone. */
-static __attribute__((noreturn)) void child_fail(int fd, int step)
+static __attribute__((noreturn)) void child_fail_detail(int fd, int step, const char *detail)
 {
     int errnum = errno;
     struct child_failure f;
@@ -168,9 +180,16 @@ static __attribute__((noreturn)) void child_fail(int fd, int step)
     f.tag = MSG_FAILED;
     f.step = step;
     f.errnum = errnum;
+    for (size_t i = 0; detail && detail[i] && i + 1 < sizeof f.detail; i++)
+        f.detail[i] = detail[i];
     ssize_t n = write(fd, &f, sizeof f);
     (void)n;
     _exit(127);
+}
+
+static __attribute__((noreturn)) void child_fail(int fd, int step)
+{
+    child_fail_detail(fd, step, NULL);
 }
 
 /* `lo` up in a fresh network namespace (what `ip link set lo up` does). */
@@ -244,40 +263,163 @@ static int drop_capabilities(void)
     return (int)syscall(SYS_capset, &h, d);
 }
 
-static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, const char *path,
-                                                 pid_t parent, int exec_w, int gate_r,
-                                                 const int *join, size_t n_join, int out_w,
-                                                 int err_w, int notify_w)
+/* Capabilities, rlimits and the user: what every target drops before exec. */
+static void drop_privileges(const struct sbx_isolation *iso, int exec_w)
 {
-    /* The parent blocks the signals it reads from a signalfd; a target starts
-     * with none blocked and default dispositions. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-
-    /* If the profiler dies (even by SIGKILL) the target dies too; its own
-     * children are left to the next start's stale-cgroup reaping. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        child_fail(exec_w, STEP_PDEATHSIG);
-    /* In a PID namespace of its own the parent is outside it: getppid() is 0. */
-    if (getppid() != parent && !(o->iso && o->iso->new_pid_ns))
-        _exit(127);
-    /* A session of its own: the terminal's Ctrl-C goes to the profiler, which
-     * then tears the run down in order, not to the target directly. */
-    setsid();
-
-    for (size_t i = 0; i < n_join; i++)
-        if (write(join[i], "0", 1) != 1)
-            child_fail(exec_w, STEP_CGROUP);
-
-    const struct sbx_isolation *iso = o->iso;
-    if (iso && iso->net != SBX_NET_HOST) {
-        if (unshare(CLONE_NEWNET) < 0)
-            child_fail(exec_w, STEP_NET);
-        if (iso->net == SBX_NET_LOOPBACK && loopback_up() < 0)
-            child_fail(exec_w, STEP_NET);
+    if (iso && iso->drop_caps && drop_capabilities() < 0)
+        child_fail(exec_w, STEP_CAPS);
+    for (size_t i = 0; iso && i < iso->n_rlimits; i++) {
+        struct rlimit rl = {.rlim_cur = iso->rlimits[i].soft, .rlim_max = iso->rlimits[i].hard};
+        if (setrlimit(iso->rlimits[i].resource, &rl) < 0)
+            child_fail(exec_w, STEP_RLIMIT);
     }
+}
+
+static void switch_user(const struct sbx_isolation *iso, int exec_w)
+{
+    if (iso && iso->set_user &&
+        (setgroups(0, NULL) < 0 || setgid(iso->gid) < 0 || setuid(iso->uid) < 0))
+        child_fail(exec_w, STEP_USER);
+}
+
+static void load_seccomp(const struct sbx_spawn_opts *o, int exec_w, int notify_w)
+{
+    int listener = sbx_seccomp_load(o->seccomp);
+    if (listener < 0)
+        child_fail(exec_w, STEP_SECCOMP);
+    if (listener > 0) {
+        send_fd(notify_w, listener);
+        close(listener);
+    }
+}
+
+static void stdio_to_pipes(int exec_w, int out_w, int err_w)
+{
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+        child_fail(exec_w, STEP_STDIO);
+}
+
+/* Prepared: wait for the parent to take t0 and open the gate. EOF means the
+ * parent gave up; leave quietly. */
+static void wait_for_release(int exec_w, int gate_r)
+{
+    char go = 0;
+    if (write(exec_w, &(char){MSG_PREPARED}, 1) != 1)
+        _exit(127);
+    while (read(gate_r, &go, 1) < 0 && errno == EINTR)
+        ;
+    if (go != 'G')
+        _exit(127);
+}
+
+/* mkdir -p inside the container, as runc does for a WorkingDir the image
+ * does not have (the writable layer takes it). */
+static int make_dirs(const char *dir)
+{
+    static char p[4096];
+    size_t len = 0;
+    while (dir[len] && len + 1 < sizeof p)
+        len++;
+    if (dir[len])
+        return errno = ENAMETOOLONG, -1;
+    memcpy(p, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    return 0;
+}
+
+/* execvpe inside the container: argv[0] looked up in the target's PATH (the
+ * image's), without execvpe's fallback to /bin/sh. */
+static void exec_in_path(char *const *argv, char *const *envp)
+{
+    const char *name = argv[0];
+    if (strchr(name, '/')) {
+        execve(name, argv, envp);
+        return;
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            path = *e + 5;
+    static char cand[4096];
+    size_t nlen = strlen(name);
+    int saved = ENOENT;
+    for (const char *p = path;;) {
+        size_t len = strcspn(p, ":");
+        const char *dir = len ? p : ".";
+        size_t dlen = len ? len : 1;
+        if (dlen + 1 + nlen < sizeof cand) {
+            memcpy(cand, dir, dlen);
+            cand[dlen] = '/';
+            memcpy(cand + dlen + 1, name, nlen + 1);
+            execve(cand, argv, envp);
+            if (errno == EACCES)
+                saved = EACCES;
+            else if (errno != ENOENT && errno != ENOTDIR) {
+                saved = errno;
+                break;
+            }
+        }
+        p += len;
+        if (*p != ':')
+            break;
+        p++;
+    }
+    errno = saved;
+}
+
+/* The container: namespaces and stdio before the release; after it (measured)
+ * the root, then privileges, working directory, filter and exec. */
+static __attribute__((noreturn)) void container_main(const struct sbx_spawn_opts *o, int exec_w,
+                                                     int gate_r, int out_w, int err_w,
+                                                     int notify_w)
+{
+    const struct sbx_isolation *iso = o->iso;
+    if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        child_fail(exec_w, STEP_MOUNT);
+    const char *host = iso->hostname ? iso->hostname : "coldstart";
+    if (sethostname(host, strlen(host)) < 0)
+        child_fail(exec_w, STEP_HOSTNAME);
+    stdio_to_pipes(exec_w, out_w, err_w);
+    wait_for_release(exec_w, gate_r);
+
+    const char *step = "";
+    if (sbx_rootfs_enter(iso->rootfs, &step) < 0)
+        child_fail_detail(exec_w, STEP_ROOTFS, step);
+    struct child_failure mounted;
+    memset(&mounted, 0, sizeof mounted);
+    mounted.tag = MSG_ROOTFS;
+    mounted.ns = sbx_now_ns();
+    if (write(exec_w, &mounted, sizeof mounted) != (ssize_t)sizeof mounted)
+        _exit(127);
+
+    drop_privileges(iso, exec_w);
+    switch_user(iso, exec_w);
+    const char *cwd = o->cwd ? o->cwd : "/";
+    if ((make_dirs(cwd) < 0 || chdir(cwd) < 0))
+        child_fail(exec_w, STEP_CWD);
+    load_seccomp(o, exec_w, notify_w);
+    exec_in_path(o->argv, o->envp);
+    child_fail(exec_w, STEP_EXEC);
+}
+
+/* A host command: mounts (a private /tmp, read-only cgroupfs, /proc of its PID
+ * namespace), privileges, stdio, user and filter before the release, so that
+ * t0 to exec is the exec itself. */
+static __attribute__((noreturn)) void host_main(const struct sbx_spawn_opts *o, const char *path,
+                                                int exec_w, int gate_r, int out_w, int err_w,
+                                                int notify_w)
+{
+    const struct sbx_isolation *iso = o->iso;
     /* A private /tmp hides whatever was under /tmp (a build tree, say): hold
      * the executable and the working directory open from before. The
      * executable fd is not close-on-exec, so that #! scripts still run. */
@@ -287,8 +429,6 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
         exe_fd = open(path, O_PATH);
         if (o->cwd && (cwd_fd = open(o->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
             child_fail(exec_w, STEP_CWD);
-    }
-    if (new_mounts) {
         /* Our own mount namespace, with nothing propagating back to the host. */
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             child_fail(exec_w, STEP_MOUNT);
@@ -306,44 +446,57 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             child_fail(exec_w, STEP_PROC);
     }
-    if (iso && iso->drop_caps && drop_capabilities() < 0)
-        child_fail(exec_w, STEP_CAPS);
-    for (size_t i = 0; iso && i < iso->n_rlimits; i++) {
-        struct rlimit rl = {.rlim_cur = iso->rlimits[i].soft, .rlim_max = iso->rlimits[i].hard};
-        if (setrlimit(iso->rlimits[i].resource, &rl) < 0)
-            child_fail(exec_w, STEP_RLIMIT);
-    }
-
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
-        child_fail(exec_w, STEP_STDIO);
-    if (iso && iso->set_user &&
-        (setgroups(0, NULL) < 0 || setgid(iso->gid) < 0 || setuid(iso->uid) < 0))
-        child_fail(exec_w, STEP_USER);
+    drop_privileges(iso, exec_w);
+    stdio_to_pipes(exec_w, out_w, err_w);
+    switch_user(iso, exec_w);
     if (cwd_fd >= 0 ? fchdir(cwd_fd) < 0 : (o->cwd && chdir(o->cwd) < 0))
         child_fail(exec_w, STEP_CWD);
-
-    int listener = sbx_seccomp_load(o->seccomp);
-    if (listener < 0)
-        child_fail(exec_w, STEP_SECCOMP);
-    if (listener > 0) {
-        send_fd(notify_w, listener);
-        close(listener);
-    }
-    /* Prepared: wait for the parent to take t0 and open the gate. EOF means
-     * the parent gave up; leave quietly. */
-    char go = 0;
-    if (write(exec_w, &(char){MSG_PREPARED}, 1) != 1)
-        _exit(127);
-    while (read(gate_r, &go, 1) < 0 && errno == EINTR)
-        ;
-    if (go != 'G')
-        _exit(127);
+    load_seccomp(o, exec_w, notify_w);
+    wait_for_release(exec_w, gate_r);
     if (exe_fd >= 0)
         syscall(SYS_execveat, exe_fd, "", o->argv, o->envp, AT_EMPTY_PATH);
     else
         execve(path, o->argv, o->envp);
     child_fail(exec_w, STEP_EXEC);
+}
+
+static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o, const char *path,
+                                                 pid_t parent, int exec_w, int gate_r,
+                                                 const int *join, size_t n_join, int out_w,
+                                                 int err_w, int notify_w)
+{
+    /* The parent blocks the signals it reads from a signalfd; a target starts
+     * with none blocked and default dispositions. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+
+    /* If the profiler dies (even by SIGKILL) the target dies too; its own
+     * children are left to the next start's stale-cgroup reaping. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        child_fail(exec_w, STEP_PDEATHSIG);
+    /* In a PID namespace of its own the parent is outside it: getppid() is 0. */
+    if (getppid() != parent && !sbx_isolation_new_pid_ns(o->iso))
+        _exit(127);
+    /* A session of its own: the terminal's Ctrl-C goes to the profiler, which
+     * then tears the run down in order, not to the target directly. */
+    setsid();
+
+    for (size_t i = 0; i < n_join; i++)
+        if (write(join[i], "0", 1) != 1)
+            child_fail(exec_w, STEP_CGROUP);
+
+    const struct sbx_isolation *iso = o->iso;
+    if (iso && iso->net != SBX_NET_HOST) {
+        if (unshare(CLONE_NEWNET) < 0)
+            child_fail(exec_w, STEP_NET);
+        if (iso->net == SBX_NET_LOOPBACK && loopback_up() < 0)
+            child_fail(exec_w, STEP_NET);
+    }
+    if (iso && iso->rootfs)
+        container_main(o, exec_w, gate_r, out_w, err_w, notify_w);
+    host_main(o, path, exec_w, gate_r, out_w, err_w, notify_w);
 }
 
 static bool is_executable_file(const char *path)
@@ -500,11 +653,13 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     if (sbx_cgroup_open_join_fds(o->cgroup, join, 8, &n_join, err) < 0)
         return -1;
 
-    char path[PATH_MAX];
-    sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
+    /* A container's command is looked up inside it, by the child. */
+    char path[PATH_MAX] = "";
+    if (!(o->iso && o->iso->rootfs))
+        sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;
-    bool new_pid_ns = o->iso && o->iso->new_pid_ns;
+    bool new_pid_ns = sbx_isolation_new_pid_ns(o->iso);
     long pid = clone3_into(cgroup_fd, new_pid_ns, &pidfd);
     if (pid < 0 && new_pid_ns)
         return cs_error_set(err, errno, "cannot start `%s` in a PID namespace of its own (clone3)",
@@ -565,6 +720,10 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         return 1;
     if (n == 0 && !c->pending_failure)
         return 0;
+    if (n == (ssize_t)want && f.tag == MSG_ROOTFS && !c->pending_failure) {
+        c->rootfs_ns = f.ns;
+        return 2;
+    }
     if (n != (ssize_t)want || f.tag != MSG_FAILED)
         return cs_error_set(err, n < 0 ? errno : EIO,
                             "the target died before exec (no status from it)");
@@ -581,8 +740,13 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err)
         [STEP_CAPS] = "cannot drop capabilities",
         [STEP_PROC] = "cannot mount a /proc for the target's PID namespace",
         [STEP_PDEATHSIG] = "cannot tie the target's life to the profiler's (PR_SET_PDEATHSIG)",
+        [STEP_HOSTNAME] = "cannot set the container's hostname",
+        [STEP_ROOTFS] = "cannot build the container's root",
     };
-    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_PDEATHSIG ? steps[f.step] : "failed";
+    const char *what = f.step >= STEP_CGROUP && f.step <= STEP_ROOTFS ? steps[f.step] : "failed";
+    f.detail[sizeof f.detail - 1] = '\0';
+    if (f.step == STEP_ROOTFS)
+        return cs_error_set(err, f.errnum, "%s (%s)", what, f.detail);
     if (f.step == STEP_EXEC && f.errnum == ENOENT && !strchr(c->argv0, '/'))
         return cs_error_set(err, 0, "cannot execute `%s`: not found in PATH", c->argv0);
     if (f.step == STEP_EXEC)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/rootfs.h"
 #include "sandbox/base/error.h"
 #include "sandbox/seccomp.h"
 
@@ -46,6 +47,13 @@ struct sbx_isolation {
      * sys_chroot, mknod, audit_write, setfcap): no CAP_SYS_ADMIN to mount a
      * cgroupfs of its own, no CAP_SYS_PTRACE, no CAP_DAC_READ_SEARCH. */
     bool drop_caps;
+    /* A container (issue 16): the target runs in this root (sandbox/rootfs.h),
+     * built after the release so that its cost is measured (the `rootfs`
+     * milestone); argv[0], PATH and cwd are then looked up inside it. Implies
+     * a mount, UTS and PID namespace of its own and replaces private_tmp and
+     * ro_mounts (the container's /sys is read-only as a whole). */
+    const struct sbx_rootfs *rootfs;
+    const char *hostname; /* with rootfs; NULL: "coldstart" */
 };
 
 struct sbx_spawn_opts {
@@ -67,6 +75,7 @@ struct sbx_child {
     int notify_sock;         /* delivers the seccomp listener fd; -1 without a listener */
     int netns_fd;            /* the target's network namespace when it has its own, else -1 */
     bool pending_failure;    /* the child failed before exec; exec_fd holds why */
+    uint64_t rootfs_ns;      /* CLOCK_MONOTONIC when the container root was mounted; 0: none */
     const char *argv0, *cwd; /* for messages; not owned (the opts' strings) */
 };
 
@@ -74,13 +83,16 @@ struct sbx_child {
 void sbx_child_init(struct sbx_child *c);
 int sbx_spawn(const struct sbx_spawn_opts *opts, struct sbx_child *ret, cs_error *err);
 /* After exec_fd polled readable: 0 exec succeeded, 1 not yet (spurious wake-up),
- * -1 the child failed before exec (err names the step, the path and errno). */
+ * 2 a milestone before exec was read (rootfs_ns; call again), -1 the child
+ * failed before exec (err names the step, the path and errno). */
 int sbx_child_exec_result(struct sbx_child *c, cs_error *err);
 /* After notify_sock polled readable: the listener fd, or -1. */
 int sbx_child_receive_listener(struct sbx_child *c);
 void sbx_child_close_fds(struct sbx_child *c);
 
 uint64_t sbx_now_ns(void);
+/* Whether a target with this isolation gets a PID namespace of its own. */
+bool sbx_isolation_new_pid_ns(const struct sbx_isolation *iso);
 /* The file execve will run for `name`: itself when it has a '/', else the
  * first executable match in envp's PATH (or the profiler's). Unresolved names
  * are copied as they are (execve then reports ENOENT). Returns 0 when buf

@@ -10,11 +10,13 @@
 #include "profiler/cli/commands.h"
 #include "profiler/measure/plan.h"
 #include "profiler/measure/session.h"
+#include "profiler/oci/image.h"
 
 #define DEFAULT_DIR "coldstart-report"
 
 struct suite_entry {
-    struct prof_image *img; /* borrowed from the catalog */
+    struct prof_image *img; /* borrowed from the catalog; NULL for a container image */
+    const char *oci;        /* a container image named on the command line (oci:...) */
     struct prof_owned_plan plan;
     char cold_name[300]; /* "NAME@cold" with --cache both */
 };
@@ -70,11 +72,17 @@ static bool skip_reason(const struct prof_config *o, struct prof_image *img, cha
 static int select_images(struct prof_session *s, const struct prof_config *o,
                          struct prof_catalog *cat, struct suite *su, cs_error *err)
 {
-    su->sel = calloc(cat->n + 1, sizeof *su->sel);
+    size_t want = o->n_positional ? o->n_positional : cat->n;
+    su->sel = calloc(want + 1, sizeof *su->sel);
     if (!su->sel)
         return cs_error_set(err, ENOMEM, "suite");
-    size_t want = o->n_positional ? o->n_positional : cat->n;
     for (size_t w = 0; w < want; w++) {
+        /* A container image (oci:DIR, oci-archive:FILE, docker-archive:FILE)
+         * runs beside the catalog's; it is opened in make_plans. */
+        if (o->n_positional && prof_oci_is_ref(o->positional[w])) {
+            su->sel[su->n_sel++].oci = o->positional[w];
+            continue;
+        }
         struct prof_image *img = &cat->images[w];
         if (o->n_positional && !(img = find_image(cat, o->positional[w])))
             return cs_error_input(err, "no image named `%s` (see coldstart images list)",
@@ -102,7 +110,9 @@ static int make_plans(struct prof_session *s, const struct prof_config *o, struc
         return cs_error_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < su->n_sel; i++) {
         struct suite_entry *e = &su->sel[i];
-        if (prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0)
+        if (e->oci && prof_plan_for_oci(e->oci, o, cli_notes(o), &e->plan, err) < 0)
+            return -1;
+        if (!e->oci && prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0)
             return cs_error_mark_input(err);
         su->plans[i * per] = e->plan.plan;
         if (both) {
@@ -138,7 +148,11 @@ int cmd_suite(int argc, char **argv, cs_error *err)
     _cleanup_catalog_ struct prof_catalog cat = {0};
     if (prof_catalog_load(prof_catalog_dir(), &cat, err) < 0)
         return cs_error_mark_input(err);
-    if (o.reference && !find_image(&cat, o.reference))
+    bool containers = false;
+    for (size_t i = 0; i < o.n_positional; i++)
+        containers |= prof_oci_is_ref(o.positional[i]);
+    /* A container image's target name ("img:v1") is known once it is opened. */
+    if (o.reference && !find_image(&cat, o.reference) && !containers)
         return cs_error_input(err, "--reference names no image of the catalog");
     default_outputs(&o);
 

@@ -9,6 +9,7 @@
 
 #include "profiler/analysis/units.h"
 #include "profiler/cli/usage.h"
+#include "profiler/oci/image.h"
 
 enum {
     OPT_RUNS = 'n',
@@ -61,6 +62,10 @@ enum {
     OPT_CGROUP_PARENT,
     OPT_SWEEP_CPUS,
     OPT_SWEEP_MEMORY,
+    OPT_ENTRYPOINT,
+    OPT_IMAGE_CACHE,
+    OPT_EXTRACT,
+    OPT_RUNTIME,
 };
 
 /* ---- the tables: sections shared by the measuring commands ---- */
@@ -143,9 +148,27 @@ static const struct cli_option target_section[] = {
     {NULL, 0, NULL, 0, "Target:"},
     {"env", 0, "K=V", OPT_ENV, "set a variable in the target (repeatable; inherits the rest)"},
     {"cwd", 0, "DIR", OPT_CWD, "working directory of the target"},
-    {"image", 0, "DIR", OPT_IMAGE, "a bundled image (images/NAME) instead of a command"},
+    {"image", 0, "DIR|TRANSPORT:PATH[:REF]", OPT_IMAGE,
+     "a bundled image (images/NAME) instead of a command, or a\n"
+     "container image: oci:DIR, oci-archive:FILE, docker-archive:FILE\n"
+     "(docs/container-images.md; `-- ARG...` then replaces its Cmd)"},
     {"variant", 0, "NAME", OPT_VARIANT, "one of the image's variants (env or command overrides)"},
     {"name", 0, "NAME", OPT_NAME, "the target's name in reports"},
+    {0},
+};
+
+static const struct cli_option container_section[] = {
+    {NULL, 0, NULL, 0, "Container images (--image oci:..., docs/container-images.md):"},
+    {"entrypoint", 0, "PATH", OPT_ENTRYPOINT, "replaces the image's Entrypoint (and drops its Cmd)"},
+    {"image-cache", 0, "DIR", OPT_IMAGE_CACHE,
+     "extracted layers by diff_id (default $XDG_CACHE_HOME/coldstart,\n"
+     "else ~/.cache/coldstart; a filesystem that holds overlay whiteouts)"},
+    {"extract", 0, "warm|cold", OPT_EXTRACT,
+     "warm: layers from the cache (default); cold: extracted afresh\n"
+     "in every run, timed as the `extract` milestone"},
+    {"runtime", 0, "builtin", OPT_RUNTIME,
+     "how the container is made: builtin (namespaces, overlay,\n"
+     "pivot_root; the one runtime so far)"},
     {0},
 };
 
@@ -199,7 +222,8 @@ static const struct cli_option sweep_section[] = {
     {0},
 };
 
-#define SHARED_TAIL isolation_section, target_section, output_section, gates_section, NULL
+#define SHARED_TAIL                                                                                \
+    isolation_section, target_section, container_section, output_section, gates_section, NULL
 
 static const struct cli_option *const run_sections[] = {runs_section, limits_heading, memory_option,
                                                         cpus_option,  limits_section, SHARED_TAIL};
@@ -610,6 +634,7 @@ static int parse_sandbox_value(int key, const char *arg, struct cli_options *o, 
         if (strcmp(arg, "host") != 0 && strcmp(arg, "loopback") != 0 && strcmp(arg, "none") != 0)
             return cs_error_input(err, "--net %s: use host, loopback or none", arg);
         o->net = arg;
+        o->net_given = true;
         return 0;
     case OPT_PRIVATE_TMP:
         o->private_tmp = true;
@@ -690,6 +715,29 @@ static int parse_target_value(int key, const char *arg, struct cli_options *o, c
         break;
     case OPT_REFERENCE:
         out = &o->reference;
+        break;
+    case OPT_ENTRYPOINT:
+        if (!*arg)
+            return cs_error_input(err, "--entrypoint: give a path, e.g. /bin/sh");
+        out = &o->entrypoint;
+        break;
+    case OPT_IMAGE_CACHE:
+        if (arg[0] != '/')
+            return cs_error_input(err, "--image-cache %s: give an absolute path", arg);
+        out = &o->image_cache;
+        break;
+    case OPT_EXTRACT:
+        if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0)
+            return cs_error_input(err, "--extract %s: use warm or cold", arg);
+        o->extract_cold = strcmp(arg, "cold") == 0;
+        return 0;
+    case OPT_RUNTIME:
+        if (strcmp(arg, "builtin") != 0)
+            return cs_error_input(err,
+                                  "--runtime %s: the runtimes are: builtin (crun and runc are "
+                                  "not wired yet; docs/container-images.md)",
+                                  arg);
+        out = &o->runtime;
         break;
     default:
         return 1;
@@ -774,8 +822,35 @@ static int parse_operands(int argc, char **argv, struct cli_options *o, cs_error
     o->n_command = (size_t)(argc - first);
     if (o->n_command == 0 && !o->image)
         return cs_error_input(err, "no target: give --image DIR or -- CMD [ARG...]");
-    if (o->n_command > 0 && o->image)
+    /* A container image takes `-- ARG...` as docker run does: they replace Cmd. */
+    if (o->n_command > 0 && o->image && !prof_oci_is_ref(o->image))
         return cs_error_input(err, "give either --image or a command after --, not both");
+    return 0;
+}
+
+/* The container options need a container image, and some options of a host
+ * command mean nothing for one. */
+static int check_container(const struct cli_options *o, cs_error *err)
+{
+    bool oci = o->image && prof_oci_is_ref(o->image);
+    const char *only_oci = o->entrypoint    ? "--entrypoint"
+                           : o->image_cache ? "--image-cache"
+                           : o->extract_cold ? "--extract cold"
+                           : o->runtime      ? "--runtime"
+                                             : NULL;
+    if (only_oci && !oci && o->cmd != CLI_SUITE)
+        return cs_error_input(err,
+                              "%s applies to a container image: add --image "
+                              "oci:DIR (or oci-archive:FILE, docker-archive:FILE)",
+                              only_oci);
+    if (!oci)
+        return 0;
+    if (o->variant)
+        return cs_error_input(err, "--variant selects a variant of a bundled image, not of a "
+                                   "container image");
+    if (o->private_tmp && !o->strict)
+        return cs_error_input(err, "--private-tmp: a container's /tmp is already its own (its "
+                                   "writable layer)");
     return 0;
 }
 
@@ -798,7 +873,7 @@ static int check_combinations(const struct cli_options *o, cs_error *err)
         return cs_error_input(err, "--max must be above --min");
     if (o->variant && !o->image && o->cmd != CLI_SUITE)
         return cs_error_input(err, "--variant selects a variant of an image: add --image DIR");
-    return 0;
+    return check_container(o, err);
 }
 
 int cli_parse(enum cli_command cmd, int argc, char **argv, struct cli_options *o, cs_error *err)

@@ -78,6 +78,7 @@ struct cli_options {
     const char *cache;
     const char *seccomp; /* "default", "none" or a file */
     const char *net;     /* "host", "loopback" or "none" */
+    bool net_given;      /* a container image's default is loopback */
     bool private_tmp, clean_env, strict;
     const char *user; /* UID[:GID] or NAME[:GROUP], looked up by cli_resolve */
     struct cli_rlimit rlimits[16];
@@ -90,6 +91,8 @@ struct cli_options {
     size_t n_budgets;
     bool quiet, progress, no_progress;
     const char *image, *variant, *name;
+    const char *entrypoint, *image_cache, *runtime; /* container images */
+    bool extract_cold;
     char **command;
     size_t n_command;
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "profiler/measure/pagecache.h"
+#include "profiler/oci/image.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/seccomp_profile.h"
 #include "reports/output.h"
@@ -119,6 +120,7 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .net = strcmp(o->net, "loopback") == 0 ? SBX_NET_LOOPBACK
                : strcmp(o->net, "none") == 0   ? SBX_NET_NONE
                                                : SBX_NET_HOST,
+        .net_given = o->net_given,
         .private_tmp = o->private_tmp,
         .clean_env = o->clean_env,
         .strict = o->strict,
@@ -133,6 +135,10 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .progress = o->progress,
         .no_progress = o->no_progress,
         .image = o->image,
+        .entrypoint = o->entrypoint,
+        .image_cache = o->image_cache,
+        .runtime = o->runtime,
+        .extract_cold = o->extract_cold,
         .variant = o->variant,
         .name = o->name,
         .command = o->command,
@@ -154,6 +160,9 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         c->rlimits[i] =
             (struct sbx_rlimit){o->rlimits[i].resource, o->rlimits[i].soft, o->rlimits[i].hard};
     c->n_rlimits = o->n_rlimits;
+    /* A container image's user is resolved in the image, not here. */
+    if (o->image && prof_oci_is_ref(o->image))
+        c->image_user = o->user;
     if (c->strict) {
         /* One switch for a locked-down container: loopback network, private
          * mounts with a read-only cgroupfs and /tmp, the default seccomp
@@ -193,7 +202,7 @@ int cli_resolve(const struct cli_options *o, const struct cs_sink *warn, struct 
 {
     copy_plain(o, ret);
     if (resolve_checks(o, ret, err) < 0 || resolve_seccomp(o->seccomp, warn, ret, err) < 0 ||
-        (o->user && resolve_user(o->user, ret, err) < 0) || resolve_budgets(o, ret, err) < 0) {
+        (o->user && !ret->image_user && resolve_user(o->user, ret, err) < 0) || resolve_budgets(o, ret, err) < 0) {
         prof_config_free(ret);
         return -1;
     }

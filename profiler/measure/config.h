@@ -34,6 +34,7 @@ struct prof_config {
     enum sbx_seccomp_policy seccomp;
     const char *seccomp_file; /* --seccomp FILE, checked */
     enum sbx_net net;
+    bool net_given; /* --net was on the command line; else a container image gets loopback */
     bool private_tmp, clean_env, strict;
     bool set_user;
     uid_t uid;
@@ -48,7 +49,11 @@ struct prof_config {
     size_t n_budgets;
     bool quiet, progress, no_progress;
     const char *image, *variant, *name;
-    char **command; /* after `--`; points into argv */
+    /* A container image (image is "oci:..."): --entrypoint, --image-cache,
+     * --runtime, --extract cold, --user as given (resolved in the image). */
+    const char *entrypoint, *image_cache, *runtime, *image_user;
+    bool extract_cold;
+    char **command; /* after `--`; points into argv (a container image: its arguments) */
     size_t n_command;
     /* size */
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;

@@ -32,9 +32,11 @@ static bool contains(const struct prof_fileset *fs, const char *path)
     return false;
 }
 
-static int add_stat(struct prof_fileset *fs, const char *path, const struct stat *st)
+/* dedup: false where the caller knows the path is new (a tree walk into an
+ * empty set): checking is linear, a walk of 10,000 files would be quadratic. */
+static int add_stat(struct prof_fileset *fs, const char *path, const struct stat *st, bool dedup)
 {
-    if (!S_ISREG(st->st_mode) || contains(fs, path))
+    if (!S_ISREG(st->st_mode) || (dedup && contains(fs, path)))
         return 0;
     if (fs->n == fs->cap) {
         size_t cap = fs->cap ? fs->cap * 2 : 64;
@@ -58,10 +60,10 @@ int prof_fileset_add(struct prof_fileset *fs, const char *path)
     struct stat st;
     if (stat(path, &st) < 0)
         return 0;
-    return add_stat(fs, path, &st);
+    return add_stat(fs, path, &st, true);
 }
 
-static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int depth)
+static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int depth, bool dedup)
 {
     if (depth > 16)
         return 0;
@@ -77,9 +79,9 @@ static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int 
         if (fs_pathf(path, sizeof path, NULL, "%s/%s", dir, de->d_name) < 0 || lstat(path, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            if (add_tree(fs, path, limit, depth + 1) < 0)
+            if (add_tree(fs, path, limit, depth + 1, dedup) < 0)
                 return -1;
-        } else if (add_stat(fs, path, &st) < 0) {
+        } else if (add_stat(fs, path, &st, dedup) < 0) {
             return -1;
         }
     }
@@ -88,10 +90,24 @@ static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int 
 
 int prof_fileset_add_tree(struct prof_fileset *fs, const char *dir, size_t limit)
 {
-    return add_tree(fs, dir, fs->n + limit, 0);
+    return add_tree(fs, dir, fs->n + limit, 0, fs->n > 0);
+}
+
+int prof_fileset_add_trees(struct prof_fileset *fs, const char *const *dirs, size_t n, size_t limit)
+{
+    bool dedup = fs->n > 0;
+    for (size_t i = 0; i < n; i++)
+        if (add_tree(fs, dirs[i], fs->n + limit, 0, dedup) < 0)
+            return -1;
+    return 0;
 }
 
 int prof_fileset_add_maps(struct prof_fileset *fs, pid_t pid)
+{
+    return prof_fileset_add_maps_in(fs, pid, false);
+}
+
+int prof_fileset_add_maps_in(struct prof_fileset *fs, pid_t pid, bool own_root)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
@@ -109,7 +125,16 @@ int prof_fileset_add_maps(struct prof_fileset *fs, pid_t pid)
         p[strcspn(p, "\n")] = '\0';
         if (*p != '/' || strstr(p, " (deleted)"))
             continue;
-        if (prof_fileset_add(fs, p) < 0)
+        if (!own_root) {
+            if (prof_fileset_add(fs, p) < 0)
+                return -1;
+            continue;
+        }
+        /* A container's path: looked at through its root, kept as it names it. */
+        char inside[PATH_MAX + 64];
+        struct stat st;
+        if (fs_pathf(inside, sizeof inside, NULL, "/proc/%ld/root%s", (long)pid, p) == 0 &&
+            stat(inside, &st) == 0 && add_stat(fs, p, &st, true) < 0)
             return -1;
     }
     return 0;
@@ -151,9 +176,17 @@ void prof_fileset_evict(const struct prof_fileset *fs)
 
 int64_t prof_fileset_cached_bytes(const struct prof_fileset *fs)
 {
+    return prof_fileset_cached_each(fs, NULL);
+}
+
+int64_t prof_fileset_cached_each(const struct prof_fileset *fs, int64_t *ret_each)
+{
     long page = sysconf(_SC_PAGESIZE);
     int64_t cached = 0;
     for (size_t i = 0; i < fs->n; i++) {
+        int64_t before = cached;
+        if (ret_each)
+            ret_each[i] = 0;
         _cleanup_close_ int fd = open(fs->files[i].path, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
@@ -170,6 +203,8 @@ int64_t prof_fileset_cached_bytes(const struct prof_fileset *fs)
                 cached += (vec[k] & 1) ? page : 0;
         free(vec);
         munmap(addr, (size_t)st.st_size);
+        if (ret_each)
+            ret_each[i] = cached - before;
     }
     return cached;
 }

@@ -32,8 +32,14 @@ void prof_fileset_free(struct prof_fileset *fs);
 int prof_fileset_add(struct prof_fileset *fs, const char *path);
 /* Adds every regular file below dir (at most `limit` files). */
 int prof_fileset_add_tree(struct prof_fileset *fs, const char *dir, size_t limit);
+/* Adds every regular file below each of dirs (distinct trees; at most
+ * `limit` files in all). */
+int prof_fileset_add_trees(struct prof_fileset *fs, const char *const *dirs, size_t n, size_t limit);
 /* Adds the files mapped by pid (/proc/PID/maps). */
 int prof_fileset_add_maps(struct prof_fileset *fs, pid_t pid);
+/* The same for a process in a root of its own (a container): each file is
+ * looked at through /proc/PID/root and kept under the path it has there. */
+int prof_fileset_add_maps_in(struct prof_fileset *fs, pid_t pid, bool own_root);
 void prof_fileset_merge(struct prof_fileset *into, const struct prof_fileset *from);
 int64_t prof_fileset_bytes(const struct prof_fileset *fs);
 /* Sorts by size, largest first. */
@@ -43,6 +49,8 @@ void prof_fileset_sort_by_size(struct prof_fileset *fs);
 void prof_fileset_evict(const struct prof_fileset *fs);
 /* Bytes of the files now in the page cache (mincore). */
 int64_t prof_fileset_cached_bytes(const struct prof_fileset *fs);
+/* The same, and each file's cached bytes into ret_each (fs->n entries). */
+int64_t prof_fileset_cached_each(const struct prof_fileset *fs, int64_t *ret_each);
 
 /* sync(), then the host-wide drop of page cache, dentries and inodes. */
 int prof_drop_caches(cs_error *err);

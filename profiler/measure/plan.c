@@ -15,6 +15,10 @@ void prof_owned_plan_free(struct prof_owned_plan *p)
     free(p->env);
     free(p->cwd);
     free(p->budgets);
+    if (p->oci) {
+        prof_oci_target_close(p->oci);
+        free(p->oci);
+    }
     memset(p, 0, sizeof *p);
 }
 
@@ -175,11 +179,80 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
     return 0;
 }
 
+/* "oci:/path/to/dir:v1" -> "dir:v1": the last part of the path and the REF. */
+static void oci_name(const char *spec, char *buf, size_t cap)
+{
+    const char *colon = strchr(spec, ':');
+    const char *path = colon ? colon + 1 : spec;
+    const char *end = strchr(path, ':');
+    size_t len = end ? (size_t)(end - path) : strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    const char *base = path;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (path[i] == '/')
+            base = path + i + 1;
+    snprintf(buf, cap, "%.*s%s", (int)(len - (size_t)(base - path)), base, end ? end : "");
+}
+
+int prof_plan_for_oci(const char *spec, const struct prof_config *o, const struct cs_sink *notes,
+                      struct prof_owned_plan *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    ret->oci = calloc(1, sizeof *ret->oci);
+    if (!ret->oci)
+        return cs_error_set(err, ENOMEM, "out of memory");
+    struct prof_oci_target_opts to = {
+        .spec = spec,
+        .cache = o->image_cache,
+        .extract_cold = o->extract_cold,
+        .runtime = o->runtime,
+        .overrides = {.entrypoint = o->entrypoint,
+                      .args = o->command,
+                      .n_args = o->n_command,
+                      .env = o->env,
+                      .n_env = o->n_env,
+                      .user = o->image_user,
+                      .cwd = o->cwd},
+    };
+    struct prof_oci_target *t = ret->oci;
+    if (prof_oci_target_open(&to, notes, t, err) < 0)
+        return -1;
+    const char *ready = o->ready ? o->ready : t->run.ready[0] ? t->run.ready : NULL;
+    if (!ready)
+        return cs_error_input(err,
+                              "image %s exposes no single TCP port: say when it is ready with "
+                              "--ready (e.g. http://127.0.0.1:8080/, log:REGEX or exit)",
+                              spec);
+    if (check_ready(o, ready, err) < 0)
+        return cs_error_mark_input(err);
+    oci_name(spec, ret->name, sizeof ret->name);
+    size_t n_env = 0;
+    while (t->run.env[n_env])
+        n_env++;
+    int64_t size = t->image.compressed_bytes;
+    ret->plan = (struct prof_target_plan){
+        .name = o->name ? o->name : ret->name,
+        .argv = t->run.argv,
+        .env = (const char *const *)t->run.env,
+        .n_env = n_env,
+        .cwd = t->run.cwd,
+        .ready = ready,
+        .size_on_disk_bytes = t->unpacked_bytes ? t->unpacked_bytes : size,
+        .limits = &o->limits,
+        .oci = t,
+        .stop_signal = t->run.stop_signal,
+    };
+    return 0;
+}
+
 int prof_plan_resolve(const struct prof_config *o, const struct cs_sink *notes,
                       struct prof_image *img, struct prof_owned_plan *ret, cs_error *err)
 {
     memset(img, 0, sizeof *img);
     memset(ret, 0, sizeof *ret);
+    if (o->image && prof_oci_is_ref(o->image))
+        return prof_plan_for_oci(o->image, o, notes, ret, err);
     if (!o->image)
         return prof_plan_for_command(o, ret, err) < 0 ? cs_error_mark_input(err) : 0;
     if (prof_image_find(o->image, img, err) < 0)

@@ -15,6 +15,7 @@ struct prof_owned_plan {
     char *cwd;                   /* owned */
     struct prof_budget *budgets; /* the image's own, parsed; owned */
     size_t n_budgets;
+    struct prof_oci_target *oci; /* a container image; owned */
 };
 
 /* `-- CMD ARGS`: named like hyperfine names commands (or --name). */
@@ -27,6 +28,11 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
                         const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err);
 void prof_owned_plan_free(struct prof_owned_plan *p);
 #define _cleanup_plan_ _cleanup_(prof_owned_plan_free)
+
+/* A container image (--image oci:..., docs/container-images.md): opened,
+ * its layers cached, its config applied with the options' overrides. */
+int prof_plan_for_oci(const char *spec, const struct prof_config *o, const struct cs_sink *notes,
+                      struct prof_owned_plan *ret, cs_error *err);
 
 /* What run, size and sweep share: --image DIR (found, toolchain checked,
  * built if needed; *img then owns it) or `-- CMD`. Returns 0, or -1 with err

@@ -135,8 +135,63 @@ static void collect_mapped(struct prof_run *c)
         return;
     pid_t pids[1024];
     ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    bool container = c->spec->iso && c->spec->iso->rootfs;
     for (ssize_t i = 0; i < n && i < 1024; i++)
-        prof_fileset_add_maps(c->spec->mapped, pids[i]);
+        prof_fileset_add_maps_in(c->spec->mapped, pids[i], container);
+}
+
+/* A layer file's path as the container names it (the layer folder cut off). */
+static const char *image_path(const struct prof_run_spec *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_layers; i++) {
+        size_t len = strlen(s->layer_dirs[i]);
+        if (strncmp(path, s->layer_dirs[i], len) == 0 && path[len] == '/')
+            return path + len;
+    }
+    return path;
+}
+
+struct cached_file {
+    const char *path;
+    int64_t bytes;
+};
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    int64_t x = ((const struct cached_file *)a)->bytes, y = ((const struct cached_file *)b)->bytes;
+    return (x < y) - (x > y);
+}
+
+/* The image's bytes in the page cache at ready (with --cache cold: what
+ * start-up read of it), how many of its files, and the ten largest. */
+static void collect_image_read(struct prof_run *c)
+{
+    const struct prof_fileset *files = c->spec->image_files;
+    if (!files)
+        return;
+    int64_t *each = calloc(files->n ? files->n : 1, sizeof *each);
+    struct cached_file *read = calloc(files->n ? files->n : 1, sizeof *read);
+    if (!each || !read) {
+        free(each);
+        free(read);
+        return;
+    }
+    c->run->image_read_bytes = prof_fileset_cached_each(files, each);
+    size_t n = 0;
+    for (size_t i = 0; i < files->n; i++)
+        if (each[i] > 0)
+            read[n++] = (struct cached_file){files->files[i].path, each[i]};
+    c->run->image_read_files = (int64_t)n;
+    qsort(read, n, sizeof *read, by_bytes_desc);
+    size_t top = n < 10 ? n : 10;
+    c->run->image_read_top = calloc(top ? top : 1, sizeof *c->run->image_read_top);
+    for (size_t i = 0; c->run->image_read_top && i < top; i++) {
+        char *p = strdup(image_path(c->spec, read[i].path));
+        if (p)
+            c->run->image_read_top[c->run->n_image_read_top++] = (struct rep_count){p, read[i].bytes};
+    }
+    free(each);
+    free(read);
 }
 
 /* Bytes read from storage by the target's processes (/proc/PID/io), for
@@ -196,6 +251,7 @@ void mark_ready_at(struct prof_run *c, uint64_t when_ns)
         collect_mapped(c);
         c->io_read_bytes = processes_read_bytes(c);
     }
+    collect_image_read(c);
     struct sbx_cgroup_usage u;
     if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0)
         record_cpu(c, &u);
@@ -313,7 +369,9 @@ static void on_listener(struct prof_run *c, uint32_t events)
 static void on_exec(struct prof_run *c)
 {
     cs_error e;
-    int rc = sbx_child_exec_result(&c->child, &e);
+    int rc;
+    while ((rc = sbx_child_exec_result(&c->child, &e)) == 2)
+        c->run->rootfs_us = (int64_t)((c->child.rootfs_ns - c->t0) / 1000);
     if (rc == 1)
         return;
     ep_del(c, c->child.exec_fd);
@@ -525,7 +583,11 @@ static int setup(struct prof_run *c, cs_error *err)
                                 .iso = s->iso};
     if (sbx_spawn(&so, &c->child, err) < 0)
         return -1;
-    c->t0 = c->child.t0_ns;
+    /* --extract cold: the clock starts with the extraction (the profiler's
+     * own set-up between the two is left out). */
+    c->t0 = c->child.t0_ns - s->extract_ns;
+    if (s->extract_ns)
+        c->run->extract_us = (int64_t)(s->extract_ns / 1000);
     c->realtime_minus_mono_ns = realtime_minus_mono();
     c->run->t0_monotonic_ns = c->t0;
     c->deadline_ns = c->t0 + s->timeout_us * 1000;

@@ -40,6 +40,14 @@ struct prof_run_spec {
     int signal_fd;               /* signalfd of SIGINT/SIGTERM/SIGHUP; not owned */
     int *ret_signal;             /* set to the signal that interrupted the run */
     struct prof_fileset *mapped; /* filled at ready with the files the target maps; may be NULL */
+    /* A container image (iso->rootfs): mapped files are seen through the
+     * target's root; the image's layer files (in layer_dirs, base first) are
+     * checked in the page cache at ready; extract_ns is the extraction this
+     * run made before the spawn (--extract cold), with which its clock starts. */
+    const struct prof_fileset *image_files;
+    const char *const *layer_dirs;
+    size_t n_layers;
+    uint64_t extract_ns;
 };
 
 /* Fills *run. Returns 0 when the run finished (its status says how), 1 when a

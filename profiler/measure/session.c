@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/measure/container.h"
 #include "profiler/measure/host.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/run.h"
@@ -128,6 +129,9 @@ void prof_session_close(struct prof_session *s)
         close(s->signal_fd);
     for (size_t i = 0; s->coldset && i < s->report.n_targets; i++)
         prof_fileset_free(&s->coldset[i]);
+    for (size_t i = 0; s->image_files && i < s->report.n_targets; i++)
+        prof_fileset_free(&s->image_files[i]);
+    free(s->image_files);
     rep_report_free(&s->report);
     free(s->target_budgets);
     free(s->n_target_budgets);
@@ -160,8 +164,12 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     unsigned *cf = realloc(s->consecutive_failures, (idx + 1) * sizeof *cf);
     if (cf)
         s->consecutive_failures = cf;
-    if (!cs || !cl || !cf)
+    struct prof_fileset *imf = realloc(s->image_files, (idx + 1) * sizeof *imf);
+    if (imf)
+        s->image_files = imf;
+    if (!cs || !cl || !cf || !imf)
         return NULL;
+    memset(&s->image_files[idx], 0, sizeof s->image_files[idx]);
     cf[idx] = 0;
     memset(&s->coldset[idx], 0, sizeof s->coldset[idx]);
     s->coldset_learned[idx] = false;
@@ -185,6 +193,8 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
                       : strcmp(s->opts->cache, "both") ? s->opts->cache
                                                        : "warm");
     t->size_on_disk_bytes = p->size_on_disk_bytes;
+    if (p->oci && !(t->oci_image = prof_oci_target_facts(p->oci)))
+        return NULL;
     return t;
 }
 
@@ -211,11 +221,12 @@ static bool clean_env_keeps(const char *kv)
 }
 
 /* The inherited environment (as hyperfine does; with --clean-env only PATH,
- * HOME and LANG), PORT, then the plan's K=V. */
+ * HOME and LANG), PORT, then the plan's K=V. A container gets only its own
+ * (the image's Env and --env), as docker run gives it. */
 static char **build_env(const struct prof_target_plan *p, unsigned port, bool clean)
 {
     size_t n = 0;
-    while (environ[n])
+    while (!p->oci && environ[n])
         n++;
     char **env = calloc(n + p->n_env + 2, sizeof *env);
     if (!env)
@@ -226,7 +237,8 @@ static char **build_env(const struct prof_target_plan *p, unsigned port, bool cl
             env[k++] = strdup(environ[i]);
     char portvar[32];
     snprintf(portvar, sizeof portvar, "PORT=%u", port);
-    env[k++] = strdup(portvar);
+    if (!p->oci)
+        env[k++] = strdup(portvar);
     for (size_t i = 0; i < p->n_env; i++) {
         char *v = prof_subst_port(p->env[i], port);
         size_t klen = strcspn(v, "=") + 1;
@@ -291,7 +303,7 @@ static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cach
 /* The largest mapped files go into the run (which libraries and assemblies
  * the runtime pulled in); all of them into the target's cold set. */
 static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
-                          struct prof_fileset *mapped)
+                          struct prof_fileset *mapped, bool learn)
 {
     if (mapped->n == 0)
         return;
@@ -303,7 +315,7 @@ static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run
     for (size_t i = 0; run->mapped && i < top; i++)
         run->mapped[run->n_mapped++] =
             (struct rep_count){strdup(mapped->files[i].path), mapped->files[i].bytes};
-    if (run->status == REP_OK) {
+    if (run->status == REP_OK && learn) {
         prof_fileset_merge(&s->coldset[ti], mapped);
         s->coldset_learned[ti] = true;
     }
@@ -385,11 +397,21 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     _cleanup_run_texts_ struct run_texts x = {0};
     if (run_texts_make(s, p, &x, err) < 0)
         return -1;
-    int cache_rc;
+    int cache_rc = 0;
     const char *cache = p->cache ? p->cache : o->cache;
-    int64_t cached_before = prepare_cache(s, ti, cache, p, x.envp, err, &cache_rc);
-    if (cache_rc < 0)
+    _cleanup_container_run_ struct prof_container_run ctr = {.fresh.lock_fd = -1};
+    if (p->oci && prof_container_run_prepare(p->oci, &s->iso, o->net_given, &s->image_files[ti],
+                                             cache, &ctr, err) < 0)
         return -1;
+    /* A container's files are the image's (above); a host command's, those
+     * it was seen to use. */
+    int64_t cached_before = p->oci && strcmp(cache, "drop") != 0
+                                ? ctr.cached_before_bytes
+                                : prepare_cache(s, ti, cache, p, x.envp, err, &cache_rc);
+    if (!p->oci || strcmp(cache, "drop") == 0) {
+        if (cache_rc < 0)
+            return -1;
+    }
     *ret_started = true;
     run->cached_before_bytes = cached_before;
     struct prof_fileset mapped = {0};
@@ -401,7 +423,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         .request_url = x.request_text ? &x.request_url : NULL,
         .ok_status_min = o->ok_status_min,
         .ok_status_max = o->ok_status_max,
-        .stop_signal = o->stop_signal,
+        .stop_signal = o->stop_signal ? o->stop_signal : p->stop_signal,
         .stop_timeout_us = o->stop_timeout_us,
         .timeout_us = o->timeout_us,
         .requests = o->requests,
@@ -409,14 +431,18 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         .cgroot = s->cgroot,
         .limits = p->limits,
         .seccomp = s->seccomp,
-        .iso = &s->iso,
+        .iso = p->oci ? &ctr.iso : &s->iso,
         .sampler = s->sampler,
         .signal_fd = s->signal_fd,
         .ret_signal = &s->interrupted_by,
         .mapped = &mapped,
+        .image_files = p->oci ? ctr.files : NULL,
+        .layer_dirs = ctr.layers,
+        .n_layers = ctr.n_layers,
+        .extract_ns = ctr.extract_ns,
     };
     int rc = prof_run_once(&spec, run, err);
-    record_mapped(s, ti, run, &mapped);
+    record_mapped(s, ti, run, &mapped, !p->oci);
     prof_fileset_free(&mapped);
     if (rc < 0) {
         /* Set-up failed (cgroup, spawn): keep the run in the report as an error. */
@@ -434,7 +460,8 @@ static int learn_coldset(struct prof_session *s, const struct prof_target_plan *
 {
     size_t ti = (size_t)(t - s->report.targets);
     const char *cache = p->cache ? p->cache : s->opts->cache;
-    if (strcmp(cache, "cold") != 0 || s->coldset_learned[ti])
+    /* A container's files are known without a discovery run: the image's. */
+    if (strcmp(cache, "cold") != 0 || s->coldset_learned[ti] || p->oci)
         return 0;
     return prof_session_run(s, p, t, true, -1, err);
 }

@@ -10,6 +10,7 @@
 #include "profiler/measure/config.h"
 #include "profiler/measure/pagecache.h"
 #include "profiler/measure/sampler.h"
+#include "profiler/oci/target.h"
 #include "reports/report.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/cgroup.h"
@@ -29,6 +30,10 @@ struct prof_target_plan {
     const struct prof_budget *budgets; /* the image's own budgets */
     size_t n_budgets;
     const char *cache; /* "warm", "cold" or "drop"; NULL: the options' */
+    /* A container image: argv, env and cwd are the container's (env is the
+     * whole environment, nothing inherited), run in its root. */
+    const struct prof_oci_target *oci;
+    int stop_signal; /* the image's StopSignal; 0: the options' */
 };
 
 struct prof_session {
@@ -49,6 +54,8 @@ struct prof_session {
      * its first run (--cache cold). */
     struct prof_fileset *coldset;
     bool *coldset_learned;
+    /* Per target: a container image's layer files (its page-cache use). */
+    struct prof_fileset *image_files;
     unsigned *consecutive_failures; /* per target: failed runs in a row */
     bool budget_missed;
     bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */

@@ -42,6 +42,14 @@ static int make_dirs(const char *path, cs_error *err)
     }
 }
 
+int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap,
+                          cs_error *err)
+{
+    if (fs_pathf(buf, cap, err, "%s/%s", cache, name) < 0)
+        return -1;
+    return make_dirs(buf, err);
+}
+
 static void read_stats(const char *path, struct prof_oci_unpacked *ret)
 {
     char buf[64];

@@ -20,6 +20,9 @@
 
 /* The default cache folder into buf. */
 int prof_oci_default_cache(char *buf, size_t cap, cs_error *err);
+/* CACHE/NAME, made (with CACHE) when missing, into buf. */
+int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap,
+                          cs_error *err);
 /* The layer's folder in the cache (malloc'd), extracting it first when it is
  * not there; *ret_extracted tells which. */
 int prof_oci_cache_layer(const char *cache, const struct prof_oci_layer *l, char **ret_dir,

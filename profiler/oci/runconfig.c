@@ -55,10 +55,11 @@ static bool lookup(const char *file, const char *name, bool by_id, long *ret_id,
     char line[1024];
     bool found = false;
     while (f && !found && fgets(line, sizeof line, f)) {
-        char *fields[7] = {0};
+        char *fields[7] = {0}, *rest = line;
         size_t n = 0;
-        for (char *save = NULL, *t = strtok_r(line, ":\n", &save); t && n < 7;
-             t = strtok_r(NULL, ":\n", &save))
+        line[strcspn(line, "\n")] = '\0';
+        /* strsep, not strtok: an empty field (GECOS, often) is still a field. */
+        for (char *t; n < 7 && (t = strsep(&rest, ":"));)
             fields[n++] = t;
         if (n < 3 || strcmp(fields[by_id ? 2 : 0], name) != 0)
             continue;
@@ -101,7 +102,7 @@ static int resolve_user(const char *spec, const char *const *layers, size_t n,
     bool found =
         lookup(have_passwd ? passwd : NULL, user, numeric(user), &uid, &gid, home, home_cap);
     if (!found && !numeric(user))
-        return cs_error_input(err, "the image's User `%s` is not in its /etc/passwd", user);
+        return cs_error_input(err, "the user `%s` is not in the image's /etc/passwd", user);
     if (!found)
         uid = strtol(user, NULL, 10), gid = 0; /* as docker: an unknown uid gets gid 0 */
     if (grp && *grp) {
@@ -193,13 +194,14 @@ int prof_oci_run_config(const struct prof_oci_config *c, const char *const *laye
 {
     memset(ret, 0, sizeof *ret);
     char home[512] = "";
+    const char *user = o->user ? o->user : c->user;
     if (make_argv(c, o, ret, err) < 0 ||
-        (c->user && resolve_user(c->user, layers, n_layers, ret, home, sizeof home, err) < 0) ||
+        (user && resolve_user(user, layers, n_layers, ret, home, sizeof home, err) < 0) ||
         make_env(c, o, home, ret, err) < 0) {
         prof_oci_run_free(ret);
         return -1;
     }
-    ret->cwd = strdup(c->working_dir ? c->working_dir : "/");
+    ret->cwd = strdup(o->cwd ? o->cwd : c->working_dir ? c->working_dir : "/");
     cs_error why;
     if (c->stop_signal && prof_parse_signal(c->stop_signal, &ret->stop_signal, &why) < 0) {
         prof_oci_run_free(ret);

@@ -31,6 +31,8 @@ struct prof_oci_overrides {
     size_t n_args;
     const char *const *env; /* --env K=V, applied over the image's */
     size_t n_env;
+    const char *user; /* --user NAME|UID[:GROUP|GID], resolved in the image; or NULL */
+    const char *cwd;  /* --cwd, a path inside the container; or NULL */
 };
 
 /* layers: the extracted layer folders, base first (to read /etc/passwd and

@@ -362,14 +362,24 @@ static void check_runconfig(void)
     CHECK(r.set_user && r.uid == 1000 && r.gid == 1000);
     CHECK_STR(r.cwd, "/srv");
     CHECK_STR(r.ready, "http://127.0.0.1:8080/");
-    bool path = false;
-    for (size_t i = 0; r.env && r.env[i]; i++)
+    bool path = false, home = false;
+    for (size_t i = 0; r.env && r.env[i]; i++) {
         path |= strncmp(r.env[i], "PATH=", 5) == 0;
+        /* The passwd entry's sixth field, though its GECOS (the fifth) is empty. */
+        home |= strcmp(r.env[i], "HOME=/") == 0;
+    }
     CHECK(path);
+    CHECK(home);
     /* --entrypoint drops Cmd; arguments replace Cmd; --env overrides. */
     char *args[] = {"-c", "exit 0"};
     const char *env[] = {"PATH=/bin", "X=1"};
-    struct prof_oci_overrides o = {"/bin/sh", args, 2, env, 2};
+    struct prof_oci_overrides o = {.entrypoint = "/bin/sh",
+                                   .args = args,
+                                   .n_args = 2,
+                                   .env = env,
+                                   .n_env = 2,
+                                   .user = "4242:7",
+                                   .cwd = "/work"};
     _cleanup_oci_run_ struct prof_oci_run r2 = {0};
     CHECK(prof_oci_run_config(&img.config, layers, 2, &o, &r2, &err) == 0);
     CHECK(r2.argv && strcmp(r2.argv[0], "/bin/sh") == 0 && strcmp(r2.argv[1], "-c") == 0 &&
@@ -378,6 +388,8 @@ static void check_runconfig(void)
     for (size_t i = 0; r2.env && r2.env[i]; i++)
         paths += strncmp(r2.env[i], "PATH=", 5) == 0;
     CHECK_INT(paths, 1);
+    /* --user and --cwd override the image's User and WorkingDir. */
+    CHECK(r2.set_user && r2.uid == 4242 && r2.gid == 7 && strcmp(r2.cwd, "/work") == 0);
     /* A layer above deletes /etc/passwd: the name no longer resolves. */
     char top[512], p[600];
     snprintf(top, sizeof top, "%s/top-layer", work);

@@ -1,0 +1,168 @@
+#include "profiler/oci/target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profiler/oci/cache.h"
+#include "sandbox/base/fsutil.h"
+
+void prof_oci_target_close(struct prof_oci_target *t)
+{
+    for (size_t i = 0; t->layer_dirs && i < t->n_layers; i++)
+        free(t->layer_dirs[i]);
+    free(t->layer_dirs);
+    prof_oci_run_free(&t->run);
+    prof_oci_image_close(&t->image);
+    free(t->spec);
+    memset(t, 0, sizeof *t);
+}
+
+/* Fresh extractions whose run is gone (the profiler was killed): nobody
+ * holds their lock any more. */
+static void remove_stale_fresh(const char *cold)
+{
+    _cleanup_closedir_ DIR *d = opendir(cold);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[PATH_MAX];
+        if (fs_pathf(p, sizeof p, NULL, "%s/%s", cold, de->d_name) < 0)
+            continue;
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            fs_remove_tree(p);
+    }
+}
+
+static int cache_layers(struct prof_oci_target *t, const struct cs_sink *notes, cs_error *err)
+{
+    const struct prof_oci_image *img = &t->image;
+    t->layer_dirs = calloc(img->n_layers ? img->n_layers : 1, sizeof *t->layer_dirs);
+    if (!t->layer_dirs)
+        return cs_error_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < img->n_layers; i++) {
+        const struct prof_oci_layer *l = &img->layers[i];
+        bool extracted;
+        struct prof_oci_unpacked st;
+        if (prof_oci_cache_layer(t->cache, l, &t->layer_dirs[i], &extracted, &st, err) < 0)
+            return cs_error_prefix(err, "layer %zu of %zu (%s)", i + 1, img->n_layers, l->digest);
+        t->n_layers++;
+        t->unpacked_bytes += st.bytes;
+        t->files += st.files;
+        if (extracted)
+            cs_emit(notes, "extracted layer %zu of %zu (%s, %lld files) into %s", i + 1,
+                    img->n_layers, l->diff_id, (long long)st.files, t->layer_dirs[i]);
+    }
+    return 0;
+}
+
+int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_sink *notes,
+                         struct prof_oci_target *ret, cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    ret->extract_cold = o->extract_cold;
+    if (!(ret->spec = strdup(o->spec)))
+        return cs_error_set(err, ENOMEM, "out of memory");
+    ret->runtime = o->runtime ? o->runtime : "builtin";
+    if (o->cache) {
+        if (o->cache[0] != '/')
+            return cs_error_input(err, "--image-cache %s: give an absolute path", o->cache);
+        if (fs_pathf(ret->cache, sizeof ret->cache, err, "%s", o->cache) < 0)
+            return cs_error_mark_input(err);
+    } else if (prof_oci_default_cache(ret->cache, sizeof ret->cache, err) < 0) {
+        return -1;
+    }
+    char cold[PATH_MAX];
+    if (prof_oci_cache_subdir(ret->cache, "mnt", ret->scratch, sizeof ret->scratch, err) < 0 ||
+        prof_oci_cache_subdir(ret->cache, "cold", cold, sizeof cold, err) < 0)
+        return -1;
+    remove_stale_fresh(cold);
+    if (prof_oci_image_open(o->spec, &ret->image, err) < 0)
+        return -1;
+    if (cache_layers(ret, notes, err) < 0)
+        return -1;
+    return prof_oci_run_config(&ret->image.config, (const char *const *)ret->layer_dirs,
+                               ret->n_layers, &o->overrides, &ret->run, err);
+}
+
+void prof_oci_fresh_remove(struct prof_oci_fresh *f)
+{
+    for (size_t i = 0; f->layer_dirs && i < f->n; i++)
+        free(f->layer_dirs[i]);
+    free(f->layer_dirs);
+    if (f->dir[0])
+        fs_remove_tree(f->dir);
+    if (f->lock_fd >= 0)
+        close(f->lock_fd);
+    memset(f, 0, sizeof *f);
+    f->lock_fd = -1;
+}
+
+int prof_oci_extract_fresh(const struct prof_oci_target *t, struct prof_oci_fresh *ret,
+                           cs_error *err)
+{
+    memset(ret, 0, sizeof *ret);
+    ret->lock_fd = -1;
+    if (fs_pathf(ret->dir, sizeof ret->dir, err, "%s/cold/run-XXXXXX", t->cache) < 0)
+        return -1;
+    if (!mkdtemp(ret->dir)) {
+        int e = errno;
+        ret->dir[0] = '\0';
+        return cs_error_set(err, e, "cannot create a folder in `%s/cold`", t->cache);
+    }
+    ret->lock_fd = open(ret->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ret->lock_fd < 0 || flock(ret->lock_fd, LOCK_EX) < 0)
+        return cs_error_set(err, errno, "cannot lock `%s`", ret->dir);
+    ret->layer_dirs = calloc(t->image.n_layers ? t->image.n_layers : 1, sizeof *ret->layer_dirs);
+    if (!ret->layer_dirs)
+        return cs_error_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->image.n_layers; i++) {
+        const struct prof_oci_layer *l = &t->image.layers[i];
+        char dir[PATH_MAX];
+        struct prof_oci_unpacked st;
+        if (fs_pathf(dir, sizeof dir, err, "%s/%zu", ret->dir, i) < 0)
+            return -1;
+        /* What a node does with a pulled layer: verify it, then unpack it. */
+        if (prof_oci_verify_file(l->blob_path, l->digest, "layer", err) < 0)
+            return -1;
+        if (mkdir(dir, 0755) < 0)
+            return cs_error_set(err, errno, "cannot create `%s`", dir);
+        if (prof_oci_extract_layer(l->blob_path, dir, &st, err) < 0)
+            return -1;
+        if (!(ret->layer_dirs[i] = strdup(dir)))
+            return cs_error_set(err, ENOMEM, "out of memory");
+        ret->n++;
+    }
+    return 0;
+}
+
+struct rep_oci_image *prof_oci_target_facts(const struct prof_oci_target *t)
+{
+    struct rep_oci_image *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    const struct prof_oci_image *img = &t->image;
+    f->ref = strdup(t->spec);
+    f->transport = strdup(prof_oci_transport_name(img->ref.transport));
+    f->manifest_digest = img->manifest_digest ? strdup(img->manifest_digest) : NULL;
+    f->config_digest = img->config_digest ? strdup(img->config_digest) : NULL;
+    f->runtime = strdup(t->runtime);
+    f->extract = strdup(t->extract_cold ? "cold" : "warm");
+    f->layers = (int64_t)img->n_layers;
+    f->compressed_bytes = img->compressed_bytes;
+    f->unpacked_bytes = t->unpacked_bytes;
+    f->files = t->files;
+    if (!f->ref || !f->transport || !f->runtime || !f->extract) {
+        rep_oci_image_free(f);
+        return NULL;
+    }
+    return f;
+}
