@@ -134,6 +134,8 @@ int sbx_rootfs_enter(const struct sbx_rootfs *r, const char **ret_step)
     }
     if (mount("overlay", root, "overlay", 0, opts) < 0)
         FAIL("the overlay of the image's layers");
+    if (r->mount_only)
+        return 0;
     if (make_dev(root, ret_step) < 0 || make_proc_sys(root, ret_step) < 0)
         return -1;
     /* pivot_root(".", ".") and a lazy unmount of the old root, as runc

@@ -21,6 +21,9 @@ struct sbx_rootfs {
      * caller, not below any layer folder). */
     const char *scratch;
     size_t tmpfs_bytes; /* size of the writable layer's tmpfs; 0: the kernel's default */
+    /* Only the overlay, at SCRATCH/root, for an OCI runtime (crun, runc) to
+     * make the rest of the container from: no /dev, /proc, /sys, no pivot. */
+    bool mount_only;
 };
 
 /* Builds the root and pivots into it; the working directory is then "/".

@@ -165,13 +165,16 @@ static void set_verdict(struct sbx_seccomp *f, int nr, int v)
 
 /* The built-in policy: allow all, but deny-listed calls and listen() go to
  * the listener (EPERM and continue), or fail with EPERM without one. */
-static int add_default_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f, bool notify, bool listen)
+static int add_default_rules(scmp_filter_ctx ctx, struct sbx_seccomp *f, bool deny_list,
+                             bool notify, bool listen)
 {
     int rc = 0;
     if (listen) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
         set_verdict(f, SCMP_SYS(listen), 0);
     }
+    if (!deny_list)
+        return rc;
     uint32_t deny = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
     for (size_t i = 0; default_denied[i] && rc == 0; i++) {
         int nr = seccomp_syscall_resolve_name(default_denied[i]);
@@ -307,10 +310,10 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
     /* Leave the no_new_privs bit to sbx_seccomp_load (set unconditionally there). */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
     /* With policy none only listen() is notified; nothing is denied. */
-    int rc =
-        opts->policy == SBX_SECCOMP_PROFILE
-            ? add_profile_rules(ctx, f, p, notify, want_listen, def)
-            : add_default_rules(ctx, f, notify && opts->policy == SBX_SECCOMP_DEFAULT, want_listen);
+    int rc = opts->policy == SBX_SECCOMP_PROFILE
+                 ? add_profile_rules(ctx, f, p, notify, want_listen, def)
+                 : add_default_rules(ctx, f, opts->policy == SBX_SECCOMP_DEFAULT,
+                                     notify && opts->policy == SBX_SECCOMP_DEFAULT, want_listen);
     if (rc < 0)
         return cs_error_set(err, -rc, "cannot add a seccomp rule");
     if (export_program(ctx, &f->prog, err) < 0)

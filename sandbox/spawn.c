@@ -69,13 +69,19 @@ struct child_failure {
     char tag; /* MSG_FAILED or MSG_ROOTFS */
     int step;
     int errnum;
-    uint64_t ns;      /* MSG_ROOTFS: when */
-    char detail[64];  /* MSG_FAILED: which part of the step, or "" */
+    uint64_t ns;     /* MSG_ROOTFS: when */
+    char detail[64]; /* MSG_FAILED: which part of the step, or "" */
 };
 
 bool sbx_isolation_new_pid_ns(const struct sbx_isolation *iso)
 {
-    return iso && (iso->new_pid_ns || iso->rootfs);
+    return iso && (iso->new_pid_ns || (iso->rootfs && !iso->rootfs->mount_only));
+}
+
+/* An OCI runtime is started on the host's side: it makes the container. */
+static bool runs_runtime(const struct sbx_isolation *iso)
+{
+    return iso && iso->rootfs && iso->rootfs->mount_only;
 }
 
 uint64_t sbx_now_ns(void)
@@ -378,17 +384,22 @@ static void exec_in_path(char *const *argv, char *const *envp)
 
 /* The container: namespaces and stdio before the release; after it (measured)
  * the root, then privileges, working directory, filter and exec. */
-static __attribute__((noreturn)) void container_main(const struct sbx_spawn_opts *o, int exec_w,
-                                                     int gate_r, int out_w, int err_w,
-                                                     int notify_w)
+static __attribute__((noreturn)) void container_main(const struct sbx_spawn_opts *o,
+                                                     const char *path, int exec_w, int gate_r,
+                                                     int out_w, int err_w, int notify_w)
 {
     const struct sbx_isolation *iso = o->iso;
-    if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0 ||
+    bool runtime = runs_runtime(iso);
+    if (unshare(CLONE_NEWNS | (runtime ? 0 : CLONE_NEWUTS)) < 0 ||
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         child_fail(exec_w, STEP_MOUNT);
     const char *host = iso->hostname ? iso->hostname : "coldstart";
-    if (sethostname(host, strlen(host)) < 0)
+    if (!runtime && sethostname(host, strlen(host)) < 0)
         child_fail(exec_w, STEP_HOSTNAME);
+    /* crun 1.8 refuses a hybrid host ("cgroups in hybrid mode not
+     * supported") while the v2 mount is there; in this namespace only. */
+    if (runtime)
+        umount2("/sys/fs/cgroup/unified", MNT_DETACH);
     stdio_to_pipes(exec_w, out_w, err_w);
     wait_for_release(exec_w, gate_r);
 
@@ -401,6 +412,13 @@ static __attribute__((noreturn)) void container_main(const struct sbx_spawn_opts
     mounted.ns = sbx_now_ns();
     if (write(exec_w, &mounted, sizeof mounted) != (ssize_t)sizeof mounted)
         _exit(127);
+    if (runtime) {
+        /* The runtime drops privileges and enters the root itself; the
+         * filter (the listen notification) is inherited by the container. */
+        load_seccomp(o, exec_w, notify_w);
+        execve(path, o->argv, o->envp);
+        child_fail(exec_w, STEP_EXEC);
+    }
 
     drop_privileges(iso, exec_w);
     switch_user(iso, exec_w);
@@ -495,7 +513,7 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
             child_fail(exec_w, STEP_NET);
     }
     if (iso && iso->rootfs)
-        container_main(o, exec_w, gate_r, out_w, err_w, notify_w);
+        container_main(o, path, exec_w, gate_r, out_w, err_w, notify_w);
     host_main(o, path, exec_w, gate_r, out_w, err_w, notify_w);
 }
 
@@ -655,7 +673,7 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
 
     /* A container's command is looked up inside it, by the child. */
     char path[PATH_MAX] = "";
-    if (!(o->iso && o->iso->rootfs))
+    if (!(o->iso && o->iso->rootfs) || runs_runtime(o->iso))
         sbx_resolve_executable(o->argv[0], o->envp, path, sizeof path);
     pid_t parent = getpid();
     int pidfd = -1;

@@ -166,9 +166,9 @@ static const struct cli_option container_section[] = {
     {"extract", 0, "warm|cold", OPT_EXTRACT,
      "warm: layers from the cache (default); cold: extracted afresh\n"
      "in every run, timed as the `extract` milestone"},
-    {"runtime", 0, "builtin", OPT_RUNTIME,
-     "how the container is made: builtin (namespaces, overlay,\n"
-     "pivot_root; the one runtime so far)"},
+    {"runtime", 0, "builtin|crun|runc", OPT_RUNTIME,
+     "how the container is made: builtin (our namespaces, overlay,\n"
+     "pivot_root; default) or a real OCI runtime, run in the run's cgroup"},
     {0},
 };
 
@@ -732,11 +732,8 @@ static int parse_target_value(int key, const char *arg, struct cli_options *o, c
         o->extract_cold = strcmp(arg, "cold") == 0;
         return 0;
     case OPT_RUNTIME:
-        if (strcmp(arg, "builtin") != 0)
-            return cs_error_input(err,
-                                  "--runtime %s: the runtimes are: builtin (crun and runc are "
-                                  "not wired yet; docs/container-images.md)",
-                                  arg);
+        if (strcmp(arg, "builtin") != 0 && strcmp(arg, "crun") != 0 && strcmp(arg, "runc") != 0)
+            return cs_error_input(err, "--runtime %s: use builtin, crun or runc", arg);
         out = &o->runtime;
         break;
     default:

@@ -23,7 +23,10 @@ struct prof_container_run {
     const struct prof_fileset *files; /* the image's files, for the page cache */
     struct sbx_rootfs rootfs;
     struct sbx_isolation iso;
-    uint64_t extract_ns;         /* --extract cold: how long the extraction took */
+    uint64_t extract_ns; /* --extract cold: how long the extraction took */
+    /* --runtime crun|runc: what the run starts instead of the image's command. */
+    char *runtime_argv[16];
+    char id[64], pid_file[4096];
     int64_t cached_before_bytes; /* --cache cold: the image's bytes still cached at spawn */
 };
 

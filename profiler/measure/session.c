@@ -70,6 +70,20 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     prof_seccomp_profile_free(&profile);
     if (src < 0)
         return cs_error_prefix(err, "--seccomp %s", o->seccomp_file ? o->seccomp_file : "");
+    /* runc has no way to leave cgroups alone (crun's --cgroup-manager=disabled):
+     * on v1 it makes one in every hierarchy, beside the run's where the run
+     * has none, out of the run's reach at teardown. */
+    if (o->runtime && strcmp(o->runtime, "runc") == 0 &&
+        sbx_cgroup_root_version(s->cgroot) != SBX_CGROUP_V2)
+        return cs_error_input(err, "--runtime runc: on a cgroup v1 host runc makes cgroups of its "
+                                   "own in every hierarchy, outside the run's cgroup, which "
+                                   "coldstart could not remove after a failure; use --runtime "
+                                   "crun (which can leave cgroups alone) or builtin");
+    struct sbx_seccomp_opts listen_only = {.policy = SBX_SECCOMP_NONE,
+                                           .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
+    if (o->runtime && strcmp(o->runtime, "builtin") != 0 &&
+        sbx_seccomp_build(&listen_only, &s->seccomp_runtime, err) < 0)
+        return -1;
     s->iso = (struct sbx_isolation){.net = o->net,
                                     .private_tmp = o->private_tmp,
                                     .set_user = o->set_user,
@@ -118,6 +132,7 @@ void prof_session_close(struct prof_session *s)
     if (!s->opts)
         return; /* never opened */
     sbx_seccomp_free(s->seccomp);
+    sbx_seccomp_free(s->seccomp_runtime);
     for (size_t i = 0; s->ro_mounts && i < s->iso.n_ro_mounts; i++)
         free(s->ro_mounts[i]);
     free(s->ro_mounts);
@@ -416,7 +431,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     run->cached_before_bytes = cached_before;
     struct prof_fileset mapped = {0};
     struct prof_run_spec spec = {
-        .argv = x.argv,
+        .argv = ctr.runtime_argv[0] ? ctr.runtime_argv : x.argv,
         .envp = x.envp,
         .cwd = p->cwd,
         .ready = &x.ready,
@@ -430,7 +445,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         .interval_us = o->interval_us,
         .cgroot = s->cgroot,
         .limits = p->limits,
-        .seccomp = s->seccomp,
+        .seccomp = ctr.runtime_argv[0] ? s->seccomp_runtime : s->seccomp,
         .iso = p->oci ? &ctr.iso : &s->iso,
         .sampler = s->sampler,
         .signal_fd = s->signal_fd,

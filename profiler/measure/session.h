@@ -42,6 +42,9 @@ struct prof_session {
     struct sbx_cgroup_root *cgroot;
     struct prof_sampler *sampler;
     struct sbx_seccomp *seccomp;
+    /* --runtime crun|runc: only the listen notification (the runtime itself
+     * mounts, creates keyrings, pivots; the deny list would stop it). */
+    struct sbx_seccomp *seccomp_runtime;
     struct sbx_isolation iso;
     char **ro_mounts; /* owned, for iso */
     int signal_fd;

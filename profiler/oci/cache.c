@@ -42,8 +42,7 @@ static int make_dirs(const char *path, cs_error *err)
     }
 }
 
-int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap,
-                          cs_error *err)
+int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap, cs_error *err)
 {
     if (fs_pathf(buf, cap, err, "%s/%s", cache, name) < 0)
         return -1;
@@ -59,7 +58,7 @@ static void read_stats(const char *path, struct prof_oci_unpacked *ret)
         *ret = (struct prof_oci_unpacked){files, bytes};
 }
 
-/* Verify, extract beside the final place, then take it by rename. */
+/* Extract (verifying on the way) beside the final place, then take it by rename. */
 static int extract_into_place(const char *base, const struct prof_oci_layer *l, const char *final,
                               struct prof_oci_unpacked *st, cs_error *err)
 {
@@ -67,13 +66,11 @@ static int extract_into_place(const char *base, const struct prof_oci_layer *l, 
     if (fs_pathf(tmp, sizeof tmp, err, "%s/.tmp-%s-XXXXXX", base, l->diff_id + 7) < 0 ||
         fs_pathf(stats, sizeof stats, err, "%s.stats", final) < 0)
         return -1;
-    if (prof_oci_verify_file(l->blob_path, l->digest, "layer", err) < 0)
-        return -1;
     if (!mkdtemp(tmp))
         return cs_error_set(err, errno, "cannot create a folder in the cache `%s`", base);
     chmod(tmp, 0755); /* the layer's root folder, as the image has it */
     char counts[64];
-    int extracted = prof_oci_extract_layer(l->blob_path, tmp, st, err);
+    int extracted = prof_oci_extract_layer(l->blob_path, l->digest, tmp, st, err);
     snprintf(counts, sizeof counts, "%lld %lld\n", (long long)st->files, (long long)st->bytes);
     if (extracted < 0 || fs_create_file(stats, counts, err) < 0 ||
         (rename(tmp, final) < 0 && cs_error_set(err, errno, "cannot move `%s` into place", tmp))) {

@@ -5,7 +5,7 @@
  *   DIR/layers/sha256/HEX.stats  "FILES BYTES" of what it unpacked to
  *   DIR/layers/sha256/HEX.lock   held while it is being extracted
  *
- * A layer is verified against its blob digest and extracted into a
+ * A layer is verified against its blob digest while it is extracted into a
  * temporary folder beside its place, which it then takes by rename: a
  * folder that exists is complete. Two coldstarts asking for one layer at
  * once extract it once (the second waits on the lock, then finds it). */

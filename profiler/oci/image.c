@@ -15,7 +15,6 @@
 
 #define MAX_LAYERS 256
 
-
 /* ---- references ---- */
 
 static const struct {
@@ -99,12 +98,18 @@ int prof_oci_file_digest(const char *path, char digest[PROF_OCI_DIGEST_MAX], cs_
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0)
         EVP_DigestUpdate(ctx, buf, (size_t)n);
-    unsigned char md[32];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
+    prof_oci_digest_final(ctx, digest);
     EVP_MD_CTX_free(ctx);
     if (n < 0)
         return cs_error_set(err, errno, "cannot read `%s`", path);
+    return 0;
+}
+
+void prof_oci_digest_final(EVP_MD_CTX *ctx, char digest[PROF_OCI_DIGEST_MAX])
+{
+    unsigned char md[32];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
     static const char hex[] = "0123456789abcdef";
     snprintf(digest, PROF_OCI_DIGEST_MAX, "sha256:");
     for (size_t i = 0; i < 32; i++) {
@@ -112,6 +117,13 @@ int prof_oci_file_digest(const char *path, char digest[PROF_OCI_DIGEST_MAX], cs_
         digest[8 + 2 * i] = hex[md[i] & 15];
     }
     digest[7 + 64] = '\0';
+}
+
+int prof_oci_digest_check(const char *got, const char *digest, const char *what, cs_error *err)
+{
+    if (strcmp(got, digest) != 0)
+        return cs_error_input(err, "%s %s: the blob's SHA-256 is %s (corrupt or altered)", what,
+                              digest, got);
     return 0;
 }
 
@@ -122,10 +134,7 @@ int prof_oci_verify_file(const char *path, const char *digest, const char *what,
     char got[PROF_OCI_DIGEST_MAX];
     if (prof_oci_file_digest(path, got, err) < 0)
         return cs_error_prefix(err, "%s %s", what, digest);
-    if (strcmp(got, digest) != 0)
-        return cs_error_input(err, "%s %s: the blob's SHA-256 is %s (corrupt or altered)", what,
-                              digest, got);
-    return 0;
+    return prof_oci_digest_check(got, digest, what, err);
 }
 
 /* ---- JSON documents ---- */

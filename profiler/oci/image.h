@@ -96,5 +96,10 @@ int prof_oci_file_digest(const char *path, char digest[PROF_OCI_DIGEST_MAX], cs_
 /* Hashes a file with SHA-256 (libcrypto) and compares with digest; a
  * mismatch names the blob and both digests. */
 int prof_oci_verify_file(const char *path, const char *digest, const char *what, cs_error *err);
+/* The end of an incremental SHA-256 (EVP_sha256) as "sha256:HEX". */
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+void prof_oci_digest_final(EVP_MD_CTX *ctx, char digest[PROF_OCI_DIGEST_MAX]);
+/* got against digest: the mismatch message of prof_oci_verify_file. */
+int prof_oci_digest_check(const char *got, const char *digest, const char *what, cs_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "profiler/oci/image.h"
 #include "sandbox/base/cleanup.h"
 
 #define WHITEOUT ".wh."
@@ -28,6 +30,7 @@ struct result {
     int input;  /* the content was refused (bad input), not the system */
     int errnum;
     int64_t files, bytes;
+    char digest[PROF_OCI_DIGEST_MAX]; /* of the blob as read, when asked for */
     char msg[1024];
 };
 
@@ -161,23 +164,35 @@ static void free_archive_write(struct archive **a)
         archive_write_free(*a);
 }
 
-/* In the child, with the destination as its working directory. */
-static int extract_here(const char *tar, bool layer, struct result *r)
+/* The blob's SHA-256, taken on a thread of its own while the main thread
+ * unpacks: on two cores verification then costs no time (the second read of
+ * the blob comes from the page cache). */
+struct hash_job {
+    const char *path;
+    char digest[PROF_OCI_DIGEST_MAX];
+    cs_error err;
+    int rc;
+};
+
+static void *hash_thread(void *arg)
 {
-    _cleanup_(free_archive_read) struct archive *in = archive_read_new();
+    struct hash_job *j = arg;
+    j->rc = prof_oci_file_digest(j->path, j->digest, &j->err);
+    return NULL;
+}
+
+/* In the child, with the destination as its working directory. */
+static int extract_entries(struct archive *in, bool layer, struct result *r)
+{
     _cleanup_(free_archive_write) struct archive *out = archive_write_disk_new();
-    if (!in || !out)
+    if (!out)
         return fail(r, false, ENOMEM, "libarchive");
-    archive_read_support_filter_all(in);
-    archive_read_support_format_tar(in);
     int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
                 ARCHIVE_EXTRACT_TIME;
     if (geteuid() == 0)
         flags |= ARCHIVE_EXTRACT_OWNER;
     archive_write_disk_set_options(out, flags);
-    if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK)
-        return fail(r, true, archive_errno(in), "%s", archive_error_string(in));
     struct archive_entry *e;
     int rc;
     while ((rc = archive_read_next_header(in, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
@@ -189,8 +204,37 @@ static int extract_here(const char *tar, bool layer, struct result *r)
     return 0;
 }
 
-static int run_in_child(const char *tar, const char *dir, bool layer, struct prof_oci_unpacked *ret,
-                        cs_error *err)
+/* In the child, with the destination as its working directory: the tar
+ * (plain, gzip or zstd) unpacked, and with hash, its SHA-256 into r. */
+static int extract_here(const char *tar, bool layer, bool hash, struct result *r)
+{
+    struct hash_job job = {.path = tar, .rc = -1};
+    pthread_t hasher;
+    bool hashing = hash && pthread_create(&hasher, NULL, hash_thread, &job) == 0;
+    _cleanup_(free_archive_read) struct archive *in = archive_read_new();
+    int rc;
+    if (!in) {
+        rc = fail(r, false, ENOMEM, "libarchive");
+    } else {
+        archive_read_support_filter_all(in);
+        archive_read_support_format_tar(in);
+        rc = archive_read_open_filename(in, tar, 1 << 16) == ARCHIVE_OK
+                 ? extract_entries(in, layer, r)
+                 : fail(r, true, archive_errno(in), "%s", archive_error_string(in));
+    }
+    if (hashing)
+        pthread_join(hasher, NULL);
+    else if (hash)
+        hash_thread(&job);
+    if (hash && job.rc == 0)
+        memcpy(r->digest, job.digest, sizeof r->digest);
+    else if (hash && rc == 0)
+        rc = fail(r, false, job.err.errnum, "%s", job.err.msg);
+    return rc;
+}
+
+static int run_in_child(const char *tar, const char *dir, bool layer, const char *digest,
+                        struct prof_oci_unpacked *ret, cs_error *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -208,7 +252,7 @@ static int run_in_child(const char *tar, const char *dir, bool layer, struct pro
         if (chdir(dir) < 0)
             fail(&r, false, errno, "cannot enter `%s`", dir);
         else
-            extract_here(tar, layer, &r);
+            extract_here(tar, layer, digest != NULL, &r);
         ssize_t n = write(p[1], &r, sizeof r);
         _exit(n == (ssize_t)sizeof r ? 0 : 1);
     }
@@ -223,6 +267,12 @@ static int run_in_child(const char *tar, const char *dir, bool layer, struct pro
         ;
     if (n != (ssize_t)sizeof r)
         return cs_error_set(err, 0, "unpacking `%s` failed (the unpacking process died)", tar);
+    /* A blob that is not what its digest says: that, rather than what
+     * libarchive made of its bytes, is the error (the caller removes what
+     * was unpacked). */
+    r.digest[sizeof r.digest - 1] = '\0';
+    if (digest && r.digest[0] && prof_oci_digest_check(r.digest, digest, "layer", err) < 0)
+        return -1;
     if (r.failed)
         return r.input ? cs_error_input(err, "`%s`: %s", tar, r.msg)
                        : cs_error_set(err, r.errnum, "`%s`: %s", tar, r.msg);
@@ -234,11 +284,11 @@ static int run_in_child(const char *tar, const char *dir, bool layer, struct pro
 int prof_oci_unpack_tar(const char *tar, const char *dir, struct prof_oci_unpacked *ret,
                         cs_error *err)
 {
-    return run_in_child(tar, dir, false, ret, err);
+    return run_in_child(tar, dir, false, NULL, ret, err);
 }
 
-int prof_oci_extract_layer(const char *blob, const char *dir, struct prof_oci_unpacked *ret,
-                           cs_error *err)
+int prof_oci_extract_layer(const char *blob, const char *digest, const char *dir,
+                           struct prof_oci_unpacked *ret, cs_error *err)
 {
-    return run_in_child(blob, dir, true, ret, err);
+    return run_in_child(blob, dir, true, digest, ret, err);
 }

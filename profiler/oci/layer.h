@@ -23,8 +23,11 @@ struct prof_oci_unpacked {
  * and be empty. Hostile content is CS_ERR_INPUT, naming the entry. */
 int prof_oci_unpack_tar(const char *tar, const char *dir, struct prof_oci_unpacked *ret,
                         cs_error *err);
-/* One layer into dir (existing, empty) as an overlay lower layer. */
-int prof_oci_extract_layer(const char *blob, const char *dir, struct prof_oci_unpacked *ret,
-                           cs_error *err);
+/* One layer into dir (existing, empty) as an overlay lower layer. With a
+ * digest ("sha256:HEX"), the blob is hashed as it is read (one pass) and a
+ * mismatch is the error (CS_ERR_INPUT, naming the blob; what was unpacked
+ * is the caller's to remove); NULL: not verified. */
+int prof_oci_extract_layer(const char *blob, const char *digest, const char *dir,
+                           struct prof_oci_unpacked *ret, cs_error *err);
 
 #endif

@@ -130,7 +130,7 @@ static char **strv_dup(char *const *a, size_t n_a, char *const *b, size_t n_b)
     return v;
 }
 
-static size_t strv_len(char *const *v)
+size_t prof_oci_strv_len(char *const *v)
 {
     size_t n = 0;
     while (v && v[n])
@@ -145,8 +145,8 @@ static int make_argv(const struct prof_oci_config *c, const struct prof_oci_over
     char *const entry[] = {(char *)o->entrypoint, NULL};
     char *const *ep = o->entrypoint ? entry : c->entrypoint;
     char *const *cmd = o->n_args ? o->args : o->entrypoint ? NULL : c->cmd;
-    size_t n_cmd = o->n_args ? o->n_args : strv_len(cmd);
-    r->argv = strv_dup(ep, strv_len(ep), cmd, n_cmd);
+    size_t n_cmd = o->n_args ? o->n_args : prof_oci_strv_len(cmd);
+    r->argv = strv_dup(ep, prof_oci_strv_len(ep), cmd, n_cmd);
     if (!r->argv)
         return cs_error_set(err, ENOMEM, "out of memory");
     if (!r->argv[0])
@@ -159,7 +159,7 @@ static int make_argv(const struct prof_oci_config *c, const struct prof_oci_over
 static int make_env(const struct prof_oci_config *c, const struct prof_oci_overrides *o,
                     const char *home, struct prof_oci_run *r, cs_error *err)
 {
-    size_t n = strv_len(c->env);
+    size_t n = prof_oci_strv_len(c->env);
     char **v = calloc(n + o->n_env + 3, sizeof *v);
     if (!v)
         return cs_error_set(err, ENOMEM, "out of memory");

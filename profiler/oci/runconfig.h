@@ -42,6 +42,8 @@ int prof_oci_run_config(const struct prof_oci_config *c, const char *const *laye
                         const struct prof_oci_overrides *o, struct prof_oci_run *ret,
                         cs_error *err);
 void prof_oci_run_free(struct prof_oci_run *r);
+/* Entries of a NULL-terminated array (0 for NULL). */
+size_t prof_oci_strv_len(char *const *v);
 #define _cleanup_oci_run_ _cleanup_(prof_oci_run_free)
 
 /* The file `rel` (e.g. "etc/passwd") as the overlay of layers shows it: the

@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "profiler/oci/bundle.h"
 #include "profiler/oci/cache.h"
+#include "sandbox/spawn.h"
 #include "sandbox/base/fsutil.h"
 
 void prof_oci_target_close(struct prof_oci_target *t)
 {
+    prof_oci_fresh_remove(&t->bundle);
     for (size_t i = 0; t->layer_dirs && i < t->n_layers; i++)
         free(t->layer_dirs[i]);
     free(t->layer_dirs);
@@ -64,10 +67,44 @@ static int cache_layers(struct prof_oci_target *t, const struct cs_sink *notes, 
     return 0;
 }
 
+/* CACHE/cold/PREFIX-XXXXXX, made and locked. */
+static int locked_tempdir(const char *cache, const char *prefix, struct prof_oci_fresh *ret,
+                          cs_error *err)
+{
+    if (fs_pathf(ret->dir, sizeof ret->dir, err, "%s/cold/%s-XXXXXX", cache, prefix) < 0)
+        return -1;
+    if (!mkdtemp(ret->dir)) {
+        int e = errno;
+        ret->dir[0] = '\0';
+        return cs_error_set(err, e, "cannot create a folder in `%s/cold`", cache);
+    }
+    ret->lock_fd = open(ret->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ret->lock_fd < 0 || flock(ret->lock_fd, LOCK_EX) < 0)
+        return cs_error_set(err, errno, "cannot lock `%s`", ret->dir);
+    return 0;
+}
+
+/* --runtime crun|runc: the binary, config.json and a state folder. */
+static int make_bundle(struct prof_oci_target *t, cs_error *err)
+{
+    if (sbx_resolve_executable(t->runtime, NULL, t->runtime_path, sizeof t->runtime_path) < 0)
+        return cs_error_input(err, "--runtime %s: `%s` is not installed (apt-get install %s)",
+                              t->runtime, t->runtime, t->runtime);
+    char root[PATH_MAX], state[PATH_MAX];
+    if (locked_tempdir(t->cache, "bundle", &t->bundle, err) < 0 ||
+        fs_pathf(root, sizeof root, err, "%s/root", t->scratch) < 0 ||
+        fs_pathf(state, sizeof state, err, "%s/state", t->bundle.dir) < 0)
+        return -1;
+    if (mkdir(state, 0700) < 0)
+        return cs_error_set(err, errno, "cannot create `%s`", state);
+    return prof_oci_bundle_write(t->bundle.dir, &t->run, root, "coldstart", err);
+}
+
 int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_sink *notes,
                          struct prof_oci_target *ret, cs_error *err)
 {
     memset(ret, 0, sizeof *ret);
+    ret->bundle.lock_fd = -1;
     ret->extract_cold = o->extract_cold;
     if (!(ret->spec = strdup(o->spec)))
         return cs_error_set(err, ENOMEM, "out of memory");
@@ -89,8 +126,10 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
         return -1;
     if (cache_layers(ret, notes, err) < 0)
         return -1;
-    return prof_oci_run_config(&ret->image.config, (const char *const *)ret->layer_dirs,
-                               ret->n_layers, &o->overrides, &ret->run, err);
+    if (prof_oci_run_config(&ret->image.config, (const char *const *)ret->layer_dirs, ret->n_layers,
+                            &o->overrides, &ret->run, err) < 0)
+        return -1;
+    return strcmp(ret->runtime, "builtin") == 0 ? 0 : make_bundle(ret, err);
 }
 
 void prof_oci_fresh_remove(struct prof_oci_fresh *f)
@@ -111,16 +150,8 @@ int prof_oci_extract_fresh(const struct prof_oci_target *t, struct prof_oci_fres
 {
     memset(ret, 0, sizeof *ret);
     ret->lock_fd = -1;
-    if (fs_pathf(ret->dir, sizeof ret->dir, err, "%s/cold/run-XXXXXX", t->cache) < 0)
+    if (locked_tempdir(t->cache, "run", ret, err) < 0)
         return -1;
-    if (!mkdtemp(ret->dir)) {
-        int e = errno;
-        ret->dir[0] = '\0';
-        return cs_error_set(err, e, "cannot create a folder in `%s/cold`", t->cache);
-    }
-    ret->lock_fd = open(ret->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ret->lock_fd < 0 || flock(ret->lock_fd, LOCK_EX) < 0)
-        return cs_error_set(err, errno, "cannot lock `%s`", ret->dir);
     ret->layer_dirs = calloc(t->image.n_layers ? t->image.n_layers : 1, sizeof *ret->layer_dirs);
     if (!ret->layer_dirs)
         return cs_error_set(err, ENOMEM, "out of memory");
@@ -130,12 +161,11 @@ int prof_oci_extract_fresh(const struct prof_oci_target *t, struct prof_oci_fres
         struct prof_oci_unpacked st;
         if (fs_pathf(dir, sizeof dir, err, "%s/%zu", ret->dir, i) < 0)
             return -1;
-        /* What a node does with a pulled layer: verify it, then unpack it. */
-        if (prof_oci_verify_file(l->blob_path, l->digest, "layer", err) < 0)
-            return -1;
+        /* What a node does with a pulled layer: verify it and unpack it
+         * (in one pass). */
         if (mkdir(dir, 0755) < 0)
             return cs_error_set(err, errno, "cannot create `%s`", dir);
-        if (prof_oci_extract_layer(l->blob_path, dir, &st, err) < 0)
+        if (prof_oci_extract_layer(l->blob_path, l->digest, dir, &st, err) < 0)
             return -1;
         if (!(ret->layer_dirs[i] = strdup(dir)))
             return cs_error_set(err, ENOMEM, "out of memory");

@@ -21,6 +21,15 @@
 #include "reports/report.h"
 #include "sandbox/base/error.h"
 
+/* A folder of our own in CACHE/cold, locked while in use: one run's fresh
+ * extraction (--extract cold, with its layer folders), or a bundle. */
+struct prof_oci_fresh {
+    char dir[PATH_MAX];
+    int lock_fd;
+    char **layer_dirs; /* base first */
+    size_t n;
+};
+
 struct prof_oci_target_opts {
     const char *spec;    /* "oci:DIR[:REF]", ... */
     const char *cache;   /* --image-cache; NULL: the default */
@@ -40,6 +49,11 @@ struct prof_oci_target {
     struct prof_oci_run run; /* argv, env, cwd, user, stop signal, ready */
     bool extract_cold;
     const char *runtime;
+    /* --runtime crun|runc: the runtime's binary, and a folder holding the
+     * bundle's config.json (its root: SCRATCH/root, mounted by each run) and
+     * the runtime's state (--root), removed at close. */
+    char runtime_path[PATH_MAX];
+    struct prof_oci_fresh bundle;
 };
 
 /* Opens the image, puts its layers in the cache ("extracting layer ..." to
@@ -50,13 +64,6 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
 void prof_oci_target_close(struct prof_oci_target *t);
 #define _cleanup_oci_target_ _cleanup_(prof_oci_target_close)
 
-/* One run's fresh extraction (--extract cold). */
-struct prof_oci_fresh {
-    char dir[PATH_MAX];
-    int lock_fd;
-    char **layer_dirs; /* base first */
-    size_t n;
-};
 /* Verifies and extracts every layer into a new folder CACHE/cold/XXXXXX. */
 int prof_oci_extract_fresh(const struct prof_oci_target *t, struct prof_oci_fresh *ret,
                            cs_error *err);

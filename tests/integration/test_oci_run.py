@@ -14,68 +14,12 @@ import tempfile
 import time
 
 from harness import *
+from oci_images import build_test_image
 
 require_root()
-for tool in ("umoci", "skopeo"):
-    if not shutil.which(tool):
-        skip(f"`{tool}` is not installed (make test installs it: apt-get install {tool})")
-
-
-def static_elf(path):
-    """An ELF without an interpreter (PT_INTERP names ld.so in its first page)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
-    return head.startswith(b"\x7fELF") and b"ld-linux" not in head
-
-
-BUSYBOX = next((b for b in ("/bin/busybox", shutil.which("busybox") or "") if b and static_elf(b)),
-               None)
-if not BUSYBOX:
-    skip("a static busybox is missing (make test installs busybox-static)")
-FIXTURE_STATIC = os.environ.get("FIXTURE_STATIC", "build/tests/fixture_static")
-
 work = tempfile.mkdtemp(prefix="coldstart-oci-test-")
 cache = os.path.join(work, "cache")
-
-
-def sh(cmd):
-    p = subprocess.run(["sh", "-ec", cmd], cwd=work, capture_output=True, text=True)
-    if p.returncode != 0:
-        check(False, f"image build failed (exit {p.returncode}): {cmd[:200]}: "
-                     f"{p.stdout[-300:]} {p.stderr[-500:]}")
-        finish()
-    return p.stdout
-
-
-# umoci: layer 1 the server, busybox, /etc/passwd and /srv/old.txt; layer 2
-# deletes old.txt (a whiteout) and adds new.txt. User app (uid 1000),
-# WorkingDir /srv, PORT=8080 exposed.
-sh(f"""
-umoci init --layout img
-umoci new --image img:v1
-umoci unpack --image img:v1 b >/dev/null
-mkdir -p b/rootfs/srv b/rootfs/etc b/rootfs/bin b/rootfs/tmp
-chmod 1777 b/rootfs/tmp
-cp {FIXTURE_STATIC} b/rootfs/srv/server
-cp {BUSYBOX} b/rootfs/bin/busybox
-for t in sh id hostname ls cat echo test touch grep wc; do ln -s busybox b/rootfs/bin/$t; done
-printf 'root:x:0:0::/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\n' > b/rootfs/etc/passwd
-printf 'root:x:0:\\napp:x:1000:\\n' > b/rootfs/etc/group
-echo gone > b/rootfs/srv/old.txt
-umoci repack --refresh-bundle --image img:v1 b
-rm b/rootfs/srv/old.txt
-echo new > b/rootfs/srv/new.txt
-umoci repack --image img:v1 b
-umoci config --image img:v1 --config.entrypoint /srv/server --config.cmd serve \
-  --config.exposedports 8080/tcp --config.user app --config.workingdir /srv \
-  --config.env PORT=8080
-skopeo copy -q oci:img:v1 oci-archive:img.tar:v1
-skopeo copy -q oci:img:v1 docker-archive:d.tar:demo:v1
-""")
-layout = "oci:" + os.path.join(work, "img") + ":v1"
+layout = build_test_image(work)
 COMMON = ["--image-cache", cache, "-w", "0", "--stop-signal", "KILL"]
 
 

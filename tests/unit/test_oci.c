@@ -88,7 +88,7 @@ static void check_image(const char *spec, bool docker)
         snprintf(dir, sizeof dir, "%s/%d-layer%zu", work, round, i);
         CHECK(mkdir(dir, 0755) == 0);
         struct prof_oci_unpacked u;
-        CHECK(prof_oci_extract_layer(img.layers[i].blob_path, dir, &u, &err) == 0);
+        CHECK(prof_oci_extract_layer(img.layers[i].blob_path, img.layers[i].digest, dir, &u, &err) == 0);
         CHECK(u.files >= 1);
         struct stat st;
         char p[512];
@@ -156,7 +156,7 @@ static void check_hostile(void)
         write_tar(tar, cases[i].entries, cases[i].n);
         CHECK(mkdir(dir, 0755) == 0);
         cs_error err;
-        int rc = prof_oci_extract_layer(tar, dir, NULL, &err);
+        int rc = prof_oci_extract_layer(tar, NULL, dir, NULL, &err);
         if (rc == 0 || err.status != CS_ERR_INPUT)
             fprintf(stderr, "hostile %s: rc %d: %s\n", cases[i].name, rc, cs_error_text(&err));
         CHECK(rc < 0 && err.status == CS_ERR_INPUT);
@@ -187,7 +187,7 @@ static void check_corrupt(void)
     snprintf(cmd, sizeof cmd, "head -c $(( $(stat -c %%s %s) / 2 )) %s > %s", blob, blob, cut);
     CHECK(system(cmd) == 0);
     CHECK(mkdir(dir, 0755) == 0);
-    CHECK(prof_oci_extract_layer(cut, dir, NULL, &err) < 0 && err.status == CS_ERR_INPUT);
+    CHECK(prof_oci_extract_layer(cut, NULL, dir, NULL, &err) < 0 && err.status == CS_ERR_INPUT);
     /* Altered: the config blob gets a byte appended. */
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/img/blobs/sha256/%s", work, img.config_digest + 7);
@@ -312,7 +312,10 @@ static void check_rootfs(void)
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        struct sbx_rootfs r = {(const char *const *)dirs, img.n_layers, scratch, 64u << 20};
+        struct sbx_rootfs r = {.lowers = (const char *const *)dirs,
+                               .n_lowers = img.n_layers,
+                               .scratch = scratch,
+                               .tmpfs_bytes = 64u << 20};
         const char *step = "";
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             sbx_rootfs_enter(&r, &step) < 0) {
