@@ -474,6 +474,31 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
     return n;
 }
 
+/* Cgroups the target made below its run cgroup (a container runtime such
+ * as runc makes one for its container; so may systemd or a test harness):
+ * their tasks killed and the folders removed, deepest first, so that the run
+ * cgroup itself can go. */
+static int remove_child_cgroups(const char *dir, int depth, cs_error *err)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d || depth > 32)
+        return 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char child[PATH_MAX];
+        if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+            fs_pathf(child, sizeof child, NULL, "%s/%s", dir, de->d_name) < 0)
+            continue;
+        if (remove_child_cgroups(child, depth + 1, err) < 0 || cg_kill_listed(child, err) < 0 ||
+            cg_wait_empty(child, err) < 0)
+            rc = -1;
+        else if (rmdir(child) < 0 && errno != ENOENT)
+            rc = cs_error_set(err, errno, "cannot remove the target's cgroup `%s`", child);
+    }
+    return rc;
+}
+
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
 {
     if (!cg)
@@ -488,6 +513,10 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
     for (size_t i = 0; i < cg->root->n_hier; i++) {
         if (!cg->dir[i])
             continue;
+        if (!cg->root->fake_kernel && remove_child_cgroups(cg->dir[i], 0, &tmp) < 0 && rc == 0) {
+            *err = tmp;
+            rc = -1;
+        }
         /* rmdir can briefly fail with EBUSY while the kernel finishes releasing
          * the last exited task; retry for up to a second. */
         int tries = 0;

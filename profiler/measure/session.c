@@ -70,15 +70,18 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     prof_seccomp_profile_free(&profile);
     if (src < 0)
         return cs_error_prefix(err, "--seccomp %s", o->seccomp_file ? o->seccomp_file : "");
-    /* runc has no way to leave cgroups alone (crun's --cgroup-manager=disabled):
-     * on v1 it makes one in every hierarchy, beside the run's where the run
-     * has none, out of the run's reach at teardown. */
-    if (o->runtime && strcmp(o->runtime, "runc") == 0 &&
-        sbx_cgroup_root_version(s->cgroot) != SBX_CGROUP_V2)
-        return cs_error_input(err, "--runtime runc: on a cgroup v1 host runc makes cgroups of its "
-                                   "own in every hierarchy, outside the run's cgroup, which "
-                                   "coldstart could not remove after a failure; use --runtime "
-                                   "crun (which can leave cgroups alone) or builtin");
+    /* runc has no way to leave cgroups alone (as crun's --cgroup-manager=
+     * disabled does): on v1 it makes one in every hierarchy, beside the run's
+     * where the run has none; on v2 it puts the container in a cgroup beside
+     * the run's (below the parent of its own cgroup), where neither the
+     * sampler nor teardown would see it. */
+    if (o->runtime && strcmp(o->runtime, "runc") == 0)
+        return cs_error_input(err,
+                              "--runtime runc: runc always makes a cgroup of its own for the "
+                              "container, outside the run's cgroup (beside it on cgroup v2, in "
+                              "every hierarchy on v1), where coldstart could neither measure "
+                              "nor remove it; use --runtime crun (which can leave cgroups "
+                              "alone) or builtin");
     struct sbx_seccomp_opts listen_only = {.policy = SBX_SECCOMP_NONE,
                                            .notify_listen = o->seccomp != SBX_SECCOMP_NONE};
     if (o->runtime && strcmp(o->runtime, "builtin") != 0 &&
@@ -418,6 +421,15 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     if (p->oci && prof_container_run_prepare(p->oci, &s->iso, o->net_given, &s->image_files[ti],
                                              cache, &ctr, err) < 0)
         return -1;
+    if (p->oci && p->oci->cache_in_memory && strcmp(cache, "cold") == 0 &&
+        !s->warned_memory_cache) {
+        s->warned_memory_cache = true;
+        cs_emit(&s->warn,
+                "the image cache %s is on tmpfs: its files cannot be evicted, so --cache cold "
+                "leaves the image in memory and image_read counts all of it; give --image-cache "
+                "a folder on a disk",
+                p->oci->cache);
+    }
     /* A container's files are the image's (above); a host command's, those
      * it was seen to use. */
     int64_t cached_before = p->oci && strcmp(cache, "drop") != 0

@@ -61,6 +61,7 @@ struct prof_session {
     struct prof_fileset *image_files;
     unsigned *consecutive_failures; /* per target: failed runs in a row */
     bool budget_missed;
+    bool warned_memory_cache; /* said once that a tmpfs image cache cannot be cold */
     bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
 };
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "profiler/oci/bundle.h"
@@ -122,6 +124,9 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
         prof_oci_cache_subdir(ret->cache, "cold", cold, sizeof cold, err) < 0)
         return -1;
     remove_stale_fresh(cold);
+    struct statfs fs;
+    ret->cache_in_memory =
+        statfs(ret->cache, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
     if (prof_oci_image_open(o->spec, &ret->image, err) < 0)
         return -1;
     if (cache_layers(ret, notes, err) < 0)

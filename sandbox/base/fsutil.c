@@ -1,9 +1,10 @@
 #include "sandbox/base/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,13 +219,49 @@ int fs_create_file(const char *path, const char *value, cs_error *err)
     return write_value(fd, path, NULL, value, err);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* A folder that is a mount point (statx's STATX_ATTR_MOUNT_ROOT): not
+ * st_dev, which on an overlayfs differs between a folder and the files the
+ * upper layer holds, so that nftw's FTW_MOUNT skips those files. */
+static bool is_mount_root(int dirfd, const char *name)
 {
-    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+    struct statx sx;
+    return statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) == 0 &&
+           (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+           (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* name in dirfd and everything below it; a symlink is removed, never
+ * followed; a mount point is left alone (its unlinkat then fails EBUSY). */
+static int remove_at(int dirfd, const char *name, int depth)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    if (depth > 256 || (depth > 0 && is_mount_root(dirfd, name)))
+        return errno = EBUSY, -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            remove_at(fd, de->d_name, depth + 1) < 0)
+            rc = -1;
+    closedir(d);
+    if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
 }
 
 int fs_remove_tree(const char *path)
 {
-    /* FTW_PHYS: a symlink in the tree is removed, never followed. */
-    return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    return remove_at(AT_FDCWD, path, 0);
 }

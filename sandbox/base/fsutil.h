@@ -25,7 +25,9 @@ int fs_read_u64_at(const char *dir, const char *file, uint64_t *ret, cs_error *e
 /* Creates (or truncates) path holding value; never through a symlink. */
 int fs_create_file(const char *path, const char *value, cs_error *err);
 /* Removes a folder and everything in it, without following symlinks or
- * crossing into other mounts. Returns 0, or -1 with errno. */
+ * crossing into other mounts (a mount point below it is left, and the call
+ * fails with EBUSY). Works on an overlayfs, whose files and folders may
+ * report different st_dev. Returns 0, or -1 with errno. */
 int fs_remove_tree(const char *path);
 int fs_write_filef(const char *path, cs_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

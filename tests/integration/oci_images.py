@@ -7,6 +7,7 @@ PORT=8080, port 8080/tcp exposed. Also copied by skopeo into an oci-archive
 import os
 import shutil
 import subprocess
+import tempfile
 
 from harness import check, finish, skip
 
@@ -33,6 +34,28 @@ def require_tools():
     if not busybox:
         skip("a static busybox is missing (make test installs busybox-static)")
     return busybox
+
+
+def fs_type(path):
+    """The filesystem type of the mount path is on (/proc/self/mountinfo)."""
+    path = os.path.realpath(path)
+    best, kind = "", "?"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            mnt, fstype = parts[4], parts[parts.index("-") + 1]
+            inside = path == mnt or path.startswith(mnt.rstrip("/") + "/")
+            if inside and len(mnt) >= len(best):
+                best, kind = mnt, fstype
+    return kind
+
+
+def cache_dir():
+    """A fresh image cache: in TMPDIR on a disk, else on a tmpfs (/dev/shm).
+    Layers need a filesystem that holds overlay whiteouts, which an overlayfs
+    /tmp (a container, the v2 test guest) does not. The caller removes it."""
+    base = None if fs_type(tempfile.gettempdir()) not in ("overlay", "tmpfs") else "/dev/shm"
+    return tempfile.mkdtemp(prefix="coldstart-test-cache-", dir=base)
 
 
 def sh(work, cmd):

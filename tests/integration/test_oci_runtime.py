@@ -2,8 +2,7 @@
 runtime, started in the run's cgroup and mount namespace (the overlay
 mounted by the run, the rest made by the runtime from the bundle's
 config.json). crun leaves cgroups alone (--cgroup-manager=disabled), so the
-container stays in the run's cgroup; runc cannot, and is refused on a
-cgroup v1 host. Nothing is left: no cgroup, no process, no bundle, no state."""
+container stays in the run's cgroup; runc cannot, and is refused. Nothing is left: no cgroup, no process, no bundle, no state."""
 import json
 import os
 import shutil
@@ -13,13 +12,13 @@ import tempfile
 import time
 
 from harness import *
-from oci_images import build_test_image
+from oci_images import build_test_image, cache_dir
 
 require_root()
 if not shutil.which("crun"):
     skip("`crun` is not installed (make test installs it: apt-get install crun)")
 work = tempfile.mkdtemp(prefix="coldstart-oci-runtime-")
-cache = os.path.join(work, "cache")
+cache = cache_dir()
 layout = build_test_image(work)
 COMMON = ["--image", layout, "--image-cache", cache, "-w", "0", "--stop-signal", "KILL"]
 
@@ -66,14 +65,14 @@ servers = [pid for pid in os.listdir("/proc") if pid.isdigit() and os.path.exist
            and os.path.basename(os.path.realpath(f"/proc/{pid}/exe")) in ("server", "crun")]
 check(not servers, f"crun SIGINT: processes left: {servers}")
 
-# runc: refused on cgroup v1 (it would make cgroups outside the run's).
-if shutil.which("runc") and not cgroup_v2():
-    p = coldstart("run", "-q", *COMMON, "-n", "1", "--runtime", "runc")
-    check(p.returncode == 2 and "runc" in p.stderr and "cgroup v1" in p.stderr,
-          f"runc on v1: exit 2 naming why: {p.returncode} {p.stderr.strip()[-300:]}")
+# runc: refused (it would put the container in a cgroup outside the run's).
+p = coldstart("run", "-q", *COMMON, "-n", "1", "--runtime", "runc")
+check(p.returncode == 2 and "--runtime runc" in p.stderr and "outside the run's cgroup" in p.stderr,
+      f"runc: exit 2 naming why: {p.returncode} {p.stderr.strip()[-300:]}")
 # A runtime that is not installed, and one that does not exist.
 p = coldstart("run", "-q", *COMMON, "--runtime", "kata")
 check(p.returncode == 2 and "--runtime kata" in p.stderr, f"--runtime kata: {p.stderr.strip()}")
 
 shutil.rmtree(work, ignore_errors=True)
+shutil.rmtree(cache, ignore_errors=True)
 finish()

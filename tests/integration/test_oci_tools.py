@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 
 from harness import *
+from oci_images import cache_dir
 
 require_root()
 for tool in ("buildah", "skopeo"):
@@ -17,7 +18,7 @@ for tool in ("buildah", "skopeo"):
 FIXTURE_STATIC = os.environ.get("FIXTURE_STATIC", "build/tests/fixture_static")
 
 work = tempfile.mkdtemp(prefix="coldstart-oci-tools-")
-cache = os.path.join(work, "cache")
+cache = cache_dir()
 # buildah's own storage, private to the test: nothing is left in the host's.
 B = ["buildah", "--root", os.path.join(work, "storage"), "--runroot", os.path.join(work, "run"),
      "--storage-driver", "vfs"]
@@ -66,4 +67,5 @@ for spec, transport in (("oci-archive:" + os.path.join(work, "b.tar") + ":v1", "
         check(r["stop_us"] is not None and r["stop_us"] < 1000000, f"{spec}: stop {r['stop_us']}")
 
 shutil.rmtree(work, ignore_errors=True)
+shutil.rmtree(cache, ignore_errors=True)
 finish()

@@ -1,6 +1,8 @@
 """Nothing leaks: orphans, daemons, SIGTERM-ignoring targets, a profiler
 interrupted with SIGINT, and one killed with SIGKILL (the next start reaps)."""
 import signal
+import sys
+import tempfile
 import time
 
 from harness import *
@@ -63,6 +65,45 @@ proc.send_signal(signal.SIGTERM)
 proc.communicate(timeout=30)
 check(proc.returncode == 143, f"SIGTERM exit code {proc.returncode}")
 check_no_leftovers("after SIGTERM")
+
+# A target that makes a cgroup of its own below its run cgroup and moves a
+# child into it (as runc does for its container): the child is killed and
+# both cgroups removed at teardown.
+MAKE_SUB = r"""
+import os, subprocess, sys, time
+child = subprocess.Popen(["sleep", "60"])
+open(sys.argv[1], "w").write(str(child.pid))
+for line in open("/proc/self/cgroup"):
+    _, ctrls, path = line.rstrip("\n").split(":", 2)
+    if "coldstart-" not in path:
+        continue
+    mnt = "/sys/fs/cgroup" if ctrls == "" else "/sys/fs/cgroup/" + ctrls.replace("name=", "")
+    sub = mnt + path + "/sub"
+    if os.path.isdir(mnt + path):
+        os.mkdir(sub)
+        for knob in ("cpuset.cpus", "cpuset.mems"):  # v1: empty in a new cpuset
+            if os.path.exists(sub + "/" + knob):
+                with open(mnt + path + "/" + knob) as src, open(sub + "/" + knob, "w") as dst:
+                    dst.write(src.read())
+        with open(sub + "/cgroup.procs", "w") as f:
+            f.write(str(child.pid))
+print("moved", flush=True)
+time.sleep(60)
+"""
+with tempfile.TemporaryDirectory() as d:
+    pidfile = os.path.join(d, "pid")
+    p, rep = run_json("-n", "1", "-w", "0", "--ready", "log:moved", "--", sys.executable, "-c",
+                      MAKE_SUB, pidfile)
+    check(p.returncode == 0, f"sub-cgroup target: exit {p.returncode}: {p.stderr[-400:]}")
+    if require_report(rep, p, "sub-cgroup target"):
+        r = measured(rep)[0]
+        check(r["status"] == "ok" and not r.get("error"), f"sub-cgroup run: {r['status']} {r.get('error')}")
+    with open(pidfile) as f:
+        child = int(f.read())
+    check(not os.path.exists(f"/proc/{child}") or
+          open(f"/proc/{child}/stat").read().split()[2] == "Z",
+          f"the child in the target's own cgroup is gone ({child})")
+check_no_leftovers("after a target that made a cgroup of its own")
 
 # SIGKILL mid-run: the profiler cannot clean up; its direct child dies with it
 # (PDEATHSIG) and the next start reaps the stale cgroup with the rest.

@@ -21,6 +21,7 @@
 #include "profiler/oci/image.h"
 #include "profiler/oci/layer.h"
 #include "profiler/oci/runconfig.h"
+#include "sandbox/base/fsutil.h"
 #include "sandbox/rootfs.h"
 
 #include <fcntl.h>
@@ -411,6 +412,49 @@ static void check_runconfig(void)
     free(dirs[1]);
 }
 
+/* fs_remove_tree on an overlayfs whose layers are on different filesystems:
+ * a folder reports the overlay's st_dev, a file of the upper layer the
+ * upper filesystem's (nftw's FTW_MOUNT took that for another mount and
+ * left the files). A real mount point below is still not crossed. */
+static void check_remove_tree_on_overlay(void)
+{
+    char l[600], u[600], w[600], m[600], p[700];
+    snprintf(l, sizeof l, "%s/ov-lower", work);
+    snprintf(u, sizeof u, "%s/ov-upper", work);
+    snprintf(w, sizeof w, "%s/ov-work", work);
+    snprintf(m, sizeof m, "%s/ov-merged", work);
+    CHECK(mkdir(l, 0755) == 0 && mkdir(u, 0755) == 0 && mkdir(w, 0755) == 0 && mkdir(m, 0755) == 0);
+    CHECK(mount("tmpfs", l, "tmpfs", 0, "size=1m") == 0); /* another filesystem below */
+    char opts[2048];
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", l, u, w);
+    CHECK(mount("overlay", m, "overlay", 0, opts) == 0);
+    snprintf(p, sizeof p, "%s/tree", m);
+    sh("mkdir -p %s/a/b && echo x > %s/a/b/f", p); /* sh() gives both %s the same path */
+    struct stat dir_st, file_st;
+    snprintf(p, sizeof p, "%s/tree/a/b/f", m);
+    CHECK(stat(p, &file_st) == 0);
+    snprintf(p, sizeof p, "%s/tree", m);
+    CHECK(stat(p, &dir_st) == 0);
+    if (dir_st.st_dev == file_st.st_dev) /* overlayfs with xino: one st_dev */
+        fprintf(stderr, "note: this overlayfs reports one st_dev; the case is not exercised\n");
+    CHECK(fs_remove_tree(p) == 0 && access(p, F_OK) < 0);
+    /* A mount below: left alone, and said so. */
+    snprintf(p, sizeof p, "%s/t2/mnt", m);
+    sh("mkdir -p %s", p);
+    snprintf(p, sizeof p, "%s/t2/mnt", m);
+    CHECK(mount("tmpfs", p, "tmpfs", 0, "size=1m") == 0);
+    snprintf(p, sizeof p, "%s/t2/mnt", m);
+    sh("echo keep > %s/k", p);
+    snprintf(p, sizeof p, "%s/t2", m);
+    CHECK(fs_remove_tree(p) < 0 && errno == EBUSY);
+    snprintf(p, sizeof p, "%s/t2/mnt/k", m);
+    CHECK(access(p, F_OK) == 0);
+    snprintf(p, sizeof p, "%s/t2/mnt", m);
+    umount2(p, MNT_DETACH);
+    umount2(m, MNT_DETACH);
+    umount2(l, MNT_DETACH);
+}
+
 int main(void)
 {
     const char *fixture = getenv("FIXTURE");
@@ -465,6 +509,7 @@ int main(void)
     check_rootfs();
     check_runconfig();
     check_corrupt();
+    check_remove_tree_on_overlay();
     sh("rm -rf %s/*", work);
     CHECK_DONE();
 }
