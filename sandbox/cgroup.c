@@ -86,7 +86,7 @@ ssize_t cg_read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)
 
 int cg_kill_listed(const char *dir, cs_error *err)
 {
-    pid_t pids[1024];
+    pid_t pids[1024] = {0}; /* (clang's analyzer cannot see cg_read_pids fill it) */
     ssize_t n = cg_read_pids(dir, pids, 1024, err);
     if (n < 0)
         return -1;
@@ -101,7 +101,7 @@ int cg_kill_listed(const char *dir, cs_error *err)
 int cg_wait_empty(const char *dir, cs_error *err)
 {
     for (int i = 0; i < 10000; i++) {
-        pid_t pids[1024];
+        pid_t pids[1024] = {0};
         ssize_t n = cg_read_pids(dir, pids, 1024, err);
         if (n < 0)
             return -1;
