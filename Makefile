@@ -14,7 +14,7 @@ SUITE_ARGS ?=
 DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
                 libsystemd-dev libarchive-dev libssl-dev
 DEB_TEST     := python3 python3-jsonschema
-DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc
+DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc debootstrap podman
 
 .PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install
 

@@ -421,7 +421,7 @@ static time_t newest_mtime(const char *path, const char *skip)
     return newest;
 }
 
-static time_t sources_mtime(const struct prof_image *img)
+time_t prof_image_sources_mtime(const struct prof_image *img)
 {
     char out[PATH_MAX];
     snprintf(out, sizeof out, "%s/%s", img->dir, img->output ? img->output : "");
@@ -445,7 +445,7 @@ bool prof_image_is_built(const struct prof_image *img)
     if (fs_pathf(stamp, sizeof stamp, NULL, "%s/%s/" BUILD_STAMP, img->dir, img->output) < 0 ||
         stat(stamp, &st) < 0)
         return false;
-    return st.st_mtime >= sources_mtime(img);
+    return st.st_mtime >= prof_image_sources_mtime(img);
 }
 
 static void log_tail(const char *log, char *buf, size_t cap)
@@ -473,23 +473,14 @@ static void log_tail(const char *log, char *buf, size_t cap)
         free(lines[i]);
 }
 
-int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, cs_error *err)
+int prof_run_logged(const char *dir, char *const *argv, const char *log, cs_error *err)
 {
-    if (img->build.n == 0 || prof_image_is_built(img))
-        return 1;
-    const char *missing = prof_image_missing_tool(img);
-    if (missing)
-        return cs_error_set(err, 0, "%s: `%s` is not installed", img->name, missing);
-    cs_emit(notes, "building %s ...", img->name);
-    char log[PATH_MAX];
-    if (fs_pathf(log, sizeof log, err, "%s/" BUILD_LOG, img->dir) < 0)
-        return -1;
     pid_t pid = fork();
     if (pid < 0)
         return cs_error_set(err, errno, "fork");
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || chdir(img->dir) < 0)
+        if (fd < 0 || chdir(dir) < 0)
             _exit(126);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -500,8 +491,8 @@ int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, 
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execvp(img->build.v[0], img->build.v);
-        fprintf(stderr, "cannot execute `%s`: %s\n", img->build.v[0], strerror(errno));
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot execute `%s`: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     int status;
@@ -510,10 +501,25 @@ int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, 
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char tail[4096];
         log_tail(log, tail, sizeof tail);
-        return cs_error_set(err, 0, "building %s failed (%s %d); the last lines of %s:\n%s",
-                            img->name, WIFEXITED(status) ? "exit code" : "signal",
+        return cs_error_set(err, 0, "failed (%s %d); the last lines of %s:\n%s",
+                            WIFEXITED(status) ? "exit code" : "signal",
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log, tail);
     }
+    return 0;
+}
+
+int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, cs_error *err)
+{
+    if (img->build.n == 0 || prof_image_is_built(img))
+        return 1;
+    const char *missing = prof_image_missing_tool(img);
+    if (missing)
+        return cs_error_set(err, 0, "%s: `%s` is not installed", img->name, missing);
+    cs_emit(notes, "building %s ...", img->name);
+    char log[PATH_MAX];
+    if (fs_pathf(log, sizeof log, err, "%s/" BUILD_LOG, img->dir) < 0 ||
+        prof_run_logged(img->dir, img->build.v, log, err) < 0)
+        return cs_error_prefix(err, "building %s", img->name);
     char stamp[PATH_MAX];
     if (fs_pathf(stamp, sizeof stamp, err, "%s/%s", img->dir, img->output) < 0)
         return -1;

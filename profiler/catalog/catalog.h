@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/error.h"
@@ -69,6 +70,21 @@ bool prof_image_is_built(const struct prof_image *img);
 /* Runs the build in the image folder, output to DIR/.build.log. Returns 0 (or
  * 1 when it was already up to date); -1 with the log's last lines in err. */
 int prof_image_build(const struct prof_image *img, const struct cs_sink *notes, cs_error *err);
+/* Runs argv in dir with stdout and stderr to log, stdin /dev/null, default
+ * signal mask. A failure names the exit status and the log's last lines. */
+int prof_run_logged(const char *dir, char *const *argv, const char *log, cs_error *err);
+/* The newest modification time of the image's sources (not its output). */
+time_t prof_image_sources_mtime(const struct prof_image *img);
+
+/* The image as an OCI image (coldstart images build --oci), made by
+ * images/shared/oci-pack into CACHE/images/NAME (tag latest), log beside it
+ * (NAME.log). The image must be built. Rebuilt when missing, when older
+ * than the image's sources or build, or with force. Writes
+ * "oci:CACHE/images/NAME:latest" into spec. Returns 0, 1 when it was up to
+ * date, -1 with the log's last lines in err. */
+int prof_image_pack_oci(const struct prof_image *img, const char *cache, bool force,
+                        const struct cs_sink *notes, char *spec, size_t cap, cs_error *err);
+
 /* Bytes the image ships: its build output, or its source files without one. */
 int64_t prof_image_size(const struct prof_image *img);
 

@@ -6,6 +6,7 @@
 #include "profiler/catalog/catalog.h"
 #include "profiler/cli/commands.h"
 #include "profiler/cli/usage.h"
+#include "profiler/oci/cache.h"
 #include "reports/report.h"
 #include "sandbox/base/fsutil.h"
 
@@ -43,14 +44,36 @@ static int images_list(cs_error *err)
     return 0;
 }
 
+/* --oci: the built image packed as an OCI image in the image cache. */
+static int pack_one(const struct prof_image *img, const char *cache, bool force)
+{
+    cs_error perr;
+    char spec[4200];
+    int rc = prof_image_pack_oci(img, cache, force, NULL, spec, sizeof spec, &perr);
+    if (rc < 0) {
+        printf("%-14s OCI image FAILED\n", img->name);
+        fprintf(stderr, "coldstart images: %s\n", cs_error_text(&perr));
+        return -1;
+    }
+    printf("%-14s %s %s\n", "", rc == 1 ? "OCI image up to date:" : "OCI image:", spec);
+    return 0;
+}
+
 static int images_build(int argc, char **argv, cs_error *err)
 {
-    bool force = false;
+    bool force = false, oci = false;
     int first = 0;
-    if (argc > 0 && strcmp(argv[0], "--force") == 0) {
-        force = true;
-        first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "--force") == 0)
+            force = true;
+        else if (strcmp(argv[first], "--oci") == 0)
+            oci = true;
+        else
+            return cs_error_input(err, "build: unknown option `%s` (--force, --oci)", argv[first]);
     }
+    char cache[4096] = "";
+    if (oci && prof_oci_default_cache(cache, sizeof cache, err) < 0)
+        return -1;
     _cleanup_catalog_ struct prof_catalog cat = {0};
     if (prof_catalog_load(prof_catalog_dir(), &cat, err) < 0)
         return cs_error_mark_input(err);
@@ -72,13 +95,14 @@ static int images_build(int argc, char **argv, cs_error *err)
             wanted |= strcmp(img->name, argv[a]) == 0;
         if (!wanted)
             continue;
-        if (img->build.n == 0) {
-            printf("%-14s nothing to build\n", img->name);
-            continue;
-        }
         const char *missing = prof_image_missing_tool(img);
         if (missing) {
             printf("%-14s skipped: `%s` is not installed\n", img->name, missing);
+            continue;
+        }
+        if (img->build.n == 0) {
+            printf("%-14s nothing to build\n", img->name);
+            failed += oci && pack_one(img, cache, force) < 0;
             continue;
         }
         if (force) {
@@ -98,6 +122,8 @@ static int images_build(int argc, char **argv, cs_error *err)
             char size[32];
             rep_format_value(REP_UNIT_BYTES, (double)prof_image_size(img), size, sizeof size);
             printf("%-14s %s (%s)\n", img->name, rc == 1 ? "up to date" : "built", size);
+            fflush(stdout);
+            failed += oci && pack_one(img, cache, force) < 0;
         }
     }
     return failed ? 1 : 0;

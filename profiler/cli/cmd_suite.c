@@ -10,6 +10,7 @@
 #include "profiler/cli/commands.h"
 #include "profiler/measure/plan.h"
 #include "profiler/measure/session.h"
+#include "profiler/oci/cache.h"
 #include "profiler/oci/image.h"
 
 #define DEFAULT_DIR "coldstart-report"
@@ -17,6 +18,7 @@
 struct suite_entry {
     struct prof_image *img; /* borrowed from the catalog; NULL for a container image */
     const char *oci;        /* a container image named on the command line (oci:...) */
+    char packed[4200];      /* suite --oci: the catalog image's OCI image */
     struct prof_owned_plan plan;
     char cold_name[300]; /* "NAME@cold" with --cache both */
 };
@@ -110,10 +112,20 @@ static int make_plans(struct prof_session *s, const struct prof_config *o, struc
         return cs_error_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < su->n_sel; i++) {
         struct suite_entry *e = &su->sel[i];
-        if (e->oci && prof_plan_for_oci(e->oci, o, cli_notes(o), &e->plan, err) < 0)
+        if (!e->oci && o->suite_oci) {
+            /* The bundled image as a container image, named as the image. */
+            char cache[4096];
+            if (prof_oci_default_cache(cache, sizeof cache, err) < 0 ||
+                prof_image_pack_oci(e->img, cache, false, cli_notes(o), e->packed, sizeof e->packed,
+                                    err) < 0 ||
+                prof_plan_for_oci(e->packed, o, cli_notes(o), &e->plan, err) < 0)
+                return -1;
+            e->plan.plan.name = e->img->name;
+        } else if (e->oci && prof_plan_for_oci(e->oci, o, cli_notes(o), &e->plan, err) < 0) {
             return -1;
-        if (!e->oci && prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0)
+        } else if (!e->oci && prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0) {
             return cs_error_mark_input(err);
+        }
         su->plans[i * per] = e->plan.plan;
         if (both) {
             su->plans[i * per].cache = "warm";

@@ -66,6 +66,7 @@ enum {
     OPT_IMAGE_CACHE,
     OPT_EXTRACT,
     OPT_RUNTIME,
+    OPT_OCI,
 };
 
 /* ---- the tables: sections shared by the measuring commands ---- */
@@ -199,6 +200,10 @@ static const struct cli_option gates_section[] = {
 static const struct cli_option suite_section[] = {
     {NULL, 0, NULL, 0, "Suite:"},
     {"reference", 0, "NAME", OPT_REFERENCE, "image the ratios are relative to (default native-c)"},
+    {"oci", 0, NULL, OPT_OCI,
+     "run the bundled images as OCI container images (packed as\n"
+     "`coldstart images build --oci` packs them; adds the columns\n"
+     "extract, rootfs, image size and image read)"},
     {0},
 };
 
@@ -726,6 +731,9 @@ static int parse_target_value(int key, const char *arg, struct cli_options *o, c
             return cs_error_input(err, "--image-cache %s: give an absolute path", arg);
         out = &o->image_cache;
         break;
+    case OPT_OCI:
+        o->suite_oci = true;
+        return 0;
     case OPT_EXTRACT:
         if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0)
             return cs_error_input(err, "--extract %s: use warm or cold", arg);
@@ -829,7 +837,10 @@ static int parse_operands(int argc, char **argv, struct cli_options *o, cs_error
  * command mean nothing for one. */
 static int check_container(const struct cli_options *o, cs_error *err)
 {
-    bool oci = o->image && prof_oci_is_ref(o->image);
+    bool oci = (o->image && prof_oci_is_ref(o->image)) || o->suite_oci;
+    if (o->suite_oci && o->variant)
+        return cs_error_input(err, "--variant with --oci: a packed image runs its default "
+                                   "command (give the variant's --env instead)");
     const char *only_oci = o->entrypoint    ? "--entrypoint"
                            : o->image_cache ? "--image-cache"
                            : o->extract_cold ? "--extract cold"

@@ -139,6 +139,7 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .image_cache = o->image_cache,
         .runtime = o->runtime,
         .extract_cold = o->extract_cold,
+        .suite_oci = o->suite_oci,
         .variant = o->variant,
         .name = o->name,
         .command = o->command,

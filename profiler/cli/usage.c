@@ -6,7 +6,12 @@
 
 static const struct cli_option images_options[] = {
     {NULL, 0, NULL, 0, "Options of images build:"},
-    {"force", 0, NULL, 'f', "build again even when the build is up to date"},
+    {"force", 0, NULL, 'f', "build (and pack) again even when up to date"},
+    {"oci", 0, NULL, 'o',
+     "also pack each image as an OCI image (images/shared/oci-pack,\n"
+     "umoci; a Debian minbase made by debootstrap for the runtimes,\n"
+     "scratch for native binaries) into the image cache:\n"
+     "~/.cache/coldstart/images/NAME, run with --image oci:...:latest"},
     {0},
 };
 static const struct cli_option *const images_sections[] = {images_options, NULL};
@@ -42,7 +47,7 @@ static const struct cli_option *const merge_sections[] = {merge_options, NULL};
 
 static const struct cli_command_doc images_doc = {
     "images",
-    "coldstart images [list | build [--force] [NAME...]]",
+    "coldstart images [list | build [--force] [--oci] [NAME...]]",
     "the bundled image catalog",
     "The image catalog (folders with an image.json under images/, or under\n"
     "COLDSTART_IMAGES). `list` shows each image, its toolchain and size; `build` runs\n"

@@ -53,6 +53,7 @@ struct prof_config {
      * --runtime, --extract cold, --user as given (resolved in the image). */
     const char *entrypoint, *image_cache, *runtime, *image_user;
     bool extract_cold;
+    bool suite_oci; /* suite --oci: the bundled images as packed OCI images */
     char **command; /* after `--`; points into argv (a container image: its arguments) */
     size_t n_command;
     /* size */

@@ -18,6 +18,7 @@
 
 void prof_fileset_free(struct prof_fileset *fs)
 {
+    free(fs->links);
     for (size_t i = 0; i < fs->n; i++)
         free(fs->files[i].path);
     free(fs->files);
@@ -63,6 +64,20 @@ int prof_fileset_add(struct prof_fileset *fs, const char *path)
     return add_stat(fs, path, &st, true);
 }
 
+/* Whether a hard-linked file was met before; remembers it when not. */
+static bool seen_link(struct prof_fileset *fs, const struct stat *st)
+{
+    for (size_t i = 0; i < fs->n_links; i++)
+        if (fs->links[i].dev == st->st_dev && fs->links[i].ino == st->st_ino)
+            return true;
+    struct prof_inode *grown = realloc(fs->links, (fs->n_links + 1) * sizeof *grown);
+    if (grown) {
+        fs->links = grown;
+        fs->links[fs->n_links++] = (struct prof_inode){st->st_dev, st->st_ino};
+    }
+    return false;
+}
+
 static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int depth, bool dedup)
 {
     if (depth > 16)
@@ -81,6 +96,8 @@ static int add_tree(struct prof_fileset *fs, const char *dir, size_t limit, int 
         if (S_ISDIR(st.st_mode)) {
             if (add_tree(fs, path, limit, depth + 1, dedup) < 0)
                 return -1;
+        } else if (S_ISREG(st.st_mode) && st.st_nlink > 1 && seen_link(fs, &st)) {
+            continue; /* another name of a file already in the set */
         } else if (add_stat(fs, path, &st, dedup) < 0) {
             return -1;
         }

@@ -25,6 +25,12 @@ struct prof_file {
 struct prof_fileset {
     struct prof_file *files;
     size_t n, cap;
+    /* Hard-linked files met by a tree walk, so each is counted once. */
+    struct prof_inode {
+        dev_t dev;
+        ino_t ino;
+    } *links;
+    size_t n_links;
 };
 
 void prof_fileset_free(struct prof_fileset *fs);

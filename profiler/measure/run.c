@@ -178,9 +178,15 @@ static void collect_image_read(struct prof_run *c)
     }
     c->run->image_read_bytes = prof_fileset_cached_each(files, each);
     size_t n = 0;
-    for (size_t i = 0; i < files->n; i++)
-        if (each[i] > 0)
-            read[n++] = (struct cached_file){files->files[i].path, each[i]};
+    int64_t total = 0;
+    for (size_t i = 0; i < files->n; i++) {
+        /* mincore counts whole pages: a file's last page is not all file. */
+        int64_t bytes = each[i] < files->files[i].bytes ? each[i] : files->files[i].bytes;
+        total += bytes;
+        if (bytes > 0)
+            read[n++] = (struct cached_file){files->files[i].path, bytes};
+    }
+    c->run->image_read_bytes = total;
     c->run->image_read_files = (int64_t)n;
     qsort(read, n, sizeof *read, by_bytes_desc);
     size_t top = n < 10 ? n : 10;
@@ -188,7 +194,8 @@ static void collect_image_read(struct prof_run *c)
     for (size_t i = 0; c->run->image_read_top && i < top; i++) {
         char *p = strdup(image_path(c->spec, read[i].path));
         if (p)
-            c->run->image_read_top[c->run->n_image_read_top++] = (struct rep_count){p, read[i].bytes};
+            c->run->image_read_top[c->run->n_image_read_top++] =
+                (struct rep_count){p, read[i].bytes};
     }
     free(each);
     free(read);

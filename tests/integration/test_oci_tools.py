@@ -1,7 +1,8 @@
 """Container images made by other tools than the main test's umoci: buildah
 (from scratch, committed as an oci-archive and as a docker-archive, in a
-private storage root) and skopeo recompressing layers with zstd. Each runs
-through `coldstart run --image` and serves."""
+private storage root), skopeo recompressing layers with zstd, and `podman
+save` (the buildah image loaded into podman's private storage and saved as
+docker save does). Each runs through `coldstart run --image` and serves."""
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ from harness import *
 from oci_images import cache_dir
 
 require_root()
-for tool in ("buildah", "skopeo"):
+for tool in ("buildah", "skopeo", "podman"):
     if not shutil.which(tool):
         skip(f"`{tool}` is not installed (make test installs it: apt-get install {tool})")
 FIXTURE_STATIC = os.environ.get("FIXTURE_STATIC", "build/tests/fixture_static")
@@ -44,6 +45,15 @@ run(["skopeo", "copy", "-q", "oci-archive:" + os.path.join(work, "b.tar") + ":v1
      "oci:" + os.path.join(work, "layout") + ":v1"])
 run(["skopeo", "copy", "-q", "--dest-compress-format", "zstd",
      "oci:" + os.path.join(work, "layout") + ":v1", "oci:" + os.path.join(work, "zstd") + ":v1"])
+# podman save: load buildah's archive into a private store, save it again.
+P = ["podman", "--root", os.path.join(work, "pstore"), "--runroot", os.path.join(work, "prun"),
+     "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
+loaded = run(P + ["load", "-q", "-i", os.path.join(work, "b.tar")])
+name = loaded.split("Loaded image:")[-1].strip().split()[0] if "Loaded image:" in loaded else ""
+check(bool(name), f"podman load names the image: {loaded!r}")
+run(P + ["tag", name, "localhost/podsave:v1"])
+run(P + ["save", "-q", "-o", os.path.join(work, "p.tar"), "localhost/podsave:v1"])
+run(P + ["rmi", "-a", "-f"])
 with open(os.path.join(work, "zstd", "index.json")) as f:
     manifest_digest = json.load(f)["manifests"][0]["digest"].split(":")[1]
 with open(os.path.join(work, "zstd", "blobs", "sha256", manifest_digest)) as f:
@@ -52,7 +62,9 @@ check(all(m.endswith("+zstd") for m in media), f"skopeo wrote zstd layers: {medi
 
 for spec, transport in (("oci-archive:" + os.path.join(work, "b.tar") + ":v1", "oci-archive"),
                         ("docker-archive:" + os.path.join(work, "bd.tar"), "docker-archive"),
-                        ("oci:" + os.path.join(work, "zstd") + ":v1", "oci")):
+                        ("oci:" + os.path.join(work, "zstd") + ":v1", "oci"),
+                        ("docker-archive:" + os.path.join(work, "p.tar") + ":localhost/podsave:v1",
+                         "docker-archive")):
     p, rep = run_json("--image", spec, "--image-cache", cache, "-n", "2", "-w", "0")
     check(p.returncode == 0, f"{spec}: exit {p.returncode}: {p.stderr[-600:]}")
     rep = require_report(rep, p, spec)

@@ -1,0 +1,71 @@
+"""`coldstart images build --oci` and `suite --oci` (issue 16): bundled
+images packed as OCI images by images/shared/oci-pack (umoci): native-c on
+scratch (its binary and the libraries ldd lists), node-http on a Debian
+minbase made by debootstrap (kept in the image cache, made once per cache),
+then run through `run --image` and `suite --oci`."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from harness import *
+
+require_root()
+for tool in ("umoci", "debootstrap", "cc", "node"):
+    if not shutil.which(tool):
+        skip(f"`{tool}` is not installed (make test installs umoci and debootstrap)")
+
+work = tempfile.mkdtemp(prefix="coldstart-oci-pack-")
+# native-c in a cache of its own; node-http in the default cache, where the
+# Debian base is made once (debootstrap downloads ~40 MB) and then kept.
+env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "xdg"))
+
+p = coldstart("images", "build", "--oci", "native-c", env=env, timeout=600)
+check(p.returncode == 0, f"images build --oci native-c: exit {p.returncode}: {p.stderr[-800:]}")
+layout = os.path.join(work, "xdg", "coldstart", "images", "native-c")
+spec = f"oci:{layout}:latest"
+check(spec in p.stdout, f"the packed image is named: {p.stdout[-400:]}")
+check(os.path.exists(os.path.join(layout, "index.json")), "native-c: an OCI layout")
+p = coldstart("images", "build", "--oci", "native-c", env=env)
+check(p.returncode == 0 and "OCI image up to date" in p.stdout, f"second pack: {p.stdout[-300:]}")
+
+p, rep = run_json("--image", spec, "--image-cache", os.path.join(work, "cache"), "-n", "2", "-w",
+                  "0", "--stop-signal", "KILL")
+check(p.returncode == 0, f"run the packed native-c: exit {p.returncode}: {p.stderr[-600:]}")
+rep = require_report(rep, p, "packed native-c")
+img = rep["targets"][0]["oci_image"]
+check(img["layers"] == 2 and img["files"] >= 3, f"scratch image: runtime libs and app: {img}")
+check(all(r["status"] == "ok" for r in measured(rep)), "packed native-c serves")
+
+# suite --oci: the catalog's images as container images, beside nothing else.
+out = os.path.join(work, "suite.json")
+md = os.path.join(work, "suite.md")
+p = coldstart("suite", "-q", "--oci", "native-c", "node-http", "-n", "2", "-w", "0",
+              "--stop-timeout", "300ms", "--json", out, "--md", md, timeout=900)
+check(p.returncode == 0, f"suite --oci: exit {p.returncode}: {p.stderr[-800:]}")
+if check(os.path.exists(out), "suite --oci wrote its report"):
+    with open(out) as f:
+        rep = json.load(f)
+    names = [t["name"] for t in rep["targets"]]
+    check(names == ["native-c", "node-http"], f"suite --oci targets named as the images: {names}")
+    for t in rep["targets"]:
+        check(t.get("oci_image") and t["oci_image"]["transport"] == "oci",
+              f"{t['name']}: oci_image {t.get('oci_image')}")
+        check(all(r["status"] == "ok" and r["milestones_us"]["rootfs"] for r in measured(rep, rep["targets"].index(t))),
+              f"{t['name']}: ok runs with a rootfs milestone")
+    node = rep["targets"][1]["oci_image"]
+    check(node["layers"] == 3 and node["files"] > 1000,
+          f"node-http: Debian base, runtime, app: {node}")
+    with open(md) as f:
+        text = f.read()
+    check("rootfs p50" in text and "image packed/unpacked" in text, "suite --oci Markdown columns")
+
+# Bad input.
+p = coldstart("images", "build", "--bogus")
+check(p.returncode == 2 and "--bogus" in p.stderr, f"images build --bogus: {p.returncode} {p.stderr}")
+p = coldstart("suite", "--oci", "--variant", "server-gc", "-n", "1")
+check(p.returncode == 2 and "--variant" in p.stderr, f"suite --oci --variant: {p.stderr.strip()}")
+
+shutil.rmtree(work, ignore_errors=True)
+finish()
