@@ -41,6 +41,8 @@ int main(int argc, char **argv)
         if (rc >= 0)
             return rc;
         fprintf(stderr, "coldstart %s: %s\n", cmd, cs_error_text(&err));
+        if (err.status == CS_ERR_INTERRUPTED)
+            return 128 + err.signo;
         return err.status == CS_ERR_INPUT ? 2 : 1;
     }
     fprintf(stderr, "coldstart: unknown command `%s` (see coldstart --help)\n", cmd);

@@ -164,6 +164,18 @@ void sbx_handled_signals(sigset_t *ret)
     sigaddset(ret, SIGCHLD);
 }
 
+int sbx_pending_stop_signal(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) < 0)
+        return 0;
+    const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        if (sigismember(&pending, stops[i]) == 1)
+            return stops[i];
+    return 0;
+}
+
 int sbx_process_setup(cs_error *err)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

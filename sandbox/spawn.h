@@ -108,6 +108,10 @@ int sbx_process_setup(cs_error *err);
 int sbx_mounts_below(const char *prefix, char ***ret, size_t *ret_n, cs_error *err);
 /* Creates a socket in the network namespace netns_fd (-1: our own). */
 int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err);
+/* A stop signal (SIGINT, SIGTERM, SIGHUP) waiting while blocked (after
+ * sbx_process_setup), or 0: for long work outside the event loop, such as
+ * extracting an image, to stop at a safe point and clean up. */
+int sbx_pending_stop_signal(void);
 /* The signals sbx_process_setup blocks, for the caller's signalfd. */
 void sbx_handled_signals(sigset_t *ret);
 

@@ -52,6 +52,10 @@ int cli_prepare_target(enum cli_command cmd, int argc, char **argv, struct cli_t
     int rc = cli_prepare(cmd, argc, argv, &ret->o, err);
     if (rc != 0)
         return rc;
+    /* Signals are handled from here on (blocked, read when safe), so that
+     * Ctrl-C while an image is extracted cleans up instead of killing us. */
+    if (sbx_process_setup(err) < 0)
+        return -1;
     return prof_plan_resolve(&ret->o, cli_notes(&ret->o), &ret->img, &ret->owned, err);
 }
 

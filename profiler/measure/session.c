@@ -419,8 +419,13 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     const char *cache = p->cache ? p->cache : o->cache;
     _cleanup_container_run_ struct prof_container_run ctr = {.fresh.lock_fd = -1};
     if (p->oci && prof_container_run_prepare(p->oci, &s->iso, o->net_given, &s->image_files[ti],
-                                             cache, &ctr, err) < 0)
-        return -1;
+                                             cache, &ctr, err) < 0) {
+        /* Ctrl-C during --extract cold: the extraction died with it. */
+        int sig = sbx_pending_stop_signal();
+        if (sig)
+            s->interrupted_by = sig;
+        return sig ? 1 : -1;
+    }
     if (p->oci && p->oci->cache_in_memory && strcmp(cache, "cold") == 0 &&
         !s->warned_memory_cache) {
         s->warned_memory_cache = true;

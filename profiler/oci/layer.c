@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "profiler/oci/image.h"
+#include "sandbox/spawn.h"
 #include "sandbox/base/cleanup.h"
 
 #define WHITEOUT ".wh."
@@ -249,6 +251,11 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
         close(p[0]);
         struct result r = {0};
         signal(SIGPIPE, SIG_DFL);
+        /* The profiler blocks its stop signals; the unpacking child must die of
+         * Ctrl-C at once (the parent then removes what it left). */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         if (chdir(dir) < 0)
             fail(&r, false, errno, "cannot enter `%s`", dir);
         else
@@ -257,10 +264,26 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
         _exit(n == (ssize_t)sizeof r ? 0 : 1);
     }
     close(p[1]);
+    /* Waits for the result, watching for a stop signal sent to us alone
+     * (kill PID, not Ctrl-C to the group): then the child is killed, and the
+     * caller removes what it left. */
     struct result r = {0};
-    ssize_t n;
-    while ((n = read(p[0], &r, sizeof r)) < 0 && errno == EINTR)
-        ;
+    ssize_t n = -1;
+    for (;;) {
+        struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+        int ready = poll(&pfd, 1, 50);
+        if (ready > 0) {
+            while ((n = read(p[0], &r, sizeof r)) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (sbx_pending_stop_signal()) {
+            kill(pid, SIGKILL);
+            break;
+        }
+    }
     close(p[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -57,7 +57,14 @@ static int cache_layers(struct prof_oci_target *t, const struct cs_sink *notes, 
         const struct prof_oci_layer *l = &img->layers[i];
         bool extracted;
         struct prof_oci_unpacked st;
-        if (prof_oci_cache_layer(t->cache, l, &t->layer_dirs[i], &extracted, &st, err) < 0)
+        int rc = prof_oci_cache_layer(t->cache, l, &t->layer_dirs[i], &extracted, &st, err);
+        /* Ctrl-C: the layer's extraction died with it and left nothing. */
+        int sig = sbx_pending_stop_signal();
+        if (sig)
+            return cs_error_interrupted(err, sig,
+                                        "interrupted while extracting the image's layers; "
+                                        "nothing half-extracted was kept");
+        if (rc < 0)
             return cs_error_prefix(err, "layer %zu of %zu (%s)", i + 1, img->n_layers, l->digest);
         t->n_layers++;
         t->unpacked_bytes += st.bytes;
@@ -127,8 +134,10 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
     struct statfs fs;
     ret->cache_in_memory =
         statfs(ret->cache, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
-    if (prof_oci_image_open(o->spec, &ret->image, err) < 0)
-        return -1;
+    if (prof_oci_image_open(o->spec, &ret->image, err) < 0) {
+        int sig = sbx_pending_stop_signal();
+        return sig ? cs_error_interrupted(err, sig, "interrupted while unpacking the image") : -1;
+    }
     if (cache_layers(ret, notes, err) < 0)
         return -1;
     if (prof_oci_run_config(&ret->image.config, (const char *const *)ret->layer_dirs, ret->n_layers,

@@ -50,6 +50,20 @@ int cs_error_prefix(cs_error *err, const char *fmt, ...)
     return -1;
 }
 
+int cs_error_interrupted(cs_error *err, int signo, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->errnum = 0;
+    err->status = CS_ERR_INTERRUPTED;
+    err->signo = signo;
+    return -1;
+}
+
 int cs_error_mark_input(cs_error *err)
 {
     if (err)

@@ -14,12 +14,14 @@
 enum cs_error_status {
     CS_ERR_FAILED = 1, /* the system or the target failed: exit 1 */
     CS_ERR_INPUT = 2,  /* bad usage or bad input (a flag, a file, a report): exit 2 */
+    CS_ERR_INTERRUPTED = 3, /* a signal stopped it (Ctrl-C) after cleaning up: exit 128+signo */
 };
 
 typedef struct cs_error {
     int errnum;                  /* errno of the failing call, or 0 */
     enum cs_error_status status; /* CS_ERR_FAILED unless marked as bad input */
     char msg[1024];              /* sentence fragment, no strerror, no trailing newline */
+    int signo;                   /* CS_ERR_INTERRUPTED: the signal */
 } cs_error;
 
 /* Sets errno and message (status CS_ERR_FAILED). Returns -1. */
@@ -29,6 +31,9 @@ int cs_error_set(cs_error *err, int errnum, const char *fmt, ...)
 int cs_error_input(cs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends "context: " to the message; errno and status stay. Returns -1. */
 int cs_error_prefix(cs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Interrupted by signal signo (exit 128+signo). Returns -1. */
+int cs_error_interrupted(cs_error *err, int signo, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Marks an error as bad input (exit 2), whatever set it. Returns -1. */
 int cs_error_mark_input(cs_error *err);
 

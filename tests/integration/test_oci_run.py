@@ -206,6 +206,33 @@ servers = [pid for pid in os.listdir("/proc") if pid.isdigit() and
 check(not servers, f"no container process left: {servers}")
 check(not mounts_of(cache), f"no mount left: {mounts_of(cache)}")
 
+# ---- Ctrl-C while the image's layers are extracted (before any run): the
+# unpacking child dies, its half-extracted folder is removed, exit 130 ----
+big = os.path.join(work, "big")
+subprocess.run(["sh", "-ec", f"""umoci init --layout {big}; umoci new --image {big}:v1
+umoci unpack --image {big}:v1 {work}/bb >/dev/null
+for i in 1 2 3; do mkdir -p {work}/bb/rootfs/copy$i; cp -a /usr/lib/python3* {work}/bb/rootfs/copy$i/; done
+umoci repack --image {big}:v1 {work}/bb
+umoci config --image {big}:v1 --config.entrypoint /bin/true"""], check=True, capture_output=True)
+big_cache = os.path.join(cache, "big")
+layers_dir = os.path.join(big_cache, "layers", "sha256")
+proc = subprocess.Popen([COLDSTART, "run", "-q", "-n", "1", "--image", f"oci:{big}:v1",
+                         "--image-cache", big_cache, "--ready", "exit"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not (
+        os.path.isdir(layers_dir) and any(n.startswith(".tmp-") for n in os.listdir(layers_dir))):
+    time.sleep(0.005)
+check(proc.poll() is None, "the big layer was still being extracted when interrupted")
+proc.send_signal(signal.SIGINT)
+_, stderr = proc.communicate(timeout=60)
+check(proc.returncode == 130 and "interrupted" in stderr,
+      f"SIGINT during extraction: exit 130, got {proc.returncode}: {stderr.strip()[-300:]}")
+left = [n for n in os.listdir(layers_dir) if not n.endswith(".lock")] if os.path.isdir(layers_dir) else []
+check(not left, f"the interrupted layer is not in the cache, not even half: {left}")
+unpacked = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("coldstart-image-")]
+check(not unpacked, f"no unpacked archive left: {unpacked}")
+
 shutil.rmtree(work, ignore_errors=True)
 shutil.rmtree(cache, ignore_errors=True)
 finish()
