@@ -213,6 +213,12 @@ static void image_read(const struct rep_target *t, const struct rep_run *run, st
     esc(b, line);
     rep_buf_puts(b, "; the largest:</p>\n");
     file_table(b, run->image_read_top, run->n_image_read_top, "cached");
+    if (run->n_image_unread_top) {
+        rep_buf_puts(b, "<p class=\"note\">Not in the page cache at ready, the largest (with "
+                        "a cold cache: never read by start-up, what a slimming tool would "
+                        "drop):</p>\n");
+        file_table(b, run->image_unread_top, run->n_image_unread_top, "size");
+    }
 }
 
 static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
@@ -271,8 +277,7 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
         /* Which shared libraries and assemblies the runtime pulled in. */
         char total[32];
         rep_format_value(REP_UNIT_BYTES, (double)run->mapped_file_bytes, total, sizeof total);
-        rep_buf_printf(b,
-                       "<p class=\"note\">Files mapped at ready: %lld (%s); the largest:</p>\n",
+        rep_buf_printf(b, "<p class=\"note\">Files mapped at ready: %lld (%s); the largest:</p>\n",
                        (long long)run->mapped_files, total);
         file_table(b, run->mapped, run->n_mapped, "size");
     }

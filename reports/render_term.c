@@ -29,6 +29,16 @@ static const char *const term_metrics[] = {
     "image_read_files",
 };
 
+/* The first five: size and path. */
+static void print_files(FILE *out, const struct rep_count *files, size_t n)
+{
+    for (size_t k = 0; k < n && k < 5; k++) {
+        char b[32];
+        rep_format_value(REP_UNIT_BYTES, (double)files[k].count, b, sizeof b);
+        fprintf(out, "    %10s  %s\n", b, files[k].name);
+    }
+}
+
 /* A container image: what it is, and what of it start-up read (median run). */
 static void print_image(FILE *out, const struct rep_target *t)
 {
@@ -41,10 +51,10 @@ static void print_image(FILE *out, const struct rep_target *t)
     if (!rep_image_read_summary(t, m, line, sizeof line))
         return;
     fprintf(out, "  image in the page cache at ready: %s\n", line);
-    for (size_t k = 0; k < m->n_image_read_top && k < 5; k++) {
-        char b[32];
-        rep_format_value(REP_UNIT_BYTES, (double)m->image_read_top[k].count, b, sizeof b);
-        fprintf(out, "    %10s  %s\n", b, m->image_read_top[k].name);
+    print_files(out, m->image_read_top, m->n_image_read_top);
+    if (m->n_image_unread_top) {
+        fprintf(out, "  not in the page cache at ready (the largest):\n");
+        print_files(out, m->image_unread_top, m->n_image_unread_top);
     }
 }
 

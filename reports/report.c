@@ -95,6 +95,9 @@ void rep_run_free(struct rep_run *r)
     for (size_t i = 0; i < r->n_image_read_top; i++)
         free(r->image_read_top[i].name);
     free(r->image_read_top);
+    for (size_t i = 0; i < r->n_image_unread_top; i++)
+        free(r->image_unread_top[i].name);
+    free(r->image_unread_top);
     free(r->error);
     free(r->output_tail);
     free(r->error_line);

@@ -72,6 +72,8 @@ struct rep_run {
     int64_t image_read_bytes, image_read_files;
     struct rep_count *image_read_top;
     size_t n_image_read_top;
+    struct rep_count *image_unread_top; /* the largest files not cached at all */
+    size_t n_image_unread_top;
     struct rep_count *denied_syscalls;
     size_t n_denied;
     char *error;       /* why the run is not ok; NULL when ok */

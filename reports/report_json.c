@@ -128,6 +128,8 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "image_read_bytes", r->image_read_bytes);
     add_int(o, "image_read_files", r->image_read_files);
     cJSON_AddItemToObject(o, "image_read_top", files_json(r->image_read_top, r->n_image_read_top));
+    cJSON_AddItemToObject(o, "image_unread_top",
+                          files_json(r->image_unread_top, r->n_image_unread_top));
     cJSON *d = cJSON_AddObjectToObject(o, "denied_syscalls");
     for (size_t i = 0; i < r->n_denied; i++)
         cJSON_AddNumberToObject(d, r->denied_syscalls[i].name, (double)r->denied_syscalls[i].count);
@@ -481,6 +483,8 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->image_read_files = get_int(rd, o, "image_read_files", false);
     read_files(cJSON_GetObjectItemCaseSensitive(o, "image_read_top"), &r->image_read_top,
                &r->n_image_read_top);
+    read_files(cJSON_GetObjectItemCaseSensitive(o, "image_unread_top"), &r->image_unread_top,
+               &r->n_image_unread_top);
     r->error = get_str(rd, o, "error", false);
     r->output_tail = get_str(rd, o, "output_tail", false);
     r->error_line = get_str(rd, o, "error_line", false);

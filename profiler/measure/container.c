@@ -103,3 +103,70 @@ int prof_container_run_prepare(const struct prof_oci_target *t, const struct sbx
     ret->iso.gid = t->run.gid;
     return strcmp(t->runtime, "builtin") == 0 ? 0 : runtime_command(t, ret, err);
 }
+
+/* A layer file's path as the container names it (the layer folder cut off). */
+static const char *image_path(const char *const *layers, size_t n_layers, const char *path)
+{
+    for (size_t i = 0; i < n_layers; i++) {
+        size_t len = strlen(layers[i]);
+        if (strncmp(path, layers[i], len) == 0 && path[len] == '/')
+            return path + len;
+    }
+    return path;
+}
+
+struct sized_file {
+    const char *path;
+    int64_t bytes;
+};
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    int64_t x = ((const struct sized_file *)a)->bytes, y = ((const struct sized_file *)b)->bytes;
+    return (x < y) - (x > y);
+}
+
+/* The ten largest of files into *ret (paths inside the image). */
+static void top_ten(struct sized_file *files, size_t n, const char *const *layers, size_t n_layers,
+                    struct rep_count **ret, size_t *ret_n)
+{
+    qsort(files, n, sizeof *files, by_bytes_desc);
+    size_t top = n < 10 ? n : 10;
+    *ret = calloc(top ? top : 1, sizeof **ret);
+    for (size_t i = 0; *ret && i < top; i++) {
+        char *p = strdup(image_path(layers, n_layers, files[i].path));
+        if (p)
+            (*ret)[(*ret_n)++] = (struct rep_count){p, files[i].bytes};
+    }
+}
+
+void prof_image_read_collect(const struct prof_fileset *files, const char *const *layers,
+                             size_t n_layers, struct rep_run *run)
+{
+    size_t n = files->n ? files->n : 1;
+    int64_t *each = calloc(n, sizeof *each);
+    struct sized_file *read = calloc(n, sizeof *read), *unread = calloc(n, sizeof *unread);
+    if (each && read && unread) {
+        prof_fileset_cached_each(files, each);
+        size_t n_read = 0, n_unread = 0;
+        int64_t total = 0;
+        for (size_t i = 0; i < files->n; i++) {
+            /* mincore counts whole pages: a file's last page is not all file. */
+            int64_t size = files->files[i].bytes;
+            int64_t bytes = each[i] < size ? each[i] : size;
+            total += bytes;
+            if (bytes > 0)
+                read[n_read++] = (struct sized_file){files->files[i].path, bytes};
+            else if (size > 0)
+                unread[n_unread++] = (struct sized_file){files->files[i].path, size};
+        }
+        run->image_read_bytes = total;
+        run->image_read_files = (int64_t)n_read;
+        top_ten(read, n_read, layers, n_layers, &run->image_read_top, &run->n_image_read_top);
+        top_ten(unread, n_unread, layers, n_layers, &run->image_unread_top,
+                &run->n_image_unread_top);
+    }
+    free(each);
+    free(read);
+    free(unread);
+}

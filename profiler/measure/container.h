@@ -11,6 +11,7 @@
 
 #include "profiler/measure/pagecache.h"
 #include "profiler/oci/target.h"
+#include "reports/report.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/spawn.h"
@@ -37,6 +38,12 @@ struct prof_container_run {
 int prof_container_run_prepare(const struct prof_oci_target *t, const struct sbx_isolation *base,
                                bool net_given, struct prof_fileset *image_files, const char *cache,
                                struct prof_container_run *ret, cs_error *err);
+/* At ready: the image's files in the page cache into run (image_read_bytes,
+ * image_read_files; the ten largest read, image_read_top; and the ten
+ * largest never read, image_unread_top: what a slimming tool would drop),
+ * paths as the container names them (layer folders cut off). */
+void prof_image_read_collect(const struct prof_fileset *files, const char *const *layers,
+                             size_t n_layers, struct rep_run *run);
 /* Removes a fresh extraction; also after a failed prepare. */
 void prof_container_run_free(struct prof_container_run *c);
 #define _cleanup_container_run_ _cleanup_(prof_container_run_free)

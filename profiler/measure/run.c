@@ -1,4 +1,5 @@
 #include "profiler/measure/run.h"
+#include "profiler/measure/container.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -140,67 +141,6 @@ static void collect_mapped(struct prof_run *c)
         prof_fileset_add_maps_in(c->spec->mapped, pids[i], container);
 }
 
-/* A layer file's path as the container names it (the layer folder cut off). */
-static const char *image_path(const struct prof_run_spec *s, const char *path)
-{
-    for (size_t i = 0; i < s->n_layers; i++) {
-        size_t len = strlen(s->layer_dirs[i]);
-        if (strncmp(path, s->layer_dirs[i], len) == 0 && path[len] == '/')
-            return path + len;
-    }
-    return path;
-}
-
-struct cached_file {
-    const char *path;
-    int64_t bytes;
-};
-
-static int by_bytes_desc(const void *a, const void *b)
-{
-    int64_t x = ((const struct cached_file *)a)->bytes, y = ((const struct cached_file *)b)->bytes;
-    return (x < y) - (x > y);
-}
-
-/* The image's bytes in the page cache at ready (with --cache cold: what
- * start-up read of it), how many of its files, and the ten largest. */
-static void collect_image_read(struct prof_run *c)
-{
-    const struct prof_fileset *files = c->spec->image_files;
-    if (!files)
-        return;
-    int64_t *each = calloc(files->n ? files->n : 1, sizeof *each);
-    struct cached_file *read = calloc(files->n ? files->n : 1, sizeof *read);
-    if (!each || !read) {
-        free(each);
-        free(read);
-        return;
-    }
-    c->run->image_read_bytes = prof_fileset_cached_each(files, each);
-    size_t n = 0;
-    int64_t total = 0;
-    for (size_t i = 0; i < files->n; i++) {
-        /* mincore counts whole pages: a file's last page is not all file. */
-        int64_t bytes = each[i] < files->files[i].bytes ? each[i] : files->files[i].bytes;
-        total += bytes;
-        if (bytes > 0)
-            read[n++] = (struct cached_file){files->files[i].path, bytes};
-    }
-    c->run->image_read_bytes = total;
-    c->run->image_read_files = (int64_t)n;
-    qsort(read, n, sizeof *read, by_bytes_desc);
-    size_t top = n < 10 ? n : 10;
-    c->run->image_read_top = calloc(top ? top : 1, sizeof *c->run->image_read_top);
-    for (size_t i = 0; c->run->image_read_top && i < top; i++) {
-        char *p = strdup(image_path(c->spec, read[i].path));
-        if (p)
-            c->run->image_read_top[c->run->n_image_read_top++] =
-                (struct rep_count){p, read[i].bytes};
-    }
-    free(each);
-    free(read);
-}
-
 /* Bytes read from storage by the target's processes (/proc/PID/io), for
  * kernels whose cgroup I/O accounting misses them (v1 blk-throttle counts only
  * throttled I/O). */
@@ -258,7 +198,9 @@ void mark_ready_at(struct prof_run *c, uint64_t when_ns)
         collect_mapped(c);
         c->io_read_bytes = processes_read_bytes(c);
     }
-    collect_image_read(c);
+    if (c->spec->image_files)
+        prof_image_read_collect(c->spec->image_files, c->spec->layer_dirs, c->spec->n_layers,
+                                c->run);
     struct sbx_cgroup_usage u;
     if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0)
         record_cpu(c, &u);

@@ -129,7 +129,8 @@ if check(os.path.exists(suite_json), "suite wrote its report"):
     check(all(t["oci_image"]["layers"] == 2 for t in srep["targets"]), "suite: oci_image facts")
 
 # ---- --extract cold: extraction timed in every run, cleaned up after ----
-p, rep = image_run("-n", "2", "--extract", "cold", "--cache", "cold")
+cold_html = os.path.join(work, "cold.html")
+p, rep = image_run("-n", "2", "--extract", "cold", "--cache", "cold", "--html", cold_html)
 check(p.returncode == 0, f"--extract cold: exit {p.returncode}: {p.stderr[-600:]}")
 rep = require_report(rep, p, "--extract cold")
 check(rep["targets"][0]["oci_image"]["extract"] == "cold", "oci_image.extract cold")
@@ -147,6 +148,13 @@ for r in measured(rep):
           f"--cache cold reads part of the image: {r['image_read_bytes']}")
     check(not any(f["path"] == "/bin/busybox" for f in r["image_read_top"]),
           f"the server never reads busybox: {r['image_read_top']}")
+    check(any(f["path"] == "/bin/busybox" for f in r["image_unread_top"]),
+          f"busybox is among the files start-up never read: {r['image_unread_top']}")
+if not IN_MEMORY:
+    with open(cold_html) as f:
+        page = f.read()
+    check("Not in the page cache at ready" in page and "/bin/busybox" in page,
+          "HTML: the largest files start-up never read")
 check(("cannot be evicted" in p.stderr) == IN_MEMORY,
       f"the tmpfs warning exactly when the cache is on tmpfs ({IN_MEMORY}): {p.stderr[-300:]}")
 check(os.listdir(os.path.join(cache, "cold")) == [],

@@ -45,6 +45,8 @@ run(["skopeo", "copy", "-q", "oci-archive:" + os.path.join(work, "b.tar") + ":v1
      "oci:" + os.path.join(work, "layout") + ":v1"])
 run(["skopeo", "copy", "-q", "--dest-compress-format", "zstd",
      "oci:" + os.path.join(work, "layout") + ":v1", "oci:" + os.path.join(work, "zstd") + ":v1"])
+run(["skopeo", "copy", "-q", "oci:" + os.path.join(work, "zstd") + ":v1",
+     "oci-archive:" + os.path.join(work, "zstd.tar") + ":v1"])
 # podman save: load buildah's archive into a private store, save it again.
 P = ["podman", "--root", os.path.join(work, "pstore"), "--runroot", os.path.join(work, "prun"),
      "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
@@ -63,6 +65,7 @@ check(all(m.endswith("+zstd") for m in media), f"skopeo wrote zstd layers: {medi
 for spec, transport in (("oci-archive:" + os.path.join(work, "b.tar") + ":v1", "oci-archive"),
                         ("docker-archive:" + os.path.join(work, "bd.tar"), "docker-archive"),
                         ("oci:" + os.path.join(work, "zstd") + ":v1", "oci"),
+                        ("oci-archive:" + os.path.join(work, "zstd.tar") + ":v1", "oci-archive"),
                         ("docker-archive:" + os.path.join(work, "p.tar") + ":localhost/podsave:v1",
                          "docker-archive")):
     p, rep = run_json("--image", spec, "--image-cache", cache, "-n", "2", "-w", "0")

@@ -154,6 +154,10 @@ p = subprocess.run([sys.executable, "-c", wrapper, COLDSTART, "run", "-q", "-n",
                    capture_output=True, text=True, timeout=180)  # 90 s: the emulated v2 guest
 rc, maxrss = (int(x) for x in p.stdout.split())
 check(rc == 0, f"the flood drained within the timeout (exit {rc})")
-check(maxrss < 20 * 1024, f"profiler max RSS {maxrss} KiB during a 300 MB flood (goal < 20 MiB)")
+# The goal is the release build's; under ASan (make asan) its allocator and
+# quarantine come on top, so there the bound is twice as loose.
+limit = 40 if os.environ.get("COLDSTART_SANITIZED") == "1" else 20
+check(maxrss < limit * 1024,
+      f"profiler max RSS {maxrss} KiB during a 300 MB flood (goal < {limit} MiB)")
 
 finish()
