@@ -114,6 +114,12 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
 {
     memset(ret, 0, sizeof *ret);
     ret->bundle.lock_fd = -1;
+    /* Mount namespaces, overlayfs, pivot_root: nothing rootless here. */
+    if (geteuid() != 0)
+        return cs_error_input(err,
+                              "%s: running a container image needs root (a mount namespace, "
+                              "overlayfs, pivot_root); rootless containers are not supported",
+                              o->spec);
     ret->extract_cold = o->extract_cold;
     if (!(ret->spec = strdup(o->spec)))
         return cs_error_set(err, ENOMEM, "out of memory");
