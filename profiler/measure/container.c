@@ -1,6 +1,7 @@
 #include "profiler/measure/container.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +79,16 @@ int prof_container_run_prepare(const struct prof_oci_target *t, const struct sbx
         prof_fileset_add_trees(files, ret->layers, ret->n_layers, IMAGE_FILES_MAX) < 0)
         return cs_error_set(err, ENOMEM, "out of memory");
     if (strcmp(cache, "cold") == 0) {
-        /* What was just extracted is in the page cache, dirty: written back
-         * first, or the kernel would keep it. */
-        if (t->extract_cold && ret->fresh.lock_fd >= 0)
-            syncfs(ret->fresh.lock_fd);
+        /* What was just extracted (this run's, or the cache's when the
+         * image was opened) is in the page cache, dirty: written back first,
+         * or the kernel would keep it. Nothing to write: nearly free. */
+        if (ret->n_layers > 0) {
+            int fd = open(ret->layers[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) {
+                syncfs(fd);
+                close(fd);
+            }
+        }
         prof_fileset_evict(files);
         ret->cached_before_bytes = prof_fileset_cached_bytes(files);
     }

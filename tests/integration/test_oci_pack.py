@@ -61,6 +61,45 @@ if check(os.path.exists(out), "suite --oci wrote its report"):
         text = f.read()
     check("rootfs p50" in text and "image packed/unpacked" in text, "suite --oci Markdown columns")
 
+# nginx (software nobody here wrote) as a container on the same Debian base,
+# with its own StopSignal (SIGQUIT: graceful), through builtin and crun.
+base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                    "coldstart", "base", "bookworm-minbase")
+if not shutil.which("nginx"):
+    check(False, "nginx is not installed (make test installs nginx-light)")
+else:
+    ngx = os.path.join(work, "nginx")
+    conf = ("user www-data; worker_processes 1; pid /run/nginx.pid; error_log stderr;"
+            " events { worker_connections 64; }"
+            " http { access_log off; server { listen 8080; location / { return 200 ok; } } }")
+    subprocess.run(["sh", "-ec", f"""cp -a {base} {ngx}; umoci tag --image {ngx}:minbase v1
+umoci unpack --image {ngx}:v1 {work}/nb >/dev/null; R={work}/nb/rootfs
+for f in /usr/sbin/nginx $(ldd /usr/sbin/nginx | awk '/=> \\//{{print $3}}'); do
+  cp -a --parents $f $R/; cp -a --parents $(readlink -f $f) $R/; done
+cp -a --parents /etc/nginx /usr/share/nginx $R/; mkdir -p $R/var/log/nginx $R/var/lib/nginx
+echo '{conf}' > $R/etc/nginx/nginx.conf
+umoci repack --image {ngx}:v1 {work}/nb; umoci rm --image {ngx}:minbase
+umoci config --image {ngx}:v1 --config.entrypoint /usr/sbin/nginx --config.cmd=-g \
+  --config.cmd='daemon off;' --config.exposedports 8080/tcp --config.stopsignal SIGQUIT"""],
+                   check=True, capture_output=True)
+    for runtime in ("builtin", "crun"):
+        if runtime == "crun" and not shutil.which("crun"):
+            check(False, "crun is not installed (make test installs it)")
+            continue
+        p, rep = run_json("--image", f"oci:{ngx}:v1", "--image-cache", os.path.join(work, "cache"),
+                          "-n", "2", "-w", "0", "--cache", "cold", "--runtime", runtime)
+        check(p.returncode == 0, f"nginx ({runtime}): exit {p.returncode}: {p.stderr[-600:]}")
+        rep = require_report(rep, p, f"nginx {runtime}")
+        for r in measured(rep):
+            check(r["status"] == "ok" and r["processes_ready"] == (2 if runtime == "builtin" else 3),
+                  f"nginx ({runtime}): master and worker ready: {r['status']} "
+                  f"{r['processes_ready']} {r.get('error')}")
+            # SIGQUIT, nginx's graceful stop: it exits by itself, no kill after 2 s.
+            check(r["stop_us"] is not None and r["stop_us"] < 1000000,
+                  f"nginx ({runtime}): stopped by its StopSignal: {r['stop_us']}")
+            check(any(f["path"] == "/usr/sbin/nginx" for f in r["image_read_top"]),
+                  f"nginx ({runtime}): its binary was read: {r['image_read_top']}")
+
 # Bad input.
 p = coldstart("images", "build", "--bogus")
 check(p.returncode == 2 and "--bogus" in p.stderr, f"images build --bogus: {p.returncode} {p.stderr}")
