@@ -60,6 +60,35 @@ static void settings_line(const struct rep_report *r, struct rep_buf *b)
         rep_buf_printf(b, "; seccomp %s", s->seccomp);
 }
 
+/* Container images: what each is and what of it start-up read. */
+static void md_images(const struct rep_report *r, struct rep_buf *b)
+{
+    bool header = false;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        if (!t->oci_image)
+            continue;
+        if (!header) {
+            rep_buf_puts(b, "\n### Container images\n\n");
+            header = true;
+        }
+        char line[512];
+        rep_image_facts(t->oci_image, line, sizeof line);
+        rep_buf_puts(b, "- ");
+        md_escape(b, t->name);
+        rep_buf_puts(b, ": `");
+        md_escape(b, t->oci_image->ref);
+        rep_buf_puts(b, "`, ");
+        md_escape(b, line);
+        const struct rep_run *m = rep_target_median_run(t);
+        if (rep_image_read_summary(t, m, line, sizeof line)) {
+            rep_buf_puts(b, "; in the page cache at ready: ");
+            md_escape(b, line);
+        }
+        rep_buf_puts(b, "\n");
+    }
+}
+
 void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
 {
     rep_buf_puts(b, "## coldstart report\n\n");
@@ -96,6 +125,7 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
                            "summed over the target's processes.\n",
                            ref->name);
     }
+    md_images(r, b);
     bool cold_header = false;
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
@@ -187,12 +217,32 @@ static void csv_field(struct rep_buf *b, const char *s)
     }
 }
 
+static void csv_image(struct rep_buf *b, const struct rep_oci_image *i)
+{
+    if (!i) {
+        rep_buf_puts(b, ",,,,,,");
+        return;
+    }
+    rep_buf_puts(b, ",");
+    csv_field(b, i->ref);
+    rep_buf_puts(b, ",");
+    csv_field(b, i->manifest_digest);
+    const int64_t v[] = {i->layers, i->compressed_bytes, i->unpacked_bytes, i->files};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (v[k] == REP_NONE)
+            rep_buf_puts(b, ",");
+        else
+            rep_buf_printf(b, ",%lld", (long long)v[k]);
+}
+
 void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
 {
     rep_buf_puts(b, "target,image,run,warmup,status,exit_code,signal,t0_monotonic_ns");
     for (size_t m = 0; m < rep_n_metrics; m++)
         rep_buf_printf(b, ",%s", rep_metrics[m].key);
-    rep_buf_puts(b, ",error\n");
+    /* Container image facts last: the columns before keep their places. */
+    rep_buf_puts(b, ",error,oci_ref,oci_manifest_digest,oci_layers,oci_compressed_bytes,"
+                    "oci_unpacked_bytes,oci_files\n");
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *t = &r->targets[i];
         for (size_t k = 0; k < t->n_runs; k++) {
@@ -217,6 +267,7 @@ void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
             }
             rep_buf_puts(b, ",");
             csv_field(b, run->error);
+            csv_image(b, t->oci_image);
             rep_buf_puts(b, "\n");
         }
     }
@@ -249,6 +300,26 @@ void rep_xml_escape(struct rep_buf *b, const char *s)
                 rep_buf_printf(b, "%c", *s);
         }
     }
+}
+
+/* A container image's facts as the testsuite's properties. */
+static void junit_image(struct rep_buf *b, const struct rep_oci_image *i)
+{
+    if (!i)
+        return;
+    char line[512];
+    rep_image_facts(i, line, sizeof line);
+    const char *props[][2] = {{"oci.ref", i->ref},
+                              {"oci.manifest_digest", i->manifest_digest},
+                              {"oci.config_digest", i->config_digest},
+                              {"oci.image", line}};
+    rep_buf_puts(b, "    <properties>\n");
+    for (size_t k = 0; k < sizeof props / sizeof props[0]; k++) {
+        rep_buf_printf(b, "      <property name=\"%s\" value=\"", props[k][0]);
+        rep_xml_escape(b, props[k][1] ? props[k][1] : "");
+        rep_buf_puts(b, "\"/>\n");
+    }
+    rep_buf_puts(b, "    </properties>\n");
 }
 
 /* One testsuite per target; one testcase per budget and per failed run, so a
@@ -288,6 +359,7 @@ void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
         rep_buf_puts(b, "  <testsuite name=\"");
         rep_xml_escape(b, t->name);
         rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", n ? n : 1, f, secs);
+        junit_image(b, t->oci_image);
         for (size_t k = 0; k < t->n_budgets; k++) {
             const struct rep_budget_result *br = &t->budgets[k];
             rep_buf_puts(b, "    <testcase classname=\"");

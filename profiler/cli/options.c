@@ -160,16 +160,18 @@ static const struct cli_option target_section[] = {
 
 static const struct cli_option container_section[] = {
     {NULL, 0, NULL, 0, "Container images (--image oci:..., docs/container-images.md):"},
-    {"entrypoint", 0, "PATH", OPT_ENTRYPOINT, "replaces the image's Entrypoint (and drops its Cmd)"},
+    {"entrypoint", 0, "PATH", OPT_ENTRYPOINT,
+     "replaces the image's Entrypoint (and drops its Cmd)"},
     {"image-cache", 0, "DIR", OPT_IMAGE_CACHE,
      "extracted layers by diff_id (default $XDG_CACHE_HOME/coldstart,\n"
      "else ~/.cache/coldstart; a filesystem that holds overlay whiteouts)"},
     {"extract", 0, "warm|cold", OPT_EXTRACT,
      "warm: layers from the cache (default); cold: extracted afresh\n"
      "in every run, timed as the `extract` milestone"},
-    {"runtime", 0, "builtin|crun|runc", OPT_RUNTIME,
+    {"runtime", 0, "builtin|crun", OPT_RUNTIME,
      "how the container is made: builtin (our namespaces, overlay,\n"
-     "pivot_root; default) or a real OCI runtime, run in the run's cgroup"},
+     "pivot_root; default) or crun, run in the run's cgroup (runc\n"
+     "is refused: it puts the container outside the run's cgroup)"},
     {0},
 };
 
@@ -841,8 +843,8 @@ static int check_container(const struct cli_options *o, cs_error *err)
     if (o->suite_oci && o->variant)
         return cs_error_input(err, "--variant with --oci: a packed image runs its default "
                                    "command (give the variant's --env instead)");
-    const char *only_oci = o->entrypoint    ? "--entrypoint"
-                           : o->image_cache ? "--image-cache"
+    const char *only_oci = o->entrypoint     ? "--entrypoint"
+                           : o->image_cache  ? "--image-cache"
                            : o->extract_cold ? "--extract cold"
                            : o->runtime      ? "--runtime"
                                              : NULL;

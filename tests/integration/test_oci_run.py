@@ -34,8 +34,8 @@ def mounts_of(path):
 
 
 # ---- a served run: milestones in order, image facts, image read ----
-html, md, csv = (os.path.join(work, "r." + e) for e in ("html", "md", "csv"))
-p, rep = image_run("-n", "2", "--html", html, "--md", md, "--csv", csv)
+html, md, csv, junit = (os.path.join(work, "r." + e) for e in ("html", "md", "csv", "xml"))
+p, rep = image_run("-n", "2", "--html", html, "--md", md, "--csv", csv, "--junit", junit)
 check(p.returncode == 0, f"run --image {layout}: exit {p.returncode}: {p.stderr[-800:]}")
 rep = require_report(rep, p)
 t = rep["targets"][0]
@@ -69,10 +69,19 @@ with open(md) as f:
     text = f.read()
 check("rootfs p50" in text and "image read" in text and "image packed/unpacked" in text,
       "Markdown: the container columns")
+check("### Container images" in text and "2 layers" in text and "in the page cache at ready" in text,
+      "Markdown: the image's facts")
 with open(csv) as f:
     header = f.readline().strip().split(",")
-check(all(c in header for c in ("rootfs_us", "extract_us", "image_read_bytes")),
+    first = f.readline()
+check(all(c in header for c in ("rootfs_us", "extract_us", "image_read_bytes", "oci_ref",
+                                "oci_layers", "oci_unpacked_bytes")),
       f"CSV: container columns in {header}")
+check(img.get("manifest_digest", "-") in first, "CSV: the image's digest in each row")
+with open(junit) as f:
+    xml = f.read()
+check('name="oci.manifest_digest"' in xml and img.get("manifest_digest", "-") in xml,
+      "JUnit: the image's facts as testsuite properties")
 p = coldstart("run", "--image", layout, *COMMON, "-n", "1", "--no-progress")
 check(p.returncode == 0 and "image in the page cache at ready" in p.stdout and
       "rootfs" in p.stdout and "2 layers" in p.stdout,
