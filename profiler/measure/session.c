@@ -426,14 +426,14 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
             s->interrupted_by = sig;
         return sig ? 1 : -1;
     }
-    if (p->oci && p->oci->cache_in_memory && strcmp(cache, "cold") == 0 &&
-        !s->warned_memory_cache) {
+    if (p->oci && p->oci->cache_fs && strcmp(cache, "cold") == 0 && !s->warned_memory_cache) {
         s->warned_memory_cache = true;
         cs_emit(&s->warn,
-                "the image cache %s is on tmpfs: its files cannot be evicted, so --cache cold "
-                "leaves the image in memory and image_read counts all of it; give --image-cache "
+                "the image cache %s is on %s: its files %s be evicted, so --cache cold may "
+                "leave the image in memory and image_read count all of it; give --image-cache "
                 "a folder on a disk",
-                p->oci->cache);
+                p->oci->cache, p->oci->cache_fs,
+                strcmp(p->oci->cache_fs, "overlayfs") == 0 ? "may not" : "cannot");
     }
     /* A container's files are the image's (above); a host command's, those
      * it was seen to use. */

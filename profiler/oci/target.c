@@ -138,8 +138,11 @@ int prof_oci_target_open(const struct prof_oci_target_opts *o, const struct cs_s
         return -1;
     remove_stale_fresh(cold);
     struct statfs fs;
-    ret->cache_in_memory =
-        statfs(ret->cache, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+    if (statfs(ret->cache, &fs) == 0)
+        ret->cache_fs = fs.f_type == TMPFS_MAGIC             ? "tmpfs"
+                        : fs.f_type == RAMFS_MAGIC           ? "ramfs"
+                        : fs.f_type == OVERLAYFS_SUPER_MAGIC ? "overlayfs"
+                                                             : NULL;
     if (prof_oci_image_open(o->spec, &ret->image, err) < 0) {
         int sig = sbx_pending_stop_signal();
         return sig ? cs_error_interrupted(err, sig, "interrupted while unpacking the image") : -1;

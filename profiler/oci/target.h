@@ -48,9 +48,10 @@ struct prof_oci_target {
     int64_t unpacked_bytes, files;
     struct prof_oci_run run; /* argv, env, cwd, user, stop signal, ready */
     bool extract_cold;
-    /* The cache is on tmpfs or ramfs: its files live in memory and cannot be
-     * evicted, so --cache cold cannot make the image cold. */
-    bool cache_in_memory;
+    /* "tmpfs" or "ramfs" when the cache is in memory and cannot be evicted,
+     * so --cache cold cannot make the image cold; "overlayfs" when that may
+     * be so (its upper layer may be a tmpfs, as in many containers); NULL. */
+    const char *cache_fs;
     const char *runtime;
     /* --runtime crun|runc: the runtime's binary, and a folder holding the
      * bundle's config.json (its root: SCRATCH/root, mounted by each run) and
