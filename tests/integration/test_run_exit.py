@@ -30,7 +30,9 @@ if require_report(rep):
             check(k in r["milestones_us"], f"milestones_us.{k} missing")
         check(r["status"] == "ok", f"status {r['status']}")
         ready = r["milestones_us"]["ready"]
-        check(48000 <= ready <= 150000, f"ready {ready} us is not ~50 ms")
+        # 50 ms of sleep, not 0 and not seconds; the upper bound leaves room
+        # for the emulated v2 guest (once 155 ms there, under load).
+        check(48000 <= ready <= 400000, f"ready {ready} us is not ~50 ms")
         check(0 < r["milestones_us"]["exec"] < ready, "exec before ready")
         check(r["exit_code"] == 0, "exit_code 0")
         s = r["samples"]
