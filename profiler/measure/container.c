@@ -47,6 +47,11 @@ static int runtime_command(const struct prof_oci_target *t, struct prof_containe
     return 0;
 }
 
+enum sbx_net prof_container_net(enum sbx_net session_net, bool net_given)
+{
+    return net_given ? session_net : SBX_NET_LOOPBACK;
+}
+
 void prof_container_run_free(struct prof_container_run *c)
 {
     prof_oci_fresh_remove(&c->fresh);
@@ -99,8 +104,7 @@ int prof_container_run_prepare(const struct prof_oci_target *t, const struct sbx
      * read-only as a whole), and docker run's capabilities and user. */
     ret->iso = *base;
     ret->iso.rootfs = &ret->rootfs;
-    if (!net_given)
-        ret->iso.net = SBX_NET_LOOPBACK;
+    ret->iso.net = prof_container_net(base->net, net_given);
     ret->iso.private_tmp = false;
     ret->iso.ro_mounts = NULL;
     ret->iso.n_ro_mounts = 0;

@@ -31,6 +31,9 @@ struct prof_container_run {
     int64_t cached_before_bytes; /* --cache cold: the image's bytes still cached at spawn */
 };
 
+/* The network a run of a container gets: the session's when --net was
+ * given, else a loopback of its own. */
+enum sbx_net prof_container_net(enum sbx_net session_net, bool net_given);
 /* base: the session's isolation (limits, seccomp, --net: net_given says
  * whether the user chose it; else a container gets its own loopback);
  * image_files: the target's file set, filled on first use; cache: "warm",

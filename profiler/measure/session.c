@@ -377,6 +377,12 @@ static void run_texts_free(struct run_texts *x)
 }
 #define _cleanup_run_texts_ _cleanup_(run_texts_free)
 
+/* The network the run will have: a container's own loopback unless --net said. */
+static enum sbx_net run_net(const struct prof_session *s, const struct prof_target_plan *p)
+{
+    return p->oci ? prof_container_net(s->iso.net, s->opts->net_given) : s->iso.net;
+}
+
 static int run_texts_make(struct prof_session *s, const struct prof_target_plan *p,
                           struct run_texts *x, cs_error *err)
 {
@@ -398,7 +404,7 @@ static int run_texts_make(struct prof_session *s, const struct prof_target_plan 
             return cs_error_set(err, ENOMEM, "run set-up");
     if (prof_ready_parse(x->ready_text, &x->ready, err) < 0 ||
         (x->request_text && prof_ready_parse(x->request_text, &x->request_url, err) < 0) ||
-        (o->port && s->iso.net == SBX_NET_HOST && port_taken(o->port, err))) {
+        (o->port && run_net(s, p) == SBX_NET_HOST && port_taken(o->port, err))) {
         s->bad_input = true;
         return cs_error_mark_input(err);
     }

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -183,6 +184,15 @@ for args, needle in bad:
     p = coldstart("run", "-q", *args)
     check(p.returncode == 2 and needle in p.stderr,
           f"{args}: exit 2 naming `{needle}`, got {p.returncode}: {p.stderr.strip()[-300:]}")
+# A fixed --port that the host already listens on does not concern a
+# container in its own network namespace (the default): it runs.
+holder = socket.socket()
+holder.bind(("127.0.0.1", 8080))
+holder.listen(1)
+p, rep = image_run("-n", "1", "--port", "8080")
+holder.close()
+check(p.returncode == 0, f"--port 8080 taken on the host, container on its own loopback: "
+                         f"exit {p.returncode}: {p.stderr.strip()[-300:]}")
 # Not root: said at once (no rootless containers), exit 2.
 if shutil.which("setpriv"):
     p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", COLDSTART,
