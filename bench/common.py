@@ -28,6 +28,16 @@ def coldstart_json(*args):
         return json.load(open(f.name))
 
 
+def free_port():
+    """A port free on 127.0.0.1 now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def pct(values, p):
     v = sorted(values)
     if not v:

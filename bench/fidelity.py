@@ -7,12 +7,11 @@ Usage: bench/fidelity.py [--runs N]
 """
 import argparse
 import os
-import socket
 import subprocess
 import tempfile
 import time
 
-from common import FIXTURE, coldstart_json, median, pct, require_built
+from common import FIXTURE, coldstart_json, free_port, median, pct, require_built
 
 
 def truth(path):
@@ -36,14 +35,6 @@ def coldstart_errors(runs):
             # small negative difference is expected. Absolute error is reported.
             ready_err.append(abs(t0 + m["ready"] * 1000 - gt["first_response_ns"]) / 1000)
     return listen_err, ready_err
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def curl_errors(runs, interval_s=0.010):

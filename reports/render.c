@@ -108,6 +108,14 @@ static const struct column container_columns[] = {
     {"image read", "image_read_bytes", C_P50},
 };
 
+/* Added when the runs had a load after ready (--load). */
+static const struct column load_columns[] = {
+    {"requests/s", "load_rps", C_P50},
+    {"p99 under load", "load_p99_us", C_P50},
+    {"peak RSS under load", "load_rss_peak_bytes", C_P50},
+    {"RSS after load", "rss_after_load_bytes", C_P50},
+};
+
 static void cell_stat(const struct rep_target *t, const struct column *c, char *out, size_t cap)
 {
     const struct rep_metric *m = rep_metric_find(c->metric);
@@ -168,6 +176,12 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
         images |= r->targets[i].oci_image != NULL;
     for (size_t c = 0; images && c < sizeof container_columns / sizeof container_columns[0]; c++)
         cols[t->n_cols++] = &container_columns[c];
+    bool load = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        for (size_t k = 0; k < r->targets[i].n_runs; k++)
+            load |= r->targets[i].runs[k].load != NULL;
+    for (size_t c = 0; load && c < sizeof load_columns / sizeof load_columns[0]; c++)
+        cols[t->n_cols++] = &load_columns[c];
     t->n_rows = r->n_targets;
     t->cell = calloc(r->n_targets ? r->n_targets : 1, sizeof *t->cell);
     if (!t->cell)
@@ -177,8 +191,12 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
         t->title[c] = cols[c]->title;
         t->right[c] = cols[c]->kind != C_NAME;
         const char *m = cols[c]->metric;
-        t->footprint[c] = cols[c]->kind == C_SIZE || cols[c]->kind == C_IMAGE ||
-                          (m && strstr(m, "_bytes"));
+        const struct rep_metric *metric = m ? rep_metric_find(m) : NULL;
+        t->group[c] =
+            metric && rep_metric_is_load(metric) ? REP_COL_LOAD
+            : cols[c]->kind == C_SIZE || cols[c]->kind == C_IMAGE || (m && strstr(m, "_bytes"))
+                ? REP_COL_FOOTPRINT
+                : REP_COL_START;
     }
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *tg = &r->targets[i];
@@ -228,14 +246,14 @@ static int display_width(const char *s)
     return cols;
 }
 
-/* One aligned table of the columns `pick` selects (the image column always). */
-static void text_table(const struct rep_table *t, struct rep_buf *b, int pick)
+/* One aligned table of the columns of one group (the image column always). */
+static void text_table(const struct rep_table *t, struct rep_buf *b, enum rep_col_group pick)
 {
     int width[REP_TABLE_MAX_COLS];
     bool use[REP_TABLE_MAX_COLS];
     size_t last = 0;
     for (size_t c = 0; c < t->n_cols; c++) {
-        use[c] = c == 0 || pick < 0 || (int)t->footprint[c] == pick;
+        use[c] = c == 0 || t->group[c] == pick;
         if (use[c])
             last = c;
         width[c] = display_width(t->title[c]);
@@ -270,9 +288,16 @@ void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b)
     if (rep_comparison_table(r, &t) < 0)
         return;
     rep_buf_puts(b, "Start-up\n");
-    text_table(&t, b, 0);
+    text_table(&t, b, REP_COL_START);
     rep_buf_puts(b, "\nFootprint\n");
-    text_table(&t, b, 1);
+    text_table(&t, b, REP_COL_FOOTPRINT);
+    bool load = false;
+    for (size_t c = 0; c < t.n_cols; c++)
+        load |= t.group[c] == REP_COL_LOAD;
+    if (load) {
+        rep_buf_puts(b, "\nUnder load (medians of the runs)\n");
+        text_table(&t, b, REP_COL_LOAD);
+    }
     const struct rep_target *ref = rep_report_reference(r);
     if (ref && r->n_targets > 1)
         rep_buf_printf(b, "×ref: median relative to %s.\n", ref->name);
@@ -284,7 +309,8 @@ void rep_image_facts(const struct rep_oci_image *i, char *buf, size_t cap)
     char packed[32], unpacked[32];
     rep_format_value(REP_UNIT_BYTES, (double)i->compressed_bytes, packed, sizeof packed);
     rep_format_value(REP_UNIT_BYTES, (double)i->unpacked_bytes, unpacked, sizeof unpacked);
-    snprintf(buf, cap, "%lld layer%s, %s compressed, %s unpacked in %lld files (runtime %s, "
+    snprintf(buf, cap,
+             "%lld layer%s, %s compressed, %s unpacked in %lld files (runtime %s, "
              "extract %s)",
              (long long)i->layers, i->layers == 1 ? "" : "s", packed, unpacked, (long long)i->files,
              i->runtime ? i->runtime : "builtin", i->extract ? i->extract : "warm");
@@ -303,5 +329,45 @@ bool rep_image_read_summary(const struct rep_target *t, const struct rep_run *ru
              100.0 * (double)run->image_read_bytes / (double)i->unpacked_bytes,
              (long long)run->image_read_files, (long long)i->files,
              t->cache && strcmp(t->cache, "cold") == 0 ? " (cache cold: what start-up read)" : "");
+    return true;
+}
+
+bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap)
+{
+    const struct rep_run *run = rep_target_median_run(t);
+    const struct rep_load *l = run ? run->load : NULL;
+    if (!l)
+        return false;
+    char rps[32], p99[32], mode[64] = "closed loop";
+    rep_format_value(REP_UNIT_PER_S, l->rps, rps, sizeof rps);
+    rep_format_value(REP_UNIT_US, l->p99_us, p99, sizeof p99);
+    if (l->rate > 0)
+        snprintf(mode, sizeof mode, "open loop at %.0f/s", l->rate);
+    int n = snprintf(
+        buf, cap, "%lld connection%s for %.1f s, %s: %lld requests, %s, p99 %s, %lld error%s",
+        (long long)l->connections, l->connections == 1 ? "" : "s", (double)l->duration_us / 1e6,
+        mode, (long long)l->requests, rps, p99, (long long)l->errors, l->errors == 1 ? "" : "s");
+    if (n > 0 && (size_t)n < cap && l->errors > 0)
+        n += snprintf(buf + n, cap - (size_t)n,
+                      " (connect %lld, read %lld, status %lld, timeout %lld)",
+                      (long long)l->errors_connect, (long long)l->errors_read,
+                      (long long)l->errors_status, (long long)l->errors_timeout);
+    if (n > 0 && (size_t)n < cap && l->generator_cpu_us != REP_NONE && l->end_us > l->start_us)
+        snprintf(buf + n, cap - (size_t)n, "; generator CPU %.0f%% of a core",
+                 100.0 * (double)l->generator_cpu_us / (double)(l->end_us - l->start_us));
+    return true;
+}
+
+bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap)
+{
+    if (s->load_connections <= 0)
+        return false;
+    char mode[64] = "closed loop";
+    if (s->load_rate > 0)
+        snprintf(mode, sizeof mode, "open loop at %.0f requests/s", s->load_rate);
+    snprintf(buf, cap, "load after ready: %lld connection%s for %.3g s, %s, GET %s",
+             (long long)s->load_connections, s->load_connections == 1 ? "" : "s",
+             (double)s->load_duration_us / 1e6, mode,
+             s->load_path ? s->load_path : "(the ready path)");
     return true;
 }

@@ -37,13 +37,16 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b);
 
 /* ---- the comparison table, shared by text, Markdown and HTML ---- */
 
-#define REP_TABLE_MAX_COLS 24
+#define REP_TABLE_MAX_COLS 32
+
+/* What a column is about: the terminal prints one table per group. */
+enum rep_col_group { REP_COL_START, REP_COL_FOOTPRINT, REP_COL_LOAD };
 
 struct rep_table {
     size_t n_cols, n_rows;
     const char *title[REP_TABLE_MAX_COLS];
-    bool right[REP_TABLE_MAX_COLS];     /* numbers are right-aligned */
-    bool footprint[REP_TABLE_MAX_COLS]; /* memory and size columns (vs start-up time) */
+    bool right[REP_TABLE_MAX_COLS]; /* numbers are right-aligned */
+    enum rep_col_group group[REP_TABLE_MAX_COLS];
     char (*cell)[REP_TABLE_MAX_COLS][64];
 };
 /* Builds the comparison table; the caller frees t->cell. */
@@ -56,5 +59,12 @@ void rep_image_facts(const struct rep_oci_image *i, char *buf, size_t cap);
  * 2.6 MiB (28.4%), 1 of 3 files" (+ what cold means). false: not measured. */
 bool rep_image_read_summary(const struct rep_target *t, const struct rep_run *run, char *buf,
                             size_t cap);
+/* The load of the median run in one line: "64 connections for 5.0 s, closed
+ * loop: 123456 requests, 24.7k/s, p99 3.1 ms, 0 errors; generator CPU 61%
+ * of a core". false: the runs had no load. */
+bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap);
+/* The load the session asked for: "load after ready: 64 connections for 5
+ * s, closed loop, GET /". false: none. */
+bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/platforms.h"
 #include "reports/render.h"
 #include "reports/svg.h"
 
@@ -28,6 +29,8 @@ static const char *const css =
     "svg .axis{stroke:#4a5568;stroke-width:1}"
     "svg .series{fill:none;stroke-width:1.8}"
     "svg .marker line{stroke:#9aa3b2;stroke-dasharray:4 3}"
+    "svg .band rect{fill:#f6d58e;fill-opacity:.35}"
+    "svg .band text{font-size:11px;fill:#8a6d1f}"
     "svg .marker text{font-size:11px;fill:#4a5568;paint-order:stroke;stroke:#fff;stroke-width:3px}"
     "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
     "table.mapped{width:auto}table.mapped td:first-child{font-weight:400;font-family:monospace}"
@@ -85,6 +88,11 @@ static void host_and_settings(const struct rep_report *r, struct rep_buf *b)
     if (s->seccomp) {
         rep_buf_puts(b, "; seccomp ");
         esc(b, s->seccomp);
+    }
+    char load[256];
+    if (rep_load_settings(s, load, sizeof load)) {
+        rep_buf_puts(b, "; ");
+        esc(b, load);
     }
     rep_buf_puts(b, "</p>\n");
 }
@@ -259,19 +267,43 @@ static void timeline(const struct rep_target *t, size_t idx, struct rep_buf *b)
                                          : REP_NONE}};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         if (ms[i].v != REP_NONE)
-            marks[nm++] = (struct svg_marker){ms[i].label, (double)ms[i].v / 1000.0};
+            marks[nm++] = (struct svg_marker){ms[i].label, (double)ms[i].v / 1000.0, 0};
+    /* With a load after ready the start-up charts end where the load
+     * begins (its seconds would squash the milliseconds of the start). */
+    size_t n = s->n;
+    if (run->load && run->load->start_us != REP_NONE)
+        while (n > 0 && s->t_us[n - 1] > run->load->start_us)
+            n--;
     char id[64], title[300];
-    struct svg_series mem[2] = {{"RSS (processes)", "#3b6fd8", x, rss, s->n},
-                                {"cgroup memory", "#9aa3b2", x, cg, s->n}};
+    struct svg_series mem[2] = {{"RSS (processes)", "#3b6fd8", x, rss, n},
+                                {"cgroup memory", "#9aa3b2", x, cg, n}};
     snprintf(id, sizeof id, "chart-memory-%zu", idx);
     int nl = rep_utf8_prefix(t->name, 200);
     snprintf(title, sizeof title, "%.*s: memory during start-up (median run, #%d)", nl, t->name,
              run->index);
     svg_line_chart(b, id, title, "time from spawn (ms)", "MiB", mem, 2, marks, nm);
-    struct svg_series cpus[1] = {{"CPU time (user + system)", "#2e9e5b", x, cpu, s->n}};
+    struct svg_series cpus[1] = {{"CPU time (user + system)", "#2e9e5b", x, cpu, n}};
     snprintf(id, sizeof id, "chart-cpu-%zu", idx);
     snprintf(title, sizeof title, "%.*s: cumulative CPU during start-up", nl, t->name);
     svg_line_chart(b, id, title, "time from spawn (ms)", "CPU ms", cpus, 1, marks, nm);
+    if (run->load) {
+        char line[512];
+        if (rep_load_summary(t, line, sizeof line)) {
+            rep_buf_puts(b, "<p class=\"meta load\"><b>Load after ready:</b> ");
+            esc(b, line);
+            rep_buf_puts(b, "</p>\n");
+        }
+        const struct rep_load *l = run->load;
+        struct svg_marker band[2] = {
+            {"load", (double)l->start_us / 1000.0, (double)l->end_us / 1000.0},
+            {"ready", (double)run->ready_us / 1000.0, 0}};
+        mem[0].n = mem[1].n = s->n;
+        snprintf(id, sizeof id, "chart-load-%zu", idx);
+        snprintf(title, sizeof title, "%.*s: memory under load and the second after it", nl,
+                 t->name);
+        svg_line_chart(b, id, title, "time from spawn (ms)", "MiB", mem, 2, band,
+                       l->start_us != REP_NONE && l->end_us != REP_NONE ? 2 : 0);
+    }
     image_read(t, run, b);
     if (run->n_mapped) {
         /* Which shared libraries and assemblies the runtime pulled in. */
@@ -306,6 +338,33 @@ static void budgets(const struct rep_report *r, struct rep_buf *b)
         }
     if (header)
         rep_buf_puts(b, "</ul>\n");
+}
+
+/* Every step of a sizing under load: what the load measured at each limit. */
+static void sizing_steps(const struct rep_sizing *z, struct rep_buf *b)
+{
+    if (z->at_rest_min_bytes == REP_NONE)
+        return;
+    rep_buf_puts(b, "<table class=\"steps\">\n<tr><th>limit</th><th>phase</th><th>attempt</th>"
+                    "<th>status</th><th>ready</th><th>requests/s</th><th>p99</th>"
+                    "<th>cgroup peak</th></tr>\n");
+    for (size_t i = 0; i < z->n_steps; i++) {
+        const struct rep_sizing_step *st = &z->steps[i];
+        char lim[32], rd[32] = "-", rps[32], p99[32], pk[32] = "-";
+        rep_format_value(REP_UNIT_BYTES, (double)st->limit_bytes, lim, sizeof lim);
+        if (st->ready_us != REP_NONE)
+            rep_format_value(REP_UNIT_US, (double)st->ready_us, rd, sizeof rd);
+        rep_format_value(REP_UNIT_PER_S, st->load_rps, rps, sizeof rps);
+        rep_format_value(REP_UNIT_US, st->load_p99_us, p99, sizeof p99);
+        if (st->peak_bytes != REP_NONE)
+            rep_format_value(REP_UNIT_BYTES, (double)st->peak_bytes, pk, sizeof pk);
+        rep_buf_printf(b,
+                       "<tr><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td>"
+                       "<td>%s</td><td>%s</td></tr>\n",
+                       lim, st->under_load ? "under load" : "at rest", st->attempt,
+                       rep_status_name(st->status), rd, rps, p99, pk);
+    }
+    rep_buf_puts(b, "</table>\n");
 }
 
 /* Sizing: ready time at every tested limit; failed steps on the axis, by cause. */
@@ -345,9 +404,27 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
     rep_buf_puts(b, "<h2>Memory limit sizing: ");
     esc(b, t->name);
     rep_buf_printf(b,
-                   "</h2>\n<p class=\"meta\" id=\"sizing-%zu\"><b>Smallest passing limit:</b> "
-                   "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).</p>\n",
-                   idx, m, r, z->margin * 100);
+                   "</h2>\n<p class=\"meta\" id=\"sizing-%zu\"><b>Smallest passing limit%s:</b> "
+                   "%s. <b>Recommended:</b> %s (+%.0f%% margin, rounded up).",
+                   idx, z->at_rest_min_bytes != REP_NONE ? " under load" : "", m, r,
+                   z->margin * 100);
+    if (z->at_rest_min_bytes != REP_NONE) {
+        char ar[32], arr[32];
+        rep_format_value(REP_UNIT_BYTES, (double)z->at_rest_min_bytes, ar, sizeof ar);
+        rep_format_value(REP_UNIT_BYTES, (double)z->at_rest_recommended_bytes, arr, sizeof arr);
+        rep_buf_printf(b, " <b>At rest</b> (start and the requests only): %s, recommended %s.", ar,
+                       arr);
+    }
+    rep_buf_puts(b, "</p>\n");
+    if (z->recommended_bytes != REP_NONE) {
+        struct rep_buf snip = {0};
+        rep_platform_snippets(&snip, (uint64_t)z->recommended_bytes, z->cpus, "");
+        rep_buf_puts(b, "<pre class=\"snippets\">");
+        esc(b, snip.data ? snip.data : "");
+        rep_buf_puts(b, "</pre>\n");
+        rep_buf_free(&snip);
+    }
+    sizing_steps(z, b);
     snprintf(id, sizeof id, "chart-sizing-%zu", idx);
     snprintf(title, sizeof title, "%.*s: ready time at each tested memory limit",
              rep_utf8_prefix(t->name, 300), t->name);

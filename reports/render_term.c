@@ -27,6 +27,15 @@ static const char *const term_metrics[] = {
     "stop_us",
     "image_read_bytes",
     "image_read_files",
+    "load_rps",
+    "load_p50_us",
+    "load_p99_us",
+    "load_p999_us",
+    "load_errors",
+    "load_cpu_us",
+    "load_rss_peak_bytes",
+    "load_cgroup_peak_bytes",
+    "rss_after_load_bytes",
 };
 
 /* The first five: size and path. */
@@ -95,6 +104,9 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
         fprintf(out, ", ready: %s", t->ready);
     fputc('\n', out);
     print_image(out, t);
+    char load[512];
+    if (rep_load_summary(t, load, sizeof load))
+        fprintf(out, "  load (median run): %s\n", load);
     if (ok == 0) {
         rep_term_print_failures(out, t);
         return;

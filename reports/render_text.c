@@ -58,6 +58,29 @@ static void settings_line(const struct rep_report *r, struct rep_buf *b)
     }
     if (s->seccomp)
         rep_buf_printf(b, "; seccomp %s", s->seccomp);
+    char load[256];
+    if (rep_load_settings(s, load, sizeof load))
+        rep_buf_printf(b, "; %s", load);
+}
+
+/* The load after ready: what each target's median run served. */
+static void md_load(const struct rep_report *r, struct rep_buf *b)
+{
+    bool header = false;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        char line[512];
+        if (!rep_load_summary(&r->targets[i], line, sizeof line))
+            continue;
+        if (!header) {
+            rep_buf_puts(b, "\n### Under load (median run)\n\n");
+            header = true;
+        }
+        rep_buf_puts(b, "- ");
+        md_escape(b, r->targets[i].name);
+        rep_buf_puts(b, ": ");
+        md_escape(b, line);
+        rep_buf_puts(b, "\n");
+    }
 }
 
 /* Container images: what each is and what of it start-up read. */
@@ -126,6 +149,7 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
                            ref->name);
     }
     md_images(r, b);
+    md_load(r, b);
     bool cold_header = false;
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
@@ -235,14 +259,37 @@ static void csv_image(struct rep_buf *b, const struct rep_oci_image *i)
             rep_buf_printf(b, ",%lld", (long long)v[k]);
 }
 
+static void csv_int(struct rep_buf *b, int64_t v)
+{
+    if (v == REP_NONE)
+        rep_buf_puts(b, ",");
+    else
+        rep_buf_printf(b, ",%lld", (long long)v);
+}
+
+/* The start's metrics, or the load's. */
+static void csv_metrics(struct rep_buf *b, const struct rep_run *run, bool load)
+{
+    for (size_t m = 0; m < rep_n_metrics; m++)
+        if (rep_metric_is_load(&rep_metrics[m]) == load)
+            csv_int(b, rep_metrics[m].get(run));
+}
+
 void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
 {
     rep_buf_puts(b, "target,image,run,warmup,status,exit_code,signal,t0_monotonic_ns");
     for (size_t m = 0; m < rep_n_metrics; m++)
-        rep_buf_printf(b, ",%s", rep_metrics[m].key);
-    /* Container image facts last: the columns before keep their places. */
+        if (!rep_metric_is_load(&rep_metrics[m]))
+            rep_buf_printf(b, ",%s", rep_metrics[m].key);
+    /* Container image facts, then the load's figures last: the columns
+     * before keep their places. */
     rep_buf_puts(b, ",error,oci_ref,oci_manifest_digest,oci_layers,oci_compressed_bytes,"
-                    "oci_unpacked_bytes,oci_files\n");
+                    "oci_unpacked_bytes,oci_files");
+    for (size_t m = 0; m < rep_n_metrics; m++)
+        if (rep_metric_is_load(&rep_metrics[m]))
+            rep_buf_printf(b, ",%s", rep_metrics[m].key);
+    rep_buf_puts(b, ",load_errors_connect,load_errors_read,load_errors_status,"
+                    "load_errors_timeout,load_start_us,load_end_us\n");
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *t = &r->targets[i];
         for (size_t k = 0; k < t->n_runs; k++) {
@@ -258,16 +305,18 @@ void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
             if (run->signal != REP_NONE)
                 rep_buf_printf(b, "%lld", (long long)run->signal);
             rep_buf_printf(b, ",%llu", (unsigned long long)run->t0_monotonic_ns);
-            for (size_t m = 0; m < rep_n_metrics; m++) {
-                int64_t v = rep_metrics[m].get(run);
-                if (v == REP_NONE)
-                    rep_buf_puts(b, ",");
-                else
-                    rep_buf_printf(b, ",%lld", (long long)v);
-            }
+            csv_metrics(b, run, false);
             rep_buf_puts(b, ",");
             csv_field(b, run->error);
             csv_image(b, t->oci_image);
+            csv_metrics(b, run, true);
+            const struct rep_load *l = run->load;
+            const int64_t lv[] = {
+                l ? l->errors_connect : REP_NONE, l ? l->errors_read : REP_NONE,
+                l ? l->errors_status : REP_NONE,  l ? l->errors_timeout : REP_NONE,
+                l ? l->start_us : REP_NONE,       l ? l->end_us : REP_NONE};
+            for (size_t j = 0; j < sizeof lv / sizeof lv[0]; j++)
+                csv_int(b, lv[j]);
             rep_buf_puts(b, "\n");
         }
     }
@@ -302,22 +351,41 @@ void rep_xml_escape(struct rep_buf *b, const char *s)
     }
 }
 
-/* A container image's facts as the testsuite's properties. */
-static void junit_image(struct rep_buf *b, const struct rep_oci_image *i)
+static void junit_property(struct rep_buf *b, const char *name, const char *value)
 {
-    if (!i)
+    rep_buf_printf(b, "      <property name=\"%s\" value=\"", name);
+    rep_xml_escape(b, value ? value : "");
+    rep_buf_puts(b, "\"/>\n");
+}
+
+/* A container image's facts and the load's medians as the testsuite's
+ * properties (CI UIs show them beside the testcases). */
+static void junit_properties(struct rep_buf *b, const struct rep_target *t)
+{
+    const struct rep_oci_image *i = t->oci_image;
+    const struct rep_stat *rps = rep_target_stat(t, "load_rps");
+    if (!i && (!rps || rps->n == 0))
         return;
-    char line[512];
-    rep_image_facts(i, line, sizeof line);
-    const char *props[][2] = {{"oci.ref", i->ref},
-                              {"oci.manifest_digest", i->manifest_digest},
-                              {"oci.config_digest", i->config_digest},
-                              {"oci.image", line}};
     rep_buf_puts(b, "    <properties>\n");
-    for (size_t k = 0; k < sizeof props / sizeof props[0]; k++) {
-        rep_buf_printf(b, "      <property name=\"%s\" value=\"", props[k][0]);
-        rep_xml_escape(b, props[k][1] ? props[k][1] : "");
-        rep_buf_puts(b, "\"/>\n");
+    if (i) {
+        char line[512];
+        rep_image_facts(i, line, sizeof line);
+        junit_property(b, "oci.ref", i->ref);
+        junit_property(b, "oci.manifest_digest", i->manifest_digest);
+        junit_property(b, "oci.config_digest", i->config_digest);
+        junit_property(b, "oci.image", line);
+    }
+    static const char *const load_props[] = {
+        "load_rps",    "load_p50_us",         "load_p99_us",
+        "load_errors", "load_rss_peak_bytes", "rss_after_load_bytes"};
+    for (size_t k = 0; rps && rps->n && k < sizeof load_props / sizeof load_props[0]; k++) {
+        const struct rep_stat *s = rep_target_stat(t, load_props[k]);
+        if (!s || s->n == 0)
+            continue;
+        char name[64], value[32];
+        snprintf(name, sizeof name, "%s.p50", load_props[k]);
+        snprintf(value, sizeof value, "%.0f", s->p50);
+        junit_property(b, name, value);
     }
     rep_buf_puts(b, "    </properties>\n");
 }
@@ -359,7 +427,7 @@ void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
         rep_buf_puts(b, "  <testsuite name=\"");
         rep_xml_escape(b, t->name);
         rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", n ? n : 1, f, secs);
-        junit_image(b, t->oci_image);
+        junit_properties(b, t);
         for (size_t k = 0; k < t->n_budgets; k++) {
             const struct rep_budget_result *br = &t->budgets[k];
             rep_buf_puts(b, "    <testcase classname=\"");
@@ -411,6 +479,10 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b)
         {"cpu_to_ready_us", "p50", "CPU to ready p50", "ms", 1e-3},
         {"rss_ready_bytes", "p50", "RSS at ready p50", "MiB", 1.0 / 1048576},
         {"rss_peak_bytes", "p50", "peak RSS p50", "MiB", 1.0 / 1048576},
+        /* --load (requests/s is not here: larger is better for it) */
+        {"load_p99_us", "p50", "p99 under load", "ms", 1e-3},
+        {"load_rss_peak_bytes", "p50", "peak RSS under load", "MiB", 1.0 / 1048576},
+        {"rss_after_load_bytes", "p50", "RSS after load", "MiB", 1.0 / 1048576},
     };
     bool first = true;
     rep_buf_puts(b, "[");

@@ -83,8 +83,19 @@ void rep_run_init(struct rep_run *r)
     r->cached_before_bytes = r->mapped_files = r->mapped_file_bytes = REP_NONE;
 }
 
+void rep_load_init(struct rep_load *l)
+{
+    memset(l, 0, sizeof *l);
+    l->requests = l->errors = REP_NONE;
+    l->errors_connect = l->errors_read = l->errors_status = l->errors_timeout = REP_NONE;
+    l->rps = l->p50_us = l->p90_us = l->p99_us = l->p999_us = l->max_us = NAN;
+    l->rss_peak_bytes = l->cgroup_peak_bytes = l->cpu_us = l->rss_after_bytes = REP_NONE;
+    l->start_us = l->end_us = l->generator_cpu_us = REP_NONE;
+}
+
 void rep_run_free(struct rep_run *r)
 {
+    free(r->load);
     free(r->requests_us);
     for (size_t i = 0; i < r->n_denied; i++)
         free(r->denied_syscalls[i].name);
@@ -189,6 +200,7 @@ void rep_report_free(struct rep_report *r)
     free(r->settings.reference);
     free(r->settings.seccomp);
     free(r->settings.sweep);
+    free(r->settings.load_path);
     free(r->tool_version);
     free(r->created);
     rep_host_free(&r->host);
@@ -272,15 +284,22 @@ struct rep_run *rep_target_add_run(struct rep_target *t)
     return &n[t->n_runs++];
 }
 
-int rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes, enum rep_status status,
-                        int64_t ready_us, int attempt)
+struct rep_sizing_step *rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes,
+                                            enum rep_status status, int64_t ready_us, int attempt)
 {
     struct rep_sizing_step *n = realloc(s->steps, (s->n_steps + 1) * sizeof *n);
     if (!n)
-        return -1;
+        return NULL;
     s->steps = n;
-    n[s->n_steps++] = (struct rep_sizing_step){limit_bytes, status, ready_us, attempt};
-    return 0;
+    n[s->n_steps] = (struct rep_sizing_step){.limit_bytes = limit_bytes,
+                                             .status = status,
+                                             .ready_us = ready_us,
+                                             .attempt = attempt,
+                                             .load_rps = NAN,
+                                             .load_p99_us = NAN,
+                                             .load_errors = REP_NONE,
+                                             .peak_bytes = REP_NONE};
+    return &n[s->n_steps++];
 }
 
 int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
@@ -358,6 +377,27 @@ static int64_t get_first_request(const struct rep_run *r)
     return r->n_requests > 0 ? r->requests_us[0] : REP_NONE;
 }
 
+/* The load's figures count only when the whole load ran (an ok run). */
+#define LOAD_GETTER(name, expr)                                                                    \
+    static int64_t get_##name(const struct rep_run *r)                                             \
+    {                                                                                              \
+        return r->load ? (expr) : REP_NONE;                                                        \
+    }
+static int64_t round_or_none(double v)
+{
+    return isnan(v) ? REP_NONE : (int64_t)llround(v);
+}
+LOAD_GETTER(load_rps, round_or_none(r->load->rps))
+LOAD_GETTER(load_p50_us, round_or_none(r->load->p50_us))
+LOAD_GETTER(load_p90_us, round_or_none(r->load->p90_us))
+LOAD_GETTER(load_p99_us, round_or_none(r->load->p99_us))
+LOAD_GETTER(load_p999_us, round_or_none(r->load->p999_us))
+LOAD_GETTER(load_errors, r->load->errors)
+LOAD_GETTER(load_rss_peak_bytes, r->load->rss_peak_bytes)
+LOAD_GETTER(load_cgroup_peak_bytes, r->load->cgroup_peak_bytes)
+LOAD_GETTER(load_cpu_us, r->load->cpu_us)
+LOAD_GETTER(rss_after_load_bytes, r->load->rss_after_bytes)
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -381,39 +421,55 @@ static int64_t get_warm_request(const struct rep_run *r)
 }
 
 const struct rep_metric rep_metrics[] = {
-    {"ready_us", "ready", "ready", REP_UNIT_US, get_ready_us},
-    {"exec_us", "exec", "exec", REP_UNIT_US, get_exec_us},
-    {"listen_us", "listen", "listen", REP_UNIT_US, get_listen_us},
-    {"first_byte_us", "first_byte", "first byte", REP_UNIT_US, get_first_byte_us},
-    {"listen_to_ready_us", "listen_to_ready", "listen → ready", REP_UNIT_US, get_listen_to_ready},
+    {"ready_us", "ready", "ready", REP_UNIT_US, get_ready_us, false},
+    {"exec_us", "exec", "exec", REP_UNIT_US, get_exec_us, false},
+    {"listen_us", "listen", "listen", REP_UNIT_US, get_listen_us, false},
+    {"first_byte_us", "first_byte", "first byte", REP_UNIT_US, get_first_byte_us, false},
+    {"listen_to_ready_us", "listen_to_ready", "listen → ready", REP_UNIT_US, get_listen_to_ready,
+     false},
     /* requests_us[0]: the first request after ready; the rest: warm (their median). */
-    {"first_request_us", "first_request", "req after ready", REP_UNIT_US, get_first_request},
-    {"warm_request_us", "warm_request", "warm requests", REP_UNIT_US, get_warm_request},
-    {"cpu_to_ready_us", "cpu_to_ready", "CPU to ready", REP_UNIT_US, get_cpu_to_ready},
-    {"cpu_user_us", "cpu_user", "CPU user", REP_UNIT_US, get_cpu_user_us},
-    {"cpu_sys_us", "cpu_sys", "CPU sys", REP_UNIT_US, get_cpu_sys_us},
-    {"rss_ready_bytes", "rss_ready", "RSS at ready", REP_UNIT_BYTES, get_rss_ready_bytes},
-    {"pss_ready_bytes", "pss_ready", "PSS at ready", REP_UNIT_BYTES, get_pss_ready_bytes},
-    {"rss_peak_bytes", "rss_peak", "peak RSS", REP_UNIT_BYTES, get_rss_peak_bytes},
-    {"cgroup_peak_bytes", "cgroup_peak", "cgroup peak", REP_UNIT_BYTES, get_cgroup_peak_bytes},
-    {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt},
-    {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt},
-    {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready},
-    {"processes_ready", "processes_ready", "processes", REP_UNIT_COUNT, get_processes_ready},
-    {"stop_us", "stop", "stop", REP_UNIT_US, get_stop_us},
-    {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled},
-    {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us},
-    {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes},
+    {"first_request_us", "first_request", "req after ready", REP_UNIT_US, get_first_request, false},
+    {"warm_request_us", "warm_request", "warm requests", REP_UNIT_US, get_warm_request, false},
+    {"cpu_to_ready_us", "cpu_to_ready", "CPU to ready", REP_UNIT_US, get_cpu_to_ready, false},
+    {"cpu_user_us", "cpu_user", "CPU user", REP_UNIT_US, get_cpu_user_us, false},
+    {"cpu_sys_us", "cpu_sys", "CPU sys", REP_UNIT_US, get_cpu_sys_us, false},
+    {"rss_ready_bytes", "rss_ready", "RSS at ready", REP_UNIT_BYTES, get_rss_ready_bytes, false},
+    {"pss_ready_bytes", "pss_ready", "PSS at ready", REP_UNIT_BYTES, get_pss_ready_bytes, false},
+    {"rss_peak_bytes", "rss_peak", "peak RSS", REP_UNIT_BYTES, get_rss_peak_bytes, false},
+    {"cgroup_peak_bytes", "cgroup_peak", "cgroup peak", REP_UNIT_BYTES, get_cgroup_peak_bytes,
+     false},
+    {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt, false},
+    {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt, false},
+    {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready, false},
+    {"processes_ready", "processes_ready", "processes", REP_UNIT_COUNT, get_processes_ready, false},
+    {"stop_us", "stop", "stop", REP_UNIT_US, get_stop_us, false},
+    {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled, false},
+    {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us, false},
+    {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes, false},
     {"cached_before_bytes", "cached_before", "cached at spawn", REP_UNIT_BYTES,
-     get_cached_before_bytes},
-    {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files},
-    {"mapped_file_bytes", "mapped_file", "mapped file bytes", REP_UNIT_BYTES,
-     get_mapped_file_bytes},
-    {"extract_us", "extract", "extract", REP_UNIT_US, get_extract_us},
-    {"rootfs_us", "rootfs", "rootfs", REP_UNIT_US, get_rootfs_us},
-    {"image_read_bytes", "image_read", "image read", REP_UNIT_BYTES, get_image_read_bytes},
+     get_cached_before_bytes, false},
+    {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files, false},
+    {"mapped_file_bytes", "mapped_file", "mapped file bytes", REP_UNIT_BYTES, get_mapped_file_bytes,
+     false},
+    {"extract_us", "extract", "extract", REP_UNIT_US, get_extract_us, false},
+    {"rootfs_us", "rootfs", "rootfs", REP_UNIT_US, get_rootfs_us, false},
+    {"image_read_bytes", "image_read", "image read", REP_UNIT_BYTES, get_image_read_bytes, false},
     {"image_read_files", "image_read_files", "image files read", REP_UNIT_COUNT,
-     get_image_read_files},
+     get_image_read_files, false},
+    /* --load: ../shared/DESIGN.md "Load after ready" */
+    {"load_rps", "load_rps", "requests/s", REP_UNIT_PER_S, get_load_rps, true},
+    {"load_p50_us", "load_p50", "load p50", REP_UNIT_US, get_load_p50_us, false},
+    {"load_p90_us", "load_p90", "load p90", REP_UNIT_US, get_load_p90_us, false},
+    {"load_p99_us", "load_p99", "load p99", REP_UNIT_US, get_load_p99_us, false},
+    {"load_p999_us", "load_p999", "load p99.9", REP_UNIT_US, get_load_p999_us, false},
+    {"load_errors", "load_errors", "load errors", REP_UNIT_COUNT, get_load_errors, false},
+    {"load_rss_peak_bytes", "load_rss_peak", "load peak RSS", REP_UNIT_BYTES,
+     get_load_rss_peak_bytes, false},
+    {"load_cgroup_peak_bytes", "load_cgroup_peak", "load cgroup peak", REP_UNIT_BYTES,
+     get_load_cgroup_peak_bytes, false},
+    {"load_cpu_us", "load_cpu", "load CPU", REP_UNIT_US, get_load_cpu_us, false},
+    {"rss_after_load_bytes", "rss_after_load", "RSS after load", REP_UNIT_BYTES,
+     get_rss_after_load_bytes, false},
 };
 const size_t rep_n_metrics = sizeof rep_metrics / sizeof rep_metrics[0];
 
@@ -423,6 +479,11 @@ const struct rep_metric *rep_metric_find(const char *name)
         if (strcmp(rep_metrics[i].key, name) == 0 || strcmp(rep_metrics[i].brief, name) == 0)
             return &rep_metrics[i];
     return NULL;
+}
+
+bool rep_metric_is_load(const struct rep_metric *m)
+{
+    return strncmp(m->key, "load_", 5) == 0 || strcmp(m->key, "rss_after_load_bytes") == 0;
 }
 
 void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap)
@@ -463,6 +524,14 @@ void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap)
             snprintf(buf, cap, "%.0f", v);
         else
             snprintf(buf, cap, "%.1f", v);
+        break;
+    case REP_UNIT_PER_S:
+        if (v >= 100e3)
+            snprintf(buf, cap, "%.0fk/s", v / 1e3);
+        else if (v >= 10e3)
+            snprintf(buf, cap, "%.1fk/s", v / 1e3);
+        else
+            snprintf(buf, cap, "%.0f/s", v);
         break;
     }
 }

@@ -41,6 +41,22 @@ struct rep_count {
     int64_t count;
 };
 
+/* The load after ready (--load): ../shared/DESIGN.md "Load after ready".
+ * Latencies are in microseconds with a fraction (a loopback request takes
+ * tens of them); the moments are since the run's t0. */
+struct rep_load {
+    int64_t connections, duration_us;
+    double rate; /* requests/s asked for (--rate); 0: closed loop */
+    int64_t requests, errors;
+    int64_t errors_connect, errors_read, errors_status, errors_timeout;
+    double rps;
+    double p50_us, p90_us, p99_us, p999_us, max_us;
+    int64_t rss_peak_bytes, cgroup_peak_bytes, cpu_us, rss_after_bytes;
+    int64_t start_us, end_us; /* end: when the load stopped (early if the target died) */
+    int64_t generator_cpu_us; /* the generator's own CPU, to tell whether it kept up */
+};
+void rep_load_init(struct rep_load *l);
+
 struct rep_run {
     int index;
     bool warmup;
@@ -81,6 +97,7 @@ struct rep_run {
     char *error_line;  /* first line it printed that names an error (out of memory,
                           fatal, error, exception, panic); NULL when none */
     struct rep_series samples;
+    struct rep_load *load; /* NULL without --load */
 };
 void rep_run_init(struct rep_run *r);
 void rep_run_free(struct rep_run *r);
@@ -116,6 +133,11 @@ struct rep_sizing_step {
     enum rep_status status;
     int64_t ready_us; /* REP_NONE when it never became ready */
     int attempt;      /* 1-based */
+    /* size --load: whether the step ran the load, and what it measured
+     * (REP_NONE / NaN without) */
+    bool under_load;
+    double load_rps, load_p99_us;
+    int64_t load_errors, peak_bytes;
 };
 
 /* `coldstart size`: the smallest memory limit under which the target starts
@@ -125,6 +147,12 @@ struct rep_sizing {
     int64_t recommended_bytes; /* REP_NONE likewise */
     double margin;
     int64_t unconstrained_peak_bytes;
+    /* size --load: the limits found at rest (starts and answers the requests)
+     * before the search under load; the load's p99 without a limit and the
+     * factor a passing step's p99 may exceed it by. REP_NONE / 0 at rest. */
+    int64_t at_rest_min_bytes, at_rest_recommended_bytes;
+    double unconstrained_p99_us, max_p99_factor;
+    double cpus; /* --cpus, for the Kubernetes snippet; 0: none */
     struct rep_sizing_step *steps;
     size_t n_steps;
 };
@@ -157,7 +185,7 @@ struct rep_target {
     size_t n_summary;
     struct rep_budget_result *budgets;
     size_t n_budgets;
-    struct rep_sizing *sizing; /* NULL unless `coldstart size` made this target */
+    struct rep_sizing *sizing;       /* NULL unless `coldstart size` made this target */
     struct rep_oci_image *oci_image; /* NULL unless the target is a container image */
 };
 
@@ -170,6 +198,11 @@ struct rep_settings {
     char *seccomp;
     bool interleaved;
     char *sweep; /* "cpus" or "memory" for `coldstart sweep`, else NULL */
+    /* --load: connections (0: no load), duration, --rate (0: closed loop) and
+     * --load-path (NULL: the ready path) */
+    int64_t load_connections, load_duration_us;
+    double load_rate;
+    char *load_path;
 };
 
 struct rep_report {
@@ -198,8 +231,9 @@ const struct rep_target *rep_report_reference(const struct rep_report *r);
 /* Appends a target. The array may move: pointers to earlier targets are stale after. */
 struct rep_target *rep_report_add_target(struct rep_report *r, const char *name);
 struct rep_run *rep_target_add_run(struct rep_target *t);
-int rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes, enum rep_status status,
-                        int64_t ready_us, int attempt);
+/* Returns the new step (its load fields unset), or NULL when out of memory. */
+struct rep_sizing_step *rep_sizing_add_step(struct rep_sizing *s, int64_t limit_bytes,
+                                            enum rep_status status, int64_t ready_us, int attempt);
 int rep_target_add_budget(struct rep_target *t, const char *expr, bool passed, double actual,
                           const char *message);
 const struct rep_stat *rep_target_stat(const struct rep_target *t, const char *metric);
@@ -207,7 +241,7 @@ void rep_host_free(struct rep_host *h);
 
 /* ---- metrics: one table for summaries, budgets and every writer ---- */
 
-enum rep_unit { REP_UNIT_US, REP_UNIT_BYTES, REP_UNIT_COUNT };
+enum rep_unit { REP_UNIT_US, REP_UNIT_BYTES, REP_UNIT_COUNT, REP_UNIT_PER_S };
 
 struct rep_metric {
     const char *key;   /* summary key and per-run name: "ready_us" */
@@ -215,10 +249,13 @@ struct rep_metric {
     const char *label; /* for tables: "ready" */
     enum rep_unit unit;
     int64_t (*get)(const struct rep_run *r); /* REP_NONE when absent */
+    bool higher_is_better;                   /* requests/s: a drop is the regression */
 };
 extern const struct rep_metric rep_metrics[];
 extern const size_t rep_n_metrics;
 const struct rep_metric *rep_metric_find(const char *key_or_brief);
+/* A figure of the load after ready (--load), not of the start. */
+bool rep_metric_is_load(const struct rep_metric *m);
 
 /* Value of a metric formatted with its unit ("41.3 ms", "52.1 MiB"). */
 void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap);

@@ -89,6 +89,42 @@ static cJSON *oci_image_json(const struct rep_oci_image *i)
     return o;
 }
 
+/* A figure measured to a fraction: one decimal is all it carries. */
+static void add_tenths(cJSON *o, const char *k, double v)
+{
+    add_num(o, k, isnan(v) ? v : round(v * 10) / 10);
+}
+
+static cJSON *load_json(const struct rep_load *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_int(o, "connections", l->connections);
+    add_int(o, "duration_us", l->duration_us);
+    add_num(o, "rate", l->rate > 0 ? l->rate : NAN);
+    add_int(o, "requests", l->requests);
+    add_int(o, "errors", l->errors);
+    cJSON *k = cJSON_AddObjectToObject(o, "error_kinds");
+    add_int(k, "connect", l->errors_connect);
+    add_int(k, "read", l->errors_read);
+    add_int(k, "status", l->errors_status);
+    add_int(k, "timeout", l->errors_timeout);
+    add_tenths(o, "rps", l->rps);
+    cJSON *lat = cJSON_AddObjectToObject(o, "latency_us");
+    add_tenths(lat, "p50", l->p50_us);
+    add_tenths(lat, "p90", l->p90_us);
+    add_tenths(lat, "p99", l->p99_us);
+    add_tenths(lat, "p999", l->p999_us);
+    add_tenths(lat, "max", l->max_us);
+    add_int(o, "rss_peak_bytes", l->rss_peak_bytes);
+    add_int(o, "cgroup_peak_bytes", l->cgroup_peak_bytes);
+    add_int(o, "cpu_us", l->cpu_us);
+    add_int(o, "rss_after_bytes", l->rss_after_bytes);
+    add_int(o, "start_us", l->start_us);
+    add_int(o, "end_us", l->end_us);
+    add_int(o, "generator_cpu_us", l->generator_cpu_us);
+    return o;
+}
+
 static cJSON *run_json(const struct rep_run *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -136,6 +172,8 @@ static cJSON *run_json(const struct rep_run *r)
     add_str(o, "error", r->error);
     add_str(o, "output_tail", r->output_tail);
     add_str(o, "error_line", r->error_line);
+    if (r->load)
+        cJSON_AddItemToObject(o, "load", load_json(r->load));
     cJSON *s = cJSON_AddObjectToObject(o, "samples");
     cJSON_AddNumberToObject(s, "interval_us", (double)r->samples.interval_us);
     cJSON_AddItemToObject(s, "t_us", int_array(r->samples.t_us, r->samples.n));
@@ -187,13 +225,24 @@ static cJSON *target_json(const struct rep_target *t)
         add_int(sz, "recommended_bytes", z->recommended_bytes);
         cJSON_AddNumberToObject(sz, "margin", z->margin);
         add_int(sz, "unconstrained_peak_bytes", z->unconstrained_peak_bytes);
+        add_int(sz, "at_rest_min_bytes", z->at_rest_min_bytes);
+        add_int(sz, "at_rest_recommended_bytes", z->at_rest_recommended_bytes);
+        add_tenths(sz, "unconstrained_p99_us", z->unconstrained_p99_us);
+        add_num(sz, "max_p99_factor", z->max_p99_factor > 0 ? z->max_p99_factor : NAN);
+        add_num(sz, "cpus", z->cpus > 0 ? z->cpus : NAN);
         cJSON *steps = cJSON_AddArrayToObject(sz, "steps");
         for (size_t i = 0; i < z->n_steps; i++) {
+            const struct rep_sizing_step *zs = &z->steps[i];
             cJSON *st = cJSON_CreateObject();
-            add_int(st, "limit_bytes", z->steps[i].limit_bytes);
-            cJSON_AddStringToObject(st, "status", rep_status_name(z->steps[i].status));
-            add_int(st, "ready_us", z->steps[i].ready_us);
-            cJSON_AddNumberToObject(st, "attempt", z->steps[i].attempt);
+            add_int(st, "limit_bytes", zs->limit_bytes);
+            cJSON_AddStringToObject(st, "status", rep_status_name(zs->status));
+            add_int(st, "ready_us", zs->ready_us);
+            cJSON_AddNumberToObject(st, "attempt", zs->attempt);
+            cJSON_AddBoolToObject(st, "under_load", zs->under_load);
+            add_tenths(st, "load_rps", zs->load_rps);
+            add_tenths(st, "load_p99_us", zs->load_p99_us);
+            add_int(st, "load_errors", zs->load_errors);
+            add_int(st, "peak_bytes", zs->peak_bytes);
             cJSON_AddItemToArray(steps, st);
         }
     }
@@ -244,6 +293,15 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
     add_str(set, "seccomp", st->seccomp);
     cJSON_AddBoolToObject(set, "interleaved", st->interleaved);
     add_str(set, "sweep", st->sweep);
+    if (st->load_connections > 0) {
+        cJSON *ld = cJSON_AddObjectToObject(set, "load");
+        add_int(ld, "connections", st->load_connections);
+        add_int(ld, "duration_us", st->load_duration_us);
+        add_num(ld, "rate", st->load_rate > 0 ? st->load_rate : NAN);
+        add_str(ld, "path", st->load_path);
+    } else {
+        cJSON_AddNullToObject(set, "load");
+    }
     cJSON *skipped = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < r->n_skipped; i++)
         cJSON_AddItemToArray(skipped, cJSON_CreateString(r->skipped[i]));
@@ -436,6 +494,59 @@ static void read_oci_image(struct reader *rd, const cJSON *o, struct rep_target 
     i->files = get_int(rd, o, "files", false);
 }
 
+static int64_t nonneg(struct reader *rd, const cJSON *o, const char *key)
+{
+    int64_t v = get_int(rd, o, key, false);
+    if (v != REP_NONE && v < 0)
+        fail(rd, key, "is negative");
+    return v;
+}
+
+static void read_load(struct reader *rd, const cJSON *o, struct rep_run *r)
+{
+    if (!o || cJSON_IsNull(o))
+        return;
+    if (!cJSON_IsObject(o)) {
+        fail(rd, "load", "is not an object");
+        return;
+    }
+    struct rep_load *l = r->load = malloc(sizeof *l);
+    if (!l) {
+        fail(rd, "load", "out of memory");
+        return;
+    }
+    rep_load_init(l);
+    l->connections = nonneg(rd, o, "connections");
+    l->duration_us = nonneg(rd, o, "duration_us");
+    double rate = get_double(rd, o, "rate");
+    l->rate = isnan(rate) ? 0 : rate;
+    l->requests = nonneg(rd, o, "requests");
+    l->errors = nonneg(rd, o, "errors");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "error_kinds");
+    if (cJSON_IsObject(k)) {
+        l->errors_connect = nonneg(rd, k, "connect");
+        l->errors_read = nonneg(rd, k, "read");
+        l->errors_status = nonneg(rd, k, "status");
+        l->errors_timeout = nonneg(rd, k, "timeout");
+    }
+    l->rps = get_double(rd, o, "rps");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(o, "latency_us");
+    if (cJSON_IsObject(lat)) {
+        l->p50_us = get_double(rd, lat, "p50");
+        l->p90_us = get_double(rd, lat, "p90");
+        l->p99_us = get_double(rd, lat, "p99");
+        l->p999_us = get_double(rd, lat, "p999");
+        l->max_us = get_double(rd, lat, "max");
+    }
+    l->rss_peak_bytes = nonneg(rd, o, "rss_peak_bytes");
+    l->cgroup_peak_bytes = nonneg(rd, o, "cgroup_peak_bytes");
+    l->cpu_us = nonneg(rd, o, "cpu_us");
+    l->rss_after_bytes = nonneg(rd, o, "rss_after_bytes");
+    l->start_us = get_int(rd, o, "start_us", false);
+    l->end_us = get_int(rd, o, "end_us", false);
+    l->generator_cpu_us = nonneg(rd, o, "generator_cpu_us");
+}
+
 static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
 {
     r->index = (int)get_int(rd, o, "index", true);
@@ -488,6 +599,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->error = get_str(rd, o, "error", false);
     r->output_tail = get_str(rd, o, "output_tail", false);
     r->error_line = get_str(rd, o, "error_line", false);
+    read_load(rd, cJSON_GetObjectItemCaseSensitive(o, "load"), r);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "denied_syscalls");
     const cJSON *e;
     if (cJSON_IsObject(d))
@@ -614,6 +726,12 @@ static void read_sizing(struct reader *rd, const cJSON *sz, struct rep_target *t
     double margin = get_double(rd, sz, "margin");
     t->sizing->margin = isnan(margin) ? 0 : margin;
     t->sizing->unconstrained_peak_bytes = get_int(rd, sz, "unconstrained_peak_bytes", false);
+    t->sizing->at_rest_min_bytes = get_int(rd, sz, "at_rest_min_bytes", false);
+    t->sizing->at_rest_recommended_bytes = get_int(rd, sz, "at_rest_recommended_bytes", false);
+    t->sizing->unconstrained_p99_us = get_double(rd, sz, "unconstrained_p99_us");
+    double f = get_double(rd, sz, "max_p99_factor"), cpus = get_double(rd, sz, "cpus");
+    t->sizing->max_p99_factor = isnan(f) ? 0 : f;
+    t->sizing->cpus = isnan(cpus) ? 0 : cpus;
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
     {
@@ -623,9 +741,18 @@ static void read_sizing(struct reader *rd, const cJSON *sz, struct rep_target *t
             fail(rd, "sizing.steps.status", "is not a known status");
         if (rd->failed)
             return;
-        rep_sizing_add_step(t->sizing, get_int(rd, e, "limit_bytes", true), st,
-                            get_int(rd, e, "ready_us", false),
-                            (int)get_int(rd, e, "attempt", false));
+        struct rep_sizing_step *zs = rep_sizing_add_step(
+            t->sizing, get_int(rd, e, "limit_bytes", true), st, get_int(rd, e, "ready_us", false),
+            (int)get_int(rd, e, "attempt", false));
+        if (!zs) {
+            fail(rd, "sizing.steps", "out of memory");
+            return;
+        }
+        zs->under_load = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "under_load"));
+        zs->load_rps = get_double(rd, e, "load_rps");
+        zs->load_p99_us = get_double(rd, e, "load_p99_us");
+        zs->load_errors = get_int(rd, e, "load_errors", false);
+        zs->peak_bytes = get_int(rd, e, "peak_bytes", false);
     }
 }
 
@@ -744,6 +871,16 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
         st->seccomp = get_str(&rd, set, "seccomp", false);
         st->interleaved = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "interleaved"));
         st->sweep = get_str(&rd, set, "sweep", false);
+        const cJSON *ld = cJSON_GetObjectItemCaseSensitive(set, "load");
+        if (cJSON_IsObject(ld)) {
+            st->load_connections = get_int(&rd, ld, "connections", true);
+            st->load_duration_us = get_int(&rd, ld, "duration_us", true);
+            double rate = get_double(&rd, ld, "rate");
+            st->load_rate = isnan(rate) ? 0 : rate;
+            st->load_path = get_str(&rd, ld, "path", false);
+            if (st->load_connections == REP_NONE || st->load_connections < 0)
+                st->load_connections = 0;
+        }
         snprintf(rd.where, sizeof rd.where, "report");
     } else {
         ret->settings.runs = ret->settings.warmup = ret->settings.requests = REP_NONE;

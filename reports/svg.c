@@ -139,8 +139,8 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
                 ymax = series[s].y[i];
         }
     for (size_t m = 0; m < n_markers; m++)
-        if (markers[m].x > xmax)
-            xmax = markers[m].x;
+        if (fmax(markers[m].x, markers[m].x_end) > xmax)
+            xmax = fmax(markers[m].x, markers[m].x_end);
     if (xmax <= 0)
         xmax = 1;
     if (ymax <= 0)
@@ -159,6 +159,15 @@ void svg_line_chart(struct rep_buf *b, const char *id, const char *title, const 
     int row = 0;
     for (size_t m = 0; m < n_markers; m++) {
         double mx = SX(markers[m].x);
+        if (markers[m].x_end > markers[m].x) {
+            rep_buf_printf(b,
+                           "<g class=\"band\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                           "height=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\">",
+                           mx, PAD_T, SX(markers[m].x_end) - mx, ph, mx + 4, PAD_T + ph - 6);
+            rep_xml_escape(b, markers[m].label);
+            rep_buf_puts(b, "</text></g>\n");
+            continue;
+        }
         row = mx - last_x < 90 ? (row + 1) % 4 : 0;
         last_x = mx;
         bool right_half = mx > PAD_L + pw * 0.6;

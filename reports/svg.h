@@ -15,9 +15,12 @@ struct svg_series {
     size_t n;
 };
 
+/* A vertical line at x; or, with x_end above x, a shaded band from x to
+ * x_end (the load window). */
 struct svg_marker {
     const char *label;
     double x;
+    double x_end;
 };
 
 /* A line chart; x in ms, y in the given unit. id names the chart in the DOM. */

@@ -86,7 +86,8 @@ int prof_budget_parse(const char *text, struct prof_budget *b, cs_error *err)
     }
     cs_error why;
     uint64_t v;
-    if (!strcmp(stat, "n") || b->metric->unit == REP_UNIT_COUNT) {
+    if (!strcmp(stat, "n") || b->metric->unit == REP_UNIT_COUNT ||
+        b->metric->unit == REP_UNIT_PER_S) {
         char *end;
         errno = 0;
         double d = strtod(val, &end);

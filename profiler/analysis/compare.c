@@ -8,10 +8,13 @@
 #include "profiler/analysis/stats.h"
 #include "sandbox/base/cleanup.h"
 
-/* Metrics a regression check looks at: time to ready and its parts, CPU, memory. */
+/* Metrics a regression check looks at: time to ready and its parts, CPU,
+ * memory; and under load (when both reports have it) throughput, tail
+ * latency and memory. */
 static const char *const compared[] = {
-    "ready_us",        "listen_us",       "listen_to_ready_us", "first_request_us",
-    "cpu_to_ready_us", "rss_ready_bytes", "pss_ready_bytes",    "rss_peak_bytes",
+    "ready_us",        "listen_us",       "listen_to_ready_us",  "first_request_us",
+    "cpu_to_ready_us", "rss_ready_bytes", "pss_ready_bytes",     "rss_peak_bytes",
+    "load_rps",        "load_p99_us",     "load_rss_peak_bytes", "rss_after_load_bytes",
 };
 
 static const struct rep_target *find(const struct rep_report *r, const char *name)
@@ -83,6 +86,8 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
                 row->verdict = CMP_SAME;
             else if (!significant)
                 row->verdict = CMP_NOISE;
+            else if (m->higher_is_better)
+                row->verdict = row->change_pct < 0 ? CMP_REGRESSION : CMP_IMPROVED;
             else
                 row->verdict = row->change_pct > 0 ? CMP_REGRESSION : CMP_IMPROVED;
             c->regressions += row->verdict == CMP_REGRESSION;
@@ -90,4 +95,3 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
     }
     return 0;
 }
-

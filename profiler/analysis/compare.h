@@ -1,8 +1,9 @@
 /* Regression check between two reports: per target (matched by name) and
  * metric, the change of the median and a Mann–Whitney U test on the raw
- * per-run values. A regression is worse (larger) by more than the threshold
- * with p below alpha, and by more than an absolute noise floor (a 0.4 ms CPU
- * difference between two sessions of a 1 ms process is real but meaningless). */
+ * per-run values. A regression is worse (larger; for requests/s smaller) by
+ * more than the threshold with p below alpha, and by more than an absolute
+ * noise floor (a 0.4 ms CPU difference between two sessions of a 1 ms
+ * process is real but meaningless). */
 #ifndef COLDSTART_COMPARE_H
 #define COLDSTART_COMPARE_H
 

@@ -9,10 +9,23 @@
 static int try_limit(const struct prof_size_search *p, struct rep_sizing *z, uint64_t limit)
 {
     for (unsigned attempt = 1; attempt <= p->attempts; attempt++) {
-        struct prof_size_attempt a = {REP_ERROR, REP_NONE};
+        struct prof_size_attempt a = {.status = REP_ERROR,
+                                      .ready_us = REP_NONE,
+                                      .load_rps = NAN,
+                                      .load_p99_us = NAN,
+                                      .load_errors = REP_NONE,
+                                      .peak_bytes = REP_NONE};
         if (p->step(p->ctx, limit, attempt, &a) == 1)
             return -1;
-        rep_sizing_add_step(z, (int64_t)limit, a.status, a.ready_us, (int)attempt);
+        struct rep_sizing_step *st =
+            rep_sizing_add_step(z, (int64_t)limit, a.status, a.ready_us, (int)attempt);
+        if (st) {
+            st->under_load = a.under_load;
+            st->load_rps = a.load_rps;
+            st->load_p99_us = a.load_p99_us;
+            st->load_errors = a.load_errors;
+            st->peak_bytes = a.peak_bytes;
+        }
         if (a.status == REP_OK)
             return 1;
     }

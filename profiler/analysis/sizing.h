@@ -6,6 +6,7 @@
 #ifndef COLDSTART_SIZING_H
 #define COLDSTART_SIZING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "reports/report.h"
@@ -14,6 +15,10 @@
 struct prof_size_attempt {
     enum rep_status status; /* REP_OK passes; REP_SLOW, REP_OOM, ... do not */
     int64_t ready_us;       /* REP_NONE when it did not become ready */
+    /* Under load (size --load): what the load measured; kept in the step. */
+    bool under_load;
+    double load_rps, load_p99_us;    /* NaN: not measured */
+    int64_t load_errors, peak_bytes; /* REP_NONE: not measured */
 };
 
 /* One attempt at limit_bytes. Returns 0, or 1 when the user interrupted. */

@@ -113,26 +113,33 @@ int prof_parse_cpus(const char *s, double *ret, cs_error *err)
     return 0;
 }
 
-int prof_parse_cpulist(const char *s, cs_error *err)
+int prof_parse_cpulist(const char *s, cpu_set_t *ret, cs_error *err)
 {
     const char *p = s;
+    if (ret)
+        CPU_ZERO(ret);
     if (!s || !*s)
         return cs_error_set(err, 0, "empty CPU list (example: 0-1,3)");
     while (*p) {
         if (!isdigit((unsigned char)*p))
             return cs_error_set(err, 0, "`%s` is not a CPU list (example: 0-1,3)", s);
         char *end;
-        long a = strtol(p, &end, 10);
+        long a = strtol(p, &end, 10), b = a;
         p = end;
         if (*p == '-') {
             p++;
             if (!isdigit((unsigned char)*p))
                 return cs_error_set(err, 0, "`%s` is not a CPU list (example: 0-1,3)", s);
-            long b = strtol(p, &end, 10);
+            b = strtol(p, &end, 10);
             if (b < a)
                 return cs_error_set(err, 0, "CPU range %ld-%ld in `%s` runs backwards", a, b, s);
             p = end;
         }
+        if (b >= CPU_SETSIZE)
+            return cs_error_set(err, 0, "CPU %ld in `%s` is beyond the %d CPUs Linux numbers", b, s,
+                                CPU_SETSIZE);
+        for (long k = a; ret && k <= b; k++)
+            CPU_SET((int)k, ret);
         if (*p == ',' && p[1])
             p++;
         else if (*p)

@@ -4,6 +4,7 @@
 #ifndef COLDSTART_UNITS_H
 #define COLDSTART_UNITS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,8 +14,9 @@
 int prof_parse_size(const char *s, uint64_t *ret_bytes, cs_error *err);
 int prof_parse_duration(const char *s, uint64_t *ret_us, cs_error *err);
 int prof_parse_cpus(const char *s, double *ret, cs_error *err);
-/* "0-3,5": validated only (the kernel takes the text). */
-int prof_parse_cpulist(const char *s, cs_error *err);
+/* "0-3,5": validated (the kernel takes the text) and, when ret is not NULL,
+ * turned into a CPU set. */
+int prof_parse_cpulist(const char *s, cpu_set_t *ret, cs_error *err);
 /* A whole number in [min, max]. */
 /* A signal by name (TERM, SIGTERM, sigint) or number (15). */
 int prof_parse_signal(const char *s, int *ret, cs_error *err);

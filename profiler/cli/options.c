@@ -9,6 +9,7 @@
 
 #include "profiler/analysis/units.h"
 #include "profiler/cli/usage.h"
+#include "profiler/measure/load.h"
 #include "profiler/oci/image.h"
 
 enum {
@@ -67,6 +68,10 @@ enum {
     OPT_EXTRACT,
     OPT_RUNTIME,
     OPT_OCI,
+    OPT_LOAD,
+    OPT_RATE,
+    OPT_LOAD_PATH,
+    OPT_MAX_P99,
 };
 
 /* ---- the tables: sections shared by the measuring commands ---- */
@@ -101,6 +106,19 @@ static const struct cli_option runs_section[] = {
     {"cache", 0, "warm|cold|drop", OPT_CACHE,
      "page cache before each run: warm (as it is), cold (the\n"
      "target's files evicted, no root), drop (all caches, root)"},
+    {0},
+};
+
+static const struct cli_option load_section[] = {
+    {NULL, 0, NULL, 0, "Load after ready (docs/load.md):"},
+    {"load", 0, "CONNS:DUR", OPT_LOAD,
+     "after the requests, CONNS keep-alive connections send\n"
+     "requests for DUR, each the next when answered (e.g. 64:5s;\n"
+     "up to 4096 connections); then memory 1 s after"},
+    {"rate", 0, "N", OPT_RATE,
+     "open loop: N requests/s over all connections, latency\n"
+     "counted from when each was due (no coordinated omission)"},
+    {"load-path", 0, "PATH", OPT_LOAD_PATH, "what the load requests (default: the ready path)"},
     {0},
 };
 
@@ -219,6 +237,9 @@ static const struct cli_option size_section[] = {
     {"slowdown", 0, "X", OPT_SLOWDOWN,
      "a step passes only if ready within X times the\n"
      "unconstrained start, + 10 ms (default 2)"},
+    {"max-p99", 0, "X", OPT_MAX_P99,
+     "with --load: a step passes only if its p99 is within X\n"
+     "times the unconstrained run's (default 2)"},
     {0},
 };
 
@@ -232,17 +253,19 @@ static const struct cli_option sweep_section[] = {
 #define SHARED_TAIL                                                                                \
     isolation_section, target_section, container_section, output_section, gates_section, NULL
 
-static const struct cli_option *const run_sections[] = {runs_section, limits_heading, memory_option,
-                                                        cpus_option,  limits_section, SHARED_TAIL};
+static const struct cli_option *const run_sections[] = {runs_section,  load_section, limits_heading,
+                                                        memory_option, cpus_option,  limits_section,
+                                                        SHARED_TAIL};
 static const struct cli_option *const suite_sections[] = {
-    suite_section, runs_section,   limits_heading, memory_option,
-    cpus_option,   limits_section, SHARED_TAIL};
+    suite_section, runs_section, load_section,   limits_heading,
+    memory_option, cpus_option,  limits_section, SHARED_TAIL};
 /* size finds the memory limit itself: no --memory. */
 static const struct cli_option *const size_sections[] = {
-    size_section, runs_section, limits_heading, cpus_option, limits_section, SHARED_TAIL};
+    size_section, runs_section,   load_section, limits_heading,
+    cpus_option,  limits_section, SHARED_TAIL};
 /* sweep takes --cpus and --memory as lists. */
 static const struct cli_option *const sweep_sections[] = {
-    sweep_section, runs_section, limits_heading, limits_section, SHARED_TAIL};
+    sweep_section, runs_section, load_section, limits_heading, limits_section, SHARED_TAIL};
 
 #define UNITS_FOOTER                                                                               \
     "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"                           \
@@ -336,6 +359,7 @@ void cli_options_defaults(enum cli_command cmd, struct cli_options *o)
     o->attempts = 2;
     o->margin = 0.25;
     o->slowdown = 2.0;
+    o->max_p99 = 2.0;
     if (cmd == CLI_SUITE) {
         o->memory_bytes = 512ull << 20; /* a typical serverless size */
         o->cpus = 1.0;
@@ -539,6 +563,63 @@ static int parse_size_opt(const char *flag, const char *arg, uint64_t *ret, cs_e
     return 0;
 }
 
+/* --load CONNS:DURATION, e.g. 64:5s. */
+static int parse_load(const char *arg, struct cli_options *o, cs_error *err)
+{
+    const char *colon = strchr(arg, ':');
+    char conns[16];
+    size_t n = colon ? (size_t)(colon - arg) : 0;
+    if (!colon || n == 0 || n >= sizeof conns)
+        return cs_error_input(err, "--load %s: expected CONNECTIONS:DURATION, e.g. 64:5s", arg);
+    memcpy(conns, arg, n);
+    conns[n] = '\0';
+    cs_error why;
+    uint64_t v;
+    if (prof_parse_uint(conns, 1, PROF_LOAD_MAX_CONNS, &v, &why) < 0)
+        return cs_error_input(err, "--load %s: connections: %s (1 to %d)", arg, cs_error_text(&why),
+                              PROF_LOAD_MAX_CONNS);
+    o->load_connections = (unsigned)v;
+    if (prof_parse_duration(colon + 1, &o->load_duration_us, &why) < 0)
+        return cs_error_input(err, "--load %s: duration: %s", arg, cs_error_text(&why));
+    if (o->load_duration_us < 100000 || o->load_duration_us > 3600000000ull)
+        return cs_error_input(err, "--load %s: the duration must be between 100ms and 1h", arg);
+    return 0;
+}
+
+static int parse_load_value(int key, const char *arg, struct cli_options *o, cs_error *err)
+{
+    switch (key) {
+    case OPT_LOAD:
+        return parse_load(arg, o, err);
+    case OPT_RATE: {
+        char *end;
+        errno = 0;
+        double r = strtod(arg, &end);
+        if (end == arg || *end || errno || !(r >= 1) || r > 10e6)
+            return cs_error_input(
+                err, "--rate %s: requests per second, a number from 1 to 10000000", arg);
+        o->load_rate = r;
+        return 0;
+    }
+    case OPT_LOAD_PATH:
+        if (arg[0] != '/' || strpbrk(arg, " \r\n\t"))
+            return cs_error_input(err, "--load-path %s: a path starting with / without spaces",
+                                  arg);
+        o->load_path = arg;
+        return 0;
+    case OPT_MAX_P99: {
+        char *end;
+        errno = 0;
+        double x = strtod(arg, &end);
+        if (end == arg || *end || errno || !(x >= 1) || x > 1000)
+            return cs_error_input(err, "--max-p99 %s: a factor from 1 to 1000, e.g. 2", arg);
+        o->max_p99 = x;
+        return 0;
+    }
+    }
+    return 1; /* not a load option */
+}
+
 /* Options of the run section: how each run is started, probed and stopped. */
 static int parse_run_value(int key, const char *arg, struct cli_options *o, cs_error *err)
 {
@@ -615,7 +696,7 @@ static int parse_sandbox_value(int key, const char *arg, struct cli_options *o, 
             return bad(err, "--cpus", arg, &why);
         return 0;
     case OPT_CPUSET:
-        if (prof_parse_cpulist(arg, &why) < 0)
+        if (prof_parse_cpulist(arg, NULL, &why) < 0)
             return bad(err, "--cpuset", arg, &why);
         o->cpuset = arg;
         return 0;
@@ -786,7 +867,7 @@ static int parse_command_value(int key, const char *arg, struct cli_options *o, 
     case OPT_SWEEP_MEMORY:
         return parse_sweep_list("--memory", arg, o, err);
     }
-    return cs_error_input(err, "unhandled option");
+    return 1; /* not a command option */
 }
 
 static int parse_value(int key, const char *arg, void *ctx, cs_error *err)
@@ -799,6 +880,10 @@ static int parse_value(int key, const char *arg, void *ctx, cs_error *err)
         rc = parse_target_value(key, arg, o, err);
     if (rc == 1)
         rc = parse_command_value(key, arg, o, err);
+    if (rc == 1)
+        rc = parse_load_value(key, arg, o, err);
+    if (rc == 1)
+        rc = cs_error_input(err, "unhandled option");
     return rc;
 }
 
@@ -877,6 +962,14 @@ static int check_combinations(const struct cli_options *o, cs_error *err)
     if (o->request_url && o->ready && strcmp(o->ready, "exit") == 0)
         return cs_error_input(err, "--request-url with --ready exit: the target has exited when it "
                                    "is ready; there is nothing left to send requests to");
+    if ((o->load_rate > 0 || o->load_path) && !o->load_connections)
+        return cs_error_input(err, "%s needs --load CONNS:DURATION",
+                              o->load_rate ? "--rate" : "--load-path");
+    if (o->load_connections && o->ready && strncmp(o->ready, "http://", 7) != 0 && !o->request_url)
+        return cs_error_input(err,
+                              "--load sends HTTP requests: with --ready %s give --request-url "
+                              "http://HOST:PORT/PATH",
+                              o->ready);
     if (o->cmd == CLI_SWEEP && !o->sweep_kind)
         return cs_error_input(err, "sweep needs --cpus LIST or --memory LIST");
     if (o->cmd == CLI_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)

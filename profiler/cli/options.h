@@ -65,6 +65,10 @@ struct cli_options {
     unsigned requests;
     bool requests_given;
     const char *request_url;
+    unsigned load_connections; /* --load CONNS:DURATION; 0: no load */
+    uint64_t load_duration_us;
+    double load_rate; /* --rate; 0: closed loop */
+    const char *load_path;
     int ok_status_min, ok_status_max;
     int stop_signal;
     uint64_t stop_timeout_us;
@@ -98,7 +102,7 @@ struct cli_options {
     size_t n_command;
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
-    double margin, slowdown;
+    double margin, slowdown, max_p99;
     const char *sweep_kind;
     double sweep_values[64];
     size_t n_sweep;

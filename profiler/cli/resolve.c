@@ -108,6 +108,10 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .requests = o->requests,
         .requests_given = o->requests_given,
         .request_url = o->request_url,
+        .load = {.connections = o->load_connections,
+                 .duration_us = o->load_duration_us,
+                 .rate = o->load_rate,
+                 .path = o->load_path},
         .ok_status_min = o->ok_status_min,
         .ok_status_max = o->ok_status_max,
         .stop_signal = o->stop_signal,
@@ -150,6 +154,7 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .attempts = o->attempts,
         .margin = o->margin,
         .slowdown = o->slowdown,
+        .max_p99 = o->max_p99,
         .sweep_kind = o->sweep_kind,
         .n_sweep = o->n_sweep,
         .reference = o->reference,
@@ -203,7 +208,8 @@ int cli_resolve(const struct cli_options *o, const struct cs_sink *warn, struct 
 {
     copy_plain(o, ret);
     if (resolve_checks(o, ret, err) < 0 || resolve_seccomp(o->seccomp, warn, ret, err) < 0 ||
-        (o->user && !ret->image_user && resolve_user(o->user, ret, err) < 0) || resolve_budgets(o, ret, err) < 0) {
+        (o->user && !ret->image_user && resolve_user(o->user, ret, err) < 0) ||
+        resolve_budgets(o, ret, err) < 0) {
         prof_config_free(ret);
         return -1;
     }

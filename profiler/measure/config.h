@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "profiler/analysis/budget.h"
+#include "profiler/measure/load.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/base/cleanup.h"
@@ -22,6 +23,7 @@ struct prof_config {
     uint64_t timeout_us;
     unsigned requests;
     bool requests_given;              /* --requests was on the command line (not a default) */
+    struct prof_load_opts load;       /* --load, --rate, --load-path */
     const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
     int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
     int stop_signal;                  /* --stop-signal; 0: SIGTERM */
@@ -61,6 +63,7 @@ struct prof_config {
     unsigned attempts;
     double margin;   /* fraction: 0.25 for 25% */
     double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
+    double max_p99;  /* size --load: a step's p99 within max_p99 x the unconstrained one */
     /* sweep: the swept limit and its values */
     const char *sweep_kind; /* "cpus" or "memory" */
     double sweep_values[64];

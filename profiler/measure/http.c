@@ -4,12 +4,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
 void http_response_reset(struct http_response *r)
 {
-    memset(r, 0, sizeof *r);
+    /* Everything before the line buffer; the buffer only needs to be empty
+     * (the load generator resets once per request: 8 KiB less to clear). */
+    memset(r, 0, offsetof(struct http_response, line));
+    r->line[0] = '\0';
+    r->line_len = 0;
     r->state = H_STATUS;
 }
 

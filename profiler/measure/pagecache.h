@@ -29,7 +29,7 @@ struct prof_fileset {
     struct prof_inode {
         dev_t dev;
         ino_t ino;
-    } *links;
+    } * links;
     size_t n_links;
 };
 
@@ -40,7 +40,8 @@ int prof_fileset_add(struct prof_fileset *fs, const char *path);
 int prof_fileset_add_tree(struct prof_fileset *fs, const char *dir, size_t limit);
 /* Adds every regular file below each of dirs (distinct trees; at most
  * `limit` files in all). */
-int prof_fileset_add_trees(struct prof_fileset *fs, const char *const *dirs, size_t n, size_t limit);
+int prof_fileset_add_trees(struct prof_fileset *fs, const char *const *dirs, size_t n,
+                           size_t limit);
 /* Adds the files mapped by pid (/proc/PID/maps). */
 int prof_fileset_add_maps(struct prof_fileset *fs, pid_t pid);
 /* The same for a process in a root of its own (a container): each file is

@@ -291,8 +291,10 @@ static void response_complete(struct prof_run *c)
                       p->requests_done, r->path, status, p->resp.reason);
             return;
         }
-        if (p->requests_done >= c->spec->requests)
-            finish(c);
+        if (p->requests_done >= c->spec->requests) {
+            requests_finished(c); /* the load, if any, makes its own connections */
+            return;
+        }
     }
     if (c->done)
         return;
@@ -303,31 +305,6 @@ static void response_complete(struct prof_run *c)
         probe_close(c);
         probe_connect(c);
     }
-}
-
-/* recv() that also takes the kernel's receive time of the data. */
-static ssize_t recv_stamped(struct prof_run *c, char *buf, size_t cap)
-{
-    struct iovec iov = {.iov_base = buf, .iov_len = cap};
-    union {
-        char buf[CMSG_SPACE(sizeof(struct timespec))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    ssize_t n = recvmsg(c->probe.fd, &msg, 0);
-    if (n <= 0)
-        return n;
-    c->probe.arrival_ns = 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-            struct timespec ts;
-            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-            int64_t rt = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-            c->probe.arrival_ns = (uint64_t)(rt - c->realtime_minus_mono_ns);
-        }
-    }
-    return n;
 }
 
 /* The connection ended (EOF or an error) while a response was awaited. */
@@ -358,7 +335,11 @@ static void probe_read(struct prof_run *c)
     struct probe *p = &c->probe;
     char buf[16384];
     for (;;) {
-        ssize_t n = recv_stamped(c, buf, sizeof buf);
+        uint64_t arrival;
+        ssize_t n =
+            prof_recv_stamped(c->probe.fd, buf, sizeof buf, c->realtime_minus_mono_ns, &arrival);
+        if (n > 0)
+            c->probe.arrival_ns = arrival;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -426,6 +407,6 @@ void on_retry_timer(struct prof_run *c)
     uint64_t x;
     if (read(c->retry_tfd, &x, sizeof x) < 0)
         return;
-    if (c->probe.st == P_IDLE && !c->done)
+    if (c->probe.st == P_IDLE && !c->done && !c->run->load)
         probe_connect(c);
 }

@@ -76,7 +76,7 @@ void arm_timer(int tfd, uint64_t first_us, uint64_t interval_us)
 
 /* ---- sampling ---- */
 
-static void take_sample(struct prof_run *c, bool record)
+void take_sample(struct prof_run *c, bool record)
 {
     struct prof_sample s;
     prof_sampler_take(c->spec->sampler, c->cg, &s);
@@ -92,6 +92,7 @@ static void take_sample(struct prof_run *c, bool record)
         c->rss_peak = (int64_t)s.rss_bytes;
     if ((int64_t)s.cgroup_bytes > c->cg_peak)
         c->cg_peak = (int64_t)s.cgroup_bytes;
+    load_phase_sample(c, (int64_t)s.rss_bytes, (int64_t)s.cgroup_bytes);
     if (record)
         rep_series_push(&c->run->samples, since_t0_us(c), (int64_t)s.rss_bytes, (int64_t)s.cpu_us,
                         (int64_t)s.cgroup_bytes);
@@ -208,7 +209,7 @@ void mark_ready_at(struct prof_run *c, uint64_t when_ns)
     c->deadline_ns = sbx_now_ns() + c->spec->timeout_us * 1000;
     if (c->spec->requests == 0 ||
         (c->spec->ready->kind != PROF_READY_HTTP && !c->spec->request_url)) {
-        finish(c);
+        requests_finished(c);
     } else if (c->spec->ready->kind != PROF_READY_HTTP) {
         /* Ready by a log line or a TCP connect: the requests go to --request-url. */
         probe_close(c);
@@ -365,13 +366,15 @@ static void on_target_exit(struct prof_run *c)
 
     struct sbx_cgroup_usage u = {0};
     sbx_cgroup_read_usage(c->cg, &u, NULL);
+    char under_load[64];
+    load_phase_moment(c, under_load, sizeof under_load);
     if (WIFSIGNALED(status)) {
         if (u.oom_kills > 0 && WTERMSIG(status) == SIGKILL)
-            set_error(c, REP_OOM, "killed by the memory limit (OOM) after %.1f ms",
-                      (double)now_us / 1000);
+            set_error(c, REP_OOM, "killed by the memory limit (OOM) after %.1f ms%s",
+                      (double)now_us / 1000, under_load);
         else
-            set_error(c, REP_CRASHED, "killed by signal %d (SIG%s)", WTERMSIG(status),
-                      sigabbrev_np(WTERMSIG(status)));
+            set_error(c, REP_CRASHED, "killed by signal %d (SIG%s)%s", WTERMSIG(status),
+                      sigabbrev_np(WTERMSIG(status)), under_load);
         return;
     }
     int code = WEXITSTATUS(status);
@@ -394,7 +397,10 @@ static void on_target_exit(struct prof_run *c)
     if (code == 0 && sbx_cgroup_pids(c->cg, left, 1, NULL) > 0)
         return;
     if (u.oom_kills > 0)
-        set_error(c, REP_OOM, "exited with code %d after an OOM kill in its cgroup", code);
+        set_error(c, REP_OOM, "exited with code %d after an OOM kill in its cgroup%s", code,
+                  under_load);
+    else if (c->run->load)
+        set_error(c, REP_EXITED, "exited with code %d during the load%s", code, under_load);
     else if (c->ready)
         set_error(c, REP_EXITED,
                   "exited with code %d before the requests after ready were "
@@ -485,31 +491,16 @@ static void dispatch(struct prof_run *c, enum ev_tag tag, uint32_t events)
     case EV_PROBE:
         on_probe(c, events);
         break;
+    case EV_LOAD_DONE:
+        on_load_done(c);
+        break;
+    case EV_LOAD_REST:
+        on_load_rest(c);
+        break;
     case EV_SIGNAL:
     case EV_N:
         break;
     }
-}
-
-/* CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few paired reads:
- * kernel receive timestamps come on the realtime clock. */
-static int64_t realtime_minus_mono(void)
-{
-    int64_t best = 0, best_gap = INT64_MAX;
-    for (int i = 0; i < 5; i++) {
-        struct timespec a, r, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        clock_gettime(CLOCK_REALTIME, &r);
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        int64_t ma = (int64_t)a.tv_sec * 1000000000 + a.tv_nsec;
-        int64_t mb = (int64_t)b.tv_sec * 1000000000 + b.tv_nsec;
-        int64_t rt = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec;
-        if (mb - ma < best_gap) {
-            best_gap = mb - ma;
-            best = rt - (ma + (mb - ma) / 2);
-        }
-    }
-    return best;
 }
 
 static int setup(struct prof_run *c, cs_error *err)
@@ -537,7 +528,7 @@ static int setup(struct prof_run *c, cs_error *err)
     c->t0 = c->child.t0_ns - s->extract_ns;
     if (s->extract_ns)
         c->run->extract_us = (int64_t)(s->extract_ns / 1000);
-    c->realtime_minus_mono_ns = realtime_minus_mono();
+    c->realtime_minus_mono_ns = prof_realtime_minus_mono();
     c->run->t0_monotonic_ns = c->t0;
     c->deadline_ns = c->t0 + s->timeout_us * 1000;
     c->run->samples.interval_us = s->interval_us;
@@ -567,7 +558,9 @@ static int setup(struct prof_run *c, cs_error *err)
 static void report_timeout(struct prof_run *c)
 {
     double s = (double)c->spec->timeout_us / 1e6;
-    if (c->ready) {
+    if (c->run->load) {
+        set_error(c, REP_TIMEOUT, "the load did not end within its duration plus %.3g s", s);
+    } else if (c->ready) {
         set_error(c, REP_TIMEOUT, "the requests after ready did not finish within %.3g s", s);
     } else if (c->foreign[0]) {
         set_error(c, REP_TIMEOUT,
@@ -646,6 +639,7 @@ void prof_run_loop_wait(struct prof_run_loop *l)
 static void finalize(struct prof_run *c)
 {
     struct rep_run *r = c->run;
+    load_phase_end(c);
     if (c->cg) {
         struct sbx_cgroup_usage u;
         if (sbx_cgroup_read_usage(c->cg, &u, NULL) == 0) {
@@ -792,6 +786,7 @@ int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, st
         return cs_error_set(err, ENOMEM, "run");
     *c = (struct prof_run){
         .spec = spec, .run = run, .loop = l, .sample_tfd = -1, .retry_tfd = -1, .listener = -1};
+    c->load.rest_tfd = -1;
     c->probe.fd = -1;
     sbx_child_init(&c->child);
     l->runs[l->n_runs++] = c;

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "profiler/measure/load.h"
 #include "profiler/measure/pagecache.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/sampler.h"
@@ -31,7 +32,11 @@ struct prof_run_spec {
     uint64_t stop_timeout_us;         /* then the whole cgroup is killed */
     uint64_t timeout_us;              /* to ready, and again for the requests after it */
     unsigned requests;                /* HTTP requests after ready */
-    uint64_t interval_us;             /* sampling interval; 0 = no periodic samples */
+    /* The load after the requests (NULL or no connections: none); its
+     * generator's threads keep off the CPUs of `cpuset` (the target's). */
+    const struct prof_load_opts *load;
+    const char *cpuset;
+    uint64_t interval_us; /* sampling interval; 0 = no periodic samples */
     struct sbx_cgroup_root *cgroot;
     const struct sbx_limits *limits;
     const struct sbx_seccomp *seccomp;

@@ -36,6 +36,8 @@ enum ev_tag {
     EV_SAMPLE,
     EV_RETRY,
     EV_PROBE,
+    EV_LOAD_DONE, /* the load generator's threads have finished */
+    EV_LOAD_REST, /* a second after the load: memory at rest after work */
     EV_SIGNAL,
     EV_N,
 };
@@ -73,6 +75,17 @@ struct probe {
     size_t addr;  /* index into the target's addresses being probed */
 };
 
+/* The load after ready (load_phase.c). */
+struct load_phase {
+    struct prof_load *gen; /* running; NULL before and after */
+    int rest_tfd;
+    bool resting;
+    uint64_t start_ns;
+    int64_t rss_peak, cg_peak; /* sampled while the load runs */
+    uint64_t cpu_start_us, kernel_peak_start;
+    char request[4096];
+};
+
 struct prof_run {
     const struct prof_run_spec *spec;
     struct rep_run *run;
@@ -101,6 +114,7 @@ struct prof_run {
     struct prof_sample last;
     bool have_last;
     cs_error setup_err; /* why set-up failed */
+    struct load_phase load;
 };
 
 /* One epoll set for every run in it (run.c). */
@@ -125,6 +139,22 @@ void arm_timer(int tfd, uint64_t first_us, uint64_t interval_us);
 void mark_listen_at(struct prof_run *c, uint64_t when_ns);
 void mark_ready_at(struct prof_run *c, uint64_t when_ns);
 void mark_ready(struct prof_run *c);
+/* A sample now (into the series when record): RSS, CPU, the cgroup's memory. */
+void take_sample(struct prof_run *c, bool record);
+
+/* ---- load_phase.c ---- */
+/* The requests after ready are answered: the load follows (--load), or the run is done. */
+void requests_finished(struct prof_run *c);
+void on_load_done(struct prof_run *c);
+void on_load_rest(struct prof_run *c);
+/* A sample while the load runs counts toward its peaks. */
+void load_phase_sample(struct prof_run *c, int64_t rss, int64_t cgroup_bytes);
+/* Stops a load that is still running (the target died, a timeout, Ctrl-C)
+ * and records what it measured until then; closes what the phase opened. */
+void load_phase_end(struct prof_run *c);
+/* " (2.31 s into the load)" while a load runs, else "": for the message of
+ * a target that died under load. */
+const char *load_phase_moment(struct prof_run *c, char *buf, size_t cap);
 
 /* ---- probe.c ---- */
 /* Where the probe connects: the ready spec, or --request-url after ready. */

@@ -253,8 +253,7 @@ static void parse_syscall(struct pparse *pp, const cJSON *e, size_t idx,
         for (size_t i = 0; known[i]; i++)
             ok |= strcmp(k->string, known[i]) == 0;
         if (!ok)
-            cs_emit(pp->warn, "%s: %s.%s is not a known key; ignored",
-                    pp->where, field, k->string);
+            cs_emit(pp->warn, "%s: %s.%s is not a known key; ignored", pp->where, field, k->string);
     }
     struct sbx_seccomp_rule r = {0};
     char f[160];
@@ -340,8 +339,7 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         for (size_t i = 0; known[i]; i++)
             ok |= strcmp(k->string, known[i]) == 0;
         if (!ok)
-            cs_emit(warn, "%s: \"%s\" is not a known key; ignored", where,
-                    k->string);
+            cs_emit(warn, "%s: \"%s\" is not a known key; ignored", where, k->string);
     }
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(o, "defaultAction");
     p->default_errno = EPERM;
@@ -369,8 +367,7 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         uint32_t a = arch_token(e->valuestring);
         if (!a) {
             if (warn)
-                cs_emit(warn, "%s: unknown architecture %s; ignored", where,
-                        e->valuestring);
+                cs_emit(warn, "%s: unknown architecture %s; ignored", where, e->valuestring);
             continue;
         }
         if (a != seccomp_arch_native() && p->n_arches < 16)
@@ -406,14 +403,12 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
         return -1;
     }
     if (pp.unknown[0])
-        cs_emit(warn,
-                "%s: syscalls unknown on this architecture, skipped: %s",
-                where, pp.unknown);
+        cs_emit(warn, "%s: syscalls unknown on this architecture, skipped: %s", where, pp.unknown);
     return 0;
 }
 
-int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret, const struct cs_sink *warn,
-                              cs_error *err)
+int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret,
+                              const struct cs_sink *warn, cs_error *err)
 {
     char *text;
     if (fs_read_input(path, (size_t)16 << 20, "seccomp profile", &text, NULL, err) < 0)

@@ -14,8 +14,8 @@
  * `excludes` ones kept; arch and minKernel conditions are checked. */
 int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_seccomp_profile *ret,
                                const struct cs_sink *warn, cs_error *err);
-int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret, const struct cs_sink *warn,
-                              cs_error *err);
+int prof_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *ret,
+                              const struct cs_sink *warn, cs_error *err);
 void prof_seccomp_profile_free(struct sbx_seccomp_profile *p);
 
 #endif

@@ -113,6 +113,10 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     st->requests = o->requests;
     st->timeout_us = (int64_t)o->timeout_us;
     st->interval_us = (int64_t)o->interval_us;
+    st->load_connections = o->load.connections;
+    st->load_duration_us = (int64_t)o->load.duration_us;
+    st->load_rate = o->load.rate;
+    st->load_path = o->load.path ? strdup(o->load.path) : NULL;
     char policy[600];
     snprintf(policy, sizeof policy, "%s%s%s%s",
              o->seccomp == SBX_SECCOMP_DEFAULT ? "default"
@@ -404,7 +408,12 @@ static int run_texts_make(struct prof_session *s, const struct prof_target_plan 
             return cs_error_set(err, ENOMEM, "run set-up");
     if (prof_ready_parse(x->ready_text, &x->ready, err) < 0 ||
         (x->request_text && prof_ready_parse(x->request_text, &x->request_url, err) < 0) ||
-        (o->port && run_net(s, p) == SBX_NET_HOST && port_taken(o->port, err))) {
+        (o->port && run_net(s, p) == SBX_NET_HOST && port_taken(o->port, err)) ||
+        (o->load.connections && x->ready.kind != PROF_READY_HTTP && !x->request_text &&
+         cs_error_set(err, 0,
+                      "--load sends HTTP requests, but %s is ready by `%s`: give --request-url "
+                      "http://HOST:PORT/PATH",
+                      p->name, x->ready_text) < 0)) {
         s->bad_input = true;
         return cs_error_mark_input(err);
     }
@@ -465,6 +474,8 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         .stop_timeout_us = o->stop_timeout_us,
         .timeout_us = o->timeout_us,
         .requests = o->requests,
+        .load = &o->load,
+        .cpuset = p->limits ? p->limits->cpuset : NULL,
         .interval_us = o->interval_us,
         .cgroot = s->cgroot,
         .limits = p->limits,

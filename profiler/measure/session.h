@@ -62,7 +62,8 @@ struct prof_session {
     unsigned *consecutive_failures; /* per target: failed runs in a row */
     bool budget_missed;
     bool warned_memory_cache; /* said once that a tmpfs image cache cannot be cold */
-    bool bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
+    bool
+        bad_input; /* refused for bad input (a taken --port, an unusable --cgroup-parent): exit 2 */
 };
 
 /* Warnings (a stale cgroup that could not be removed) go to warn (may be NULL). */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
@@ -117,4 +119,48 @@ void prof_describe_pid(pid_t pid, char *buf, size_t cap)
             cmd[i] = ' ';
     cmd[n < (ssize_t)sizeof cmd ? n : (ssize_t)sizeof cmd - 1] = '\0';
     snprintf(buf, cap, "pid %ld (%s)", (long)pid, cmd);
+}
+
+int64_t prof_realtime_minus_mono(void)
+{
+    int64_t best = 0, best_gap = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        struct timespec a, r, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        clock_gettime(CLOCK_REALTIME, &r);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        int64_t ma = (int64_t)a.tv_sec * 1000000000 + a.tv_nsec;
+        int64_t mb = (int64_t)b.tv_sec * 1000000000 + b.tv_nsec;
+        int64_t rt = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec;
+        if (mb - ma < best_gap) {
+            best_gap = mb - ma;
+            best = rt - (ma + (mb - ma) / 2);
+        }
+    }
+    return best;
+}
+
+ssize_t prof_recv_stamped(int fd, char *buf, size_t cap, int64_t realtime_minus_mono_ns,
+                          uint64_t *arrival_ns)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t n = recvmsg(fd, &msg, 0);
+    *arrival_ns = 0;
+    if (n <= 0)
+        return n;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            int64_t rt = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            *arrival_ns = (uint64_t)(rt - realtime_minus_mono_ns);
+        }
+    }
+    return n;
 }

@@ -36,6 +36,20 @@ static void fill(struct rep_report *r)
         run->cpu_to_ready_us = 5000;
         rep_series_push(&run->samples, 1000, 1 << 20, 10, 2 << 20);
         rep_series_push(&run->samples, 2000, 3 << 20, 20, 4 << 20);
+        struct rep_load *l = run->load = malloc(sizeof *run->load);
+        rep_load_init(l);
+        l->connections = 64;
+        l->duration_us = 5000000;
+        l->requests = 120000 + i;
+        l->errors = l->errors_status = 3;
+        l->errors_connect = l->errors_read = l->errors_timeout = 0;
+        l->rps = 24000.4;
+        l->p50_us = 812.25; /* written with one decimal: 812.3 */
+        l->p99_us = 3100.5;
+        l->rss_peak_bytes = 80 << 20;
+        l->rss_after_bytes = 70 << 20;
+        l->start_us = 42000;
+        l->end_us = 5042000;
         if (i == 6) {
             run->error = strdup("not ready within 30 s");
             run->error_line = strdup("FATAL: out of memory");
@@ -77,6 +91,23 @@ int main(void)
     CHECK_INT(t->runs[6].denied_syscalls[0].count, 2);
     CHECK_INT(t->runs[2].samples.n, 2);
     CHECK_INT(t->runs[2].samples.rss_bytes[1], 3 << 20);
+    const struct rep_load *l = t->runs[3].load;
+    CHECK(l != NULL);
+    if (l) {
+        CHECK_INT(l->connections, 64);
+        CHECK_INT(l->requests, 120003);
+        CHECK_INT(l->errors_status, 3);
+        CHECK_NEAR(l->rps, 24000.4, 1e-9);
+        CHECK_NEAR(l->p50_us, 812.3, 1e-9);
+        CHECK(isnan(l->p90_us));
+        CHECK_NEAR(l->rate, 0, 1e-9);
+        CHECK_INT(l->cpu_us, REP_NONE);
+        CHECK_INT(l->end_us, 5042000);
+    }
+    const struct rep_stat *rps = rep_target_stat(t, "load_rps");
+    CHECK(rps && rps->n == 6 && fabs(rps->p50 - 24000) < 1e-9);
+    CHECK(rep_metric_find("load_rps") && rep_metric_find("load_rps")->higher_is_better);
+    CHECK(rep_metric_find("load_p99") && !rep_metric_find("load_p99")->higher_is_better);
     const struct rep_stat *s = rep_target_stat(t, "ready_us");
     CHECK(s && s->n == 6);
     CHECK(s && !isnan(s->ci95_lo));

@@ -3,6 +3,7 @@
  * every attempt, retry a flaky step, and stop when interrupted. */
 #include "check.h"
 #include "profiler/analysis/sizing.h"
+#include "reports/platforms.h"
 
 #define MIB (1024ull * 1024ull)
 
@@ -11,6 +12,7 @@ struct model {
     unsigned flaky_first; /* the first attempt at each limit fails */
     unsigned steps;
     unsigned interrupt_at; /* 0: never */
+    bool under_load;       /* the step reports what a load measured */
 };
 
 static int step(void *ctx, uint64_t limit, unsigned attempt, struct prof_size_attempt *ret)
@@ -19,7 +21,15 @@ static int step(void *ctx, uint64_t limit, unsigned attempt, struct prof_size_at
     if (m->interrupt_at && ++m->steps >= m->interrupt_at)
         return 1;
     bool pass = limit >= m->needs && !(m->flaky_first && attempt == 1);
-    *ret = (struct prof_size_attempt){pass ? REP_OK : REP_OOM, pass ? 1000 : REP_NONE};
+    ret->status = pass ? REP_OK : REP_OOM;
+    ret->ready_us = pass ? 1000 : REP_NONE;
+    ret->under_load = m->under_load;
+    if (m->under_load) {
+        ret->load_rps = 5000;
+        ret->load_p99_us = 250.5;
+        ret->load_errors = 0;
+        ret->peak_bytes = (int64_t)limit / 2;
+    }
     return 0;
 }
 
@@ -71,6 +81,37 @@ int main(void)
     CHECK_INT(prof_size_bisect(&p, &z), PROF_SIZE_INTERRUPTED);
     CHECK_INT(z.n_steps, 3);
     free_steps(&z);
+
+    /* A step under load keeps what the load measured; one at rest keeps NaN. */
+    m = (struct model){.needs = 100 * MIB, .under_load = true};
+    CHECK_INT(prof_size_bisect(&p, &z), PROF_SIZE_FOUND);
+    CHECK(z.steps[0].under_load);
+    CHECK_NEAR(z.steps[0].load_rps, 5000, 1e-9);
+    CHECK_NEAR(z.steps[0].load_p99_us, 250.5, 1e-9);
+    CHECK_INT(z.steps[0].peak_bytes, 256 * MIB);
+    free_steps(&z);
+    m = (struct model){.needs = 100 * MIB};
+    CHECK_INT(prof_size_bisect(&p, &z), PROF_SIZE_FOUND);
+    CHECK(!z.steps[0].under_load && isnan(z.steps[0].load_rps));
+    CHECK_INT(z.steps[0].load_errors, REP_NONE);
+    free_steps(&z);
+
+    /* The platforms' steps: Cloud Run 128 MiB from 128 MiB, Lambda whole
+     * MiB from 128 to 10240. */
+    CHECK_INT(rep_cloud_run_bytes(1), 128 * MIB);
+    CHECK_INT(rep_cloud_run_bytes(128 * MIB), 128 * MIB);
+    CHECK_INT(rep_cloud_run_bytes(128 * MIB + 1), 256 * MIB);
+    CHECK_INT(rep_cloud_run_bytes(40000 * MIB), 0);
+    CHECK_INT(rep_lambda_mb(20 * MIB), 128);
+    CHECK_INT(rep_lambda_mb(168 * MIB), 168);
+    CHECK_INT(rep_lambda_mb(168 * MIB + 1), 169);
+    CHECK_INT(rep_lambda_mb(10241 * MIB), 0);
+    struct rep_buf b = {0};
+    rep_platform_snippets(&b, 168 * MIB, 0.5, "");
+    CHECK(b.data && strstr(b.data, "memory: \"168Mi\"") && strstr(b.data, "cpu: \"500m\""));
+    CHECK(b.data && strstr(b.data, "--memory 256Mi") && strstr(b.data, "MemorySize: 168"));
+    CHECK(b.data && strstr(b.data, "docker run --memory 168m --memory-swap 168m --cpus 0.5"));
+    rep_buf_free(&b);
 
     CHECK_INT(prof_size_round_up(13.0 * MIB), 16 * MIB);
     CHECK_INT(prof_size_round_up(100.0 * MIB), 104 * MIB);

@@ -45,12 +45,16 @@ int main(void)
     CHECK(prof_parse_cpus("two", &c, &err) < 0);
     CHECK(prof_parse_cpus("1.5x", &c, &err) < 0);
 
-    CHECK(prof_parse_cpulist("0-1,3", &err) == 0);
-    CHECK(prof_parse_cpulist("0", &err) == 0);
-    CHECK(prof_parse_cpulist("1-0", &err) < 0);
-    CHECK(prof_parse_cpulist("0,", &err) < 0);
-    CHECK(prof_parse_cpulist("a", &err) < 0);
-    CHECK(prof_parse_cpulist("", &err) < 0);
+    cpu_set_t set;
+    CHECK(prof_parse_cpulist("0-1,3", &set, &err) == 0);
+    CHECK_INT(CPU_COUNT(&set), 3);
+    CHECK(CPU_ISSET(0, &set) && CPU_ISSET(1, &set) && !CPU_ISSET(2, &set) && CPU_ISSET(3, &set));
+    CHECK(prof_parse_cpulist("99999", NULL, &err) < 0);
+    CHECK(prof_parse_cpulist("0", NULL, &err) == 0);
+    CHECK(prof_parse_cpulist("1-0", NULL, &err) < 0);
+    CHECK(prof_parse_cpulist("0,", NULL, &err) < 0);
+    CHECK(prof_parse_cpulist("a", NULL, &err) < 0);
+    CHECK(prof_parse_cpulist("", NULL, &err) < 0);
 
     CHECK(prof_parse_uint("10", 1, 100, &v, &err) == 0);
     CHECK_INT(v, 10);
