@@ -105,7 +105,8 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure $(CTEST_ARGS)
 
-# A full HTTP run of the fixture under memcheck: zero errors, no definite leaks.
+# A full HTTP run of the fixture under memcheck, and one with a load after
+# ready (the generator's threads): zero errors, no definite leaks.
 # valgrind does not emulate seccomp(2), so this run loads no filter; the
 # seccomp paths are covered by the ASan build instead.
 valgrind: build
@@ -114,6 +115,10 @@ valgrind: build
 	  --show-leak-kinds=definite --track-fds=no \
 	  ./$(BUILD_DIR)/coldstart run -q -n 3 -w 1 --requests 5 --seccomp none --ready 'http://127.0.0.1:{port}/' \
 	  --json /dev/null -- ./$(BUILD_DIR)/tests/fixture sleep 20 serve
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite --track-fds=no \
+	  ./$(BUILD_DIR)/coldstart run -q -n 1 -w 0 --seccomp none --ready 'http://127.0.0.1:{port}/' \
+	  --load 4:500ms --json /dev/null -- ./$(BUILD_DIR)/tests/fixture serve-many
 	@echo "valgrind: no errors, no definite leaks"
 
 # clang-tidy and cppcheck with the committed configuration: zero findings.

@@ -17,6 +17,8 @@
 
 /* After the load, this long before "memory at rest after work" is read. */
 #define REST_AFTER_LOAD_US 1000000
+/* Under load the series keeps a sample this often (the peaks see every tick). */
+#define LOAD_SERIES_INTERVAL_NS (10ull * 1000000)
 
 static bool wants_load(const struct prof_run *c)
 {
@@ -89,6 +91,17 @@ void requests_finished(struct prof_run *c)
         load_begin(c);
     else
         finish(c);
+}
+
+bool load_phase_keeps_sample(struct prof_run *c)
+{
+    if (!c->load.gen && !c->load.resting)
+        return true;
+    uint64_t now = sbx_now_ns();
+    if (now - c->load.last_kept_ns < LOAD_SERIES_INTERVAL_NS)
+        return false;
+    c->load.last_kept_ns = now;
+    return true;
 }
 
 void load_phase_sample(struct prof_run *c, int64_t rss, int64_t cgroup_bytes)

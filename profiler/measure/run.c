@@ -105,7 +105,7 @@ static void on_sample_timer(struct prof_run *c)
     uint64_t expirations;
     if (read(c->sample_tfd, &expirations, sizeof expirations) != sizeof expirations)
         return;
-    take_sample(c, true);
+    take_sample(c, load_phase_keeps_sample(c));
     /* An exit-mode target is gone by "ready": learn what it maps while it
      * runs, every ~10 ms (reading maps costs more than a tick). */
     if (c->spec->ready->kind == PROF_READY_EXIT && c->spec->mapped &&

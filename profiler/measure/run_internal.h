@@ -81,6 +81,7 @@ struct load_phase {
     int rest_tfd;
     bool resting;
     uint64_t start_ns;
+    uint64_t last_kept_ns;     /* the last sample kept in the series under load */
     int64_t rss_peak, cg_peak; /* sampled while the load runs */
     uint64_t cpu_start_us, kernel_peak_start;
     char request[4096];
@@ -147,6 +148,11 @@ void take_sample(struct prof_run *c, bool record);
 void requests_finished(struct prof_run *c);
 void on_load_done(struct prof_run *c);
 void on_load_rest(struct prof_run *c);
+/* Whether this tick's sample goes into the run's series: every one, but
+ * under load and in the second after it one per 10 ms (every tick still
+ * counts toward the peaks: 5 s of load would otherwise add 5,000 samples
+ * per run to the report). */
+bool load_phase_keeps_sample(struct prof_run *c);
 /* A sample while the load runs counts toward its peaks. */
 void load_phase_sample(struct prof_run *c, int64_t rss, int64_t cgroup_bytes);
 /* Stops a load that is still running (the target died, a timeout, Ctrl-C)

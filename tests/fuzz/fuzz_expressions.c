@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     prof_parse_size(s, &v, &err);
     prof_parse_duration(s, &v, &err);
     prof_parse_cpus(s, &d, &err);
-    prof_parse_cpulist(s, NULL, &err);
+    cpu_set_t set;
+    prof_parse_cpulist(s, &set, &err);
     prof_parse_uint(s, 0, 1000, &v, &err);
     struct prof_budget b;
     prof_budget_parse(s, &b, &err);

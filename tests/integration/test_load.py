@@ -56,8 +56,10 @@ for r in measured(rep):
           f"samples run through the load and the second after it (last {t[-1] if t else None}, "
           f"load end {l['end_us']})")
     during = [x for x in t if l["start_us"] < x < l["end_us"]]
-    # 700 ticks at 1 ms; an emulated guest (tests/v2) keeps far fewer.
-    check(len(during) > 50, f"the 1 ms sampler kept going under load: {len(during)} samples")
+    # Under load the series keeps one tick in ten (every tick counts toward
+    # the peaks): ~70 samples in 0.7 s, not 700.
+    check(20 < len(during) <= 80, f"the sampler kept going under load, one sample per 10 ms "
+                                  f"in the series: {len(during)} samples")
 summary = rep["targets"][0]["summary"]
 for k in ("load_rps", "load_p50_us", "load_p99_us", "load_rss_peak_bytes", "rss_after_load_bytes",
           "load_errors", "load_cpu_us"):
