@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/measure/load.h"
 #include "profiler/measure/pagecache.h"
 #include "profiler/oci/image.h"
 #include "profiler/measure/ready.h"
@@ -188,6 +189,8 @@ static int resolve_checks(const struct cli_options *o, struct prof_config *c, cs
         return cs_error_input(err, "--request-url: %s", cs_error_text(&why));
     if (strcmp(o->cache, "drop") == 0 && prof_drop_caches_check(err) < 0)
         return cs_error_mark_input(err);
+    if (o->load_connections && prof_load_check_nofile(o->load_connections, &why) < 0)
+        return cs_error_input(err, "--load: %s", cs_error_text(&why));
     /* Checked now: a report that cannot be written must not cost a session. */
     const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)

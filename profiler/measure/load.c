@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -64,6 +65,7 @@ struct worker {
 
 struct prof_load {
     struct prof_load_spec spec;
+    rlim_t nofile_soft; /* to restore after the load; 0: not raised */
     uint64_t start_ns, end_ns, period_ns;
     int64_t realtime_minus_mono_ns; /* to read the kernel's receive timestamps */
     atomic_bool stop;
@@ -459,8 +461,54 @@ static int worker_init(struct prof_load *l, struct worker *w, unsigned first, un
     return 0;
 }
 
+/* Enough descriptors for the connections (and the run's own): the soft
+ * RLIMIT_NOFILE is raised up to the hard one for the load's time only, so
+ * the targets spawned later see the limit they always saw. Returns the soft
+ * limit to restore (0: unchanged), or -1 with err when even the hard limit
+ * is too low. */
+int prof_load_check_nofile(unsigned connections, cs_error *err)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        return cs_error_set(err, EMFILE,
+                            "%u connections need about %llu descriptors, but the hard "
+                            "RLIMIT_NOFILE is %llu (ulimit -Hn): use fewer connections",
+                            connections, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+    return 0;
+}
+
+static int raise_nofile(unsigned connections, rlim_t *old_soft, cs_error *err)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)connections + 256;
+    *old_soft = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+        return 0;
+    if (prof_load_check_nofile(connections, err) < 0)
+        return -1;
+    *old_soft = rl.rlim_cur;
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        *old_soft = 0;
+        return cs_error_set(err, errno, "cannot raise RLIMIT_NOFILE to %llu",
+                            (unsigned long long)need);
+    }
+    return 0;
+}
+
+static void restore_nofile(rlim_t soft)
+{
+    struct rlimit rl;
+    if (soft && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = soft;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static void load_free(struct prof_load *l)
 {
+    restore_nofile(l->nofile_soft);
     for (unsigned i = 0; l->workers && i < l->n_workers; i++) {
         struct worker *w = &l->workers[i];
         if (w->ep >= 0)
@@ -492,10 +540,16 @@ int prof_load_start(const struct prof_load_spec *spec, struct prof_load **ret, c
 {
     if (spec->connections == 0)
         return cs_error_set(err, EINVAL, "a load needs at least one connection");
+    rlim_t old_soft;
+    if (raise_nofile(spec->connections, &old_soft, err) < 0)
+        return -1;
     struct prof_load *l = calloc(1, sizeof *l);
-    if (!l)
+    if (!l) {
+        restore_nofile(old_soft);
         return cs_error_set(err, ENOMEM, "load generator");
+    }
     l->spec = *spec;
+    l->nofile_soft = old_soft;
     unsigned nt = spec->threads ? spec->threads : 1;
     if (nt > spec->connections)
         nt = spec->connections;

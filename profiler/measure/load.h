@@ -58,6 +58,9 @@ struct prof_load_result {
 
 struct prof_load;
 
+/* Whether the hard RLIMIT_NOFILE leaves room for the connections (the soft
+ * one is raised for the load's time when needed). */
+int prof_load_check_nofile(unsigned connections, cs_error *err);
 /* Starts the threads; the load begins at once. */
 int prof_load_start(const struct prof_load_spec *spec, struct prof_load **ret, cs_error *err);
 /* Readable (an eventfd) once every thread has finished. */

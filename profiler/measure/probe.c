@@ -270,6 +270,10 @@ static void response_complete(struct prof_run *c)
             return;
         }
         mark_ready_at(c, probe_moment(c));
+        /* With no requests after ready the load (if any) begins at ready and
+         * has closed the probe's connection: nothing more to send on it. */
+        if (c->run->load)
+            return;
     } else {
         uint64_t lat = (probe_moment(c) - p->req_start_ns) / 1000;
         struct rep_run *run = c->run;

@@ -126,6 +126,13 @@ with tempfile.TemporaryDirectory() as d:
               f"compare x{factor} requests/s: exit {q.returncode} (regression expected: {want}) "
               f"{q.stdout[-500:]}")
 
+# With no requests after ready the load begins at ready.
+p, rep = run_json("-n", "1", "-w", "0", "--requests", "0", "--ready", URL, "--load", "2:300ms",
+                  "--memory", "64Mi", "--", FIXTURE, "serve-many")
+r = require_report(rep, p)["targets"][0]["runs"][0]
+check(r["status"] == "ok" and r["requests_us"] == [] and load_of(r).get("requests", 0) > 100,
+      f"--requests 0 --load: {r['status']} {r['error']} {r.get('load')}")
+
 # An open loop at a fixed rate sends that many requests; a 300 ms stall of
 # the server shows in its p99 (latency from each request's due time) while
 # the closed loop's p99 hides it (only the stalled request waits).
@@ -294,6 +301,27 @@ for args, words in ((["--load", "0:1s"], "connections"),
     q = coldstart("run", "-n", "1", *args, "--", FIXTURE, "serve-many")
     check(q.returncode == 2 and words in q.stderr,
           f"{args}: exit {q.returncode}, stderr {q.stderr.strip()[-200:]}")
+# More connections than the hard descriptor limit allows: exit 2, said so.
+import resource
+q = subprocess.run([COLDSTART, "run", "-n", "1", "--load", "2000:1s", "--", FIXTURE, "serve-many"],
+                   capture_output=True, text=True,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (500, 1000)))
+check(q.returncode == 2 and "RLIMIT_NOFILE" in q.stderr,
+      f"--load beyond the descriptor limit: exit {q.returncode} {q.stderr[-300:]}")
+# More connections than the soft limit (Debian's default 1024) allows: the
+# generator raises it for the load, every connection is made.
+with tempfile.TemporaryDirectory() as d:
+    out = os.path.join(d, "r.json")
+    q = subprocess.run([COLDSTART, "run", "-q", "-n", "1", "-w", "0", "--ready", URL, "--load",
+                        "2000:500ms", "--memory", "256Mi", "--json", out, "--", FIXTURE,
+                        "serve-many"], capture_output=True, text=True,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 8192)))
+    check(q.returncode == 0, f"2000 connections with a soft limit of 1024: exit {q.returncode}")
+    if os.path.exists(out):
+        with open(out) as f:
+            l = load_of(json.load(f)["targets"][0]["runs"][0])
+        check(l.get("errors") == 0 and l.get("requests", 0) > 2000,
+              f"2000 connections, no error: {l.get('error_kinds')} {l.get('requests')}")
 q = coldstart("size", "--load", "8:1s", "--max-p99", "0.5", "--", FIXTURE, "serve-many")
 check(q.returncode == 2 and "--max-p99" in q.stderr, f"--max-p99 0.5: {q.returncode} {q.stderr}")
 
