@@ -352,9 +352,13 @@ bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap)
                       " (connect %lld, read %lld, status %lld, timeout %lld)",
                       (long long)l->errors_connect, (long long)l->errors_read,
                       (long long)l->errors_status, (long long)l->errors_timeout);
-    if (n > 0 && (size_t)n < cap && l->generator_cpu_us != REP_NONE && l->end_us > l->start_us)
+    /* In doubles: a report read from a file may hold any two integers. */
+    double window = l->start_us != REP_NONE && l->end_us != REP_NONE
+                        ? (double)l->end_us - (double)l->start_us
+                        : 0;
+    if (n > 0 && (size_t)n < cap && l->generator_cpu_us != REP_NONE && window > 0)
         snprintf(buf + n, cap - (size_t)n, "; generator CPU %.0f%% of a core",
-                 100.0 * (double)l->generator_cpu_us / (double)(l->end_us - l->start_us));
+                 100.0 * (double)l->generator_cpu_us / window);
     return true;
 }
 
