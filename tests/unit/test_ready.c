@@ -26,6 +26,10 @@ int main(void)
     /* Regexes that would expand exponentially in the compiler are refused. */
     CHECK(prof_ready_parse("log:e+++++++++++++++++++++++++++++++++++++++", &r, &e) < 0);
     CHECK(strstr(e.msg, "too complex"));
+    /* Mixed stacked quantifiers: glibc took minutes over this one (fuzzer). */
+    CHECK(prof_ready_parse("log:rsy?<???+++++++_", &r, &e) < 0);
+    CHECK(prof_ready_parse("log:a?+", &r, &e) == 0);
+    prof_ready_free(&r);
     CHECK(prof_ready_parse("log:((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)", &r, &e) < 0);
     CHECK(prof_ready_parse("log:((a{200}){200}){200}", &r, &e) < 0);
     CHECK(prof_ready_parse("log:(a|b)+c{2,5}[[:alpha:]]*\\(x\\)", &r, &e) == 0);
