@@ -84,6 +84,7 @@ endef
 # Each libFuzzer harness for FUZZ_SECONDS, seeded from tests/fuzz/corpus; new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts (keep them
 # in tests/fuzz/regressions/NAME once fixed: every `make test` replays them).
+# An input that takes more than 25 s is a failure too (-timeout), not a hang.
 fuzz: deps
 	$(call need,$(DEB_FUZZ))
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCOLDSTART_FUZZ=ON >/dev/null
@@ -92,7 +93,7 @@ fuzz: deps
 	@for f in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$f; \
 	  echo "fuzz $$f for $(FUZZ_SECONDS) s"; \
-	  ./build-fuzz/tests/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  ./build-fuzz/tests/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/artifacts/$$f- build-fuzz/corpus/$$f \
 	    tests/fuzz/corpus/$$f tests/fuzz/regressions/$$f 2>&1 | grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
 	  status=$${PIPESTATUS[0]}; [ $$status = 0 ] || { echo "fuzz_$$f failed; see build-fuzz/artifacts"; exit 1; }; \
