@@ -78,7 +78,19 @@ int rep_render_to_file(const struct rep_report *r, enum rep_format f, const char
 struct column {
     const char *title;
     const char *metric; /* summary key; NULL for special columns */
-    enum { C_P50, C_P95, C_CI, C_NAME, C_SIZE, C_RATIO_READY, C_RATIO_RSS, C_OK, C_IMAGE } kind;
+    enum {
+        C_P50,
+        C_P95,
+        C_CI,
+        C_NAME,
+        C_SIZE,
+        C_RATIO_READY,
+        C_RATIO_RSS,
+        C_OK,
+        C_IMAGE,
+        C_INSTANCES,
+        C_PER_GIB,
+    } kind;
 };
 
 static const struct column columns[] = {
@@ -115,6 +127,34 @@ static const struct column load_columns[] = {
     {"peak RSS under load", "load_rss_peak_bytes", C_P50},
     {"RSS after load", "rss_after_load_bytes", C_P50},
 };
+
+/* Added when the runs were bursts (--burst). */
+static const struct column burst_columns[] = {
+    {"instances", NULL, C_INSTANCES},
+    {"all ready p50", "burst_all_ready_us", C_P50},
+    {"all ready 95% CI", "burst_all_ready_us", C_CI},
+    {"instance ready p50", "burst_ready_us", C_P50},
+    {"PSS/instance", "pss_per_instance_bytes", C_P50},
+    {"RSS/instance", "rss_per_instance_bytes", C_P50},
+    {"per GiB", "pss_per_instance_bytes", C_PER_GIB},
+};
+
+int64_t rep_target_burst_instances(const struct rep_target *t)
+{
+    for (size_t k = 0; k < t->n_runs; k++)
+        if (!t->runs[k].warmup && t->runs[k].burst)
+            return t->runs[k].burst->instances;
+    return REP_NONE;
+}
+
+bool rep_burst_per_gib(const struct rep_target *t, double *ret)
+{
+    const struct rep_stat *s = rep_target_stat(t, "pss_per_instance_bytes");
+    if (!s || s->n == 0 || !(s->p50 > 0))
+        return false;
+    *ret = floor(1073741824.0 / s->p50);
+    return true;
+}
 
 static void cell_stat(const struct rep_target *t, const struct column *c, char *out, size_t cap)
 {
@@ -182,6 +222,11 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
             load |= r->targets[i].runs[k].load != NULL;
     for (size_t c = 0; load && c < sizeof load_columns / sizeof load_columns[0]; c++)
         cols[t->n_cols++] = &load_columns[c];
+    bool burst = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        burst |= rep_target_burst_instances(&r->targets[i]) != REP_NONE;
+    for (size_t c = 0; burst && c < sizeof burst_columns / sizeof burst_columns[0]; c++)
+        cols[t->n_cols++] = &burst_columns[c];
     t->n_rows = r->n_targets;
     t->cell = calloc(r->n_targets ? r->n_targets : 1, sizeof *t->cell);
     if (!t->cell)
@@ -194,6 +239,9 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
         const struct rep_metric *metric = m ? rep_metric_find(m) : NULL;
         t->group[c] =
             metric && rep_metric_is_load(metric) ? REP_COL_LOAD
+            : cols[c] >= burst_columns &&
+                    cols[c] < burst_columns + sizeof burst_columns / sizeof burst_columns[0]
+                ? REP_COL_BURST
             : cols[c]->kind == C_SIZE || cols[c]->kind == C_IMAGE || (m && strstr(m, "_bytes"))
                 ? REP_COL_FOOTPRINT
                 : REP_COL_START;
@@ -230,6 +278,17 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
             case C_IMAGE:
                 cell_image(tg, out, 64);
                 break;
+            case C_INSTANCES: {
+                int64_t k = rep_target_burst_instances(tg);
+                snprintf(out, 64, k == REP_NONE ? "-" : "%lld", (long long)k);
+                break;
+            }
+            case C_PER_GIB: {
+                double per = 0;
+                bool known = rep_burst_per_gib(tg, &per);
+                snprintf(out, 64, known ? "%.0f" : "-", per);
+                break;
+            }
             default:
                 cell_stat(tg, col, out, 64);
             }
@@ -297,6 +356,14 @@ void rep_render_comparison_text(const struct rep_report *r, struct rep_buf *b)
     if (load) {
         rep_buf_puts(b, "\nUnder load (medians of the runs)\n");
         text_table(&t, b, REP_COL_LOAD);
+    }
+    bool burst = false;
+    for (size_t c = 0; c < t.n_cols; c++)
+        burst |= t.group[c] == REP_COL_BURST;
+    if (burst) {
+        rep_buf_puts(b, "\nBurst (medians of the runs; per GiB: instances whose PSS at rest "
+                        "fits in 1 GiB)\n");
+        text_table(&t, b, REP_COL_BURST);
     }
     const struct rep_target *ref = rep_report_reference(r);
     if (ref && r->n_targets > 1)
@@ -373,5 +440,32 @@ bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap)
              (long long)s->load_connections, s->load_connections == 1 ? "" : "s",
              (double)s->load_duration_us / 1e6, mode,
              s->load_path ? s->load_path : "(the ready path)");
+    return true;
+}
+
+bool rep_burst_summary(const struct rep_target *t, char *buf, size_t cap)
+{
+    int64_t k = rep_target_burst_instances(t);
+    const struct rep_stat *all = rep_target_stat(t, "burst_all_ready_us");
+    if (k == REP_NONE || !all || all->n == 0)
+        return false;
+    const struct rep_stat *each = rep_target_stat(t, "burst_ready_us");
+    const struct rep_stat *pss = rep_target_stat(t, "pss_per_instance_bytes");
+    const struct rep_stat *rss = rep_target_stat(t, "rss_per_instance_bytes");
+    char a[32], e[32] = "-", p[32] = "-", r[32] = "-";
+    rep_format_value(REP_UNIT_US, all->p50, a, sizeof a);
+    if (each && each->n)
+        rep_format_value(REP_UNIT_US, each->p50, e, sizeof e);
+    if (pss && pss->n)
+        rep_format_value(REP_UNIT_BYTES, pss->p50, p, sizeof p);
+    if (rss && rss->n)
+        rep_format_value(REP_UNIT_BYTES, rss->p50, r, sizeof r);
+    int n = snprintf(buf, cap,
+                     "%lld instance%s at once: all ready in %s (instance ready p50 %s); PSS %s "
+                     "per instance (RSS %s)",
+                     (long long)k, k == 1 ? "" : "s", a, e, p, r);
+    double per;
+    if (n > 0 && (size_t)n < cap && rep_burst_per_gib(t, &per))
+        snprintf(buf + n, cap - (size_t)n, ": %.0f per GiB at rest", per);
     return true;
 }

@@ -40,7 +40,7 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b);
 #define REP_TABLE_MAX_COLS 32
 
 /* What a column is about: the terminal prints one table per group. */
-enum rep_col_group { REP_COL_START, REP_COL_FOOTPRINT, REP_COL_LOAD };
+enum rep_col_group { REP_COL_START, REP_COL_FOOTPRINT, REP_COL_LOAD, REP_COL_BURST };
 
 struct rep_table {
     size_t n_cols, n_rows;
@@ -66,5 +66,14 @@ bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap);
 /* The load the session asked for: "load after ready: 64 connections for 5
  * s, closed loop, GET /". false: none. */
 bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap);
+
+/* --burst: the instances of the target's runs (REP_NONE: no burst), and
+ * how many instances fit in 1 GiB at the median PSS per instance (at rest,
+ * all K up): floor(1 GiB / PSS per instance). false: not measured. */
+int64_t rep_target_burst_instances(const struct rep_target *t);
+bool rep_burst_per_gib(const struct rep_target *t, double *ret);
+/* One line: "8 instances at once: all ready in 412 ms (instance ready p50 301
+ * ms); PSS 21.4 MiB per instance (RSS 48.2 MiB): 47 per GiB at rest". */
+bool rep_burst_summary(const struct rep_target *t, char *buf, size_t cap);
 
 #endif

@@ -94,6 +94,14 @@ static void host_and_settings(const struct rep_report *r, struct rep_buf *b)
         rep_buf_puts(b, "; ");
         esc(b, load);
     }
+    if (s->burst > 0) {
+        char mem[32] = "none";
+        if (s->burst_memory_bytes != REP_NONE)
+            rep_format_value(REP_UNIT_BYTES, (double)s->burst_memory_bytes, mem, sizeof mem);
+        rep_buf_printf(b, "; burst: %lld instances at once (their group: memory %s, %lld tasks)",
+                       (long long)s->burst, mem,
+                       s->burst_pids == REP_NONE ? 0LL : (long long)s->burst_pids);
+    }
     rep_buf_puts(b, "</p>\n");
 }
 
@@ -433,18 +441,15 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
     free(pts);
 }
 
-/* Sweep: ready p50 with its 95% CI against the swept limit. */
-static void sweep(const struct rep_report *r, struct rep_buf *b)
+/* A metric's p50 (with its 95% CI, in units of `scale`) at x for each target. */
+static size_t xy_points(const struct rep_report *r, const char *metric, double scale,
+                        double (*x_of)(const struct rep_target *), struct svg_point *pts)
 {
-    bool cpus = strcmp(r->settings.sweep, "cpus") == 0;
-    _cleanup_free_ struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
-    if (!pts)
-        return;
     size_t n = 0;
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *t = &r->targets[i];
-        const struct rep_stat *s = rep_target_stat(t, "ready_us");
-        double x = cpus ? t->limit_cpus : (double)t->limit_memory_bytes / 1048576.0;
+        const struct rep_stat *s = rep_target_stat(t, metric);
+        double x = x_of(t);
         if (x <= 0)
             continue;
         if (!s || s->n == 0) {
@@ -452,9 +457,106 @@ static void sweep(const struct rep_report *r, struct rep_buf *b)
             continue;
         }
         pts[n++] =
-            (struct svg_point){x, s->p50 / 1000.0, isnan(s->ci95_lo) ? NAN : s->ci95_lo / 1000.0,
-                               isnan(s->ci95_hi) ? NAN : s->ci95_hi / 1000.0, 0};
+            (struct svg_point){x, s->p50 / scale, isnan(s->ci95_lo) ? NAN : s->ci95_lo / scale,
+                               isnan(s->ci95_hi) ? NAN : s->ci95_hi / scale, 0};
     }
+    return n;
+}
+
+static double burst_x(const struct rep_target *t)
+{
+    int64_t k = rep_target_burst_instances(t);
+    return k == REP_NONE ? 0 : (double)k;
+}
+
+/* sweep --burst: time until all are ready, and PSS per instance, against K. */
+static void sweep_burst(const struct rep_report *r, struct rep_buf *b)
+{
+    _cleanup_free_ struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
+    if (!pts)
+        return;
+    static const struct svg_category ready_cats[] = {{"all ready p50 (bar: 95% CI)", "#3b6fd8"},
+                                                     {"no successful run", "#c0392b"}};
+    static const struct svg_category pss_cats[] = {{"PSS per instance p50", "#2e9e6a"},
+                                                   {"no successful run", "#c0392b"}};
+    rep_buf_puts(b, "<h2>Burst sweep</h2>\n<p class=\"note\">K instances started at once "
+                    "(one cgroup each, in one group). Left: until the last is ready. Right: "
+                    "PSS per instance with all K up, at rest; what the instances share is "
+                    "split among them, so it falls as K grows. Instances per GiB (table above) "
+                    "= 1 GiB / PSS per instance.</p>\n");
+    size_t n = xy_points(r, "burst_all_ready_us", 1000.0, burst_x, pts);
+    svg_xy_chart(b, "chart-sweep-burst-ready", "Time until all instances are ready",
+                 "instances started at once", "all ready p50 (ms)", pts, n, ready_cats, 2, true);
+    n = xy_points(r, "pss_per_instance_bytes", 1048576.0, burst_x, pts);
+    svg_xy_chart(b, "chart-sweep-burst-pss", "PSS per instance", "instances started at once",
+                 "PSS per instance (MiB)", pts, n, pss_cats, 2, true);
+}
+
+/* One target's median burst: each instance's listen and ready (who waited
+ * for whom), and its memory with all K up. */
+static void burst_instances(const struct rep_target *t, size_t idx, struct rep_buf *b)
+{
+    const struct rep_run *m = rep_target_median_run_by(t, "burst_all_ready_us");
+    if (!m)
+        return;
+    size_t n = m->burst->n_each;
+    _cleanup_free_ struct svg_bar_row *times = calloc(n + 1, sizeof *times);
+    _cleanup_free_ struct svg_bar_row *mem = calloc(n + 1, sizeof *mem);
+    _cleanup_free_ char(*labels)[24] = calloc(n + 1, sizeof *labels);
+    if (!times || !mem || !labels)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const struct rep_burst_instance *e = &m->burst->each[i];
+        snprintf(labels[i], sizeof labels[i], "#%zu", i + 1);
+        times[i].label = mem[i].label = labels[i];
+        times[i].values[0] = e->listen_us == REP_NONE ? 0 : (double)e->listen_us / 1000.0;
+        times[i].values[1] = e->ready_us == REP_NONE ? 0 : (double)e->ready_us / 1000.0;
+        mem[i].values[0] = e->rss_bytes == REP_NONE ? 0 : (double)e->rss_bytes / 1048576.0;
+        mem[i].values[1] = e->pss_bytes == REP_NONE ? 0 : (double)e->pss_bytes / 1048576.0;
+    }
+    char line[512], id[64], title[400];
+    rep_buf_puts(b, "<h3>");
+    esc(b, t->name);
+    rep_buf_printf(b, ": burst of %zu (run %d, the median by all ready)</h3>\n", n, m->index);
+    if (rep_burst_summary(t, line, sizeof line)) {
+        rep_buf_puts(b, "<p>");
+        esc(b, line);
+        rep_buf_puts(b, "</p>\n");
+    }
+    static const char *const time_labels[] = {"listen", "ready"};
+    static const char *const time_colors[] = {"#79a3f0", "#3b6fd8"};
+    static const char *const mem_labels[] = {"RSS", "PSS"};
+    static const char *const mem_colors[] = {"#3b6fd8", "#2e9e6a"};
+    snprintf(id, sizeof id, "chart-burst-ready-%zu", idx);
+    snprintf(title, sizeof title, "%.300s: each instance since the burst's start", t->name);
+    svg_bar_chart(b, id, title, "ms", time_labels, time_colors, 2, times, n);
+    snprintf(id, sizeof id, "chart-burst-memory-%zu", idx);
+    snprintf(title, sizeof title, "%.300s: memory per instance with all %zu up", t->name, n);
+    svg_bar_chart(b, id, title, "MiB", mem_labels, mem_colors, 2, mem, n);
+}
+
+static double cpus_x(const struct rep_target *t)
+{
+    return t->limit_cpus;
+}
+
+static double memory_x(const struct rep_target *t)
+{
+    return (double)t->limit_memory_bytes / 1048576.0;
+}
+
+/* Sweep: ready p50 with its 95% CI against the swept limit. */
+static void sweep(const struct rep_report *r, struct rep_buf *b)
+{
+    if (strcmp(r->settings.sweep, "burst") == 0) {
+        sweep_burst(r, b);
+        return;
+    }
+    bool cpus = strcmp(r->settings.sweep, "cpus") == 0;
+    _cleanup_free_ struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
+    if (!pts)
+        return;
+    size_t n = xy_points(r, "ready_us", 1000.0, cpus ? cpus_x : memory_x, pts);
     static const struct svg_category cats[] = {{"ready p50 (bar: 95% CI)", "#3b6fd8"},
                                                {"no successful run", "#c0392b"}};
     rep_buf_puts(b, "<h2>Sweep</h2>\n");
@@ -541,6 +643,18 @@ void rep_render_html(const struct rep_report *r, struct rep_buf *b)
             sizing(&r->targets[i], i, b);
     if (r->settings.sweep && r->n_targets)
         sweep(r, b);
+    bool burst = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        burst |= rep_target_median_run_by(&r->targets[i], "burst_all_ready_us") != NULL;
+    if (burst) {
+        rep_buf_puts(b, "<h2>Bursts</h2>\n<p class=\"note\">K instances released at the same "
+                        "instant, each in its own cgroup with its own port and probe. Times are "
+                        "since the burst's start; memory is measured once every instance was "
+                        "ready and had answered its requests (all K up), so PSS below RSS is "
+                        "what they share.</p>\n");
+        for (size_t i = 0; i < r->n_targets; i++)
+            burst_instances(&r->targets[i], i, b);
+    }
     cold_vs_warm(r, b);
     if (r->n_targets) {
         rep_buf_puts(b, "<h2>Time to ready</h2>\n");

@@ -9,6 +9,8 @@
 /* Metrics worth a row in the terminal, in reading order. */
 static const char *const term_metrics[] = {
     "ready_us",
+    "burst_all_ready_us",
+    "burst_ready_us",
     "extract_us",
     "rootfs_us",
     "exec_us",
@@ -20,6 +22,8 @@ static const char *const term_metrics[] = {
     "cpu_to_ready_us",
     "rss_ready_bytes",
     "pss_ready_bytes",
+    "pss_per_instance_bytes",
+    "rss_per_instance_bytes",
     "rss_peak_bytes",
     "cgroup_peak_bytes",
     "majflt",
@@ -90,6 +94,49 @@ static void put_left(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
+static void put_value(FILE *out, enum rep_unit unit, int64_t v, int width)
+{
+    char s[32] = "-";
+    if (v != REP_NONE)
+        rep_format_value(unit, (double)v, s, sizeof s);
+    put_right(out, s, width);
+}
+
+/* --burst: every instance of the median run (by all ready), on the burst's
+ * clock: who started when, and who waited for whom. */
+static void print_burst(FILE *out, const struct rep_target *t)
+{
+    char line[512];
+    if (!rep_burst_summary(t, line, sizeof line))
+        return;
+    fprintf(out, "  burst: %s\n", line);
+    const struct rep_run *m = rep_target_median_run_by(t, "burst_all_ready_us");
+    if (!m)
+        return;
+    fprintf(out, "  run %d, the median by all ready (times since the burst's start):\n", m->index);
+    static const char *const head[] = {"#",       "exec", "listen", "ready",
+                                       "1st req", "CPU",  "RSS",    "PSS"};
+    static const int width[] = {6, 10, 10, 10, 10, 10, 11, 11};
+    fputs("  ", out);
+    for (size_t c = 0; c < sizeof head / sizeof head[0]; c++)
+        put_right(out, head[c], width[c]);
+    fputs("  status\n", out);
+    for (size_t i = 0; i < m->burst->n_each; i++) {
+        const struct rep_burst_instance *e = &m->burst->each[i];
+        fprintf(out, "  %6zu", i + 1);
+        put_value(out, REP_UNIT_US, e->exec_us, 10);
+        put_value(out, REP_UNIT_US, e->listen_us, 10);
+        put_value(out, REP_UNIT_US, e->ready_us, 10);
+        put_value(out, REP_UNIT_US, e->first_request_us, 10);
+        put_value(out, REP_UNIT_US, e->cpu_to_ready_us, 10);
+        put_value(out, REP_UNIT_BYTES, e->rss_bytes, 11);
+        put_value(out, REP_UNIT_BYTES, e->pss_bytes, 11);
+        fprintf(out, "  %s\n", rep_status_name(e->status));
+    }
+    fprintf(out, "  (below: \"all ready\" and \"instance ready\" over every instance, the "
+                 "rest the first instance's)\n");
+}
+
 void rep_term_print_target(FILE *out, const struct rep_target *t)
 {
     size_t measured = 0, ok = 0;
@@ -111,6 +158,7 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
         rep_term_print_failures(out, t);
         return;
     }
+    print_burst(out, t);
     fprintf(out, "  %-16s", "");
     put_right(out, "p50", 10);
     put_right(out, "p95", 11);

@@ -61,18 +61,22 @@ static void settings_line(const struct rep_report *r, struct rep_buf *b)
     char load[256];
     if (rep_load_settings(s, load, sizeof load))
         rep_buf_printf(b, "; %s", load);
+    if (s->burst > 0)
+        rep_buf_printf(b, "; burst: %lld instances at once", (long long)s->burst);
 }
 
-/* The load after ready: what each target's median run served. */
-static void md_load(const struct rep_report *r, struct rep_buf *b)
+/* One line per target that has one (its load, its burst), under a heading
+ * printed only if any target does. */
+static void md_target_lines(const struct rep_report *r, struct rep_buf *b, const char *heading,
+                            bool (*line_of)(const struct rep_target *, char *, size_t))
 {
     bool header = false;
     for (size_t i = 0; i < r->n_targets; i++) {
         char line[512];
-        if (!rep_load_summary(&r->targets[i], line, sizeof line))
+        if (!line_of(&r->targets[i], line, sizeof line))
             continue;
         if (!header) {
-            rep_buf_puts(b, "\n### Under load (median run)\n\n");
+            rep_buf_printf(b, "\n### %s\n\n", heading);
             header = true;
         }
         rep_buf_puts(b, "- ");
@@ -149,7 +153,8 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
                            ref->name);
     }
     md_images(r, b);
-    md_load(r, b);
+    md_target_lines(r, b, "Under load (median run)", rep_load_summary);
+    md_target_lines(r, b, "Bursts (medians of the runs)", rep_burst_summary);
     bool cold_header = false;
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *w = &r->targets[i], *c = rep_report_cold_twin(r, w);
@@ -267,29 +272,61 @@ static void csv_int(struct rep_buf *b, int64_t v)
         rep_buf_printf(b, ",%lld", (long long)v);
 }
 
-/* The start's metrics, or the load's. */
-static void csv_metrics(struct rep_buf *b, const struct rep_run *run, bool load)
+/* Which columns a metric goes to: the start's first, the load's after the
+ * image's facts, a burst's last (the columns before keep their places). */
+enum csv_group { CSV_START, CSV_LOAD, CSV_BURST };
+
+static enum csv_group csv_group_of(const struct rep_metric *m)
+{
+    return rep_metric_is_load(m) ? CSV_LOAD : rep_metric_is_burst(m) ? CSV_BURST : CSV_START;
+}
+
+static void csv_metric_names(struct rep_buf *b, enum csv_group g)
 {
     for (size_t m = 0; m < rep_n_metrics; m++)
-        if (rep_metric_is_load(&rep_metrics[m]) == load)
+        if (csv_group_of(&rep_metrics[m]) == g)
+            rep_buf_printf(b, ",%s", rep_metrics[m].key);
+}
+
+static void csv_metrics(struct rep_buf *b, const struct rep_run *run, enum csv_group g)
+{
+    for (size_t m = 0; m < rep_n_metrics; m++)
+        if (csv_group_of(&rep_metrics[m]) == g)
             csv_int(b, rep_metrics[m].get(run));
+}
+
+/* --burst: the run's sums, and each instance's ready time ("104644 103878 ..."). */
+static void csv_burst(struct rep_buf *b, const struct rep_run *run)
+{
+    const struct rep_burst *u = run->burst;
+    csv_int(b, u ? u->instances : REP_NONE);
+    csv_int(b, u ? u->rss_sum_bytes : REP_NONE);
+    csv_int(b, u ? u->pss_sum_bytes : REP_NONE);
+    rep_buf_puts(b, ",");
+    for (size_t i = 0; u && i < u->n_each; i++) {
+        if (i)
+            rep_buf_puts(b, " ");
+        if (u->each[i].ready_us == REP_NONE)
+            rep_buf_puts(b, "-");
+        else
+            rep_buf_printf(b, "%lld", (long long)u->each[i].ready_us);
+    }
 }
 
 void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
 {
     rep_buf_puts(b, "target,image,run,warmup,status,exit_code,signal,t0_monotonic_ns");
-    for (size_t m = 0; m < rep_n_metrics; m++)
-        if (!rep_metric_is_load(&rep_metrics[m]))
-            rep_buf_printf(b, ",%s", rep_metrics[m].key);
-    /* Container image facts, then the load's figures last: the columns
-     * before keep their places. */
+    csv_metric_names(b, CSV_START);
+    /* Container image facts, then the load's figures, then a burst's: the
+     * columns before keep their places. */
     rep_buf_puts(b, ",error,oci_ref,oci_manifest_digest,oci_layers,oci_compressed_bytes,"
                     "oci_unpacked_bytes,oci_files");
-    for (size_t m = 0; m < rep_n_metrics; m++)
-        if (rep_metric_is_load(&rep_metrics[m]))
-            rep_buf_printf(b, ",%s", rep_metrics[m].key);
+    csv_metric_names(b, CSV_LOAD);
     rep_buf_puts(b, ",load_errors_connect,load_errors_read,load_errors_status,"
-                    "load_errors_timeout,load_start_us,load_end_us\n");
+                    "load_errors_timeout,load_start_us,load_end_us");
+    csv_metric_names(b, CSV_BURST);
+    rep_buf_puts(b, ",burst_instances,burst_rss_sum_bytes,burst_pss_sum_bytes,"
+                    "burst_instances_ready_us\n");
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rep_target *t = &r->targets[i];
         for (size_t k = 0; k < t->n_runs; k++) {
@@ -305,11 +342,11 @@ void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
             if (run->signal != REP_NONE)
                 rep_buf_printf(b, "%lld", (long long)run->signal);
             rep_buf_printf(b, ",%llu", (unsigned long long)run->t0_monotonic_ns);
-            csv_metrics(b, run, false);
+            csv_metrics(b, run, CSV_START);
             rep_buf_puts(b, ",");
             csv_field(b, run->error);
             csv_image(b, t->oci_image);
-            csv_metrics(b, run, true);
+            csv_metrics(b, run, CSV_LOAD);
             const struct rep_load *l = run->load;
             const int64_t lv[] = {
                 l ? l->errors_connect : REP_NONE, l ? l->errors_read : REP_NONE,
@@ -317,6 +354,8 @@ void rep_render_csv(const struct rep_report *r, struct rep_buf *b)
                 l ? l->start_us : REP_NONE,       l ? l->end_us : REP_NONE};
             for (size_t j = 0; j < sizeof lv / sizeof lv[0]; j++)
                 csv_int(b, lv[j]);
+            csv_metrics(b, run, CSV_BURST);
+            csv_burst(b, run);
             rep_buf_puts(b, "\n");
         }
     }
@@ -358,13 +397,29 @@ static void junit_property(struct rep_buf *b, const char *name, const char *valu
     rep_buf_puts(b, "\"/>\n");
 }
 
+/* "METRIC.p50" properties of the metrics measured. */
+static void junit_p50_properties(struct rep_buf *b, const struct rep_target *t,
+                                 const char *const *metrics, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct rep_stat *s = rep_target_stat(t, metrics[k]);
+        if (!s || s->n == 0)
+            continue;
+        char name[64], value[32];
+        snprintf(name, sizeof name, "%s.p50", metrics[k]);
+        snprintf(value, sizeof value, "%.0f", s->p50);
+        junit_property(b, name, value);
+    }
+}
+
 /* A container image's facts and the load's medians as the testsuite's
  * properties (CI UIs show them beside the testcases). */
 static void junit_properties(struct rep_buf *b, const struct rep_target *t)
 {
     const struct rep_oci_image *i = t->oci_image;
     const struct rep_stat *rps = rep_target_stat(t, "load_rps");
-    if (!i && (!rps || rps->n == 0))
+    const struct rep_stat *all = rep_target_stat(t, "burst_all_ready_us");
+    if (!i && (!rps || rps->n == 0) && (!all || all->n == 0))
         return;
     rep_buf_puts(b, "    <properties>\n");
     if (i) {
@@ -378,14 +433,17 @@ static void junit_properties(struct rep_buf *b, const struct rep_target *t)
     static const char *const load_props[] = {
         "load_rps",    "load_p50_us",         "load_p99_us",
         "load_errors", "load_rss_peak_bytes", "rss_after_load_bytes"};
-    for (size_t k = 0; rps && rps->n && k < sizeof load_props / sizeof load_props[0]; k++) {
-        const struct rep_stat *s = rep_target_stat(t, load_props[k]);
-        if (!s || s->n == 0)
-            continue;
-        char name[64], value[32];
-        snprintf(name, sizeof name, "%s.p50", load_props[k]);
-        snprintf(value, sizeof value, "%.0f", s->p50);
-        junit_property(b, name, value);
+    static const char *const burst_props[] = {"burst_all_ready_us", "burst_ready_us",
+                                              "pss_per_instance_bytes", "rss_per_instance_bytes"};
+    if (rps && rps->n)
+        junit_p50_properties(b, t, load_props, sizeof load_props / sizeof load_props[0]);
+    if (all && all->n)
+        junit_p50_properties(b, t, burst_props, sizeof burst_props / sizeof burst_props[0]);
+    int64_t k = rep_target_burst_instances(t);
+    if (k != REP_NONE) {
+        char value[32];
+        snprintf(value, sizeof value, "%lld", (long long)k);
+        junit_property(b, "burst.instances", value);
     }
     rep_buf_puts(b, "    </properties>\n");
 }
@@ -483,6 +541,9 @@ void rep_render_github_benchmark(const struct rep_report *r, struct rep_buf *b)
         {"load_p99_us", "p50", "p99 under load", "ms", 1e-3},
         {"load_rss_peak_bytes", "p50", "peak RSS under load", "MiB", 1.0 / 1048576},
         {"rss_after_load_bytes", "p50", "RSS after load", "MiB", 1.0 / 1048576},
+        /* --burst */
+        {"burst_all_ready_us", "p50", "burst all ready p50", "ms", 1e-3},
+        {"pss_per_instance_bytes", "p50", "PSS per instance p50", "MiB", 1.0 / 1048576},
     };
     bool first = true;
     rep_buf_puts(b, "[");

@@ -93,8 +93,40 @@ void rep_load_init(struct rep_load *l)
     l->start_us = l->end_us = l->generator_cpu_us = REP_NONE;
 }
 
+void rep_burst_instance_init(struct rep_burst_instance *b)
+{
+    memset(b, 0, sizeof *b);
+    b->port = b->start_us = b->exec_us = b->listen_us = b->ready_us = b->first_request_us =
+        REP_NONE;
+    b->cpu_to_ready_us = b->rss_bytes = b->pss_bytes = b->cgroup_peak_bytes = REP_NONE;
+}
+
+void rep_burst_free(struct rep_burst *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_each; i++)
+        free(b->each[i].error);
+    free(b->each);
+    free(b);
+}
+
+int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss)
+{
+    int64_t sum = 0, n = 0;
+    for (size_t i = 0; i < b->n_each; i++) {
+        int64_t v = pss ? b->each[i].pss_bytes : b->each[i].rss_bytes;
+        if (v != REP_NONE) {
+            sum += v;
+            n++;
+        }
+    }
+    return n ? sum / n : REP_NONE;
+}
+
 void rep_run_free(struct rep_run *r)
 {
+    rep_burst_free(r->burst);
     free(r->load);
     free(r->requests_us);
     for (size_t i = 0; i < r->n_denied; i++)
@@ -217,22 +249,29 @@ int rep_report_add_skipped(struct rep_report *r, const char *line)
     return 0;
 }
 
-const struct rep_run *rep_target_median_run(const struct rep_target *t)
+const struct rep_run *rep_target_median_run_by(const struct rep_target *t, const char *metric)
 {
-    const struct rep_stat *s = rep_target_stat(t, "ready_us");
+    const struct rep_metric *m = rep_metric_find(metric);
+    const struct rep_stat *s = rep_target_stat(t, metric);
     const struct rep_run *best = NULL;
     double best_d = 0;
-    for (size_t i = 0; i < t->n_runs; i++) {
+    for (size_t i = 0; m && i < t->n_runs; i++) {
         const struct rep_run *r = &t->runs[i];
-        if (r->warmup || r->status != REP_OK || r->ready_us == REP_NONE)
+        int64_t v = m->get(r);
+        if (r->warmup || r->status != REP_OK || v == REP_NONE)
             continue;
-        double d = s ? fabs((double)r->ready_us - s->p50) : 0;
+        double d = s ? fabs((double)v - s->p50) : 0;
         if (!best || d < best_d) {
             best = r;
             best_d = d;
         }
     }
     return best;
+}
+
+const struct rep_run *rep_target_median_run(const struct rep_target *t)
+{
+    return rep_target_median_run_by(t, "ready_us");
 }
 
 const struct rep_target *rep_report_cold_twin(const struct rep_report *r,
@@ -398,6 +437,33 @@ LOAD_GETTER(load_cgroup_peak_bytes, r->load->cgroup_peak_bytes)
 LOAD_GETTER(load_cpu_us, r->load->cpu_us)
 LOAD_GETTER(rss_after_load_bytes, r->load->rss_after_bytes)
 
+/* --burst: the whole burst's figures (an ok run: every instance ready). */
+static int64_t get_burst_all_ready_us(const struct rep_run *r)
+{
+    return r->burst ? r->burst->all_ready_us : REP_NONE;
+}
+
+static int64_t get_pss_per_instance_bytes(const struct rep_run *r)
+{
+    return r->burst ? rep_burst_per_instance(r->burst, true) : REP_NONE;
+}
+
+static int64_t get_rss_per_instance_bytes(const struct rep_run *r)
+{
+    return r->burst ? rep_burst_per_instance(r->burst, false) : REP_NONE;
+}
+
+/* Every instance's ready time: pooled over runs, the ready time of an
+ * instance in a burst of K. As a single value, the median instance. */
+static size_t get_each_burst_ready(const struct rep_run *r, int64_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; r->burst && i < r->burst->n_each && n < cap; i++)
+        if (r->burst->each[i].ready_us != REP_NONE)
+            out[n++] = r->burst->each[i].ready_us;
+    return n;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -405,6 +471,16 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Median of the requests after the first: the warm, steady-state latency. */
+static int64_t get_burst_ready_us(const struct rep_run *r)
+{
+    int64_t v[REP_BURST_MAX];
+    size_t n = get_each_burst_ready(r, v, REP_BURST_MAX);
+    if (n == 0)
+        return REP_NONE;
+    qsort(v, n, sizeof *v, cmp_i64);
+    return v[(n - 1) / 2];
+}
+
 static int64_t get_warm_request(const struct rep_run *r)
 {
     if (r->n_requests < 2)
@@ -421,55 +497,71 @@ static int64_t get_warm_request(const struct rep_run *r)
 }
 
 const struct rep_metric rep_metrics[] = {
-    {"ready_us", "ready", "ready", REP_UNIT_US, get_ready_us, false},
-    {"exec_us", "exec", "exec", REP_UNIT_US, get_exec_us, false},
-    {"listen_us", "listen", "listen", REP_UNIT_US, get_listen_us, false},
-    {"first_byte_us", "first_byte", "first byte", REP_UNIT_US, get_first_byte_us, false},
+    {"ready_us", "ready", "ready", REP_UNIT_US, get_ready_us, false, NULL},
+    {"exec_us", "exec", "exec", REP_UNIT_US, get_exec_us, false, NULL},
+    {"listen_us", "listen", "listen", REP_UNIT_US, get_listen_us, false, NULL},
+    {"first_byte_us", "first_byte", "first byte", REP_UNIT_US, get_first_byte_us, false, NULL},
     {"listen_to_ready_us", "listen_to_ready", "listen → ready", REP_UNIT_US, get_listen_to_ready,
-     false},
+     false, NULL},
     /* requests_us[0]: the first request after ready; the rest: warm (their median). */
-    {"first_request_us", "first_request", "req after ready", REP_UNIT_US, get_first_request, false},
-    {"warm_request_us", "warm_request", "warm requests", REP_UNIT_US, get_warm_request, false},
-    {"cpu_to_ready_us", "cpu_to_ready", "CPU to ready", REP_UNIT_US, get_cpu_to_ready, false},
-    {"cpu_user_us", "cpu_user", "CPU user", REP_UNIT_US, get_cpu_user_us, false},
-    {"cpu_sys_us", "cpu_sys", "CPU sys", REP_UNIT_US, get_cpu_sys_us, false},
-    {"rss_ready_bytes", "rss_ready", "RSS at ready", REP_UNIT_BYTES, get_rss_ready_bytes, false},
-    {"pss_ready_bytes", "pss_ready", "PSS at ready", REP_UNIT_BYTES, get_pss_ready_bytes, false},
-    {"rss_peak_bytes", "rss_peak", "peak RSS", REP_UNIT_BYTES, get_rss_peak_bytes, false},
+    {"first_request_us", "first_request", "req after ready", REP_UNIT_US, get_first_request, false,
+     NULL},
+    {"warm_request_us", "warm_request", "warm requests", REP_UNIT_US, get_warm_request, false,
+     NULL},
+    {"cpu_to_ready_us", "cpu_to_ready", "CPU to ready", REP_UNIT_US, get_cpu_to_ready, false, NULL},
+    {"cpu_user_us", "cpu_user", "CPU user", REP_UNIT_US, get_cpu_user_us, false, NULL},
+    {"cpu_sys_us", "cpu_sys", "CPU sys", REP_UNIT_US, get_cpu_sys_us, false, NULL},
+    {"rss_ready_bytes", "rss_ready", "RSS at ready", REP_UNIT_BYTES, get_rss_ready_bytes, false,
+     NULL},
+    {"pss_ready_bytes", "pss_ready", "PSS at ready", REP_UNIT_BYTES, get_pss_ready_bytes, false,
+     NULL},
+    {"rss_peak_bytes", "rss_peak", "peak RSS", REP_UNIT_BYTES, get_rss_peak_bytes, false, NULL},
     {"cgroup_peak_bytes", "cgroup_peak", "cgroup peak", REP_UNIT_BYTES, get_cgroup_peak_bytes,
-     false},
-    {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt, false},
-    {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt, false},
-    {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready, false},
-    {"processes_ready", "processes_ready", "processes", REP_UNIT_COUNT, get_processes_ready, false},
-    {"stop_us", "stop", "stop", REP_UNIT_US, get_stop_us, false},
-    {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled, false},
-    {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us, false},
-    {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes, false},
+     false, NULL},
+    {"minflt", "minflt", "minor faults", REP_UNIT_COUNT, get_minflt, false, NULL},
+    {"majflt", "majflt", "major faults", REP_UNIT_COUNT, get_majflt, false, NULL},
+    {"threads_ready", "threads_ready", "threads", REP_UNIT_COUNT, get_threads_ready, false, NULL},
+    {"processes_ready", "processes_ready", "processes", REP_UNIT_COUNT, get_processes_ready, false,
+     NULL},
+    {"stop_us", "stop", "stop", REP_UNIT_US, get_stop_us, false, NULL},
+    {"nr_throttled", "nr_throttled", "throttled periods", REP_UNIT_COUNT, get_nr_throttled, false,
+     NULL},
+    {"throttled_us", "throttled", "throttled time", REP_UNIT_US, get_throttled_us, false, NULL},
+    {"read_bytes", "read", "read from disk", REP_UNIT_BYTES, get_read_bytes, false, NULL},
     {"cached_before_bytes", "cached_before", "cached at spawn", REP_UNIT_BYTES,
-     get_cached_before_bytes, false},
-    {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files, false},
+     get_cached_before_bytes, false, NULL},
+    {"mapped_files", "mapped_files", "files mapped", REP_UNIT_COUNT, get_mapped_files, false, NULL},
     {"mapped_file_bytes", "mapped_file", "mapped file bytes", REP_UNIT_BYTES, get_mapped_file_bytes,
-     false},
-    {"extract_us", "extract", "extract", REP_UNIT_US, get_extract_us, false},
-    {"rootfs_us", "rootfs", "rootfs", REP_UNIT_US, get_rootfs_us, false},
-    {"image_read_bytes", "image_read", "image read", REP_UNIT_BYTES, get_image_read_bytes, false},
+     false, NULL},
+    {"extract_us", "extract", "extract", REP_UNIT_US, get_extract_us, false, NULL},
+    {"rootfs_us", "rootfs", "rootfs", REP_UNIT_US, get_rootfs_us, false, NULL},
+    {"image_read_bytes", "image_read", "image read", REP_UNIT_BYTES, get_image_read_bytes, false,
+     NULL},
     {"image_read_files", "image_read_files", "image files read", REP_UNIT_COUNT,
-     get_image_read_files, false},
+     get_image_read_files, false, NULL},
     /* --load: ../shared/DESIGN.md "Load after ready" */
-    {"load_rps", "load_rps", "requests/s", REP_UNIT_PER_S, get_load_rps, true},
-    {"load_p50_us", "load_p50", "load p50", REP_UNIT_US, get_load_p50_us, false},
-    {"load_p90_us", "load_p90", "load p90", REP_UNIT_US, get_load_p90_us, false},
-    {"load_p99_us", "load_p99", "load p99", REP_UNIT_US, get_load_p99_us, false},
-    {"load_p999_us", "load_p999", "load p99.9", REP_UNIT_US, get_load_p999_us, false},
-    {"load_errors", "load_errors", "load errors", REP_UNIT_COUNT, get_load_errors, false},
+    {"load_rps", "load_rps", "requests/s", REP_UNIT_PER_S, get_load_rps, true, NULL},
+    {"load_p50_us", "load_p50", "load p50", REP_UNIT_US, get_load_p50_us, false, NULL},
+    {"load_p90_us", "load_p90", "load p90", REP_UNIT_US, get_load_p90_us, false, NULL},
+    {"load_p99_us", "load_p99", "load p99", REP_UNIT_US, get_load_p99_us, false, NULL},
+    {"load_p999_us", "load_p999", "load p99.9", REP_UNIT_US, get_load_p999_us, false, NULL},
+    {"load_errors", "load_errors", "load errors", REP_UNIT_COUNT, get_load_errors, false, NULL},
     {"load_rss_peak_bytes", "load_rss_peak", "load peak RSS", REP_UNIT_BYTES,
-     get_load_rss_peak_bytes, false},
+     get_load_rss_peak_bytes, false, NULL},
     {"load_cgroup_peak_bytes", "load_cgroup_peak", "load cgroup peak", REP_UNIT_BYTES,
-     get_load_cgroup_peak_bytes, false},
-    {"load_cpu_us", "load_cpu", "load CPU", REP_UNIT_US, get_load_cpu_us, false},
+     get_load_cgroup_peak_bytes, false, NULL},
+    {"load_cpu_us", "load_cpu", "load CPU", REP_UNIT_US, get_load_cpu_us, false, NULL},
     {"rss_after_load_bytes", "rss_after_load", "RSS after load", REP_UNIT_BYTES,
-     get_rss_after_load_bytes, false},
+     get_rss_after_load_bytes, false, NULL},
+    /* --burst: ../shared/DESIGN.md "Burst" */
+    {"burst_all_ready_us", "burst_all_ready", "all ready", REP_UNIT_US, get_burst_all_ready_us,
+     false, NULL},
+    {"burst_ready_us", "burst_ready", "instance ready", REP_UNIT_US, get_burst_ready_us, false,
+     get_each_burst_ready},
+    {"pss_per_instance_bytes", "pss_per_instance", "PSS/instance", REP_UNIT_BYTES,
+     get_pss_per_instance_bytes, false, NULL},
+    {"rss_per_instance_bytes", "rss_per_instance", "RSS/instance", REP_UNIT_BYTES,
+     get_rss_per_instance_bytes, false, NULL},
 };
 const size_t rep_n_metrics = sizeof rep_metrics / sizeof rep_metrics[0];
 
@@ -479,6 +571,23 @@ const struct rep_metric *rep_metric_find(const char *name)
         if (strcmp(rep_metrics[i].key, name) == 0 || strcmp(rep_metrics[i].brief, name) == 0)
             return &rep_metrics[i];
     return NULL;
+}
+
+bool rep_metric_is_burst(const struct rep_metric *m)
+{
+    return strncmp(m->key, "burst_", 6) == 0 || strstr(m->key, "_per_instance_") != NULL;
+}
+
+size_t rep_metric_run_values(const struct rep_metric *m, const struct rep_run *r, int64_t *out,
+                             size_t cap)
+{
+    if (m->get_each)
+        return m->get_each(r, out, cap);
+    int64_t v = m->get(r);
+    if (v == REP_NONE || cap == 0)
+        return 0;
+    out[0] = v;
+    return 1;
 }
 
 bool rep_metric_is_load(const struct rep_metric *m)

@@ -57,6 +57,29 @@ struct rep_load {
 };
 void rep_load_init(struct rep_load *l);
 
+/* --burst K: ../shared/DESIGN.md "Burst". Every moment is since the burst's
+ * t0 (the first instance's release; the run's own t0). Memory is each
+ * instance's when every instance had become ready and answered its requests
+ * (all K alive), so PSS shows what they share. */
+struct rep_burst_instance {
+    enum rep_status status;
+    char *error;  /* NULL when ok */
+    int64_t port; /* the {port} it was given */
+    int64_t start_us, exec_us, listen_us, ready_us, first_request_us;
+    int64_t cpu_to_ready_us, rss_bytes, pss_bytes, cgroup_peak_bytes;
+};
+struct rep_burst {
+    int64_t instances;
+    int64_t all_ready_us; /* REP_NONE unless every instance became ready */
+    int64_t rss_sum_bytes, pss_sum_bytes;
+    struct rep_burst_instance *each; /* [instances] */
+    size_t n_each;
+};
+void rep_burst_instance_init(struct rep_burst_instance *b);
+void rep_burst_free(struct rep_burst *b);
+/* PSS (or RSS) per instance: the sum over the instances measured. REP_NONE without. */
+int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss);
+
 struct rep_run {
     int index;
     bool warmup;
@@ -98,6 +121,9 @@ struct rep_run {
                           fatal, error, exception, panic); NULL when none */
     struct rep_series samples;
     struct rep_load *load; /* NULL without --load */
+    /* --burst: every instance; the run's own fields above are the first
+     * instance's (the status the worst one's). NULL without --burst. */
+    struct rep_burst *burst;
 };
 void rep_run_init(struct rep_run *r);
 void rep_run_free(struct rep_run *r);
@@ -203,6 +229,9 @@ struct rep_settings {
     int64_t load_connections, load_duration_us;
     double load_rate;
     char *load_path;
+    /* --burst K (0: none; sweep --burst: the largest) and the limits of the
+     * cgroup that holds each burst's instances */
+    int64_t burst, burst_memory_bytes, burst_pids;
 };
 
 struct rep_report {
@@ -222,6 +251,8 @@ int rep_report_add_skipped(struct rep_report *r, const char *line);
 /* The run whose ready time is the median of the target's ok measured runs
  * (the one a chart of "a typical start" shows); NULL when there is none. */
 const struct rep_run *rep_target_median_run(const struct rep_target *t);
+/* Likewise by another per-run metric ("burst_all_ready_us": only burst runs have it). */
+const struct rep_run *rep_target_median_run_by(const struct rep_target *t, const char *metric);
 /* For a target measured with a warm cache, its cold twin (same name plus
  * "@cold", cache "cold"); NULL when there is none. */
 const struct rep_target *rep_report_cold_twin(const struct rep_report *r,
@@ -250,12 +281,21 @@ struct rep_metric {
     enum rep_unit unit;
     int64_t (*get)(const struct rep_run *r); /* REP_NONE when absent */
     bool higher_is_better;                   /* requests/s: a drop is the regression */
+    /* A metric with several values per run (burst_ready_us: one per
+     * instance); NULL for the rest. Returns the count (at most cap). */
+    size_t (*get_each)(const struct rep_run *r, int64_t *out, size_t cap);
 };
 extern const struct rep_metric rep_metrics[];
 extern const size_t rep_n_metrics;
 const struct rep_metric *rep_metric_find(const char *key_or_brief);
 /* A figure of the load after ready (--load), not of the start. */
 bool rep_metric_is_load(const struct rep_metric *m);
+/* A figure of a burst (--burst) as a whole. */
+bool rep_metric_is_burst(const struct rep_metric *m);
+/* The metric's values in one run (up to REP_BURST_MAX for a burst); returns the count. */
+#define REP_BURST_MAX 64
+size_t rep_metric_run_values(const struct rep_metric *m, const struct rep_run *r, int64_t *out,
+                             size_t cap);
 
 /* Value of a metric formatted with its unit ("41.3 ms", "52.1 MiB"). */
 void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap);

@@ -125,6 +125,39 @@ static cJSON *load_json(const struct rep_load *l)
     return o;
 }
 
+static cJSON *burst_json(const struct rep_burst *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_int(o, "instances", b->instances);
+    cJSON *ready = cJSON_AddArrayToObject(o, "ready_us");
+    for (size_t i = 0; i < b->n_each; i++)
+        cJSON_AddItemToArray(ready, b->each[i].ready_us == REP_NONE
+                                        ? cJSON_CreateNull()
+                                        : cJSON_CreateNumber((double)b->each[i].ready_us));
+    add_int(o, "all_ready_us", b->all_ready_us);
+    add_int(o, "rss_sum_bytes", b->rss_sum_bytes);
+    add_int(o, "pss_sum_bytes", b->pss_sum_bytes);
+    cJSON *each = cJSON_AddArrayToObject(o, "per_instance");
+    for (size_t i = 0; i < b->n_each; i++) {
+        const struct rep_burst_instance *e = &b->each[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "status", rep_status_name(e->status));
+        add_str(x, "error", e->error);
+        add_int(x, "port", e->port);
+        add_int(x, "start_us", e->start_us);
+        add_int(x, "exec_us", e->exec_us);
+        add_int(x, "listen_us", e->listen_us);
+        add_int(x, "ready_us", e->ready_us);
+        add_int(x, "first_request_us", e->first_request_us);
+        add_int(x, "cpu_to_ready_us", e->cpu_to_ready_us);
+        add_int(x, "rss_bytes", e->rss_bytes);
+        add_int(x, "pss_bytes", e->pss_bytes);
+        add_int(x, "cgroup_peak_bytes", e->cgroup_peak_bytes);
+        cJSON_AddItemToArray(each, x);
+    }
+    return o;
+}
+
 static cJSON *run_json(const struct rep_run *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -174,6 +207,8 @@ static cJSON *run_json(const struct rep_run *r)
     add_str(o, "error_line", r->error_line);
     if (r->load)
         cJSON_AddItemToObject(o, "load", load_json(r->load));
+    if (r->burst)
+        cJSON_AddItemToObject(o, "burst", burst_json(r->burst));
     cJSON *s = cJSON_AddObjectToObject(o, "samples");
     cJSON_AddNumberToObject(s, "interval_us", (double)r->samples.interval_us);
     cJSON_AddItemToObject(s, "t_us", int_array(r->samples.t_us, r->samples.n));
@@ -301,6 +336,14 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
         add_str(ld, "path", st->load_path);
     } else {
         cJSON_AddNullToObject(set, "load");
+    }
+    if (st->burst > 0) {
+        cJSON *bu = cJSON_AddObjectToObject(set, "burst");
+        add_int(bu, "instances", st->burst);
+        add_int(bu, "group_memory_bytes", st->burst_memory_bytes);
+        add_int(bu, "group_pids", st->burst_pids);
+    } else {
+        cJSON_AddNullToObject(set, "burst");
     }
     cJSON *skipped = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < r->n_skipped; i++)
@@ -547,6 +590,61 @@ static void read_load(struct reader *rd, const cJSON *o, struct rep_run *r)
     l->generator_cpu_us = nonneg(rd, o, "generator_cpu_us");
 }
 
+/* per_instance holds every instance; ready_us is what it says of their
+ * ready times, for readers that want only those. */
+static void read_burst(struct reader *rd, const cJSON *o, struct rep_run *r)
+{
+    if (!o || cJSON_IsNull(o))
+        return;
+    const cJSON *each = cJSON_GetObjectItemCaseSensitive(o, "per_instance");
+    if (!cJSON_IsObject(o) || !cJSON_IsArray(each)) {
+        fail(rd, "burst", "is not an object with a per_instance array");
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(each);
+    if (n > REP_BURST_MAX) {
+        fail(rd, "burst", "has more than 64 instances");
+        return;
+    }
+    struct rep_burst *b = r->burst = calloc(1, sizeof *b);
+    if (b)
+        b->each = calloc(n ? n : 1, sizeof *b->each);
+    if (!b || !b->each) {
+        fail(rd, "burst", "out of memory");
+        return;
+    }
+    b->instances = nonneg(rd, o, "instances");
+    b->all_ready_us = get_int(rd, o, "all_ready_us", false);
+    b->rss_sum_bytes = nonneg(rd, o, "rss_sum_bytes");
+    b->pss_sum_bytes = nonneg(rd, o, "pss_sum_bytes");
+    const cJSON *x;
+    cJSON_ArrayForEach(x, each)
+    {
+        if (!cJSON_IsObject(x)) {
+            fail(rd, "burst.per_instance", "holds something other than objects");
+            return;
+        }
+        struct rep_burst_instance *e = &b->each[b->n_each++];
+        rep_burst_instance_init(e);
+        const char *status = peek_str(rd, x, "status", true);
+        if (status && rep_status_parse(status, &e->status) < 0)
+            fail(rd, "burst.per_instance.status", "is not a run status");
+        e->error = get_str(rd, x, "error", false);
+        e->port = nonneg(rd, x, "port");
+        e->start_us = get_int(rd, x, "start_us", false);
+        e->exec_us = get_int(rd, x, "exec_us", false);
+        e->listen_us = get_int(rd, x, "listen_us", false);
+        e->ready_us = get_int(rd, x, "ready_us", false);
+        e->first_request_us = get_int(rd, x, "first_request_us", false);
+        e->cpu_to_ready_us = nonneg(rd, x, "cpu_to_ready_us");
+        e->rss_bytes = nonneg(rd, x, "rss_bytes");
+        e->pss_bytes = nonneg(rd, x, "pss_bytes");
+        e->cgroup_peak_bytes = nonneg(rd, x, "cgroup_peak_bytes");
+    }
+    if (b->instances != (int64_t)b->n_each)
+        fail(rd, "burst.instances", "is not the number of per_instance entries");
+}
+
 static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
 {
     r->index = (int)get_int(rd, o, "index", true);
@@ -600,6 +698,7 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->output_tail = get_str(rd, o, "output_tail", false);
     r->error_line = get_str(rd, o, "error_line", false);
     read_load(rd, cJSON_GetObjectItemCaseSensitive(o, "load"), r);
+    read_burst(rd, cJSON_GetObjectItemCaseSensitive(o, "burst"), r);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "denied_syscalls");
     const cJSON *e;
     if (cJSON_IsObject(d))
@@ -880,6 +979,14 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
             st->load_path = get_str(&rd, ld, "path", false);
             if (st->load_connections == REP_NONE || st->load_connections < 0)
                 st->load_connections = 0;
+        }
+        const cJSON *bu = cJSON_GetObjectItemCaseSensitive(set, "burst");
+        if (cJSON_IsObject(bu)) {
+            st->burst = get_int(&rd, bu, "instances", true);
+            st->burst_memory_bytes = get_int(&rd, bu, "group_memory_bytes", false);
+            st->burst_pids = get_int(&rd, bu, "group_pids", false);
+            if (st->burst == REP_NONE || st->burst < 0 || st->burst > REP_BURST_MAX)
+                st->burst = 0;
         }
         snprintf(rd.where, sizeof rd.where, "report");
     } else {

@@ -100,6 +100,9 @@ int cg_v2_place(struct sbx_cgroup_root *root, const char *mount, const char *sel
                 const char *parent, unsigned flags, cs_error *err);
 /* Undoes what placement changed in the profiler's own cgroup. */
 int cg_v2_unplace(struct sbx_cgroup_root *root, cs_error *err);
+/* Enables in dir's cgroup.subtree_control those of `bits` not on yet (the
+ * ones it enabled in *ret_added, may be NULL). */
+int cg_v2_enable_controllers(const char *dir, unsigned bits, unsigned *ret_added, cs_error *err);
 /* "+memory +cpu" (sign '+') or "-memory -cpu" for a controller mask. */
 void cg_v2_controller_list(unsigned bits, char sign, char *buf, size_t cap);
 

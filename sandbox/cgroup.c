@@ -383,6 +383,62 @@ int sbx_cgroup_create(struct sbx_cgroup_root *root, const struct sbx_limits *lim
     return 0;
 }
 
+/* The root of the run cgroups inside a group: the group's folders as the
+ * parents, everything else as the outer root has it. Closing it changes
+ * nothing in the hierarchy (it placed nothing). */
+static struct sbx_cgroup_root *inner_root(const struct sbx_cgroup_root *outer,
+                                          const struct sbx_cgroup *group)
+{
+    struct sbx_cgroup_root *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    in->version = outer->version;
+    in->ops = outer->ops;
+    in->available = outer->available;
+    in->placement = outer->placement;
+    in->fake_kernel = outer->fake_kernel;
+    in->fake_kernel_data = outer->fake_kernel_data;
+    in->parent_path = strdup(outer->parent_path ? outer->parent_path : "/");
+    for (size_t i = 0; i < outer->n_hier; i++) {
+        if (!group->dir[i])
+            continue;
+        in->hier[in->n_hier].controllers = outer->hier[i].controllers;
+        in->hier[in->n_hier].parent_dir = strdup(group->dir[i]);
+        if (!in->hier[in->n_hier++].parent_dir) {
+            sbx_cgroup_root_close(in, NULL);
+            return NULL;
+        }
+    }
+    return in;
+}
+
+int sbx_cgroup_create_group(struct sbx_cgroup_root *root, const struct sbx_limits *limits,
+                            struct sbx_cgroup **ret_group, struct sbx_cgroup_root **ret_inner,
+                            cs_error *err)
+{
+    struct sbx_cgroup *group = NULL;
+    if (sbx_cgroup_create(root, limits, &group, err) < 0 || !group)
+        return -1;
+    /* v2: the group gives its controllers on to the run cgroups (it holds no
+     * process itself, as the v2 rule wants). */
+    unsigned give = root->available & (CTL_MEMORY | CTL_CPU | CTL_CPUSET | CTL_PIDS | CTL_BLKIO);
+    if (root->version == SBX_CGROUP_V2 &&
+        cg_v2_enable_controllers(group->dir[0], give, NULL, err) < 0) {
+        cs_error tmp;
+        sbx_cgroup_destroy(group, &tmp);
+        return cs_error_prefix(err, "cannot set up the burst's cgroup %s", group->name);
+    }
+    struct sbx_cgroup_root *in = inner_root(root, group);
+    if (!in) {
+        cs_error tmp;
+        sbx_cgroup_destroy(group, &tmp);
+        return cs_error_set(err, ENOMEM, "cgroup group");
+    }
+    *ret_group = group;
+    *ret_inner = in;
+    return 0;
+}
+
 const char *sbx_cgroup_name(const struct sbx_cgroup *cg)
 {
     return cg->name;

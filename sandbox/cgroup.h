@@ -52,8 +52,8 @@ typedef void (*sbx_fake_kernel_fn)(const char *dir, bool created, void *data);
  * ("/a/b"); used on v2 hosts (fake = NULL) and by the unit tests (which
  * never ask systemd). */
 int sbx_cgroup_root_open_v2(const char *mount, const char *self, const char *parent,
-                            sbx_fake_kernel_fn fake, void *fake_data,
-                            struct sbx_cgroup_root **ret, cs_error *err);
+                            sbx_fake_kernel_fn fake, void *fake_data, struct sbx_cgroup_root **ret,
+                            cs_error *err);
 /* Frees the root and hands back what opening it changed (v2: the profiler
  * back in its own cgroup, the controllers it enabled there off); -1 when
  * that failed, saying what was left behind. */
@@ -71,6 +71,14 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
 /* Creates the next run cgroup with the limits applied. */
 int sbx_cgroup_create(struct sbx_cgroup_root *root, const struct sbx_limits *limits,
                       struct sbx_cgroup **ret, cs_error *err);
+/* A cgroup that holds the run cgroups of targets started together (a burst):
+ * its limits bound all of them at once, so K instances cannot take the
+ * machine down together. *ret_inner creates run cgroups inside it (with
+ * sbx_cgroup_create); destroy those, close *ret_inner, then destroy the
+ * group (which kills and removes whatever is still below it). */
+int sbx_cgroup_create_group(struct sbx_cgroup_root *root, const struct sbx_limits *limits,
+                            struct sbx_cgroup **ret_group, struct sbx_cgroup_root **ret_inner,
+                            cs_error *err);
 const char *sbx_cgroup_name(const struct sbx_cgroup *cg);
 /* Absolute directory of the cgroup (v1: of its memory hierarchy, or the first). */
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);

@@ -74,7 +74,7 @@ void cg_v2_controller_list(unsigned bits, char sign, char *buf, size_t cap)
 
 /* Enables in dir's subtree_control those of `bits` not enabled yet. Returns
  * the bits it enabled itself in *ret_added (to hand back on close). */
-static int enable_controllers(const char *dir, unsigned bits, unsigned *ret_added, cs_error *err)
+int cg_v2_enable_controllers(const char *dir, unsigned bits, unsigned *ret_added, cs_error *err)
 {
     unsigned on;
     if (read_controllers(dir, "cgroup.subtree_control", &on, err) < 0)
@@ -162,7 +162,7 @@ static int use_own_cgroup(struct sbx_cgroup_root *root, const char *dir, cs_erro
     if (access(leaf, F_OK) < 0 && cg_mkdir(root, leaf, err) < 0)
         return -1;
     unsigned added = 0;
-    if (join(leaf, err) < 0 || enable_controllers(dir, offered, &added, err) < 0) {
+    if (join(leaf, err) < 0 || cg_v2_enable_controllers(dir, offered, &added, err) < 0) {
         join(dir, NULL);
         rmdir(leaf);
         return -1;
@@ -195,7 +195,7 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
         if (read_controllers(dir, "cgroup.controllers", &here, err) < 0)
             return -1;
         cs_error e;
-        if (enable_controllers(dir, here, NULL, &e) < 0 && !along.msg[0])
+        if (cg_v2_enable_controllers(dir, here, NULL, &e) < 0 && !along.msg[0])
             along = e;
         size_t at = strlen(dir);
         if (fs_pathf(dir + at, sizeof dir - at, err, "/%.*s", (int)len, name) < 0)
@@ -212,7 +212,7 @@ static int use_parent_path(struct sbx_cgroup_root *root, const char *mount, cons
                                 along.msg);
         return cs_error_set(err, 0, "no memory controller in `%s` (cgroup.controllers)", dir);
     }
-    if (enable_controllers(dir, offered, NULL, err) < 0)
+    if (cg_v2_enable_controllers(dir, offered, NULL, err) < 0)
         return -1;
     root->available = offered;
     free(root->hier[0].parent_dir);

@@ -94,12 +94,13 @@ uint64_t sbx_now_ns(void)
 void sbx_child_init(struct sbx_child *c)
 {
     memset(c, 0, sizeof *c);
-    c->pidfd = c->exec_fd = c->out_fd = c->err_fd = c->notify_sock = c->netns_fd = -1;
+    c->pidfd = c->exec_fd = c->out_fd = c->err_fd = c->notify_sock = c->netns_fd = c->gate_fd = -1;
 }
 
 void sbx_child_close_fds(struct sbx_child *c)
 {
-    int *fds[] = {&c->pidfd, &c->exec_fd, &c->out_fd, &c->err_fd, &c->notify_sock, &c->netns_fd};
+    int *fds[] = {&c->pidfd,       &c->exec_fd,  &c->out_fd, &c->err_fd,
+                  &c->notify_sock, &c->netns_fd, &c->gate_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -616,10 +617,11 @@ static int channels_open(struct channels *ch, bool notify, cs_error *err)
     return 0;
 }
 
-/* Waits until the child is in its cgroup and prepared, then releases it (t0).
- * On cgroup v1 the first write to cgroup.procs waits for an RCU grace period
- * (~10 ms), the profiler's cost and not the target's, so it stays before t0. */
-static int release_child(const struct sbx_spawn_opts *o, pid_t pid, struct channels *ch,
+/* Waits until the child is in its cgroup and prepared to exec; keeps the
+ * gate's write end for sbx_child_release. On cgroup v1 the first write to
+ * cgroup.procs waits for an RCU grace period (~10 ms), the profiler's cost
+ * and not the target's, so it stays before t0. */
+static int wait_prepared(const struct sbx_spawn_opts *o, pid_t pid, struct channels *ch,
                          struct sbx_child *ret, cs_error *err)
 {
     char tag = 0;
@@ -646,15 +648,11 @@ static int release_child(const struct sbx_spawn_opts *o, pid_t pid, struct chann
             snprintf(ns, sizeof ns, "/proc/%ld/ns/net", (long)pid);
             ret->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
         }
-        ret->t0_ns = sbx_now_ns();
-        if (write(ch->gate_w, "G", 1) != 1) {
-            kill(pid, SIGKILL);
-            return cs_error_set(err, errno, "cannot release the target");
-        }
+        if (!o->gate) /* else the caller's sbx_gate lets it go */
+            ret->gate_fd = steal_fd(&ch->gate_w);
     } else {
         /* A failure record (or the child died): the exec pipe still explains
          * it; let the caller read it through sbx_child_exec_result. */
-        ret->t0_ns = sbx_now_ns();
         ret->pending_failure = got == 1 && tag == MSG_FAILED;
     }
     /* The loop reads these until EAGAIN: a blocking one would hang it. */
@@ -668,7 +666,68 @@ static int release_child(const struct sbx_spawn_opts *o, pid_t pid, struct chann
     return 0;
 }
 
+int sbx_child_release(struct sbx_child *c, cs_error *err)
+{
+    c->t0_ns = sbx_now_ns();
+    if (c->gate_fd < 0)
+        return 0; /* it failed before exec: the exec pipe says why */
+    ssize_t w;
+    while ((w = write(c->gate_fd, "G", 1)) < 0 && errno == EINTR)
+        ;
+    int e = errno;
+    close(c->gate_fd);
+    c->gate_fd = -1;
+    if (w != 1) {
+        kill(c->pid, SIGKILL);
+        return cs_error_set(err, e, "cannot release the target");
+    }
+    return 0;
+}
+
+int sbx_gate_open(struct sbx_gate *g, cs_error *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cs_error_set(err, errno, "pipe");
+    g->r = p[0];
+    g->w = p[1];
+    return 0;
+}
+
+int sbx_gate_release(struct sbx_gate *g, size_t n, uint64_t *ret_t0, cs_error *err)
+{
+    char go[256];
+    memset(go, 'G', sizeof go);
+    *ret_t0 = sbx_now_ns();
+    /* One write wakes every child at once; each reads one byte. */
+    while (n > 0) {
+        ssize_t w = write(g->w, go, n < sizeof go ? n : sizeof go);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return cs_error_set(err, errno, "cannot release the targets");
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+void sbx_gate_close(struct sbx_gate *g)
+{
+    if (g->r >= 0)
+        close(g->r);
+    if (g->w >= 0)
+        close(g->w);
+    g->r = g->w = -1;
+}
+
 int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
+{
+    if (sbx_spawn_prepared(o, ret, err) < 0)
+        return -1;
+    return sbx_child_release(ret, err);
+}
+
+int sbx_spawn_prepared(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
 {
     sbx_child_init(ret);
     _cleanup_(channels_close) struct channels ch = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
@@ -702,8 +761,8 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
         n_join = 0; /* already in place */
     }
     if (pid == 0)
-        child_main(o, path, parent, ch.exec_w, ch.gate_r, join, n_join, ch.out_w, ch.err_w,
-                   ch.notify_w);
+        child_main(o, path, parent, ch.exec_w, o->gate ? o->gate->r : ch.gate_r, join, n_join,
+                   ch.out_w, ch.err_w, ch.notify_w);
     int saved = errno;
     for (size_t i = 0; i < n_join; i++)
         close(join[i]);
@@ -724,7 +783,7 @@ int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *e
     for (size_t i = 0; i < sizeof childs / sizeof childs[0]; i++)
         if (*childs[i] >= 0)
             close(steal_fd(childs[i]));
-    if (release_child(o, (pid_t)pid, &ch, ret, err) < 0)
+    if (wait_prepared(o, (pid_t)pid, &ch, ret, err) < 0)
         return -1;
     ret->argv0 = o->argv[0];
     ret->cwd = o->cwd;

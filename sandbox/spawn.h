@@ -56,6 +56,11 @@ struct sbx_isolation {
     const char *hostname; /* with rootfs; NULL: "coldstart" */
 };
 
+/* See sbx_gate_open below. */
+struct sbx_gate {
+    int r, w;
+};
+
 struct sbx_spawn_opts {
     char *const *argv; /* argv[0] is looked up in PATH */
     char *const *envp;
@@ -63,7 +68,20 @@ struct sbx_spawn_opts {
     struct sbx_cgroup *cgroup;
     const struct sbx_seccomp *seccomp; /* NULL: only no_new_privs */
     const struct sbx_isolation *iso;   /* NULL: none */
+    /* A gate several prepared children wait at, to be released together by
+     * one write (sbx_gate_release); NULL: a gate of the child's own
+     * (sbx_child_release). */
+    const struct sbx_gate *gate;
 };
+
+/* A gate several prepared children wait at (sbx_spawn_opts.gate_fd): one
+ * write of n bytes releases n of them at the same instant (*ret_t0), where
+ * releasing each through its own pipe lets the first ones run, and take the
+ * CPU from the releasing loop, before the last is let go. Closing the gate
+ * makes the children still waiting exit. */
+int sbx_gate_open(struct sbx_gate *g, cs_error *err);
+int sbx_gate_release(struct sbx_gate *g, size_t n, uint64_t *ret_t0, cs_error *err);
+void sbx_gate_close(struct sbx_gate *g);
 
 struct sbx_child {
     pid_t pid;
@@ -74,6 +92,7 @@ struct sbx_child {
     int err_fd;              /* target stderr, non-blocking */
     int notify_sock;         /* delivers the seccomp listener fd; -1 without a listener */
     int netns_fd;            /* the target's network namespace when it has its own, else -1 */
+    int gate_fd;             /* prepared, not released yet: writing here lets it exec; else -1 */
     bool pending_failure;    /* the child failed before exec; exec_fd holds why */
     uint64_t rootfs_ns;      /* CLOCK_MONOTONIC when the container root was mounted; 0: none */
     const char *argv0, *cwd; /* for messages; not owned (the opts' strings) */
@@ -81,7 +100,14 @@ struct sbx_child {
 
 /* Initialises every fd of a child to -1. */
 void sbx_child_init(struct sbx_child *c);
+/* Prepares the child and releases it at once (t0). */
 int sbx_spawn(const struct sbx_spawn_opts *opts, struct sbx_child *ret, cs_error *err);
+/* Prepares the child up to exec and leaves it waiting at the gate, so that
+ * several targets (a burst) can be released within microseconds of each
+ * other; then sbx_child_release takes t0 and lets it exec. A child never
+ * released exits when its gate is closed (sbx_child_close_fds). */
+int sbx_spawn_prepared(const struct sbx_spawn_opts *opts, struct sbx_child *ret, cs_error *err);
+int sbx_child_release(struct sbx_child *c, cs_error *err);
 /* After exec_fd polled readable: 0 exec succeeded, 1 not yet (spurious wake-up),
  * 2 a milestone before exec was read (rootfs_ns; call again), -1 the child
  * failed before exec (err names the step, the path and errno). */

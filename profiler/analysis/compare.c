@@ -12,9 +12,10 @@
  * memory; and under load (when both reports have it) throughput, tail
  * latency and memory. */
 static const char *const compared[] = {
-    "ready_us",        "listen_us",       "listen_to_ready_us",  "first_request_us",
-    "cpu_to_ready_us", "rss_ready_bytes", "pss_ready_bytes",     "rss_peak_bytes",
-    "load_rps",        "load_p99_us",     "load_rss_peak_bytes", "rss_after_load_bytes",
+    "ready_us",           "listen_us",       "listen_to_ready_us",     "first_request_us",
+    "cpu_to_ready_us",    "rss_ready_bytes", "pss_ready_bytes",        "rss_peak_bytes",
+    "load_rps",           "load_p99_us",     "load_rss_peak_bytes",    "rss_after_load_bytes",
+    "burst_all_ready_us", "burst_ready_us",  "pss_per_instance_bytes",
 };
 
 static const struct rep_target *find(const struct rep_report *r, const char *name)
@@ -57,8 +58,8 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
             c->only_new[c->n_only_new++] = tn->name;
             continue;
         }
-        _cleanup_free_ double *vb = malloc((tb->n_runs + 1) * sizeof *vb);
-        _cleanup_free_ double *vn = malloc((tn->n_runs + 1) * sizeof *vn);
+        _cleanup_free_ double *vb = malloc(prof_metric_values_cap(tb) * sizeof *vb);
+        _cleanup_free_ double *vn = malloc(prof_metric_values_cap(tn) * sizeof *vn);
         if (!vb || !vn)
             return -1;
         for (size_t k = 0; k < nm; k++) {

@@ -107,6 +107,11 @@ size_t prof_count_outliers(const double *v, size_t n)
     return out;
 }
 
+size_t prof_metric_values_cap(const struct rep_target *t)
+{
+    return (t->n_runs + 1) * REP_BURST_MAX;
+}
+
 size_t prof_metric_values(const struct rep_target *t, const struct rep_metric *m, double *out)
 {
     size_t n = 0;
@@ -114,9 +119,10 @@ size_t prof_metric_values(const struct rep_target *t, const struct rep_metric *m
         const struct rep_run *run = &t->runs[r];
         if (run->warmup || run->status != REP_OK)
             continue;
-        int64_t v = m->get(run);
-        if (v != REP_NONE)
-            out[n++] = (double)v;
+        int64_t v[REP_BURST_MAX];
+        size_t k = rep_metric_run_values(m, run, v, REP_BURST_MAX);
+        for (size_t i = 0; i < k; i++)
+            out[n++] = (double)v[i];
     }
     return n;
 }
@@ -219,19 +225,11 @@ int prof_summarize_target(struct rep_target *t)
     t->summary = NULL;
     t->n_summary = 0;
     t->summary = calloc(rep_n_metrics, sizeof *t->summary);
-    _cleanup_free_ double *vals = malloc((t->n_runs + 1) * sizeof *vals);
+    _cleanup_free_ double *vals = malloc(prof_metric_values_cap(t) * sizeof *vals);
     if (!t->summary || !vals)
         return -1;
     for (size_t m = 0; m < rep_n_metrics; m++) {
-        size_t n = 0;
-        for (size_t r = 0; r < t->n_runs; r++) {
-            const struct rep_run *run = &t->runs[r];
-            if (run->warmup || run->status != REP_OK)
-                continue;
-            int64_t v = rep_metrics[m].get(run);
-            if (v != REP_NONE)
-                vals[n++] = (double)v;
-        }
+        size_t n = prof_metric_values(t, &rep_metrics[m], vals);
         if (n == 0)
             continue;
         struct rep_summary_entry *e = &t->summary[t->n_summary++];

@@ -20,7 +20,10 @@ size_t prof_count_outliers(const double *v, size_t n);
  * distribution?). Exact for small samples without ties, else the normal
  * approximation with tie and continuity corrections. NaN when a side is empty. */
 double prof_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
-/* Values of one metric over a target's measured ok runs; returns the count. */
+/* Values of one metric over a target's measured ok runs (a burst's
+ * burst_ready_us: every instance of every run) into out, which has room for
+ * prof_metric_values_cap(t); returns the count. */
+size_t prof_metric_values_cap(const struct rep_target *t);
 size_t prof_metric_values(const struct rep_target *t, const struct rep_metric *m, double *out);
 /* Fills t->summary from the measured (non-warmup) runs whose status is ok. */
 int prof_summarize_target(struct rep_target *t);

@@ -1,5 +1,5 @@
-/* coldstart sweep --cpus LIST | --memory LIST (--image DIR | -- CMD...):
- * one target per value of the limit, interleaved; an ordinary report. */
+/* coldstart sweep --cpus LIST | --memory LIST | --burst LIST (--image DIR |
+ * -- CMD...): one target per value, interleaved; an ordinary report. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +15,19 @@ struct point {
     char name[320];
 };
 
-/* One point per value of the swept limit: NAME@cpus=0.5, NAME@memory=256MiB. */
+/* One point per value of the swept limit: NAME@cpus=0.5, NAME@memory=256MiB,
+ * NAME@burst=8. */
 static void make_points(const struct prof_config *o, const struct prof_target_plan *base,
                         struct point *pts, struct prof_target_plan *plans)
 {
     bool cpus = strcmp(o->sweep_kind, "cpus") == 0;
+    bool burst = strcmp(o->sweep_kind, "burst") == 0;
     for (size_t i = 0; i < o->n_sweep; i++) {
         pts[i].limits = o->limits;
         char value[32];
-        if (cpus) {
+        if (burst) {
+            snprintf(value, sizeof value, "%.0f", o->sweep_values[i]);
+        } else if (cpus) {
             pts[i].limits.cpus = o->sweep_values[i];
             snprintf(value, sizeof value, "%g", o->sweep_values[i]);
         } else {
@@ -36,6 +40,7 @@ static void make_points(const struct prof_config *o, const struct prof_target_pl
         plans[i] = *base;
         plans[i].name = pts[i].name;
         plans[i].limits = &pts[i].limits;
+        plans[i].burst = burst ? (unsigned)o->sweep_values[i] : 0;
     }
 }
 
@@ -75,6 +80,12 @@ int cmd_sweep(int argc, char **argv, cs_error *err)
     s.report.settings.sweep = strdup(o->sweep_kind);
     s.report.settings.interleaved = true;
     s.report.settings.reference = strdup(pts[0].name);
+    if (strcmp(o->sweep_kind, "burst") == 0) {
+        double most = 0;
+        for (size_t i = 0; i < n; i++)
+            most = o->sweep_values[i] > most ? o->sweep_values[i] : most;
+        prof_session_note_burst(&s, &o->limits, (unsigned)most);
+    }
     for (size_t i = 0; i < n; i++)
         if (!prof_session_add_target(&s, &plans[i]))
             return cs_error_set(err, ENOMEM, "out of memory");

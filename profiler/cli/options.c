@@ -9,6 +9,7 @@
 
 #include "profiler/analysis/units.h"
 #include "profiler/cli/usage.h"
+#include "profiler/measure/config.h"
 #include "profiler/measure/load.h"
 #include "profiler/oci/image.h"
 
@@ -72,6 +73,10 @@ enum {
     OPT_RATE,
     OPT_LOAD_PATH,
     OPT_MAX_P99,
+    OPT_BURST,
+    OPT_BURST_MEMORY,
+    OPT_BURST_PIDS,
+    OPT_SWEEP_BURST,
 };
 
 /* ---- the tables: sections shared by the measuring commands ---- */
@@ -119,6 +124,32 @@ static const struct cli_option load_section[] = {
      "open loop: N requests/s over all connections, latency\n"
      "counted from when each was due (no coordinated omission)"},
     {"load-path", 0, "PATH", OPT_LOAD_PATH, "what the load requests (default: the ready path)"},
+    {0},
+};
+
+/* The cgroup that holds a burst's instances: run, suite and sweep. */
+#define BURST_LIMIT_OPTIONS                                                                        \
+    {"burst-memory", 0, "SIZE", OPT_BURST_MEMORY,                                                  \
+     "memory limit of the cgroup holding all K instances\n"                                        \
+     "(default K x --memory, else 3/4 of the memory available)"},                                  \
+    {                                                                                              \
+        "burst-pids", 0, "N", OPT_BURST_PIDS,                                                      \
+            "tasks limit of that cgroup (default K x --pids, else K x 1024)"                       \
+    }
+
+static const struct cli_option burst_section[] = {
+    {NULL, 0, NULL, 0, "Burst (docs/burst.md):"},
+    {"burst", 0, "K", OPT_BURST,
+     "each run starts K instances at once (1 to 64), each in its\n"
+     "own cgroup with its own port and probe; the report has\n"
+     "every instance, the time until all are ready, PSS per instance"},
+    BURST_LIMIT_OPTIONS,
+    {0},
+};
+
+static const struct cli_option sweep_burst_section[] = {
+    {NULL, 0, NULL, 0, "Burst (with --burst LIST):"},
+    BURST_LIMIT_OPTIONS,
     {0},
 };
 
@@ -247,17 +278,19 @@ static const struct cli_option sweep_section[] = {
     {NULL, 0, NULL, 0, "Sweep (one of):"},
     {"cpus", 0, "LIST", OPT_SWEEP_CPUS, "e.g. 0.25,0.5,1,2"},
     {"memory", 0, "LIST", OPT_SWEEP_MEMORY, "e.g. 128Mi,256Mi,512Mi"},
+    {"burst", 0, "LIST", OPT_SWEEP_BURST,
+     "instances started at once, e.g. 1,2,4,8 (docs/burst.md)"},
     {0},
 };
 
 #define SHARED_TAIL                                                                                \
     isolation_section, target_section, container_section, output_section, gates_section, NULL
 
-static const struct cli_option *const run_sections[] = {runs_section,  load_section, limits_heading,
-                                                        memory_option, cpus_option,  limits_section,
-                                                        SHARED_TAIL};
+static const struct cli_option *const run_sections[] = {
+    runs_section,  load_section, burst_section,  limits_heading,
+    memory_option, cpus_option,  limits_section, SHARED_TAIL};
 static const struct cli_option *const suite_sections[] = {
-    suite_section, runs_section, load_section,   limits_heading,
+    suite_section, runs_section, load_section,   burst_section, limits_heading,
     memory_option, cpus_option,  limits_section, SHARED_TAIL};
 /* size finds the memory limit itself: no --memory. */
 static const struct cli_option *const size_sections[] = {
@@ -265,7 +298,8 @@ static const struct cli_option *const size_sections[] = {
     cpus_option,  limits_section, SHARED_TAIL};
 /* sweep takes --cpus and --memory as lists. */
 static const struct cli_option *const sweep_sections[] = {
-    sweep_section, runs_section, load_section, limits_heading, limits_section, SHARED_TAIL};
+    sweep_section,  runs_section,   load_section, sweep_burst_section,
+    limits_heading, limits_section, SHARED_TAIL};
 
 #define UNITS_FOOTER                                                                               \
     "Sizes: B K M G T (powers of 1000), Ki Mi Gi Ti (powers of 1024).\n"                           \
@@ -471,11 +505,11 @@ static int parse_rlimit(const char *arg, struct cli_options *o, cs_error *err)
     return 0;
 }
 
-/* "0.25,0.5,1" or "128Mi,256Mi": every value parsed, at most 64. */
+/* "0.25,0.5,1", "128Mi,256Mi" or "1,2,4,8": every value parsed, at most 64. */
 static int parse_sweep_list(const char *flag, const char *arg, struct cli_options *o, cs_error *err)
 {
     if (o->sweep_kind && strcmp(o->sweep_kind, flag + 2) != 0)
-        return cs_error_input(err, "sweep one limit at a time: --cpus or --memory");
+        return cs_error_input(err, "sweep one thing at a time: --cpus, --memory or --burst");
     o->sweep_kind = flag + 2;
     o->n_sweep = 0;
     char buf[1024];
@@ -488,6 +522,12 @@ static int parse_sweep_list(const char *flag, const char *arg, struct cli_option
         if (!strcmp(flag, "--cpus")) {
             if (prof_parse_cpus(tok, &o->sweep_values[o->n_sweep], &why) < 0)
                 return bad(err, flag, arg, &why);
+        } else if (!strcmp(flag, "--burst")) {
+            uint64_t k;
+            if (prof_parse_uint(tok, 1, PROF_BURST_MAX, &k, &why) < 0)
+                return cs_error_input(err, "--burst %s: %s: %s (instances, 1 to %d)", arg, tok,
+                                      cs_error_text(&why), PROF_BURST_MAX);
+            o->sweep_values[o->n_sweep] = (double)k;
         } else {
             uint64_t bytes;
             if (prof_parse_size(tok, &bytes, &why) < 0)
@@ -500,7 +540,9 @@ static int parse_sweep_list(const char *flag, const char *arg, struct cli_option
     }
     if (o->n_sweep == 0)
         return cs_error_input(err, "%s needs a comma-separated list, e.g. %s", flag,
-                              !strcmp(flag, "--cpus") ? "0.25,0.5,1,2" : "128Mi,256Mi,512Mi");
+                              !strcmp(flag, "--cpus")    ? "0.25,0.5,1,2"
+                              : !strcmp(flag, "--burst") ? "1,2,4,8"
+                                                         : "128Mi,256Mi,512Mi");
     return 0;
 }
 
@@ -866,6 +908,14 @@ static int parse_command_value(int key, const char *arg, struct cli_options *o, 
         return parse_sweep_list("--cpus", arg, o, err);
     case OPT_SWEEP_MEMORY:
         return parse_sweep_list("--memory", arg, o, err);
+    case OPT_SWEEP_BURST:
+        return parse_sweep_list("--burst", arg, o, err);
+    case OPT_BURST:
+        return parse_uint_opt("--burst", arg, 1, PROF_BURST_MAX, &o->burst, err);
+    case OPT_BURST_MEMORY:
+        return parse_size_opt("--burst-memory", arg, &o->burst_memory_bytes, err);
+    case OPT_BURST_PIDS:
+        return parse_uint_opt("--burst-pids", arg, 1, 4194304, &o->burst_pids, err);
     }
     return 1; /* not a command option */
 }
@@ -949,6 +999,25 @@ static int check_container(const struct cli_options *o, cs_error *err)
     return 0;
 }
 
+/* --burst K (or sweep --burst LIST) and what it cannot be combined with. */
+static int check_burst(const struct cli_options *o, cs_error *err)
+{
+    bool burst = o->burst || (o->sweep_kind && strcmp(o->sweep_kind, "burst") == 0);
+    if (!burst && (o->burst_memory_bytes || o->burst_pids))
+        return cs_error_input(err, "%s limits the cgroup of a burst: add --burst K",
+                              o->burst_memory_bytes ? "--burst-memory" : "--burst-pids");
+    if (!burst)
+        return 0;
+    if (o->load_connections)
+        return cs_error_input(err, "--load with --burst: the load is sent to one target; "
+                                   "profile a burst and its load apart");
+    if (o->extract_cold)
+        return cs_error_input(err, "--extract cold with --burst: a node extracts an image once "
+                                   "and starts its instances from it; use --extract warm (with "
+                                   "--cache cold for a burst from a cold page cache)");
+    return 0;
+}
+
 /* What no single value shows: options that contradict each other. */
 static int check_combinations(const struct cli_options *o, cs_error *err)
 {
@@ -971,7 +1040,9 @@ static int check_combinations(const struct cli_options *o, cs_error *err)
                               "http://HOST:PORT/PATH",
                               o->ready);
     if (o->cmd == CLI_SWEEP && !o->sweep_kind)
-        return cs_error_input(err, "sweep needs --cpus LIST or --memory LIST");
+        return cs_error_input(err, "sweep needs --cpus LIST, --memory LIST or --burst LIST");
+    if (check_burst(o, err) < 0)
+        return -1;
     if (o->cmd == CLI_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
         return cs_error_input(err, "--max must be above --min");
     if (o->variant && !o->image && o->cmd != CLI_SUITE)

@@ -69,6 +69,9 @@ struct cli_options {
     uint64_t load_duration_us;
     double load_rate; /* --rate; 0: closed loop */
     const char *load_path;
+    unsigned burst; /* --burst K; 0: none */
+    uint64_t burst_memory_bytes;
+    unsigned burst_pids;
     int ok_status_min, ok_status_max;
     int stop_signal;
     uint64_t stop_timeout_us;

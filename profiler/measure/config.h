@@ -16,14 +16,22 @@
 #include "sandbox/base/cleanup.h"
 #include "sandbox/spawn.h"
 
+/* --burst: instances a run starts at once, at most (one run loop's worth). */
+#define PROF_BURST_MAX 64
+
 struct prof_config {
     unsigned runs, warmup;
     const char *ready; /* NULL: the image's, else "exit" */
     unsigned port;     /* 0: auto, a free port per run */
     uint64_t timeout_us;
     unsigned requests;
-    bool requests_given;              /* --requests was on the command line (not a default) */
-    struct prof_load_opts load;       /* --load, --rate, --load-path */
+    bool requests_given;        /* --requests was on the command line (not a default) */
+    struct prof_load_opts load; /* --load, --rate, --load-path */
+    /* --burst K (0: none) and the limits of the cgroup holding its
+     * instances (0: the defaults, docs/burst.md) */
+    unsigned burst;
+    uint64_t burst_memory_bytes;
+    unsigned burst_pids;
     const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
     int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
     int stop_signal;                  /* --stop-signal; 0: SIGTERM */
@@ -65,7 +73,7 @@ struct prof_config {
     double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
     double max_p99;  /* size --load: a step's p99 within max_p99 x the unconstrained one */
     /* sweep: the swept limit and its values */
-    const char *sweep_kind; /* "cpus" or "memory" */
+    const char *sweep_kind; /* "cpus", "memory" or "burst" */
     double sweep_values[64];
     size_t n_sweep;
     /* suite */

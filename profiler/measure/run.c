@@ -503,7 +503,9 @@ static void dispatch(struct prof_run *c, enum ev_tag tag, uint32_t events)
     }
 }
 
-static int setup(struct prof_run *c, cs_error *err)
+/* Everything before the clock starts: the cgroup, the child prepared up to
+ * exec (waiting at its gate), its descriptors in the loop. */
+static int setup(struct prof_run *c, bool shared_gate, cs_error *err)
 {
     const struct prof_run_spec *s = c->spec;
     c->sample_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -520,19 +522,13 @@ static int setup(struct prof_run *c, cs_error *err)
                                 .cwd = s->cwd,
                                 .cgroup = c->cg,
                                 .seccomp = s->seccomp,
-                                .iso = s->iso};
-    if (sbx_spawn(&so, &c->child, err) < 0)
+                                .iso = s->iso,
+                                .gate = shared_gate ? &c->loop->gate : NULL};
+    c->shared_gate = shared_gate;
+    if (sbx_spawn_prepared(&so, &c->child, err) < 0)
         return -1;
-    /* --extract cold: the clock starts with the extraction (the profiler's
-     * own set-up between the two is left out). */
-    c->t0 = c->child.t0_ns - s->extract_ns;
-    if (s->extract_ns)
-        c->run->extract_us = (int64_t)(s->extract_ns / 1000);
     c->realtime_minus_mono_ns = prof_realtime_minus_mono();
-    c->run->t0_monotonic_ns = c->t0;
-    c->deadline_ns = c->t0 + s->timeout_us * 1000;
     c->run->samples.interval_us = s->interval_us;
-
     ep_add(c, c->child.exec_fd, EPOLLIN, EV_EXEC);
     if (c->child.pidfd >= 0)
         ep_add(c, c->child.pidfd, EPOLLIN, EV_PIDFD);
@@ -542,16 +538,36 @@ static int setup(struct prof_run *c, cs_error *err)
         ep_add(c, c->child.notify_sock, EPOLLIN, EV_NOTIFY_SOCK);
     ep_add(c, c->sample_tfd, EPOLLIN, EV_SAMPLE);
     ep_add(c, c->retry_tfd, EPOLLIN, EV_RETRY);
+    return 0;
+}
+
+/* Lets the prepared child exec: t0, the deadline, the timers, the probe. */
+static void release(struct prof_run *c)
+{
+    const struct prof_run_spec *s = c->spec;
+    cs_error err;
+    /* Let go by the loop's gate (t0 set there), or by its own. */
+    int rc = c->shared_gate ? 0 : sbx_child_release(&c->child, &err);
+    c->released = true;
+    /* --extract cold: the clock starts with the extraction (the profiler's
+     * own set-up between the two is left out). */
+    c->t0 = c->child.t0_ns - s->extract_ns;
+    if (s->extract_ns)
+        c->run->extract_us = (int64_t)(s->extract_ns / 1000);
+    c->run->t0_monotonic_ns = c->t0;
+    c->deadline_ns = c->t0 + s->timeout_us * 1000;
+    if (rc < 0) {
+        set_error(c, REP_ERROR, "%s", cs_error_text(&err));
+        return;
+    }
     if (s->interval_us > 0)
         arm_timer(c->sample_tfd, s->interval_us, s->interval_us);
-
     if (probe_ready_kind(c)) {
         if (sbx_seccomp_has_listener(s->seccomp))
             arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
         else
             probe_connect(c);
     }
-    return 0;
 }
 
 /* The timeout, with what the run saw that explains it. */
@@ -609,6 +625,7 @@ static void keep_fallback_poll(struct prof_run *c)
 
 void prof_run_loop_wait(struct prof_run_loop *l)
 {
+    prof_run_loop_release(l); /* a prepared run nobody released starts now */
     for (;;) {
         uint64_t now = sbx_now_ns(), until = UINT64_MAX;
         for (size_t i = 0; i < l->n_runs; i++) {
@@ -620,8 +637,8 @@ void prof_run_loop_wait(struct prof_run_loop *l)
         if (until == UINT64_MAX)
             return; /* every run has ended */
         int timeout_ms = (int)((until - now + 999999) / 1000000);
-        struct epoll_event evs[16];
-        int n = epoll_wait(l->ep, evs, 16, timeout_ms);
+        struct epoll_event evs[64];
+        int n = epoll_wait(l->ep, evs, 64, timeout_ms);
         for (size_t i = 0; n < 0 && errno != EINTR && i < l->n_runs; i++)
             set_error(l->runs[i], REP_ERROR, "epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
@@ -738,10 +755,16 @@ int prof_run_loop_new(int signal_fd, struct prof_run_loop **ret, cs_error *err)
         free(l);
         return cs_error_set(err, errno, "cannot set up the event loop");
     }
+    if (sbx_gate_open(&l->gate, err) < 0) {
+        close(l->ep);
+        free(l);
+        return -1;
+    }
     l->signal_source = (struct ev_source){NULL, EV_SIGNAL};
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->signal_source};
     if (signal_fd >= 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, signal_fd, &ev) < 0) {
         int e = errno;
+        sbx_gate_close(&l->gate);
         close(l->ep);
         free(l);
         return cs_error_set(err, e, "cannot watch the signal descriptor");
@@ -754,6 +777,10 @@ int prof_run_loop_new(int signal_fd, struct prof_run_loop **ret, cs_error *err)
  * 0, or -1 with err set when the cgroup could not be removed. */
 static int teardown(struct prof_run *c, cs_error *err)
 {
+    /* Never released (a burst whose later instance failed to start): it
+     * has run nothing of the target's; no stop signal, no grace period. */
+    if (!c->released && c->child.pid > 0)
+        kill(c->child.pid, SIGKILL);
     probe_close(c);
     if (c->listener >= 0)
         close(c->listener);
@@ -776,8 +803,8 @@ static void free_ctx(struct prof_run *c)
     free(c);
 }
 
-int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
-                   struct prof_run **ret, cs_error *err)
+static int prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
+                   bool shared_gate, struct prof_run **ret, cs_error *err)
 {
     if (l->n_runs == PROF_RUN_LOOP_MAX)
         return cs_error_set(err, 0, "at most %d runs in one loop", PROF_RUN_LOOP_MAX);
@@ -790,7 +817,7 @@ int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, st
     c->probe.fd = -1;
     sbx_child_init(&c->child);
     l->runs[l->n_runs++] = c;
-    if (setup(c, err) < 0) {
+    if (setup(c, shared_gate, err) < 0) {
         cs_error terr;
         teardown(c, &terr); /* the set-up error is the one to report */
         l->n_runs--;
@@ -798,6 +825,50 @@ int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, st
         return -1;
     }
     *ret = c;
+    return 0;
+}
+
+int prof_run_prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
+                     struct prof_run **ret, cs_error *err)
+{
+    return prepare(l, spec, run, true, ret, err);
+}
+
+void prof_run_loop_release(struct prof_run_loop *l)
+{
+    size_t waiting = 0;
+    for (size_t i = 0; i < l->n_runs; i++)
+        waiting += !l->runs[i]->released && l->runs[i]->shared_gate;
+    uint64_t t0 = sbx_now_ns();
+    cs_error err = {0};
+    int rc = waiting ? sbx_gate_release(&l->gate, waiting, &t0, &err) : 0;
+    for (size_t i = 0; i < l->n_runs; i++) {
+        struct prof_run *c = l->runs[i];
+        if (c->released)
+            continue;
+        if (c->shared_gate)
+            c->child.t0_ns = t0;
+        release(c);
+        if (rc < 0 && c->shared_gate)
+            set_error(c, REP_ERROR, "%s", cs_error_text(&err));
+    }
+}
+
+int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
+                   struct prof_run **ret, cs_error *err)
+{
+    struct prof_run *c = NULL;
+    if (prepare(l, spec, run, false, &c, err) < 0 || !c)
+        return -1;
+    release(c);
+    *ret = c;
+    return 0;
+}
+
+int prof_run_snapshot(struct prof_run *c, struct prof_snapshot *ret)
+{
+    if (!c->cg || prof_sampler_snapshot(c->spec->sampler, c->cg, ret) < 0 || ret->tasks == 0)
+        return -1;
     return 0;
 }
 
@@ -826,6 +897,7 @@ int prof_run_loop_free(struct prof_run_loop *l, cs_error *err)
      * are their subreaper): they go too, and nothing here waits without a
      * bound. Only once no run of the loop is left, so no run loses its own. */
     int rc = l->n_runs == 0 ? sbx_kill_descendants(10000, err) : 0;
+    sbx_gate_close(&l->gate);
     close(l->ep);
     free(l);
     return rc;

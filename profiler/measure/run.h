@@ -71,8 +71,18 @@ int prof_run_loop_new(int signal_fd, struct prof_run_loop **ret, cs_error *err);
  * on failure nothing is left running. spec and run must outlive the run. */
 int prof_run_start(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
                    struct prof_run **ret, cs_error *err);
+/* As prof_run_start, but the target waits before exec (its cgroup made, its
+ * process prepared) until prof_run_loop_release lets every prepared run of
+ * the loop go at once: a burst's instances start within microseconds of
+ * each other instead of one spawn apart. */
+int prof_run_prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
+                     struct prof_run **ret, cs_error *err);
+void prof_run_loop_release(struct prof_run_loop *l);
 /* Drives every started run until each is ready and served, failed or timed out. */
 void prof_run_loop_wait(struct prof_run_loop *l);
+/* A full snapshot (PSS included) of the run's processes now, between
+ * prof_run_loop_wait and prof_run_finish; -1 when none is left. */
+int prof_run_snapshot(struct prof_run *r, struct prof_snapshot *ret);
 /* Records what is left to record, stops the target and removes its cgroup.
  * Returns like prof_run_once. */
 int prof_run_finish(struct prof_run *r, cs_error *err);

@@ -96,6 +96,8 @@ struct prof_run {
     struct sbx_child child;
     int sample_tfd, retry_tfd, listener;
     uint64_t t0, deadline_ns;
+    bool released;    /* the child was let go to exec: the clock runs */
+    bool shared_gate; /* it waits at the loop's gate (prof_run_prepare) */
     bool exec_done, main_exited, ready, done, interrupted;
     struct probe probe;
     struct prof_output *out;
@@ -125,6 +127,7 @@ struct prof_run_loop {
     struct ev_source signal_source;
     struct prof_run *runs[PROF_RUN_LOOP_MAX];
     size_t n_runs;
+    struct sbx_gate gate; /* prepared runs wait here until prof_run_loop_release */
 };
 
 /* ---- run.c ---- */

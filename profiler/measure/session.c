@@ -14,6 +14,7 @@
 #include "profiler/measure/ready.h"
 #include "profiler/measure/run.h"
 #include "profiler/measure/seccomp_profile.h"
+#include "profiler/measure/session_internal.h"
 #include "profiler/measure/sockets.h"
 #include "profiler/analysis/stats.h"
 #include "reports/render.h"
@@ -117,6 +118,8 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     st->load_duration_us = (int64_t)o->load.duration_us;
     st->load_rate = o->load.rate;
     st->load_path = o->load.path ? strdup(o->load.path) : NULL;
+    if (o->burst)
+        prof_session_note_burst(s, &o->limits, o->burst);
     char policy[600];
     snprintf(policy, sizeof policy, "%s%s%s%s",
              o->seccomp == SBX_SECCOMP_DEFAULT ? "default"
@@ -134,6 +137,16 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     return 0;
 }
 
+void prof_session_note_burst(struct prof_session *s, const struct sbx_limits *limits, unsigned k)
+{
+    struct sbx_limits g;
+    burst_group_limits(s->opts, limits, k, &g);
+    struct rep_settings *st = &s->report.settings;
+    st->burst = k;
+    st->burst_memory_bytes = g.memory_bytes ? (int64_t)g.memory_bytes : REP_NONE;
+    st->burst_pids = g.pids ? (int64_t)g.pids : REP_NONE;
+}
+
 void prof_session_close(struct prof_session *s)
 {
     if (!s->opts)
@@ -144,6 +157,8 @@ void prof_session_close(struct prof_session *s)
         free(s->ro_mounts[i]);
     free(s->ro_mounts);
     prof_sampler_free(s->sampler);
+    for (size_t i = 0; i < PROF_BURST_MAX; i++)
+        prof_sampler_free(s->burst_samplers[i]);
     cs_error close_err;
     if (sbx_cgroup_root_close(s->cgroot, &close_err) < 0)
         cs_emit(&s->warn, "%s", cs_error_text(&close_err));
@@ -286,11 +301,8 @@ static void free_strv(char **v)
     free(v);
 }
 
-/* Before a run: the page cache as --cache asks. Returns the bytes of the
- * target's known files still cached at spawn, or REP_NONE. */
-static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cache,
-                             const struct prof_target_plan *p, char *const *envp, cs_error *err,
-                             int *rc)
+int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cache,
+                      const struct prof_target_plan *p, char *const *envp, cs_error *err, int *rc)
 {
     *rc = 0;
     struct prof_fileset *set = &s->coldset[ti];
@@ -322,10 +334,8 @@ static int64_t prepare_cache(struct prof_session *s, size_t ti, const char *cach
     return REP_NONE;
 }
 
-/* The largest mapped files go into the run (which libraries and assemblies
- * the runtime pulled in); all of them into the target's cold set. */
-static void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
-                          struct prof_fileset *mapped, bool learn)
+void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
+                   struct prof_fileset *mapped, bool learn)
 {
     if (mapped->n == 0)
         return;
@@ -362,15 +372,7 @@ static bool port_taken(unsigned port, cs_error *err)
     return true;
 }
 
-/* The run's command, environment and ready specs with {port} replaced. */
-struct run_texts {
-    unsigned port;
-    char **argv, **envp;
-    char *ready_text, *request_text;
-    struct prof_ready ready, request_url;
-};
-
-static void run_texts_free(struct run_texts *x)
+void run_texts_free(struct run_texts *x)
 {
     prof_ready_free(&x->ready);
     prof_ready_free(&x->request_url);
@@ -379,19 +381,17 @@ static void run_texts_free(struct run_texts *x)
     free_strv(x->envp);
     free(x->ready_text);
 }
-#define _cleanup_run_texts_ _cleanup_(run_texts_free)
 
-/* The network the run will have: a container's own loopback unless --net said. */
-static enum sbx_net run_net(const struct prof_session *s, const struct prof_target_plan *p)
+enum sbx_net run_net(const struct prof_session *s, const struct prof_target_plan *p)
 {
     return p->oci ? prof_container_net(s->iso.net, s->opts->net_given) : s->iso.net;
 }
 
-static int run_texts_make(struct prof_session *s, const struct prof_target_plan *p,
-                          struct run_texts *x, cs_error *err)
+int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, unsigned port,
+                   struct run_texts *x, cs_error *err)
 {
     const struct prof_config *o = s->opts;
-    x->port = o->port;
+    x->port = port ? port : o->port;
     if (x->port == 0 && prof_free_port(&x->port, err) < 0)
         return -1;
     size_t argc = 0;
@@ -420,6 +420,40 @@ static int run_texts_make(struct prof_session *s, const struct prof_target_plan 
     return 0;
 }
 
+void run_spec_fill(struct prof_session *s, const struct prof_target_plan *p,
+                   const struct run_texts *x, const struct prof_container_run *ctr,
+                   struct prof_run_spec *spec)
+{
+    const struct prof_config *o = s->opts;
+    *spec = (struct prof_run_spec){
+        .argv = ctr->runtime_argv[0] ? ctr->runtime_argv : x->argv,
+        .envp = x->envp,
+        .cwd = p->cwd,
+        .ready = &x->ready,
+        .request_url = x->request_text ? &x->request_url : NULL,
+        .ok_status_min = o->ok_status_min,
+        .ok_status_max = o->ok_status_max,
+        .stop_signal = o->stop_signal ? o->stop_signal : p->stop_signal,
+        .stop_timeout_us = o->stop_timeout_us,
+        .timeout_us = o->timeout_us,
+        .requests = o->requests,
+        .load = &o->load,
+        .cpuset = p->limits ? p->limits->cpuset : NULL,
+        .interval_us = o->interval_us,
+        .cgroot = s->cgroot,
+        .limits = p->limits,
+        .seccomp = ctr->runtime_argv[0] ? s->seccomp_runtime : s->seccomp,
+        .iso = p->oci ? &ctr->iso : &s->iso,
+        .sampler = s->sampler,
+        .signal_fd = s->signal_fd,
+        .ret_signal = &s->interrupted_by,
+        .image_files = p->oci ? ctr->files : NULL,
+        .layer_dirs = ctr->layers,
+        .n_layers = ctr->n_layers,
+        .extract_ns = ctr->extract_ns,
+    };
+}
+
 /* One cold start into *run. *ret_started tells whether it got as far as the
  * page cache and the spawn (a run that did belongs in the report, even failed). */
 static int run_into(struct prof_session *s, const struct prof_target_plan *p, size_t ti,
@@ -428,7 +462,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     const struct prof_config *o = s->opts;
     *ret_started = false;
     _cleanup_run_texts_ struct run_texts x = {0};
-    if (run_texts_make(s, p, &x, err) < 0)
+    if (run_texts_make(s, p, 0, &x, err) < 0)
         return -1;
     int cache_rc = 0;
     const char *cache = p->cache ? p->cache : o->cache;
@@ -462,34 +496,9 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     *ret_started = true;
     run->cached_before_bytes = cached_before;
     struct prof_fileset mapped = {0};
-    struct prof_run_spec spec = {
-        .argv = ctr.runtime_argv[0] ? ctr.runtime_argv : x.argv,
-        .envp = x.envp,
-        .cwd = p->cwd,
-        .ready = &x.ready,
-        .request_url = x.request_text ? &x.request_url : NULL,
-        .ok_status_min = o->ok_status_min,
-        .ok_status_max = o->ok_status_max,
-        .stop_signal = o->stop_signal ? o->stop_signal : p->stop_signal,
-        .stop_timeout_us = o->stop_timeout_us,
-        .timeout_us = o->timeout_us,
-        .requests = o->requests,
-        .load = &o->load,
-        .cpuset = p->limits ? p->limits->cpuset : NULL,
-        .interval_us = o->interval_us,
-        .cgroot = s->cgroot,
-        .limits = p->limits,
-        .seccomp = ctr.runtime_argv[0] ? s->seccomp_runtime : s->seccomp,
-        .iso = p->oci ? &ctr.iso : &s->iso,
-        .sampler = s->sampler,
-        .signal_fd = s->signal_fd,
-        .ret_signal = &s->interrupted_by,
-        .mapped = &mapped,
-        .image_files = p->oci ? ctr.files : NULL,
-        .layer_dirs = ctr.layers,
-        .n_layers = ctr.n_layers,
-        .extract_ns = ctr.extract_ns,
-    };
+    struct prof_run_spec spec;
+    run_spec_fill(s, p, &x, &ctr, &spec);
+    spec.mapped = &mapped;
     int rc = prof_run_once(&spec, run, err);
     record_mapped(s, ti, run, &mapped, !p->oci);
     prof_fileset_free(&mapped);
@@ -500,6 +509,17 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         run->error = strdup(cs_error_text(err));
     }
     return rc;
+}
+
+/* A measured run of p: one cold start, or a burst of them (--burst; a
+ * warmup starts one instance). */
+static int measure(struct prof_session *s, const struct prof_target_plan *p, size_t ti, bool warmup,
+                   struct rep_run *run, bool *ret_started, cs_error *err)
+{
+    unsigned k = p->burst ? p->burst : s->opts->burst;
+    if (k && !warmup)
+        return burst_run_into(s, p, ti, k, run, ret_started, err);
+    return run_into(s, p, ti, run, ret_started, err);
 }
 
 /* Before a measured cold run: the file set must be learned, by an unmeasured
@@ -528,7 +548,7 @@ int prof_session_run(struct prof_session *s, const struct prof_target_plan *p, s
     run.index = index;
     run.warmup = warmup;
     bool started;
-    rc = run_into(s, p, (size_t)(t - s->report.targets), &run, &started, err);
+    rc = measure(s, p, (size_t)(t - s->report.targets), warmup, &run, &started, err);
     struct rep_run *slot = started ? rep_target_add_run(t) : NULL;
     if (!slot) {
         rep_run_free(&run);
@@ -549,7 +569,7 @@ int prof_session_run_step(struct prof_session *s, const struct prof_target_plan 
     if (rc != 0)
         return rc;
     bool started;
-    return run_into(s, p, (size_t)(t - s->report.targets), ret, &started, err);
+    return measure(s, p, (size_t)(t - s->report.targets), false, ret, &started, err);
 }
 
 int prof_session_finish(struct prof_session *s, cs_error *err)

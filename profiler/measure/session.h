@@ -34,6 +34,7 @@ struct prof_target_plan {
      * whole environment, nothing inherited), run in its root. */
     const struct prof_oci_target *oci;
     int stop_signal; /* the image's StopSignal; 0: the options' */
+    unsigned burst;  /* instances per measured run (sweep --burst); 0: the options' --burst */
 };
 
 struct prof_session {
@@ -41,6 +42,8 @@ struct prof_session {
     struct cs_sink warn;
     struct sbx_cgroup_root *cgroot;
     struct prof_sampler *sampler;
+    /* --burst: the samplers of instances 2..K (the first uses `sampler`). */
+    struct prof_sampler *burst_samplers[PROF_BURST_MAX];
     struct sbx_seccomp *seccomp;
     /* --runtime crun|runc: only the listen notification (the runtime itself
      * mounts, creates keyrings, pivots; the deny list would stop it). */
@@ -70,6 +73,9 @@ struct prof_session {
 int prof_session_open(struct prof_session *s, const struct prof_config *o,
                       const struct cs_sink *warn, cs_error *err);
 /* Also for a session that was never opened (zeroed) or failed to open. */
+/* settings.burst for a burst of k (sweep --burst: the largest): K and the
+ * limits of the cgroup holding the instances. */
+void prof_session_note_burst(struct prof_session *s, const struct sbx_limits *limits, unsigned k);
 void prof_session_close(struct prof_session *s);
 #define _cleanup_session_ _cleanup_(prof_session_close)
 /* Adds the report's target for a plan (command, limits, ready spec, image). */

@@ -5,6 +5,7 @@ A test prints what failed and exits 1; it exits 77 (CTest's skip code) with a
 reason when the machine cannot run it."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -214,6 +215,19 @@ def fixture_processes():
         except OSError:
             continue
     return found
+
+
+def interrupt(proc, context):
+    """Ctrl-C to a running coldstart: it must end within 20 s with exit 130."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        check(False, f"{context}: Ctrl-C did not end coldstart within 20 s")
+        err = ""
+    check(proc.returncode == 130, f"{context}: exit {proc.returncode} {err[-300:]}")
 
 
 def check_no_leftovers(context):

@@ -4,6 +4,7 @@ busybox, /etc/passwd, /etc/group and /srv/old.txt; layer 2 deletes old.txt
 (a whiteout) and adds new.txt. User app (uid 1000), WorkingDir /srv,
 PORT=8080, port 8080/tcp exposed. Also copied by skopeo into an oci-archive
 (img.tar:v1) and a docker-archive (d.tar, demo:v1)."""
+import contextlib
 import os
 import shutil
 import subprocess
@@ -94,3 +95,22 @@ skopeo copy -q oci:img:v1 oci-archive:img.tar:v1
 skopeo copy -q oci:img:v1 docker-archive:d.tar:demo:v1
 """)
     return "oci:" + os.path.join(work, "img") + ":v1"
+
+
+@contextlib.contextmanager
+def test_image_or_fail(prefix):
+    """(layout, cache): the test image built in a fresh folder with a fresh
+    image cache, both removed afterwards; None, and a failed check, without
+    the tools `make test` installs (a block that needs them must not skip)."""
+    if not (shutil.which("umoci") and shutil.which("skopeo") and static_elf("/bin/busybox")):
+        check(False, "the container block needs umoci, skopeo and busybox-static (make test "
+                     "installs them)")
+        yield None
+        return
+    work = tempfile.mkdtemp(prefix=prefix)
+    cache = cache_dir()
+    try:
+        yield build_test_image(work), cache
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)

@@ -19,14 +19,20 @@ if require_report(rep):
         check(r["status"] == "oom", f"OOM status {r['status']}: {r.get('error')}")
 
 # CPU quota slows a busy loop: 150 ms of CPU at 0.25 cores takes ~600 ms.
-p, fast = run_json("-n", "1", "-w", "0", "--", FIXTURE, "spin", "150")
-p2, slow = run_json("-n", "1", "-w", "0", "--cpus", "0.25", "--", FIXTURE, "spin", "150")
-check(p.returncode == 0 and p2.returncode == 0, f"spin runs: {p.returncode} {p2.returncode}")
-require_report(fast, p, "spin")
-require_report(slow, p2, "spin under --cpus")
-if True:
+# Wall time in the emulated v2 guest also counts what the host takes from
+# its vCPU (one unconstrained spin took 667 ms there while the host was
+# busy): a second pair is measured before the check fails.
+for attempt in range(2):
+    p, fast = run_json("-n", "1", "-w", "0", "--", FIXTURE, "spin", "150")
+    p2, slow = run_json("-n", "1", "-w", "0", "--cpus", "0.25", "--", FIXTURE, "spin", "150")
+    check(p.returncode == 0 and p2.returncode == 0, f"spin runs: {p.returncode} {p2.returncode}")
+    require_report(fast, p, "spin")
+    require_report(slow, p2, "spin under --cpus")
     f = measured(fast)[0]["milestones_us"]["ready"]
     s = measured(slow)[0]["milestones_us"]["ready"]
+    if s > 2.5 * f:
+        break
+if True:
     check(s > 2.5 * f, f"--cpus 0.25 did not slow the loop: {f} us vs {s} us")
     r = measured(slow)[0]
     check(r["nr_throttled"] and r["nr_throttled"] > 0, f"throttling counted: {r['nr_throttled']}")

@@ -82,8 +82,9 @@ with tempfile.TemporaryDirectory() as d:
     p = coldstart("sweep", "-q", "-n", "2", "-w", "0", "--memory", "64Mi,16Mi", "--", FIXTURE,
                   "alloc", "32", timeout=120)
     check(p.returncode == 1 and "oom" in p.stdout, f"memory sweep with an OOM point: {p.stdout}")
-    for args, needle in ((["--cpus", "0.5,x"], "--cpus"), ([], "--cpus LIST or --memory LIST"),
-                         (["--cpus", "1", "--memory", "1Gi"], "one limit at a time")):
+    for args, needle in ((["--cpus", "0.5,x"], "--cpus"),
+                         ([], "--cpus LIST, --memory LIST or --burst LIST"),
+                         (["--cpus", "1", "--memory", "1Gi"], "one thing at a time")):
         p = coldstart("sweep", *args, "--", "true")
         check(p.returncode == 2 and needle in p.stderr, f"sweep {args}: {p.stderr}")
 

@@ -135,8 +135,8 @@ static void check_advice_without_root(const char *mount)
             _exit(3);
         struct sbx_cgroup_root *r = NULL;
         cs_error e;
-        int rc = sbx_cgroup_root_open_v2(mount, "/user.slice/shared", NULL, fake_kernel, NULL, &r,
-                                         &e);
+        int rc =
+            sbx_cgroup_root_open_v2(mount, "/user.slice/shared", NULL, fake_kernel, NULL, &r, &e);
         if (rc == 0)
             _exit(4);
         if (write(pfd[1], e.msg, strlen(e.msg)) < 0)
@@ -174,14 +174,14 @@ int main(void)
     snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     snprintf(pid_nonl, sizeof pid_nonl, "%ld", (long)getpid());
     snprintf(with_other, sizeof with_other, "1\n%ld\n", (long)getpid());
-    make_cgroup(self, pid);            /* the profiler alone: path 2 */
-    make_cgroup(shared, with_other);   /* shared with pid 1: not path 2 */
+    make_cgroup(self, pid);          /* the profiler alone: path 2 */
+    make_cgroup(shared, with_other); /* shared with pid 1: not path 2 */
 
     /* 2. Delegated and alone: into a leaf, controllers on for the runs. */
     struct sbx_cgroup_root *root = NULL;
     cs_error err;
-    int rc = sbx_cgroup_root_open_v2(mount, "/user.slice/session", NULL, fake_kernel, NULL, &root,
-                                     &err);
+    int rc =
+        sbx_cgroup_root_open_v2(mount, "/user.slice/session", NULL, fake_kernel, NULL, &root, &err);
     if (rc < 0)
         fprintf(stderr, "%s\n", err.msg);
     CHECK(rc == 0);
@@ -226,6 +226,35 @@ int main(void)
     CHECK(sbx_cgroup_destroy(cg, &err) == 0);
     CHECK(!exists(run));
 
+    /* A burst's group: its limits bound the runs inside it, to which it
+     * gives its controllers; runs are created below it, and it goes last. */
+    struct sbx_limits glim = {.memory_bytes = 256 << 20, .pids = 100};
+    struct sbx_cgroup *group = NULL, *in1 = NULL, *in2 = NULL;
+    struct sbx_cgroup_root *inner = NULL;
+    CHECK(sbx_cgroup_create_group(root, &glim, &group, &inner, &err) == 0);
+    char gdir[4300];
+    snprintf(gdir, sizeof gdir, "%s", sbx_cgroup_path(group));
+    CHECK_STR(get(gdir, "memory.max"), "268435456");
+    CHECK_STR(get(gdir, "pids.max"), "100");
+    const char *gsub = get(gdir, "cgroup.subtree_control");
+    CHECK(strstr(gsub, "+memory") && strstr(gsub, "+cpu") && strstr(gsub, "+pids"));
+    CHECK(sbx_cgroup_create(inner, &lim, &in1, &err) == 0);
+    CHECK(sbx_cgroup_create(inner, NULL, &in2, &err) == 0);
+    char in1_dir[4400], in2_dir[4400];
+    snprintf(in1_dir, sizeof in1_dir, "%s/coldstart-%ld-1", gdir, (long)getpid());
+    snprintf(in2_dir, sizeof in2_dir, "%s/coldstart-%ld-2", gdir, (long)getpid());
+    CHECK_STR(sbx_cgroup_path(in1), in1_dir);
+    CHECK_STR(sbx_cgroup_path(in2), in2_dir);
+    CHECK_STR(get(in1_dir, "memory.max"), "67108864");
+    CHECK_STR(get(in1_dir, "pids.max"), "32");
+    CHECK(sbx_cgroup_destroy(in1, &err) == 0);
+    CHECK(sbx_cgroup_destroy(in2, &err) == 0);
+    CHECK(!exists(in1_dir) && !exists(in2_dir));
+    CHECK(sbx_cgroup_root_close(inner, &err) == 0); /* changes nothing in the tree */
+    CHECK(exists(gdir));
+    CHECK(sbx_cgroup_destroy(group, &err) == 0);
+    CHECK(!exists(gdir));
+
     /* Close hands everything back: controllers off, back home, leaf gone. */
     CHECK(sbx_cgroup_root_close(root, &err) == 0);
     CHECK(strstr(get(self, "cgroup.subtree_control"), "-") != NULL);
@@ -269,8 +298,8 @@ int main(void)
                                   &err) < 0);
     CHECK(strstr(err.msg, "cgroup path") != NULL);
     /* A parent that holds processes cannot give controllers to the runs. */
-    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", "/user.slice/shared",
-                                  fake_kernel, NULL, &root, &err) == 0 ||
+    CHECK(sbx_cgroup_root_open_v2(mount, "/user.slice/session", "/user.slice/shared", fake_kernel,
+                                  NULL, &root, &err) == 0 ||
           strstr(err.msg, "holds processes") != NULL);
     sbx_cgroup_root_close(root, NULL);
 

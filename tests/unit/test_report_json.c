@@ -50,6 +50,25 @@ static void fill(struct rep_report *r)
         l->rss_after_bytes = 70 << 20;
         l->start_us = 42000;
         l->end_us = 5042000;
+        /* A burst of 3: instance 3 never became ready in run 6. */
+        struct rep_burst *bu = run->burst = calloc(1, sizeof *bu);
+        bu->each = calloc(3, sizeof *bu->each);
+        bu->instances = 3;
+        bu->rss_sum_bytes = bu->pss_sum_bytes = 0;
+        for (int k = 0; k < 3; k++) {
+            struct rep_burst_instance *e = &bu->each[bu->n_each++];
+            rep_burst_instance_init(e);
+            e->start_us = 0;
+            e->ready_us = i == 6 && k == 2 ? REP_NONE : 40000 + 1000 * k + i;
+            e->status = i == 6 && k == 2 ? REP_TIMEOUT : REP_OK;
+            e->rss_bytes = 10 << 20;
+            e->pss_bytes = (4 + k) << 20;
+            bu->rss_sum_bytes += e->rss_bytes;
+            bu->pss_sum_bytes += e->pss_bytes;
+        }
+        bu->all_ready_us = i == 6 ? REP_NONE : 42000 + i;
+        if (i == 6)
+            bu->each[2].error = strdup("not ready within 30 s");
         if (i == 6) {
             run->error = strdup("not ready within 30 s");
             run->error_line = strdup("FATAL: out of memory");
@@ -108,6 +127,23 @@ int main(void)
     CHECK(rps && rps->n == 6 && fabs(rps->p50 - 24000) < 1e-9);
     CHECK(rep_metric_find("load_rps") && rep_metric_find("load_rps")->higher_is_better);
     CHECK(rep_metric_find("load_p99") && !rep_metric_find("load_p99")->higher_is_better);
+    const struct rep_burst *bu = t->runs[6].burst;
+    CHECK(bu && bu->instances == 3 && bu->n_each == 3);
+    if (bu && bu->n_each == 3) {
+        CHECK_INT(bu->all_ready_us, REP_NONE);
+        CHECK_INT(bu->each[2].ready_us, REP_NONE);
+        CHECK_INT(bu->each[2].status, REP_TIMEOUT);
+        CHECK_STR(bu->each[2].error, "not ready within 30 s");
+        CHECK_INT(bu->pss_sum_bytes, 15 << 20);
+    }
+    /* burst_ready_us pools every instance of the ok runs (6 runs x 3);
+     * PSS per instance is each run's mean (5 MiB). */
+    const struct rep_stat *each = rep_target_stat(t, "burst_ready_us");
+    CHECK(each && each->n == 18 && each->min == 40000 && each->max == 42005);
+    const struct rep_stat *pss = rep_target_stat(t, "pss_per_instance_bytes");
+    CHECK(pss && pss->n == 6 && pss->p50 == 5 << 20);
+    const struct rep_stat *all = rep_target_stat(t, "burst_all_ready_us");
+    CHECK(all && all->n == 6 && fabs(all->p50 - 42002.5) < 1e-9);
     const struct rep_stat *s = rep_target_stat(t, "ready_us");
     CHECK(s && s->n == 6);
     CHECK(s && !isnan(s->ci95_lo));
