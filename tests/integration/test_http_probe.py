@@ -6,32 +6,39 @@ require_root()
 URL = "http://127.0.0.1:{port}/"
 
 # Ground truth: t0 + listen and t0 + first_byte agree with the target's own
-# clock within 1 ms.
+# clock within 1 ms, at the median of 5 cold starts (one of them may lose its
+# vCPU to the host in the emulated v2 guest: 12 ms once, on a busy host).
+import statistics
+
 with tempfile.TemporaryDirectory() as d:
     truth = os.path.join(d, "truth")
-    p, rep = run_json("-n", "5", "-w", "0", "--ready", URL, "--requests", "4",
-                      "--env", f"COLDSTART_FIXTURE_TRUTH={truth}", "--",
-                      FIXTURE, "sleep", "30", "serve-after", "40")
-    check(p.returncode == 0, f"serve-after: {p.returncode} {p.stdout}")
-    if require_report(rep):
-        r = measured(rep)[-1]
+    listen_errs, first_errs = [], []
+    for _ in range(5):
+        p, rep = run_json("-n", "1", "-w", "0", "--ready", URL, "--requests", "4",
+                          "--env", f"COLDSTART_FIXTURE_TRUTH={truth}", "--",
+                          FIXTURE, "sleep", "30", "serve-after", "40")
+        check(p.returncode == 0, f"serve-after: {p.returncode} {p.stdout}")
+        r = measured(require_report(rep))[-1]
         vals = dict(line.split("=") for line in open(truth).read().split())
         t0 = r["t0_monotonic_ns"]
         m = r["milestones_us"]
-        listen_err = abs(t0 + m["listen"] * 1000 - int(vals["listen_ns"])) / 1000
-        first_err = abs(t0 + m["first_byte"] * 1000 - int(vals["first_response_ns"])) / 1000
-        check(listen_err < 1000, f"listen differs from ground truth by {listen_err:.0f} us")
-        check(first_err < 1000, f"first byte differs from ground truth by {first_err:.0f} us")
-        check(m["exec"] < m["listen"] < m["first_byte"] <= m["ready"], f"milestone order {m}")
-        check(m["ready"] - m["listen"] >= 39000, "ready waits for the 40 ms accept delay")
-        check(len(r["requests_us"]) == 4, f"requests_us {r['requests_us']}")
-        check(r["pss_ready_bytes"] and r["pss_ready_bytes"] > 0, "PSS at ready")
-        check(r["threads_ready"] == 1, f"threads {r['threads_ready']}")
-        check(r["samples"]["t_us"][-1] >= m["ready"] - 2000, "samples up to ready")
-        t = rep["targets"][0]
-        check(t["ready"] == URL, "the ready spec is recorded with {port}")
-        for k in ("first_request_us", "warm_request_us", "listen_us", "listen_to_ready_us"):
-            check(k in t["summary"], f"summary.{k}")
+        listen_errs.append(abs(t0 + m["listen"] * 1000 - int(vals["listen_ns"])) / 1000)
+        first_errs.append(abs(t0 + m["first_byte"] * 1000 - int(vals["first_response_ns"])) / 1000)
+    listen_err, first_err = statistics.median(listen_errs), statistics.median(first_errs)
+    check(listen_err < 1000, f"listen differs from ground truth by {listen_err:.0f} us (median "
+                             f"of {[round(e) for e in listen_errs]})")
+    check(first_err < 1000, f"first byte differs from ground truth by {first_err:.0f} us "
+                            f"(median of {[round(e) for e in first_errs]})")
+    check(m["exec"] < m["listen"] < m["first_byte"] <= m["ready"], f"milestone order {m}")
+    check(m["ready"] - m["listen"] >= 39000, "ready waits for the 40 ms accept delay")
+    check(len(r["requests_us"]) == 4, f"requests_us {r['requests_us']}")
+    check(r["pss_ready_bytes"] and r["pss_ready_bytes"] > 0, "PSS at ready")
+    check(r["threads_ready"] == 1, f"threads {r['threads_ready']}")
+    check(r["samples"]["t_us"][-1] >= m["ready"] - 2000, "samples up to ready")
+    t = rep["targets"][0]
+    check(t["ready"] == URL, "the ready spec is recorded with {port}")
+    for k in ("first_request_us", "warm_request_us", "listen_us", "listen_to_ready_us"):
+        check(k in t["summary"], f"summary.{k}")
 
 # Other readiness kinds.
 p, rep = run_json("-n", "2", "-w", "0", "--ready", "tcp://127.0.0.1:{port}", "--",

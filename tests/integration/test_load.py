@@ -321,10 +321,11 @@ check(q.returncode == 2 and "--max-p99" in q.stderr, f"--max-p99 0.5: {q.returnc
 
 # size --load: a server that keeps 64 KiB per request needs more under load
 # than at rest; one that keeps nothing needs the same.
-def size(*server):
+def size(*server, attempts=1):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "s.json")
-        q = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "256Mi", "--attempts", "1",
+        q = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "256Mi", "--attempts",
+                      str(attempts),
                       "--load", "2:600ms", "--rate", "500", "--ready", URL, "--json", out,
                       "--", FIXTURE, *server, timeout=280)
         check(q.returncode == 0, f"size {server}: exit {q.returncode} {q.stdout[-800:]}")
@@ -351,7 +352,9 @@ check(any(s["status"] == "oom" for s in under), "some steps under load were OOM-
 for words in ("Kubernetes:", 'memory: "', "docker run --memory", "Cloud Run:", "MemorySize:"):
     check(words in q.stdout, f"the recommendation as {words}")
 
-q, z = size("serve-many")
+# Two attempts per step: in the emulated v2 guest on a busy host one slow
+# step under load (p99 over twice the unconstrained one) made 8 MiB fail once.
+q, z = size("serve-many", attempts=2)
 if z["at_rest_min_bytes"] and z["min_passing_bytes"]:
     check(z["min_passing_bytes"] == z["at_rest_min_bytes"],
           f"a server that keeps nothing needs the same under load: "
