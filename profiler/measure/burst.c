@@ -217,6 +217,11 @@ static void note_group_oom(struct burst *b)
 static int burst_end(struct burst *b, cs_error *err)
 {
     int rc = 0;
+    /* All K get their stop signal first: K targets that take --stop-timeout
+     * each then take it once, not K times. */
+    for (unsigned i = 0; i < b->n; i++)
+        if (b->in[i].handle)
+            prof_run_begin_stop(b->in[i].handle);
     for (unsigned i = 0; i < b->n; i++) {
         if (!b->in[i].handle)
             continue;

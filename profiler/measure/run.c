@@ -697,32 +697,50 @@ static void reap_main(struct prof_run *c)
         c->main_exited = true;
 }
 
-/* Stops the target as `docker stop` does: the stop signal to its main
- * process (to every process of the run when the main one is gone, as for a
- * daemon), then up to --stop-timeout for it to exit. What is left is
+/* The first half of stopping the target as `docker stop` does: the stop
+ * signal to its main process (to every process of the run when the main one
+ * is gone, as for a daemon), once. */
+static void send_stop(struct prof_run *c)
+{
+    if (c->stop.sent || !c->cg)
+        return;
+    c->stop.sent = true;
+    pid_t pids[1024];
+    reap_main(c);
+    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
+    if (n <= 0 && c->main_exited)
+        return; /* nothing was running: start_ns stays 0 */
+    c->stop.start_ns = sbx_now_ns();
+    int sig = c->spec->stop_signal > 0 ? c->spec->stop_signal : SIGTERM;
+    /* With its main process alive the target is stopped when that process
+     * exits (as a container is when its PID 1 does: what it leaves is killed);
+     * a daemon whose starter is gone is stopped when all its processes are. */
+    c->stop.had_main = !c->main_exited;
+    if (c->stop.had_main)
+        kill(c->child.pid, sig); /* not reaped yet: the pid is still ours */
+    else
+        for (ssize_t i = 0; i < n && i < 1024; i++)
+            kill(pids[i], sig);
+}
+
+void prof_run_begin_stop(struct prof_run *c)
+{
+    send_stop(c);
+}
+
+/* Stops the target: the stop signal (unless prof_run_begin_stop sent it),
+ * then up to --stop-timeout from the signal for it to exit. What is left is
  * killed with the cgroup right after. Returns when the signal went out (0:
  * nothing was running). Waiting for a daemon's processes is the one wait
  * that polls: v1 offers no event for "the cgroup became empty". */
 static uint64_t stop_target(struct prof_run *c)
 {
-    pid_t pids[1024];
-    reap_main(c);
-    ssize_t n = sbx_cgroup_pids(c->cg, pids, 1024, NULL);
-    if (n <= 0 && c->main_exited)
+    send_stop(c);
+    uint64_t start = c->stop.start_ns;
+    if (!start)
         return 0;
-    uint64_t start = sbx_now_ns();
-    int sig = c->spec->stop_signal > 0 ? c->spec->stop_signal : SIGTERM;
-    /* With its main process alive the target is stopped when that process
-     * exits (as a container is when its PID 1 does: what it leaves is killed);
-     * a daemon whose starter is gone is stopped when all its processes are. */
-    bool had_main = !c->main_exited;
-    if (had_main)
-        kill(c->child.pid, sig); /* not reaped yet: the pid is still ours */
-    else
-        for (ssize_t i = 0; i < n && i < 1024; i++)
-            kill(pids[i], sig);
     uint64_t deadline = start + c->spec->stop_timeout_us * 1000;
-    if (had_main && c->child.pidfd >= 0) {
+    if (c->stop.had_main && c->child.pidfd >= 0) {
         /* The main process's exit is an event: wait for it, not by polling. */
         struct pollfd pfd = {.fd = c->child.pidfd, .events = POLLIN};
         for (;;) {
@@ -734,10 +752,11 @@ static uint64_t stop_target(struct prof_run *c)
         reap_main(c);
         return start;
     }
+    pid_t pids[1];
     while (sbx_now_ns() < deadline) {
         reap_main(c);
         sbx_reap_children();
-        if (c->main_exited && (had_main || sbx_cgroup_pids(c->cg, pids, 1, NULL) == 0))
+        if (c->main_exited && (c->stop.had_main || sbx_cgroup_pids(c->cg, pids, 1, NULL) == 0))
             break;
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }

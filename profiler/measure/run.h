@@ -83,6 +83,10 @@ void prof_run_loop_wait(struct prof_run_loop *l);
 /* A full snapshot (PSS included) of the run's processes now, between
  * prof_run_loop_wait and prof_run_finish; -1 when none is left. */
 int prof_run_snapshot(struct prof_run *r, struct prof_snapshot *ret);
+/* Sends the run's stop signal now, as its teardown would: a burst signals
+ * all K before it waits for any, so they stop in parallel (prof_run_finish
+ * then waits up to --stop-timeout from this moment). */
+void prof_run_begin_stop(struct prof_run *r);
 /* Records what is left to record, stops the target and removes its cgroup.
  * Returns like prof_run_once. */
 int prof_run_finish(struct prof_run *r, cs_error *err);

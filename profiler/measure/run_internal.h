@@ -117,6 +117,10 @@ struct prof_run {
     struct prof_sample last;
     bool have_last;
     cs_error setup_err; /* why set-up failed */
+    struct {
+        bool sent, had_main; /* the stop signal went out; to the main process */
+        uint64_t start_ns;   /* when; 0: nothing was running */
+    } stop;
     struct load_phase load;
 };
 

@@ -161,6 +161,16 @@ with tempfile.TemporaryDirectory() as d:
         check(False, "no report after Ctrl-C mid-burst")
 check_no_leftovers("Ctrl-C mid-burst")
 
+# Instances that ignore the stop signal are stopped in parallel: six that
+# each take the whole --stop-timeout of 1 s end in about 1 s, not 6.
+start = time.monotonic()
+p, rep = run_json("-n", "1", "-w", "0", "--burst", "6", *GROUP, "--stop-timeout", "1s",
+                  "--ready", URL, "--", FIXTURE, "ignore-term", "serve")
+took = time.monotonic() - start
+check(p.returncode == 0, f"ignore-term burst: exit {p.returncode} {p.stdout[-300:]}")
+check(took < 4, f"six stop timeouts of 1 s ran in parallel: the run took {took:.1f} s")
+check_no_leftovers("ignore-term burst")
+
 # A profiler SIGKILLed mid-burst cannot clean up: the next coldstart reaps
 # its group, the run cgroups below it and their processes.
 proc = subprocess.Popen([COLDSTART, "run", "-q", "-n", "1", "-w", "0", "--burst", "4", *GROUP,
