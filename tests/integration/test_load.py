@@ -324,8 +324,11 @@ check(q.returncode == 2 and "--max-p99" in q.stderr, f"--max-p99 0.5: {q.returnc
 def size(*server, attempts=1):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "s.json")
-        q = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "256Mi", "--attempts",
-                      str(attempts),
+        # --max-p99 20: what is tested is memory (OOM kills, errors); in the
+        # emulated v2 guest two runs' p99 differ by 5x (3.0 vs 15.7 ms once),
+        # and the default factor 2 then failed even the largest limit.
+        q = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "256Mi", "--max-p99", "20",
+                      "--attempts", str(attempts),
                       "--load", "2:600ms", "--rate", "500", "--ready", URL, "--json", out,
                       "--", FIXTURE, *server, timeout=280)
         check(q.returncode == 0, f"size {server}: exit {q.returncode} {q.stdout[-800:]}")
