@@ -120,6 +120,10 @@ valgrind: build
 	  --show-leak-kinds=definite --track-fds=no \
 	  ./$(BUILD_DIR)/coldstart run -q -n 1 -w 0 --seccomp none --ready 'http://127.0.0.1:{port}/' \
 	  --load 4:500ms --json /dev/null -- ./$(BUILD_DIR)/tests/fixture serve-many
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite --track-fds=no \
+	  ./$(BUILD_DIR)/coldstart run -q -n 2 -w 0 --burst 3 --seccomp none --ready 'http://127.0.0.1:{port}/' \
+	  --json /dev/null --html /dev/null --csv /dev/null -- ./$(BUILD_DIR)/tests/fixture sleep 20 serve
 	@echo "valgrind: no errors, no definite leaks"
 
 # clang-tidy and cppcheck with the committed configuration: zero findings.
