@@ -5,7 +5,7 @@ instance's `listen` and `ready` are from the fixture's own CLOCK_MONOTONIC
 timestamps at K = 8 (the single-run goals: listen p50 <= 50 us, ready p50
 <= 200 us; bench/fidelity.py measures them for one instance).
 
-Usage: bench/burst.py [--runs N] [--ks 1,2,4,8]
+Usage: bench/burst.py [--runs N] [--ks 1,2,4,8] [--interval 1ms]
 """
 import argparse
 import json
@@ -26,11 +26,12 @@ def own_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def burst_session(k, runs, truth_dir):
+def burst_session(k, runs, truth_dir, interval):
     """One session of `runs` bursts of k; returns (report, profiler CPU s)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         proc = subprocess.Popen(
             [COLDSTART, "run", "-q", "-n", str(runs), "-w", "0", "--burst", str(k),
+             "--interval", interval,
              "--burst-pids", str(64 * k), "--ready", "http://127.0.0.1:{port}/", "--env",
              f"COLDSTART_FIXTURE_TRUTH={truth_dir}/truth-{{port}}", "--json", f.name, "--",
              FIXTURE, "sleep", "30", "serve-after", "20"],
@@ -52,17 +53,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--ks", default="1,2,4,8")
+    ap.add_argument("--interval", default="1ms", help="sampling interval of each instance")
     a = ap.parse_args()
     require_built()
     ks = [int(k) for k in a.ks.split(",")]
     print(f"{a.runs} bursts of `fixture sleep 30 serve-after 20` per K; profiler CPU is "
-          "coldstart's own (1 ms sampling per instance):")
+          f"coldstart's own ({a.interval} sampling per instance):")
     print("   K   profiler CPU/run   per instance   all ready p50   listen err p50/p95"
           "   ready err p50/p95")
     per_k = {}
     for k in ks:
         with tempfile.TemporaryDirectory() as d:
-            rep, cpu = burst_session(k, a.runs, d)
+            rep, cpu = burst_session(k, a.runs, d, a.interval)
             listen_err, ready_err, all_ready = [], [], []
             for r in rep["targets"][0]["runs"]:
                 b = r["burst"]
