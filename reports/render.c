@@ -460,10 +460,12 @@ bool rep_burst_summary(const struct rep_target *t, char *buf, size_t cap)
         rep_format_value(REP_UNIT_BYTES, pss->p50, p, sizeof p);
     if (rss && rss->n)
         rep_format_value(REP_UNIT_BYTES, rss->p50, r, sizeof r);
-    int n = snprintf(buf, cap,
-                     "%lld instance%s at once: all ready in %s (instance ready p50 %s); PSS %s "
-                     "per instance (RSS %s)",
-                     (long long)k, k == 1 ? "" : "s", a, e, p, r);
+    int n = snprintf(buf, cap, "%lld instance%s at once: all ready in %s (instance ready p50 %s)",
+                     (long long)k, k == 1 ? "" : "s", a, e);
+    if (n > 0 && (size_t)n < cap && pss && pss->n)
+        n += snprintf(buf + n, cap - (size_t)n, "; PSS %s per instance (RSS %s)", p, r);
+    else if (n > 0 && (size_t)n < cap)
+        n += snprintf(buf + n, cap - (size_t)n, "; no memory at rest: the instances had exited");
     double per;
     if (n > 0 && (size_t)n < cap && rep_burst_per_gib(t, &per))
         snprintf(buf + n, cap - (size_t)n, ": %.0f per GiB at rest", per);

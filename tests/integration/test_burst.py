@@ -85,6 +85,16 @@ with tempfile.TemporaryDirectory() as d:
           and "<h2>Bursts</h2>" in html, "html burst charts")
 check_no_leftovers("burst of 4")
 
+# Targets ready when they exit: each instance's times, no memory at rest.
+p, rep = run_json("-n", "1", "-w", "0", "--burst", "3", *GROUP, "--", FIXTURE, "sleep", "20",
+                  "exit", "0")
+check(p.returncode == 0, f"exit-mode burst: exit {p.returncode} {p.stdout[-300:]}")
+each = burst_of(require_report(rep, p)["targets"][0]["runs"][0])["per_instance"]
+check(len(each) == 3 and all(e["ready_us"] >= 20000 and e["rss_bytes"] is None for e in each),
+      f"exit-mode instances: {each}")
+check("no memory at rest: the instances had exited" in p.stdout, f"terminal: {p.stdout[:300]}")
+check_no_leftovers("exit-mode burst")
+
 # Budgets and compare on the burst's metrics.
 with tempfile.TemporaryDirectory() as d:
     a = os.path.join(d, "a.json")
