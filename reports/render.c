@@ -443,26 +443,32 @@ bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap)
     return true;
 }
 
+bool rep_stat_p50_text(const struct rep_target *t, const char *metric, char *buf, size_t cap)
+{
+    const struct rep_metric *m = rep_metric_find(metric);
+    const struct rep_stat *s = rep_target_stat(t, metric);
+    if (!m || !s || s->n == 0) {
+        snprintf(buf, cap, "-");
+        return false;
+    }
+    rep_format_value(m->unit, s->p50, buf, cap);
+    return true;
+}
+
 bool rep_burst_summary(const struct rep_target *t, char *buf, size_t cap)
 {
     int64_t k = rep_target_burst_instances(t);
     const struct rep_stat *all = rep_target_stat(t, "burst_all_ready_us");
     if (k == REP_NONE || !all || all->n == 0)
         return false;
-    const struct rep_stat *each = rep_target_stat(t, "burst_ready_us");
-    const struct rep_stat *pss = rep_target_stat(t, "pss_per_instance_bytes");
-    const struct rep_stat *rss = rep_target_stat(t, "rss_per_instance_bytes");
-    char a[32], e[32] = "-", p[32] = "-", r[32] = "-";
-    rep_format_value(REP_UNIT_US, all->p50, a, sizeof a);
-    if (each && each->n)
-        rep_format_value(REP_UNIT_US, each->p50, e, sizeof e);
-    if (pss && pss->n)
-        rep_format_value(REP_UNIT_BYTES, pss->p50, p, sizeof p);
-    if (rss && rss->n)
-        rep_format_value(REP_UNIT_BYTES, rss->p50, r, sizeof r);
+    char a[32], e[32], p[32], r[32];
+    rep_stat_p50_text(t, "burst_all_ready_us", a, sizeof a);
+    rep_stat_p50_text(t, "burst_ready_us", e, sizeof e);
+    bool pss = rep_stat_p50_text(t, "pss_per_instance_bytes", p, sizeof p);
+    rep_stat_p50_text(t, "rss_per_instance_bytes", r, sizeof r);
     int n = snprintf(buf, cap, "%lld instance%s at once: all ready in %s (instance ready p50 %s)",
                      (long long)k, k == 1 ? "" : "s", a, e);
-    if (n > 0 && (size_t)n < cap && pss && pss->n)
+    if (n > 0 && (size_t)n < cap && pss)
         n += snprintf(buf + n, cap - (size_t)n, "; PSS %s per instance (RSS %s)", p, r);
     else if (n > 0 && (size_t)n < cap)
         n += snprintf(buf + n, cap - (size_t)n, "; no memory at rest: the instances had exited");

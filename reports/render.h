@@ -72,6 +72,9 @@ bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap);
  * all K up): floor(1 GiB / PSS per instance). false: not measured. */
 int64_t rep_target_burst_instances(const struct rep_target *t);
 bool rep_burst_per_gib(const struct rep_target *t, double *ret);
+/* A metric's median with its unit ("41.3 ms"), or "-" (false) when the
+ * target has no value of it. */
+bool rep_stat_p50_text(const struct rep_target *t, const char *metric, char *buf, size_t cap);
 /* One line: "8 instances at once: all ready in 412 ms (instance ready p50 301
  * ms); PSS 21.4 MiB per instance (RSS 48.2 MiB): 47 per GiB at rest". */
 bool rep_burst_summary(const struct rep_target *t, char *buf, size_t cap);

@@ -169,22 +169,14 @@ void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
         }
         const struct rep_stat *rw = rep_target_stat(w, "ready_us"),
                               *rc = rep_target_stat(c, "ready_us");
-        const struct rep_stat *fw = rep_target_stat(w, "majflt"),
-                              *fc = rep_target_stat(c, "majflt");
-        const struct rep_stat *rd = rep_target_stat(c, "read_bytes");
-        char a[32] = "-", bb[32] = "-", ratio[32] = "-", e[32] = "-", f[32] = "-", g[32] = "-";
-        if (rw && rw->n)
-            rep_format_value(REP_UNIT_US, rw->p50, a, sizeof a);
-        if (rc && rc->n)
-            rep_format_value(REP_UNIT_US, rc->p50, bb, sizeof bb);
+        char a[32], bb[32], ratio[32] = "-", e[32], f[32], g[32];
+        rep_stat_p50_text(w, "ready_us", a, sizeof a);
+        rep_stat_p50_text(c, "ready_us", bb, sizeof bb);
         if (rw && rc && rw->n && rc->n && rw->p50 > 0)
             snprintf(ratio, sizeof ratio, "%.1f×", rc->p50 / rw->p50);
-        if (fw && fw->n)
-            rep_format_value(REP_UNIT_COUNT, fw->p50, e, sizeof e);
-        if (fc && fc->n)
-            rep_format_value(REP_UNIT_COUNT, fc->p50, f, sizeof f);
-        if (rd && rd->n)
-            rep_format_value(REP_UNIT_BYTES, rd->p50, g, sizeof g);
+        rep_stat_p50_text(w, "majflt", e, sizeof e);
+        rep_stat_p50_text(c, "majflt", f, sizeof f);
+        rep_stat_p50_text(c, "read_bytes", g, sizeof g);
         rep_buf_puts(b, "| ");
         md_escape(b, w->name);
         rep_buf_printf(b, " | %s | %s | %s | %s | %s | %s |\n", a, bb, ratio, e, f, g);

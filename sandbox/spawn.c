@@ -502,6 +502,10 @@ static __attribute__((noreturn)) void child_main(const struct sbx_spawn_opts *o,
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* A shared gate: only the parent may hold its write end, so that the
+     * gate closing (the parent gone) reads as EOF here. */
+    if (o->gate)
+        close(o->gate->w);
 
     /* If the profiler dies (even by SIGKILL) the target dies too; its own
      * children are left to the next start's stale-cgroup reaping. */

@@ -8,6 +8,7 @@
  * figures as its own, every instance in run->burst, and its memory measured
  * when all K are up (what they share shows as PSS below RSS). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +189,10 @@ static void burst_status(const struct rep_burst *out, unsigned k, struct rep_run
 }
 
 /* The group's own kernel count of OOM kills: an instance killed by the
- * group's limit (not its own) may not show it in its cgroup on v1. */
+ * group's limit (not its own) may not show it in its cgroup (kernels that
+ * count the kill only where the limit was hit). Which instance the kernel
+ * chose is not recorded: an instance that died of SIGKILL while the group
+ * saw kills is taken for it; a crash of another signal stays a crash. */
 static void note_group_oom(struct burst *b)
 {
     struct sbx_cgroup_usage u;
@@ -198,7 +202,7 @@ static void note_group_oom(struct burst *b)
     rep_format_value(REP_UNIT_BYTES, (double)b->group_limits.memory_bytes, limit, sizeof limit);
     for (unsigned i = 0; i < b->n; i++) {
         struct rep_run *r = &b->in[i].run;
-        if (r->status != REP_CRASHED && r->status != REP_EXITED && r->status != REP_ERROR)
+        if (r->status != REP_CRASHED || r->signal != SIGKILL)
             continue;
         char msg[1200];
         snprintf(msg, sizeof msg,

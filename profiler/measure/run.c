@@ -774,16 +774,11 @@ int prof_run_loop_new(int signal_fd, struct prof_run_loop **ret, cs_error *err)
         free(l);
         return cs_error_set(err, errno, "cannot set up the event loop");
     }
-    if (sbx_gate_open(&l->gate, err) < 0) {
-        close(l->ep);
-        free(l);
-        return -1;
-    }
+    l->gate = (struct sbx_gate){-1, -1}; /* opened by the first prepared run */
     l->signal_source = (struct ev_source){NULL, EV_SIGNAL};
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->signal_source};
     if (signal_fd >= 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, signal_fd, &ev) < 0) {
         int e = errno;
-        sbx_gate_close(&l->gate);
         close(l->ep);
         free(l);
         return cs_error_set(err, e, "cannot watch the signal descriptor");
@@ -850,6 +845,9 @@ static int prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, st
 int prof_run_prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, struct rep_run *run,
                      struct prof_run **ret, cs_error *err)
 {
+    /* A single run (prof_run_start) has a gate of its own: no pipe here. */
+    if (l->gate.r < 0 && sbx_gate_open(&l->gate, err) < 0)
+        return -1;
     return prepare(l, spec, run, true, ret, err);
 }
 

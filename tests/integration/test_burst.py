@@ -146,6 +146,21 @@ check(any(e["status"] == "oom" for e in each), f"an instance OOM-killed: {each}"
 check(r["status"] == "oom" and "instance" in (r["error"] or ""), f"run {r['status']} {r['error']}")
 check_no_leftovers("over the group's memory")
 
+# A crash beside an OOM kill stays a crash: the group's OOM count does not
+# relabel an instance that died of another signal.
+with tempfile.TemporaryDirectory() as d:
+    lock = os.path.join(d, "lock")
+    script = (f'if mkdir {lock} 2>/dev/null; then exec {FIXTURE} sleep 100 crash; '
+              f'else exec {FIXTURE} alloc 40 serve-after 400; fi')
+    p, rep = run_json("-n", "1", "-w", "0", "--burst", "3", *GROUP, "--burst-memory", "64Mi",
+                      "--ready", URL, "--", "/bin/sh", "-c", script)
+    r = require_report(rep, p)["targets"][0]["runs"][0]
+    statuses = sorted(e["status"] for e in burst_of(r)["per_instance"])
+    check("crashed" in statuses and "oom" in statuses,
+          f"a crash and an OOM kill, each as itself: {statuses} "
+          f"{[e['error'] for e in burst_of(r)['per_instance']]}")
+check_no_leftovers("a crash beside an OOM kill")
+
 # Ctrl-C mid-burst: every instance stops, the report is written, nothing is left.
 with tempfile.TemporaryDirectory() as d:
     out = os.path.join(d, "r.json")
