@@ -12,7 +12,7 @@ SUITE_ARGS ?=
 # Build and test dependencies (Debian 12 package names). Optional ones are
 # tried once; the tests that need them skip with a reason when they are missing.
 DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
-                libsystemd-dev libarchive-dev libssl-dev
+                libsystemd-dev libarchive-dev libssl-dev libdw-dev
 DEB_TEST     := python3 python3-jsonschema
 DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc debootstrap podman
 

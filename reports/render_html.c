@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/flame.h"
+#include "reports/folded.h"
 #include "reports/platforms.h"
 #include "reports/render.h"
 #include "reports/svg.h"
@@ -34,6 +36,12 @@ static const char *const css =
     "svg .marker text{font-size:11px;fill:#4a5568;paint-order:stroke;stroke:#fff;stroke-width:3px}"
     "svg .dots circle{fill:#3b6fd8;fill-opacity:.55}svg .median{stroke:#c0392b;stroke-width:2.5}"
     "table.mapped{width:auto}table.mapped td:first-child{font-weight:400;font-family:monospace}"
+    "svg.flame{display:block;max-width:100%;height:auto;margin:6px 0 10px}"
+    "svg.flame text{font-size:11px;font-family:ui-monospace,monospace;fill:#1d2330;"
+    "pointer-events:none}svg.flame .ct{font-size:14px;font-family:inherit}"
+    "svg.flame g.ff:hover rect{stroke:#1d2330;stroke-width:.8}"
+    "table.top{width:auto}table.top td:last-child{text-align:left;font-family:monospace;"
+    "white-space:normal}"
     ".fail{color:#a61b1b}.pass{color:#1d7a3e}.note{color:#4a5568;font-size:12.5px}"
     "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,section"
     "{break-inside:avoid}}";
@@ -593,6 +601,85 @@ static void cold_vs_warm(const struct rep_report *r, struct rep_buf *b)
     }
 }
 
+/* The ten functions with the most self time in one phase of a profile. */
+static void profile_top(const struct rep_folded *f, const char *phase, size_t len,
+                        struct rep_buf *b)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)len, phase);
+    struct rep_folded_self top[10];
+    uint64_t total = 0;
+    size_t n = rep_folded_top_self(f, name, top, 10, &total);
+    rep_buf_puts(b, "<table class=\"top\"><tr><th>self</th><th>samples</th><th>");
+    esc(b, name);
+    rep_buf_puts(b, ": most self time</th></tr>\n");
+    for (size_t k = 0; k < n; k++) {
+        char leaf[1024];
+        size_t l = top[k].name_len < sizeof leaf - 1 ? top[k].name_len : sizeof leaf - 1;
+        memcpy(leaf, top[k].name, l);
+        leaf[l] = '\0';
+        rep_buf_printf(b, "<tr><td>%.1f%%</td><td>%llu</td><td>",
+                       100.0 * (double)top[k].count / (double)total,
+                       (unsigned long long)top[k].count);
+        esc(b, leaf);
+        rep_buf_puts(b, "</td></tr>\n");
+    }
+    rep_buf_puts(b, "</table>\n");
+}
+
+/* --profile cpu: a flame graph per target, drawn from its folded file. */
+static void profiles(const struct rep_report *r, struct rep_buf *b)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->n_targets; i++)
+        any |= r->targets[i].profile != NULL;
+    if (!any)
+        return;
+    rep_buf_puts(b, "<h2>Where start-up time goes</h2>\n<p class=\"note\">CPU samples of every "
+                    "thread and child of the target from exec to ready, over the measured runs. "
+                    "Drawn from the top: under all samples, the phase "
+                    "(<code>[exec-listen]</code>, then <code>[listen-ready]</code>: the first "
+                    "request's work), then the process; each frame is as wide as the samples it "
+                    "was on the stack for, its callees below it. Hover a frame for its name and "
+                    "share. Kernel frames end in "
+                    "<code>_[k]</code>, JIT-compiled code in <code>_[j]</code>; "
+                    "<code>[lib.so]</code> is code in a library without symbols.</p>\n");
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct rep_target *t = &r->targets[i];
+        const struct rep_profile *p = t->profile;
+        if (!p)
+            continue;
+        rep_buf_puts(b, "<section class=\"profile\">\n<h3>");
+        esc(b, t->name);
+        rep_buf_printf(b,
+                       "</h3>\n<p class=\"meta\">%lld samples at %lld Hz over %lld run%s, "
+                       "%lld lost; collapsed stacks in <code>",
+                       (long long)p->samples, (long long)p->hz, (long long)p->runs,
+                       p->runs == 1 ? "" : "s", (long long)p->lost);
+        esc(b, p->folded_file);
+        rep_buf_puts(b, "</code></p>\n");
+        struct rep_folded f;
+        cs_error err;
+        if (rep_folded_read(p->folded_file, &f, &err) < 0) {
+            rep_buf_puts(b, "<p class=\"fail\">");
+            esc(b, cs_error_text(&err));
+            rep_buf_puts(b, "</p>\n</section>\n");
+            continue;
+        }
+        char id[32], title[300];
+        snprintf(id, sizeof id, "flame-%zu", i);
+        snprintf(title, sizeof title, "%s: CPU from exec to ready", t->name);
+        svg_flame_graph(b, id, title, &f);
+        const char *phases[8];
+        size_t lens[8];
+        size_t n = rep_folded_phases(&f, phases, lens, 8);
+        for (size_t k = 0; k < n; k++)
+            profile_top(&f, phases[k], lens[k], b);
+        rep_folded_free(&f);
+        rep_buf_puts(b, "</section>\n");
+    }
+}
+
 static void failures(const struct rep_report *r, struct rep_buf *b)
 {
     bool header = false;
@@ -667,6 +754,7 @@ void rep_render_html(const struct rep_report *r, struct rep_buf *b)
         for (size_t i = 0; i < r->n_targets; i++)
             timeline(&r->targets[i], i, b);
     }
+    profiles(r, b);
     failures(r, b);
     rep_buf_puts(b, "<p class=\"note\">Generated by coldstart from the JSON report; "
                     "<code>coldstart report IN.json --format html</code> reproduces it.</p>\n"

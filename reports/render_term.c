@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/folded.h"
 #include "reports/render.h"
 
 /* Metrics worth a row in the terminal, in reading order. */
@@ -137,6 +138,46 @@ static void print_burst(FILE *out, const struct rep_target *t)
                  "rest the first instance's)\n");
 }
 
+/* --profile cpu: the ten functions most often on the CPU themselves, per
+ * phase, from the target's folded file. */
+void rep_term_print_profile(FILE *out, const struct rep_target *t)
+{
+    const struct rep_profile *p = t->profile;
+    if (!p)
+        return;
+    fprintf(out, "  CPU profile: %lld samples at %lld Hz over %lld run%s, %lld lost: %s\n",
+            (long long)p->samples, (long long)p->hz, (long long)p->runs, p->runs == 1 ? "" : "s",
+            (long long)p->lost, p->folded_file);
+    struct rep_folded f;
+    cs_error err;
+    if (rep_folded_read(p->folded_file, &f, &err) < 0) {
+        fprintf(out, "    (%s)\n", cs_error_text(&err));
+        return;
+    }
+    const char *phases[8];
+    size_t lens[8];
+    size_t n_phases = rep_folded_phases(&f, phases, lens, 8);
+    for (size_t i = 0; i < n_phases; i++) {
+        char phase[64];
+        snprintf(phase, sizeof phase, "%.*s", (int)lens[i], phases[i]);
+        struct rep_folded_self top[10];
+        uint64_t total = 0;
+        size_t n = rep_folded_top_self(&f, phase, top, 10, &total);
+        /* A sample stands for 1/hz s of one CPU. */
+        fprintf(out, "    %s: %llu samples (%.0f ms of CPU per run); most self time:\n", phase,
+                (unsigned long long)total,
+                p->hz > 0 && p->runs > 0 ? 1000.0 * (double)total / (double)p->hz / (double)p->runs
+                                         : 0.0);
+        for (size_t k = 0; k < n; k++) {
+            int cut = rep_utf8_prefix(top[k].name, top[k].name_len < 100 ? top[k].name_len : 100);
+            fprintf(out, "      %5.1f%% %6llu  %.*s%s\n",
+                    100.0 * (double)top[k].count / (double)total, (unsigned long long)top[k].count,
+                    cut, top[k].name, (size_t)cut < top[k].name_len ? "…" : "");
+        }
+    }
+    rep_folded_free(&f);
+}
+
 void rep_term_print_target(FILE *out, const struct rep_target *t)
 {
     size_t measured = 0, ok = 0;
@@ -204,6 +245,7 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
                     "--warmup.\n",
                     (long long)s->outliers, (long long)s->n);
     }
+    rep_term_print_profile(out, t);
     rep_term_print_failures(out, t);
 }
 

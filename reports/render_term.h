@@ -10,5 +10,7 @@
 
 void rep_term_print_target(FILE *out, const struct rep_target *t);
 void rep_term_print_failures(FILE *out, const struct rep_target *t);
+/* --profile cpu: the file, and the top 10 functions by self time per phase. */
+void rep_term_print_profile(FILE *out, const struct rep_target *t);
 
 #endif

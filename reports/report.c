@@ -178,6 +178,14 @@ void rep_host_free(struct rep_host *h)
     memset(h, 0, sizeof *h);
 }
 
+void rep_profile_free(struct rep_profile *p)
+{
+    if (!p)
+        return;
+    free(p->folded_file);
+    free(p);
+}
+
 void rep_oci_image_free(struct rep_oci_image *o)
 {
     if (!o)
@@ -201,6 +209,7 @@ void rep_report_free(struct rep_report *r)
         free(t->command);
         free(t->image);
         rep_oci_image_free(t->oci_image);
+        rep_profile_free(t->profile);
         free(t->limit_cpuset);
         free(t->ready);
         free(t->cache);

@@ -194,6 +194,16 @@ struct rep_oci_image {
 };
 void rep_oci_image_free(struct rep_oci_image *o);
 
+/* --profile cpu: the target's CPU profile from exec to ready over its
+ * measured runs, as collapsed stacks in folded_file (../shared/DESIGN.md
+ * "CPU profile of start-up"). */
+struct rep_profile {
+    int64_t hz, samples, lost, runs;
+    char *folded_file;   /* as written: relative to where coldstart ran */
+    bool maps_from_exec; /* --profile-maps: the runs' times include V8's perf map */
+};
+void rep_profile_free(struct rep_profile *p);
+
 struct rep_target {
     char *name;
     char **command;
@@ -213,6 +223,7 @@ struct rep_target {
     size_t n_budgets;
     struct rep_sizing *sizing;       /* NULL unless `coldstart size` made this target */
     struct rep_oci_image *oci_image; /* NULL unless the target is a container image */
+    struct rep_profile *profile;     /* NULL unless --profile cpu */
 };
 
 /* How the session ran: shown in reports, kept so `coldstart report` can

@@ -239,6 +239,15 @@ static cJSON *target_json(const struct rep_target *t)
     add_int(o, "size_on_disk_bytes", t->size_on_disk_bytes);
     if (t->oci_image)
         cJSON_AddItemToObject(o, "oci_image", oci_image_json(t->oci_image));
+    if (t->profile) {
+        cJSON *pr = cJSON_AddObjectToObject(o, "profile");
+        add_int(pr, "hz", t->profile->hz);
+        add_int(pr, "samples", t->profile->samples);
+        add_int(pr, "lost", t->profile->lost);
+        add_int(pr, "runs", t->profile->runs);
+        add_str(pr, "folded_file", t->profile->folded_file);
+        cJSON_AddBoolToObject(pr, "maps_from_exec", t->profile->maps_from_exec);
+    }
     if (t->host)
         cJSON_AddItemToObject(o, "host", host_json(t->host));
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
@@ -535,6 +544,27 @@ static void read_oci_image(struct reader *rd, const cJSON *o, struct rep_target 
     i->compressed_bytes = get_int(rd, o, "compressed_bytes", false);
     i->unpacked_bytes = get_int(rd, o, "unpacked_bytes", false);
     i->files = get_int(rd, o, "files", false);
+}
+
+static void read_profile(struct reader *rd, const cJSON *o, struct rep_target *t)
+{
+    if (!o || cJSON_IsNull(o))
+        return;
+    if (!cJSON_IsObject(o)) {
+        fail(rd, "profile", "is not an object");
+        return;
+    }
+    if (!(t->profile = calloc(1, sizeof *t->profile))) {
+        fail(rd, "profile", "out of memory");
+        return;
+    }
+    t->profile->hz = get_int(rd, o, "hz", true);
+    t->profile->samples = get_int(rd, o, "samples", true);
+    t->profile->lost = get_int(rd, o, "lost", true);
+    t->profile->runs = get_int(rd, o, "runs", false);
+    t->profile->folded_file = get_str(rd, o, "folded_file", true);
+    t->profile->maps_from_exec =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "maps_from_exec"));
 }
 
 static int64_t nonneg(struct reader *rd, const cJSON *o, const char *key)
@@ -904,6 +934,7 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
     t->cache = get_str(rd, o, "cache", false);
     t->size_on_disk_bytes = get_int(rd, o, "size_on_disk_bytes", false);
     read_oci_image(rd, cJSON_GetObjectItemCaseSensitive(o, "oci_image"), t);
+    read_profile(rd, cJSON_GetObjectItemCaseSensitive(o, "profile"), t);
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "host");
     if (cJSON_IsObject(h)) {
         t->host = calloc(1, sizeof *t->host);

@@ -11,6 +11,7 @@
 #include "profiler/cli/usage.h"
 #include "profiler/measure/config.h"
 #include "profiler/measure/load.h"
+#include "profiler/measure/perf_sampler.h"
 #include "profiler/oci/image.h"
 
 enum {
@@ -77,6 +78,9 @@ enum {
     OPT_BURST_MEMORY,
     OPT_BURST_PIDS,
     OPT_SWEEP_BURST,
+    OPT_PROFILE,
+    OPT_PROFILE_DIR,
+    OPT_PROFILE_MAPS,
 };
 
 /* ---- the tables: sections shared by the measuring commands ---- */
@@ -144,6 +148,20 @@ static const struct cli_option burst_section[] = {
      "own cgroup with its own port and probe; the report has\n"
      "every instance, the time until all are ready, PSS per instance"},
     BURST_LIMIT_OPTIONS,
+    {0},
+};
+
+static const struct cli_option profile_section[] = {
+    {NULL, 0, NULL, 0, "CPU profile (docs/measurement.md):"},
+    {"profile", 0, "cpu[:HZ]", OPT_PROFILE,
+     "sample every thread of the target from exec to ready at HZ\n"
+     "(default 999, up to 10000): a flame graph per target, by phase"},
+    {"profile-dir", 0, "DIR", OPT_PROFILE_DIR,
+     "where TARGET.folded goes (default coldstart-profile/)"},
+    {"profile-maps", 0, NULL, OPT_PROFILE_MAPS,
+     "name JavaScript frames too: Node starts with V8's perf map\n"
+     "(--perf-basic-prof), which slows its start-up (.NET's map is\n"
+     "asked for at ready and costs nothing)"},
     {0},
 };
 
@@ -287,11 +305,11 @@ static const struct cli_option sweep_section[] = {
     isolation_section, target_section, container_section, output_section, gates_section, NULL
 
 static const struct cli_option *const run_sections[] = {
-    runs_section,  load_section, burst_section,  limits_heading,
+    runs_section,  load_section, burst_section,  profile_section, limits_heading,
     memory_option, cpus_option,  limits_section, SHARED_TAIL};
 static const struct cli_option *const suite_sections[] = {
-    suite_section, runs_section, load_section,   burst_section, limits_heading,
-    memory_option, cpus_option,  limits_section, SHARED_TAIL};
+    suite_section,  runs_section,  load_section, burst_section,  profile_section,
+    limits_heading, memory_option, cpus_option,  limits_section, SHARED_TAIL};
 /* size finds the memory limit itself: no --memory. */
 static const struct cli_option *const size_sections[] = {
     size_section, runs_section,   load_section, limits_heading,
@@ -602,6 +620,20 @@ static int parse_size_opt(const char *flag, const char *arg, uint64_t *ret, cs_e
         return cs_error_input(err, "%s %s: %s", flag, arg,
                               strcmp(flag, "--memory") == 0 ? "below 1 MiB nothing starts"
                                                             : "at least 1 MiB");
+    return 0;
+}
+
+/* --profile cpu[:HZ]: the one kind of profile there is. */
+static int parse_profile(const char *arg, struct cli_options *o, cs_error *err)
+{
+    if (strncmp(arg, "cpu", 3) != 0 || (arg[3] && arg[3] != ':'))
+        return cs_error_input(err, "--profile %s: expected cpu or cpu:HZ, e.g. cpu:999", arg);
+    uint64_t hz = PROF_PROFILE_HZ_DEFAULT;
+    cs_error why;
+    if (arg[3] == ':' && prof_parse_uint(arg + 4, 1, PROF_PROFILE_HZ_MAX, &hz, &why) < 0)
+        return cs_error_input(err, "--profile %s: %s: %s (samples per second, 1 to %d)", arg,
+                              arg + 4, cs_error_text(&why), PROF_PROFILE_HZ_MAX);
+    o->profile_hz = (unsigned)hz;
     return 0;
 }
 
@@ -916,6 +948,16 @@ static int parse_command_value(int key, const char *arg, struct cli_options *o, 
         return parse_size_opt("--burst-memory", arg, &o->burst_memory_bytes, err);
     case OPT_BURST_PIDS:
         return parse_uint_opt("--burst-pids", arg, 1, 4194304, &o->burst_pids, err);
+    case OPT_PROFILE:
+        return parse_profile(arg, o, err);
+    case OPT_PROFILE_MAPS:
+        o->profile_maps = true;
+        return 0;
+    case OPT_PROFILE_DIR:
+        if (!*arg)
+            return cs_error_input(err, "--profile-dir: an empty path");
+        o->profile_dir = arg;
+        return 0;
     }
     return 1; /* not a command option */
 }
@@ -999,6 +1041,16 @@ static int check_container(const struct cli_options *o, cs_error *err)
     return 0;
 }
 
+/* --profile-dir says where a --profile goes: alone it is a mistake. */
+static int check_profile(const struct cli_options *o, cs_error *err)
+{
+    if ((o->profile_dir || o->profile_maps) && !o->profile_hz)
+        return cs_error_input(err, "%s: add --profile cpu",
+                              o->profile_dir ? "--profile-dir is where --profile cpu writes"
+                                             : "--profile-maps names the frames of a CPU profile");
+    return 0;
+}
+
 /* --burst K (or sweep --burst LIST) and what it cannot be combined with. */
 static int check_burst(const struct cli_options *o, cs_error *err)
 {
@@ -1041,7 +1093,7 @@ static int check_combinations(const struct cli_options *o, cs_error *err)
                               o->ready);
     if (o->cmd == CLI_SWEEP && !o->sweep_kind)
         return cs_error_input(err, "sweep needs --cpus LIST, --memory LIST or --burst LIST");
-    if (check_burst(o, err) < 0)
+    if (check_burst(o, err) < 0 || check_profile(o, err) < 0)
         return -1;
     if (o->cmd == CLI_SIZE && o->size_max_bytes && o->size_max_bytes <= o->size_min_bytes)
         return cs_error_input(err, "--max must be above --min");

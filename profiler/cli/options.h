@@ -72,6 +72,9 @@ struct cli_options {
     unsigned burst; /* --burst K; 0: none */
     uint64_t burst_memory_bytes;
     unsigned burst_pids;
+    unsigned profile_hz;     /* --profile cpu[:HZ]; 0: none */
+    const char *profile_dir; /* --profile-dir; NULL: coldstart-profile */
+    bool profile_maps;       /* --profile-maps */
     int ok_status_min, ok_status_max;
     int stop_signal;
     uint64_t stop_timeout_us;

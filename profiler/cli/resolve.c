@@ -9,6 +9,7 @@
 
 #include "profiler/measure/load.h"
 #include "profiler/measure/pagecache.h"
+#include "profiler/measure/profile.h"
 #include "profiler/oci/image.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/seccomp_profile.h"
@@ -116,6 +117,9 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .burst = o->burst,
         .burst_memory_bytes = o->burst_memory_bytes,
         .burst_pids = o->burst_pids,
+        .profile_hz = o->profile_hz,
+        .profile_dir = o->profile_dir ? o->profile_dir : "coldstart-profile",
+        .profile_maps = o->profile_maps,
         .ok_status_min = o->ok_status_min,
         .ok_status_max = o->ok_status_max,
         .stop_signal = o->stop_signal,
@@ -194,6 +198,8 @@ static int resolve_checks(const struct cli_options *o, struct prof_config *c, cs
         return cs_error_mark_input(err);
     if (o->load_connections && prof_load_check_nofile(o->load_connections, &why) < 0)
         return cs_error_input(err, "--load: %s", cs_error_text(&why));
+    if (o->profile_hz && prof_profile_check(c->profile_dir, err) < 0)
+        return cs_error_mark_input(err);
     /* Checked now: a report that cannot be written must not cost a session. */
     const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)

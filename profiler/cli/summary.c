@@ -129,6 +129,13 @@ void cli_print_comparison(const struct prof_session *s)
     rep_buf_free(&table);
     for (size_t i = 0; i < s->report.n_targets; i++)
         rep_term_print_failures(term, &s->report.targets[i]);
+    for (size_t i = 0; i < s->report.n_targets; i++) {
+        const struct rep_target *t = &s->report.targets[i];
+        if (t->profile) {
+            fprintf(term, "%s:\n", t->name);
+            rep_term_print_profile(term, t);
+        }
+    }
     cli_print_budgets(s, term);
 }
 

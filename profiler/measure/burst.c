@@ -98,7 +98,7 @@ static int prepare_instance(struct burst *b, unsigned i, size_t ti, const char *
      * has its own loopback, where the image's port is free for each. */
     if (run_net(s, p) == SBX_NET_HOST && !s->opts->port && distinct_port(b, &port, err) < 0)
         return -1;
-    if (run_texts_make(s, p, port, &in->x, err) < 0)
+    if (run_texts_make(s, p, port, i == 0 && s->opts->profile_hz, &in->x, err) < 0)
         return -1;
     /* The page cache as --cache asks, once for the burst: the others start
      * from what the first found. */
@@ -120,6 +120,8 @@ static int prepare_instance(struct burst *b, unsigned i, size_t ti, const char *
     /* The first instance stands for the others in what costs a walk over
      * files: the mapped files, the image's files in the page cache. */
     in->spec.mapped = i == 0 ? mapped : NULL;
+    if (i == 0) /* --profile cpu: the first instance stands for all */
+        profile_spec(s, ti, &in->run, &in->spec);
     if (i > 0)
         in->spec.image_files = NULL;
     if (prof_run_prepare(b->loop, &in->spec, &in->run, &in->handle, err) < 0) {

@@ -32,6 +32,10 @@ struct prof_config {
     unsigned burst;
     uint64_t burst_memory_bytes;
     unsigned burst_pids;
+    /* --profile cpu[:HZ] (0: off) and --profile-dir */
+    unsigned profile_hz;
+    const char *profile_dir;
+    bool profile_maps;                /* --profile-maps: Node's perf map from exec */
     const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
     int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
     int stop_signal;                  /* --stop-signal; 0: SIGTERM */

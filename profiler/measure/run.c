@@ -20,6 +20,7 @@
 
 #include "profiler/measure/run_internal.h"
 #include "profiler/measure/sockets.h"
+#include "profiler/measure/symbols.h"
 #include "sandbox/base/fsutil.h"
 #include "sandbox/process.h"
 #include "sandbox/spawn.h"
@@ -106,6 +107,10 @@ static void on_sample_timer(struct prof_run *c)
     if (read(c->sample_tfd, &expirations, sizeof expirations) != sizeof expirations)
         return;
     take_sample(c, load_phase_keeps_sample(c));
+    /* --profile: a process's maps are read at its first sample, so read
+     * samples while short-lived processes are still there (cheap when empty). */
+    if (c->perf.n_rings && !c->ready)
+        perf_sampler_drain(&c->perf);
     /* An exit-mode target is gone by "ready": learn what it maps while it
      * runs, every ~10 ms (reading maps costs more than a tick). */
     if (c->spec->ready->kind == PROF_READY_EXIT && c->spec->mapped &&
@@ -182,6 +187,9 @@ void mark_ready_at(struct prof_run *c, uint64_t when_ns)
 {
     c->ready = true;
     c->run->ready_us = (int64_t)((when_ns - c->t0) / 1000);
+    /* The profile covers exec to ready: what follows is not start-up. */
+    if (c->perf.fd >= 0)
+        perf_sampler_stop(&c->perf);
     /* The footprint at ready: a tick for the series, then the full
      * snapshot (threads, faults, PSS) and the cgroup's CPU split. */
     take_sample(c, true);
@@ -497,6 +505,9 @@ static void dispatch(struct prof_run *c, enum ev_tag tag, uint32_t events)
     case EV_LOAD_REST:
         on_load_rest(c);
         break;
+    case EV_PROFILE:
+        perf_sampler_drain(&c->perf);
+        break;
     case EV_SIGNAL:
     case EV_N:
         break;
@@ -527,6 +538,9 @@ static int setup(struct prof_run *c, bool shared_gate, cs_error *err)
     c->shared_gate = shared_gate;
     if (sbx_spawn_prepared(&so, &c->child, err) < 0)
         return -1;
+    /* Opened while the child waits at its gate: its exec turns it on. */
+    if (s->profile && perf_sampler_open(&c->perf, c->child.pid, (int)s->profile_hz, err) < 0)
+        return -1;
     c->realtime_minus_mono_ns = prof_realtime_minus_mono();
     c->run->samples.interval_us = s->interval_us;
     ep_add(c, c->child.exec_fd, EPOLLIN, EV_EXEC);
@@ -538,6 +552,8 @@ static int setup(struct prof_run *c, bool shared_gate, cs_error *err)
         ep_add(c, c->child.notify_sock, EPOLLIN, EV_NOTIFY_SOCK);
     ep_add(c, c->sample_tfd, EPOLLIN, EV_SAMPLE);
     ep_add(c, c->retry_tfd, EPOLLIN, EV_RETRY);
+    for (size_t i = 0; i < c->perf.n_rings; i++)
+        ep_add(c, c->perf.rings[i].fd, EPOLLIN, EV_PROFILE);
     return 0;
 }
 
@@ -690,6 +706,35 @@ static void finalize(struct prof_run *c)
     }
 }
 
+/* --profile cpu: the samples up to ready named and added to the target's
+ * profile, before the stop signal: the processes' maps and perf maps are
+ * read from the living processes (a container's /tmp goes with it). */
+static void profile_finish(struct prof_run *c)
+{
+    if (c->perf.fd < 0 || c->profile_done)
+        return;
+    c->profile_done = true;
+    perf_sampler_stop(&c->perf);
+    for (size_t i = 0; i < c->perf.n_rings; i++)
+        ep_del(c, c->perf.rings[i].fd);
+    if (c->released) {
+        const struct rep_run *r = c->run;
+        struct prof_phase_bounds b = {
+            .t0_ns = c->t0,
+            .listen_ns = r->listen_us != REP_NONE ? c->t0 + (uint64_t)r->listen_us * 1000 : 0,
+            .ready_ns =
+                r->ready_us != REP_NONE && c->ready ? c->t0 + (uint64_t)r->ready_us * 1000 : 0,
+            .end_ns = sbx_now_ns(),
+            .main_pid = c->child.pid,
+            .maps_from_exec = c->spec->profile_maps};
+        struct prof_profile_acc *acc = c->spec->profile;
+        acc->samples += prof_profile_resolve(&c->perf, &b, c->spec->kallsyms, &acc->folded);
+        acc->lost += c->perf.lost;
+        acc->runs++;
+    }
+    perf_sampler_close(&c->perf);
+}
+
 /* Reaps the target's main process if it has exited, without blocking. */
 static void reap_main(struct prof_run *c)
 {
@@ -702,6 +747,7 @@ static void reap_main(struct prof_run *c)
  * is gone, as for a daemon), once. */
 static void send_stop(struct prof_run *c)
 {
+    profile_finish(c);
     if (c->stop.sent || !c->cg)
         return;
     c->stop.sent = true;
@@ -808,6 +854,7 @@ static int teardown(struct prof_run *c, cs_error *err)
 
 static void free_ctx(struct prof_run *c)
 {
+    perf_sampler_close(&c->perf);
     sbx_child_close_fds(&c->child);
     if (c->sample_tfd >= 0)
         close(c->sample_tfd);
@@ -829,6 +876,7 @@ static int prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, st
         .spec = spec, .run = run, .loop = l, .sample_tfd = -1, .retry_tfd = -1, .listener = -1};
     c->load.rest_tfd = -1;
     c->probe.fd = -1;
+    c->perf.fd = -1;
     sbx_child_init(&c->child);
     l->runs[l->n_runs++] = c;
     if (setup(c, shared_gate, err) < 0) {

@@ -11,6 +11,7 @@
 
 #include "profiler/measure/load.h"
 #include "profiler/measure/pagecache.h"
+#include "profiler/measure/profile.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/sampler.h"
 #include "profiler/measure/output.h"
@@ -18,6 +19,8 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
+
+struct prof_kallsyms;
 
 struct prof_run_spec {
     char *const *argv;
@@ -53,6 +56,13 @@ struct prof_run_spec {
     const char *const *layer_dirs;
     size_t n_layers;
     uint64_t extract_ns;
+    /* --profile cpu: the target is sampled at profile_hz from exec to ready
+     * and the stacks are added to *profile (NULL: not profiled); the
+     * kernel's symbols are read into *kallsyms on first use. */
+    unsigned profile_hz;
+    bool profile_maps; /* --profile-maps: the perf maps it finds are removed once read */
+    struct prof_profile_acc *profile;
+    struct prof_kallsyms **kallsyms;
 };
 
 /* Fills *run. Returns 0 when the run finished (its status says how), 1 when a

@@ -9,6 +9,7 @@
 
 #include "profiler/measure/http.h"
 #include "profiler/measure/output.h"
+#include "profiler/measure/perf_sampler.h"
 #include "profiler/measure/run.h"
 
 /* After a listen() notification the socket is listening a few microseconds
@@ -38,6 +39,7 @@ enum ev_tag {
     EV_PROBE,
     EV_LOAD_DONE, /* the load generator's threads have finished */
     EV_LOAD_REST, /* a second after the load: memory at rest after work */
+    EV_PROFILE,   /* the CPU profile's ring buffer is half full */
     EV_SIGNAL,
     EV_N,
 };
@@ -122,6 +124,8 @@ struct prof_run {
         uint64_t start_ns;   /* when; 0: nothing was running */
     } stop;
     struct load_phase load;
+    struct perf_sampler perf; /* --profile cpu; fd -1: not profiled */
+    bool profile_done;        /* its samples were resolved and added */
 };
 
 /* One epoll set for every run in it (run.c). */

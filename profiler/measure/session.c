@@ -16,6 +16,7 @@
 #include "profiler/measure/seccomp_profile.h"
 #include "profiler/measure/session_internal.h"
 #include "profiler/measure/sockets.h"
+#include "profiler/measure/symbols.h"
 #include "profiler/analysis/stats.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
@@ -169,6 +170,10 @@ void prof_session_close(struct prof_session *s)
     for (size_t i = 0; s->image_files && i < s->report.n_targets; i++)
         prof_fileset_free(&s->image_files[i]);
     free(s->image_files);
+    for (size_t i = 0; s->profiles && i < s->report.n_targets; i++)
+        rep_folded_free(&s->profiles[i].folded);
+    free(s->profiles);
+    prof_kallsyms_free(s->kallsyms);
     rep_report_free(&s->report);
     free(s->target_budgets);
     free(s->n_target_budgets);
@@ -204,8 +209,12 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     struct prof_fileset *imf = realloc(s->image_files, (idx + 1) * sizeof *imf);
     if (imf)
         s->image_files = imf;
-    if (!cs || !cl || !cf || !imf)
+    struct prof_profile_acc *pa = realloc(s->profiles, (idx + 1) * sizeof *pa);
+    if (pa)
+        s->profiles = pa;
+    if (!cs || !cl || !cf || !imf || !pa)
         return NULL;
+    memset(&s->profiles[idx], 0, sizeof s->profiles[idx]);
     memset(&s->image_files[idx], 0, sizeof s->image_files[idx]);
     cf[idx] = 0;
     memset(&s->coldset[idx], 0, sizeof s->coldset[idx]);
@@ -257,15 +266,38 @@ static bool clean_env_keeps(const char *kv)
     return !strncmp(kv, "PATH=", 5) || !strncmp(kv, "HOME=", 5) || !strncmp(kv, "LANG=", 5);
 }
 
+static void free_strv(char **v);
+
+/* --profile-maps: V8's perf map turned on (NODE_OPTIONS extended, not
+ * replaced). env has room for one more. */
+static int add_profile_env(char **env, size_t *k)
+{
+    size_t node = *k;
+    for (size_t i = 0; i < *k; i++)
+        if (strncmp(env[i], "NODE_OPTIONS=", 13) == 0)
+            node = i;
+    char *v;
+    if (prof_profile_env(node < *k ? env[node] + 13 : NULL, &v) < 0)
+        return -1;
+    if (node < *k) {
+        free(env[node]);
+        env[node] = v;
+    } else {
+        env[(*k)++] = v;
+        env[*k] = NULL;
+    }
+    return 0;
+}
+
 /* The inherited environment (as hyperfine does; with --clean-env only PATH,
  * HOME and LANG), PORT, then the plan's K=V. A container gets only its own
  * (the image's Env and --env), as docker run gives it. */
-static char **build_env(const struct prof_target_plan *p, unsigned port, bool clean)
+static char **build_env(const struct prof_target_plan *p, unsigned port, bool clean, bool profile)
 {
     size_t n = 0;
     while (!p->oci && environ[n])
         n++;
-    char **env = calloc(n + p->n_env + 2, sizeof *env);
+    char **env = calloc(n + p->n_env + 4, sizeof *env);
     if (!env)
         return NULL;
     size_t k = 0;
@@ -291,6 +323,10 @@ static char **build_env(const struct prof_target_plan *p, unsigned port, bool cl
         }
     }
     env[k] = NULL;
+    if (profile && add_profile_env(env, &k) < 0) {
+        free_strv(env);
+        return NULL;
+    }
     return env;
 }
 
@@ -388,7 +424,7 @@ enum sbx_net run_net(const struct prof_session *s, const struct prof_target_plan
 }
 
 int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, unsigned port,
-                   struct run_texts *x, cs_error *err)
+                   bool profiled, struct run_texts *x, cs_error *err)
 {
     const struct prof_config *o = s->opts;
     x->port = port ? port : o->port;
@@ -398,7 +434,7 @@ int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, uns
     while (p->argv[argc])
         argc++;
     x->argv = calloc(argc + 1, sizeof *x->argv);
-    x->envp = build_env(p, x->port, o->clean_env);
+    x->envp = build_env(p, x->port, o->clean_env, profiled && o->profile_maps);
     x->ready_text = prof_subst_port(p->ready, x->port);
     x->request_text = o->request_url ? prof_subst_port(o->request_url, x->port) : NULL;
     if (!x->argv || !x->envp || !x->ready_text || (o->request_url && !x->request_text))
@@ -454,6 +490,17 @@ void run_spec_fill(struct prof_session *s, const struct prof_target_plan *p,
     };
 }
 
+void profile_spec(struct prof_session *s, size_t ti, const struct rep_run *run,
+                  struct prof_run_spec *spec)
+{
+    if (!s->opts->profile_hz || run->warmup)
+        return;
+    spec->profile_hz = s->opts->profile_hz;
+    spec->profile_maps = s->opts->profile_maps;
+    spec->profile = &s->profiles[ti];
+    spec->kallsyms = &s->kallsyms;
+}
+
 /* One cold start into *run. *ret_started tells whether it got as far as the
  * page cache and the spawn (a run that did belongs in the report, even failed). */
 static int run_into(struct prof_session *s, const struct prof_target_plan *p, size_t ti,
@@ -462,7 +509,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     const struct prof_config *o = s->opts;
     *ret_started = false;
     _cleanup_run_texts_ struct run_texts x = {0};
-    if (run_texts_make(s, p, 0, &x, err) < 0)
+    if (run_texts_make(s, p, 0, o->profile_hz && !run->warmup, &x, err) < 0)
         return -1;
     int cache_rc = 0;
     const char *cache = p->cache ? p->cache : o->cache;
@@ -499,6 +546,7 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
     struct prof_run_spec spec;
     run_spec_fill(s, p, &x, &ctr, &spec);
     spec.mapped = &mapped;
+    profile_spec(s, ti, run, &spec);
     int rc = prof_run_once(&spec, run, err);
     record_mapped(s, ti, run, &mapped, !p->oci);
     prof_fileset_free(&mapped);
@@ -576,6 +624,10 @@ int prof_session_finish(struct prof_session *s, cs_error *err)
 {
     for (size_t i = 0; i < s->report.n_targets; i++) {
         struct rep_target *t = &s->report.targets[i];
+        if (s->opts->profile_hz &&
+            prof_profile_write(&s->profiles[i], s->opts->profile_hz, s->opts->profile_maps,
+                               s->opts->profile_dir, t, err) < 0)
+            return -1;
         if (prof_summarize_target(t) < 0)
             return cs_error_set(err, ENOMEM, "summary");
         for (size_t k = 0; k < s->opts->n_budgets; k++)

@@ -63,6 +63,10 @@ struct prof_session {
     /* Per target: a container image's layer files (its page-cache use). */
     struct prof_fileset *image_files;
     unsigned *consecutive_failures; /* per target: failed runs in a row */
+    /* --profile cpu: per target, the stacks of its measured runs; the
+     * kernel's symbols, read once. */
+    struct prof_profile_acc *profiles;
+    struct prof_kallsyms *kallsyms;
     bool budget_missed;
     bool warned_memory_cache; /* said once that a tmpfs image cache cannot be cold */
     bool

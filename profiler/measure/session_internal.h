@@ -14,9 +14,10 @@ struct run_texts {
     char *ready_text, *request_text;
     struct prof_ready ready, request_url;
 };
-/* port: the instance's (a burst picks one per instance); 0: --port, or a free one. */
+/* port: the instance's (a burst picks one per instance); 0: --port, or a free one.
+ * profiled: a run --profile samples (with --profile-maps it gets NODE_OPTIONS). */
 int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, unsigned port,
-                   struct run_texts *x, cs_error *err);
+                   bool profiled, struct run_texts *x, cs_error *err);
 void run_texts_free(struct run_texts *x);
 #define _cleanup_run_texts_ _cleanup_(run_texts_free)
 
@@ -38,6 +39,10 @@ void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
 void run_spec_fill(struct prof_session *s, const struct prof_target_plan *p,
                    const struct run_texts *x, const struct prof_container_run *ctr,
                    struct prof_run_spec *spec);
+
+/* --profile cpu: a measured run (not a warmup) of target ti is profiled. */
+void profile_spec(struct prof_session *s, size_t ti, const struct rep_run *run,
+                  struct prof_run_spec *spec);
 
 /* The limits of the cgroup holding a burst of k: --burst-memory and
  * --burst-pids, else k times the instance's own, else 3/4 of the memory

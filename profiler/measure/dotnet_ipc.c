@@ -1,0 +1,99 @@
+#include "profiler/measure/dotnet_ipc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sandbox/base/cleanup.h"
+
+/* The diagnostics IPC protocol (dotnet/diagnostics documentation/design-docs/
+ * ipc-protocol.md): a 20-byte header, then the payload, little-endian. */
+#define IPC_MAGIC "DOTNET_IPC_V1"
+#define COMMANDSET_PROCESS 0x04
+#define PROCESS_ENABLE_PERFMAP 0x05
+#define COMMANDSET_SERVER 0xFF
+#define SERVER_OK 0x00
+#define PERFMAP_TYPE_PERFMAP 3 /* the map alone, no jitdump */
+
+struct ipc_header {
+    char magic[14];
+    uint16_t size;
+    uint8_t commandset, commandid;
+    uint16_t reserved;
+} __attribute__((packed));
+
+/* /tmp/dotnet-diagnostic-NSPID-KEY-socket as the process sees its /tmp. */
+static int find_socket(pid_t pid, long nspid, char *path, size_t cap)
+{
+    char dir[64], prefix[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/root/tmp", (long)pid);
+    int n = snprintf(prefix, sizeof prefix, "dotnet-diagnostic-%ld-", nspid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = -1;
+    for (struct dirent *e; rc < 0 && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, prefix, (size_t)n) == 0 && len > 7 &&
+            strcmp(e->d_name + len - 7, "-socket") == 0 &&
+            snprintf(path, cap, "%s/%s", dir, e->d_name) < (int)cap)
+            rc = 0;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    int rc;
+    while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return rc > 0 ? 0 : -1;
+}
+
+int prof_dotnet_write_perf_map(pid_t pid, long nspid, int timeout_ms)
+{
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (find_socket(pid, nspid, path, sizeof path) < 0)
+        return -1; /* not .NET, or its diagnostics are turned off */
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return -1;
+    struct {
+        struct ipc_header h;
+        uint32_t type;
+    } __attribute__((packed)) req = {.h = {.size = sizeof req,
+                                           .commandset = COMMANDSET_PROCESS,
+                                           .commandid = PROCESS_ENABLE_PERFMAP},
+                                     .type = PERFMAP_TYPE_PERFMAP};
+    memcpy(req.h.magic, IPC_MAGIC, sizeof IPC_MAGIC);
+    if (wait_fd(fd, POLLOUT, timeout_ms) < 0 ||
+        send(fd, &req, sizeof req, MSG_NOSIGNAL) != (ssize_t)sizeof req)
+        return -1;
+    /* The answer comes once the runtime has written every method it has
+     * compiled so far into its perf map. */
+    struct {
+        struct ipc_header h;
+        uint32_t hresult;
+    } __attribute__((packed)) resp;
+    size_t got = 0;
+    while (got < sizeof resp) {
+        if (wait_fd(fd, POLLIN, timeout_ms) < 0)
+            return -1;
+        ssize_t n = recv(fd, (char *)&resp + got, sizeof resp - got, 0);
+        if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+            return -1;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return resp.h.commandset == COMMANDSET_SERVER && resp.h.commandid == SERVER_OK ? 0 : -1;
+}
