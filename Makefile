@@ -19,7 +19,7 @@ DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-stati
 .PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := manifest report seccomp_profile http expressions oci_json oci_layer
+FUZZ_TARGETS := manifest report seccomp_profile http expressions oci_json oci_layer folded
 DEB_FUZZ     := clang-14 libclang-rt-14-dev
 DEB_CHECK    := valgrind clang-tidy cppcheck
 
@@ -124,6 +124,11 @@ valgrind: build
 	  --show-leak-kinds=definite --track-fds=no \
 	  ./$(BUILD_DIR)/coldstart run -q -n 2 -w 0 --burst 3 --seccomp none --ready 'http://127.0.0.1:{port}/' \
 	  --json /dev/null --html /dev/null --csv /dev/null -- ./$(BUILD_DIR)/tests/fixture sleep 20 serve
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite --track-fds=no \
+	  ./$(BUILD_DIR)/coldstart run -q -n 2 -w 0 --profile cpu --profile-dir $(BUILD_DIR)/valgrind-profile \
+	  --seccomp none --ready 'http://127.0.0.1:{port}/' --json /dev/null --html /dev/null \
+	  -- sh -c './$(BUILD_DIR)/tests/fixture spin 30; exec ./$(BUILD_DIR)/tests/fixture spin 30 serve'
 	@echo "valgrind: no errors, no definite leaks"
 
 # clang-tidy and cppcheck with the committed configuration: zero findings.

@@ -51,21 +51,28 @@ def main():
     print(f"{a.rounds} interleaved rounds of {a.runs} measured runs per mode and image; "
           f"--profile cpu:{a.hz}")
     print(f"{'image':12} {'mode':9} {'ready p50':>10} {'CPU p50':>9} {'ready ×off':>11} "
-          f"{'CPU ×off':>9}")
+          f"{'CPU ×off':>9}   ready ×off per round")
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for image in images:
             got = {m: ([], []) for m in modes}
+            paired = {m: [] for m in modes}  # per round: this mode's median / off's
             for _ in range(a.rounds):
+                medians = {}
                 for m, extra in modes.items():
                     ready, cpu = session(image, a.runs, extra, tmp)
                     got[m][0].extend(ready)
                     got[m][1].extend(cpu)
+                    medians[m] = median(ready)
+                for m in modes:
+                    paired[m].append(medians[m] / medians["off"])
             base_r, base_c = median(got["off"][0]), median(got["off"][1])
             for m in modes:
                 r, c = median(got[m][0]), median(got[m][1])
+                pr = sorted(paired[m])
                 print(f"{image:12} {m:9} {r:8.1f}ms {c:7.1f}ms {r / base_r:10.3f}× "
-                      f"{c / base_c:8.3f}×")
+                      f"{c / base_c:8.3f}×   paired {median(pr):.3f}× "
+                      f"({pr[0]:.3f}–{pr[-1]:.3f} over {len(pr)} rounds)")
                 if m == "on":
                     worst = max(worst, r / base_r)
     print(f"worst ready ratio with sampling on: {worst:.3f}× (goal <= 1.05×): "

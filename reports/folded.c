@@ -1,5 +1,6 @@
 #include "reports/folded.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -82,6 +83,13 @@ int rep_folded_read(const char *path, struct rep_folded *f, cs_error *err)
     size_t len = 0;
     if (fs_read_input(path, FOLDED_MAX_BYTES, "profile", &text, &len, err) < 0)
         return -1;
+    int rc = rep_folded_parse(text, path, f, err);
+    free(text);
+    return rc;
+}
+
+int rep_folded_parse(char *text, const char *path, struct rep_folded *f, cs_error *err)
+{
     *f = (struct rep_folded){0};
     unsigned line_no = 0;
     for (char *line = text, *next; line && *line; line = next) {
@@ -95,8 +103,8 @@ int rep_folded_read(const char *path, struct rep_folded *f, cs_error *err)
         char *end = NULL;
         errno = 0;
         unsigned long long n = sp ? strtoull(sp + 1, &end, 10) : 0;
-        if (!sp || sp == line || end == sp + 1 || *end || errno) {
-            free(text);
+        if (!sp || sp == line || !isdigit((unsigned char)sp[1]) || *end || errno ||
+            f->total + n < f->total) {
             rep_folded_free(f);
             cs_error_set(err, 0, "%s:%u: not a collapsed stack (`frame;frame COUNT`)", path,
                          line_no);
@@ -105,7 +113,6 @@ int rep_folded_read(const char *path, struct rep_folded *f, cs_error *err)
         *sp = '\0';
         rep_folded_add(f, line, n);
     }
-    free(text);
     if (f->failed) {
         rep_folded_free(f);
         return cs_error_set(err, ENOMEM, "profile %s", path);
@@ -153,11 +160,11 @@ static int self_by_count(const void *a, const void *b)
     return self_by_name(a, b);
 }
 
-size_t rep_folded_top_self(const struct rep_folded *f, const char *phase,
+size_t rep_folded_top_self(const struct rep_folded *f, const char *phase, size_t plen,
                            struct rep_folded_self *out, size_t max, uint64_t *phase_total)
 {
     *phase_total = 0;
-    size_t plen = strlen(phase), n = 0;
+    size_t n = 0;
     struct rep_folded_self *all = f->n ? calloc(f->n, sizeof *all) : NULL;
     if (!all)
         return 0;

@@ -30,6 +30,8 @@ void rep_folded_free(struct rep_folded *f);
 int rep_folded_write(struct rep_folded *f, const char *path, cs_error *err);
 /* Reads a file written by rep_folded_write (or by stackcollapse-perf.pl). */
 int rep_folded_read(const char *path, struct rep_folded *f, cs_error *err);
+/* The same from text (modified in place; path names it in messages). */
+int rep_folded_parse(char *text, const char *path, struct rep_folded *f, cs_error *err);
 
 /* The functions most often on the CPU themselves (the leaf frame) in one
  * phase (the stacks whose first frame is phase): at most max, most first,
@@ -39,7 +41,7 @@ struct rep_folded_self {
     size_t name_len;
     uint64_t count;
 };
-size_t rep_folded_top_self(const struct rep_folded *f, const char *phase,
+size_t rep_folded_top_self(const struct rep_folded *f, const char *phase, size_t phase_len,
                            struct rep_folded_self *out, size_t max, uint64_t *phase_total);
 /* The phases (first frames) of f in order of first appearance, at most max. */
 size_t rep_folded_phases(const struct rep_folded *f, const char **out, size_t *lens, size_t max);

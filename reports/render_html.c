@@ -609,7 +609,7 @@ static void profile_top(const struct rep_folded *f, const char *phase, size_t le
     snprintf(name, sizeof name, "%.*s", (int)len, phase);
     struct rep_folded_self top[10];
     uint64_t total = 0;
-    size_t n = rep_folded_top_self(f, name, top, 10, &total);
+    size_t n = rep_folded_top_self(f, phase, len, top, 10, &total);
     rep_buf_puts(b, "<table class=\"top\"><tr><th>self</th><th>samples</th><th>");
     esc(b, name);
     rep_buf_puts(b, ": most self time</th></tr>\n");

@@ -158,14 +158,12 @@ void rep_term_print_profile(FILE *out, const struct rep_target *t)
     size_t lens[8];
     size_t n_phases = rep_folded_phases(&f, phases, lens, 8);
     for (size_t i = 0; i < n_phases; i++) {
-        char phase[64];
-        snprintf(phase, sizeof phase, "%.*s", (int)lens[i], phases[i]);
         struct rep_folded_self top[10];
         uint64_t total = 0;
-        size_t n = rep_folded_top_self(&f, phase, top, 10, &total);
+        size_t n = rep_folded_top_self(&f, phases[i], lens[i], top, 10, &total);
         /* A sample stands for 1/hz s of one CPU. */
-        fprintf(out, "    %s: %llu samples (%.0f ms of CPU per run); most self time:\n", phase,
-                (unsigned long long)total,
+        fprintf(out, "    %.*s: %llu samples (%.0f ms of CPU per run); most self time:\n",
+                (int)lens[i], phases[i], (unsigned long long)total,
                 p->hz > 0 && p->runs > 0 ? 1000.0 * (double)total / (double)p->hz / (double)p->runs
                                          : 0.0);
         for (size_t k = 0; k < n; k++) {

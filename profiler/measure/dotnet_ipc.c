@@ -2,15 +2,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 
 /* The diagnostics IPC protocol (dotnet/diagnostics documentation/design-docs/
  * ipc-protocol.md): a 20-byte header, then the payload, little-endian. */
@@ -28,25 +31,33 @@ struct ipc_header {
     uint16_t reserved;
 } __attribute__((packed));
 
-/* /tmp/dotnet-diagnostic-NSPID-KEY-socket as the process sees its /tmp. */
-static int find_socket(pid_t pid, long nspid, char *path, size_t cap)
+/* /tmp/dotnet-diagnostic-NSPID-KEY-socket in the process's own /tmp, as an
+ * O_PATH descriptor of the socket itself: found without leaving the root,
+ * not followed if it is a symlink (a container's name for a host socket). */
+static int find_socket(const char *root, long nspid)
 {
-    char dir[64], prefix[64];
-    snprintf(dir, sizeof dir, "/proc/%ld/root/tmp", (long)pid);
-    int n = snprintf(prefix, sizeof prefix, "dotnet-diagnostic-%ld-", nspid);
-    DIR *d = opendir(dir);
+    _cleanup_close_ int tmp = fs_open_in_root(root, "/tmp", O_RDONLY | O_DIRECTORY);
+    DIR *d = tmp >= 0 ? fdopendir(tmp) : NULL;
     if (!d)
         return -1;
-    int rc = -1;
-    for (struct dirent *e; rc < 0 && (e = readdir(d));) {
+    tmp = -1; /* the DIR owns it now */
+    char prefix[64];
+    int n = snprintf(prefix, sizeof prefix, "dotnet-diagnostic-%ld-", nspid);
+    int fd = -1;
+    for (struct dirent *e; fd < 0 && (e = readdir(d));) {
         size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, (size_t)n) == 0 && len > 7 &&
-            strcmp(e->d_name + len - 7, "-socket") == 0 &&
-            snprintf(path, cap, "%s/%s", dir, e->d_name) < (int)cap)
-            rc = 0;
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0 || len < 8 ||
+            strcmp(e->d_name + len - 7, "-socket") != 0)
+            continue;
+        fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))) {
+            close(fd);
+            fd = -1;
+        }
     }
     closedir(d);
-    return rc;
+    return fd;
 }
 
 static int wait_fd(int fd, short events, int timeout_ms)
@@ -58,14 +69,17 @@ static int wait_fd(int fd, short events, int timeout_ms)
     return rc > 0 ? 0 : -1;
 }
 
-int prof_dotnet_write_perf_map(pid_t pid, long nspid, int timeout_ms)
+int prof_dotnet_write_perf_map(const char *root, long nspid, int timeout_ms)
 {
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    if (find_socket(pid, nspid, path, sizeof path) < 0)
+    if (timeout_ms <= 0)
+        return -1;
+    _cleanup_close_ int sock = find_socket(root, nspid);
+    if (sock < 0)
         return -1; /* not .NET, or its diagnostics are turned off */
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* Connected through the descriptor: the very socket found above. */
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    memcpy(sa.sun_path, path, strlen(path) + 1);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", sock);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         return -1;
     struct {

@@ -10,9 +10,10 @@
 
 #include <sys/types.h>
 
-/* pid: the host's; nspid: the pid in its own namespace (the socket's name).
- * Returns 0 when the runtime answered that the map is written, -1 when
- * there is no such socket, it refused (before .NET 8) or timed out. */
-int prof_dotnet_write_perf_map(pid_t pid, long nspid, int timeout_ms);
+/* root: the process's ("/proc/PID/root"); nspid: its pid in its own
+ * namespace (the socket's name). Returns 0 when the runtime answered that
+ * the map is written, -1 when there is no such socket, it refused (before
+ * .NET 8) or did not answer within timeout_ms. */
+int prof_dotnet_write_perf_map(const char *root, long nspid, int timeout_ms);
 
 #endif

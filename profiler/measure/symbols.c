@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profiler/measure/dotnet_ipc.h"
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
 
 /* The C++ runtime's demangler (libstdc++): C++ symbols (CoreCLR, V8, the
@@ -22,6 +25,12 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
  * demangled C++ names fit). */
 #define LINE_MAX_BYTES (64 * 1024)
 #define MAX_PROCS 256
+/* The .NET processes of one run have this long together to write their
+ * perf maps when asked (an ASP.NET server takes ~20 ms). */
+#define IPC_BUDGET_MS 5000
+/* Entries read from one perf map at most (.NET's after an ASP.NET start-up
+ * has ~4,000). */
+#define PERF_MAP_MAX_ENTRIES 2000000
 
 struct ksym {
     uint64_t addr;
@@ -52,8 +61,9 @@ struct proc_syms {
 
 struct resolver {
     const struct perf_sampler *p;
-    char main_root[64];  /* the target's first process's root, "" when it is gone */
-    bool maps_from_exec; /* --profile-maps: the perf maps are ours to remove */
+    char main_root[64];       /* the target's first process's root, "" when it is gone */
+    bool maps_from_exec;      /* --profile-maps: the perf maps are ours to remove */
+    uint64_t ipc_deadline_ns; /* all .NET processes together wait this long at most */
     struct prof_kallsyms *k;
     struct proc_syms procs[MAX_PROCS];
     size_t n;
@@ -129,6 +139,21 @@ static const char *kallsyms_name(const struct prof_kallsyms *k, uint64_t ip)
 
 /* ---- a process's modules (libdwfl) ---- */
 
+/* path as the target sees it, opened inside its root (a symlink there
+ * never leads to the host's files), and only when it is a regular file:
+ * the target controls what its paths are by now (a FIFO would block the
+ * open, a device be read forever). Returns the descriptor or -1. */
+static int open_regular(const char *root, const char *path)
+{
+    int fd = fs_open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* libdwfl opens each module's ELF when first asked about it: through the
  * root of the process being resolved (a container's files are not the
  * host's at the same path). Resolution runs on the main thread only. */
@@ -138,11 +163,9 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
                     char **file_name, Elf **elfp)
 {
     if (modname[0] == '/') {
-        char path[4096];
-        snprintf(path, sizeof path, "%s%s", current_root, modname);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open_regular(current_root, modname);
         if (fd >= 0) {
-            *file_name = strdup(path);
+            *file_name = strdup(modname);
             *elfp = NULL;
             return fd;
         }
@@ -168,11 +191,11 @@ static int local_debuginfo(Dwfl_Module *mod, void **userdata, const char *modnam
     char *slash = strrchr(dir, '/');
     *slash = '\0';
     (void)file_name;
-    const char *forms[] = {"%s%s/%s", "%s%s/.debug/%s", "%s/usr/lib/debug%s/%s"};
+    const char *forms[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         char path[8192];
-        snprintf(path, sizeof path, forms[i], current_root, dir, debuglink_file);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        snprintf(path, sizeof path, forms[i], dir, debuglink_file);
+        int fd = open_regular(current_root, path);
         if (fd >= 0) {
             *debuginfo_file_name = strdup(path);
             return fd;
@@ -232,9 +255,13 @@ static void strip_comments(char *s)
 /* /tmp/perf-PID.map as the process sees it: `START SIZE name` per line, hex. */
 static void load_perf_map(struct proc_syms *ps, const char *path)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
+    int fd = open_regular(ps->root, path);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     char *line = NULL;
     size_t cap = 0, n_cap = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -242,6 +269,8 @@ static void load_perf_map(struct proc_syms *ps, const char *path)
         int off = 0;
         if (sscanf(line, "%llx %llx %n", &start, &size, &off) != 2 || off == 0 || size == 0)
             continue;
+        if (ps->n_jit == PERF_MAP_MAX_ENTRIES)
+            break; /* a map this long is not a runtime's start-up */
         char *name = line + off;
         name[strcspn(name, "\n")] = '\0';
         strip_comments(name);
@@ -327,6 +356,17 @@ static void remove_v8_log(pid_t pid, long nspid)
     closedir(d);
 }
 
+/* What is left of the time all .NET processes of a profile may take to
+ * answer (a target that accepts on its diagnostics socket and never answers
+ * costs this once, not once per process). */
+static int remaining_ipc_ms(const struct resolver *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return now >= r->ipc_deadline_ns ? 0 : (int)((r->ipc_deadline_ns - now) / 1000000);
+}
+
 static bool load_live(struct resolver *r, struct proc_syms *ps)
 {
     char path[64];
@@ -340,18 +380,24 @@ static bool load_live(struct resolver *r, struct proc_syms *ps)
      * A map this run made is removed once read: the target's /tmp may be
      * the host's. One that was there before is the user's, and stays. */
     long nspid = ns_pid(ps->pid);
-    char map[128], info[128];
-    snprintf(map, sizeof map, "%s/tmp/perf-%ld.map", ps->root, nspid);
-    snprintf(info, sizeof info, "%s/tmp/perfinfo-%ld.map", ps->root, nspid);
-    bool had_map = access(map, F_OK) == 0, had_info = access(info, F_OK) == 0;
-    bool asked = prof_dotnet_write_perf_map(ps->pid, nspid, 3000) == 0;
-    load_perf_map(ps, map);
-    if ((asked && !had_map) || r->maps_from_exec)
-        unlink(map);
+    char map[64], info[64];
+    snprintf(map, sizeof map, "perf-%ld.map", nspid);
+    snprintf(info, sizeof info, "perfinfo-%ld.map", nspid);
+    _cleanup_close_ int tmp = fs_open_in_root(ps->root, "/tmp", O_PATH | O_DIRECTORY);
+    bool had_map = tmp >= 0 && faccessat(tmp, map, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    bool had_info = tmp >= 0 && faccessat(tmp, info, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    bool asked = prof_dotnet_write_perf_map(ps->root, nspid, remaining_ipc_ms(r)) == 0;
+    char map_path[80];
+    snprintf(map_path, sizeof map_path, "/tmp/%s", map);
+    load_perf_map(ps, map_path);
+    /* unlinkat removes the name in the target's own /tmp (never a file a
+     * symlink there points to). */
+    if (tmp >= 0 && ((asked && !had_map) || r->maps_from_exec))
+        unlinkat(tmp, map, 0);
+    if (tmp >= 0 && asked && !had_info)
+        unlinkat(tmp, info, 0);
     if (r->maps_from_exec)
         remove_v8_log(ps->pid, nspid);
-    if (asked && !had_info)
-        unlink(info);
     return true;
 }
 
@@ -519,6 +565,10 @@ uint64_t prof_profile_resolve(const struct perf_sampler *p, const struct prof_ph
     r->p = p;
     r->k = *kallsyms;
     r->maps_from_exec = b->maps_from_exec;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    r->ipc_deadline_ns =
+        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + IPC_BUDGET_MS * 1000000ull;
     if (b->main_pid > 0 && kill(b->main_pid, 0) == 0)
         snprintf(r->main_root, sizeof r->main_root, "/proc/%ld/root", (long)b->main_pid);
     uint64_t end = b->ready_ns ? b->ready_ns : b->end_ns;

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
@@ -264,4 +266,14 @@ static int remove_at(int dirfd, const char *name, int depth)
 int fs_remove_tree(const char *path)
 {
     return remove_at(AT_FDCWD, path, 0);
+}
+
+int fs_open_in_root(const char *root, const char *path, int flags)
+{
+    _cleanup_close_ int rfd = open(root && *root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rfd < 0)
+        return -1;
+    struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, rfd, path, &how, sizeof how);
 }

@@ -15,6 +15,11 @@ int fs_write_file(const char *path, const char *value, cs_error *err);
  * composed in a buffer, so no name too long for one can be cut into the name
  * of another file. fs_open_at returns the fd or -1 with errno. */
 int fs_open_at(const char *dir, const char *file, int flags);
+/* Opens path as if root ("/proc/PID/root"; "" or NULL: /) were "/": its
+ * symlinks and ".." never leave root (openat2 RESOLVE_IN_ROOT), as when
+ * reading a container's files from the host, whose paths the container
+ * controls. Returns the descriptor, or -1 with errno set. */
+int fs_open_in_root(const char *root, const char *path, int flags);
 /* A path composed into buf; one that does not fit is an error (ENAMETOOLONG),
  * never a shorter path that names another file. */
 int fs_pathf(char *buf, size_t cap, cs_error *err, const char *fmt, ...)

@@ -1,5 +1,6 @@
 """The HTML report in a real browser: headless Chromium takes a screenshot that
-is not blank, and the charts are in the rendered DOM."""
+is not blank, and the charts are in the rendered DOM, the CPU profile's
+flame graphs (--profile cpu) with them, laid out inside the page."""
 import re
 import shutil
 import struct
@@ -15,8 +16,8 @@ env = dict(os.environ, COLDSTART_IMAGES=os.path.join(SOURCE_DIR, "images"))
 
 with tempfile.TemporaryDirectory() as d:
     html = os.path.join(d, "report.html")
-    p = coldstart("suite", "-q", "-n", "3", "-w", "0", "--html", html, "native-c", "node-http",
-                  env=env, cwd=d, timeout=600)
+    p = coldstart("suite", "-q", "-n", "3", "-w", "0", "--html", html, "--profile", "cpu",
+                  "native-c", "node-http", env=env, cwd=d, timeout=600)
     check(p.returncode == 0 and os.path.exists(html), f"suite: {p.returncode} {p.stderr}")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update",
@@ -71,5 +72,31 @@ window.addEventListener('load', function () {
                   "chart-memory-1", "comparison"):
         check(f'id="{chart}"' in dom, f"{chart} in the rendered DOM")
     check(dom.count("<polyline") >= 6 and dom.count("<circle") >= 6, "chart elements drawn")
+    # The flame graphs: one per target, frames with their names as tooltips.
+    for flame in ("flame-0", "flame-1"):
+        check(f'id="{flame}"' in dom, f"{flame} in the rendered DOM")
+    frames = re.findall(r'<g class="ff"><title>([^<]*)</title><rect x="([0-9.]+)" y="[0-9.]+" '
+                        r'width="([0-9.]+)"', dom)
+    check(len(frames) >= 20, f"flame graph frames drawn: {len(frames)}")
+    check(all(float(x) + float(w) <= 1160.5 for _, x, w in frames),
+          "every frame inside the graph's width")
+    check(any(t.startswith("[exec-listen] (") for t, _, _ in frames),
+          "the phase frames are named in their tooltips")
+    # Laid out: the graph is no wider than the page (it scales, no overflow).
+    fprobe = os.path.join(d, "flame.html")
+    open(fprobe, "w").write(open(html).read().replace("</body>", """<script>
+window.addEventListener('load', function () {
+  var g = document.getElementById('flame-1'), r = g.getBoundingClientRect();
+  document.body.setAttribute('data-flame', r.width > 300 && r.right <= window.innerWidth + 1 &&
+      r.height > 40 ? 'ok' : 'bad ' + r.width + 'x' + r.height + ' right ' + r.right);
+});
+</script></body>"""))
+    with tempfile.TemporaryDirectory() as profile:
+        laid = subprocess.run([chromium, *flags, f"--user-data-dir={profile}",
+                               "--window-size=1024,900", "--virtual-time-budget=3000",
+                               "--dump-dom", "file://" + fprobe], capture_output=True, text=True,
+                              timeout=120).stdout
+    m = re.search(r'data-flame="([^"]*)"', laid)
+    check(m and m.group(1) == "ok", f"the flame graph fits the page: {m.group(1) if m else '?'}")
 
 finish()
