@@ -66,8 +66,8 @@ static void merge_frames(const struct rep_folded *f, struct boxes *bx)
     size_t depth = 1; /* frames open, the root included */
     uint64_t t = 0;
     for (size_t i = 0; i < f->n; i++) {
-        const char *fr[MAX_DEPTH];
-        size_t fl[MAX_DEPTH], m = 1;
+        const char *fr[MAX_DEPTH] = {0};
+        size_t fl[MAX_DEPTH] = {0}, m = 1;
         for (const char *p = f->v[i].stack; *p && m < MAX_DEPTH;) {
             const char *semi = strchr(p, ';');
             size_t l = semi ? (size_t)(semi - p) : strlen(p);

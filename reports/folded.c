@@ -30,7 +30,9 @@ int rep_folded_add(struct rep_folded *f, const char *stack, uint64_t count)
         f->failed = 1;
         return -1;
     }
-    f->v[f->n++] = (struct rep_folded_stack){s, count};
+    f->v[f->n].stack = s;
+    f->v[f->n].count = count;
+    f->n++;
     f->total += count;
     return 0;
 }

@@ -36,11 +36,13 @@ struct ipc_header {
  * not followed if it is a symlink (a container's name for a host socket). */
 static int find_socket(const char *root, long nspid)
 {
-    _cleanup_close_ int tmp = fs_open_in_root(root, "/tmp", O_RDONLY | O_DIRECTORY);
-    DIR *d = tmp >= 0 ? fdopendir(tmp) : NULL;
-    if (!d)
+    int tmp = fs_open_in_root(root, "/tmp", O_RDONLY | O_DIRECTORY);
+    DIR *d = tmp >= 0 ? fdopendir(tmp) : NULL; /* owns tmp from here */
+    if (!d) {
+        if (tmp >= 0)
+            close(tmp);
         return -1;
-    tmp = -1; /* the DIR owns it now */
+    }
     char prefix[64];
     int n = snprintf(prefix, sizeof prefix, "dotnet-diagnostic-%ld-", nspid);
     int fd = -1;

@@ -250,7 +250,7 @@ static void drain_ring(struct perf_sampler *p, void *ring)
     uint64_t tail = meta->data_tail;
     size_t mask = p->ring_bytes - 1;
     /* A record that wraps around the ring's end is copied out whole. */
-    char rec[sizeof(struct rec_sample_head) + 8 * 1024]; /* max stack 127: far below */
+    char rec[sizeof(struct rec_sample_head) + 8192]; /* max stack 127: far below */
     while (tail + sizeof(struct perf_event_header) <= head) {
         struct perf_event_header h;
         for (size_t i = 0; i < sizeof h; i++)

@@ -108,7 +108,8 @@ static struct prof_kallsyms *kallsyms_load(void)
     }
     free(line);
     fclose(f);
-    qsort(k->v, k->n, sizeof *k->v, by_addr);
+    if (k->n)
+        qsort(k->v, k->n, sizeof *k->v, by_addr);
     return k;
 }
 
