@@ -126,6 +126,7 @@ struct prof_run {
     struct load_phase load;
     struct perf_sampler perf; /* --profile cpu; fd -1: not profiled */
     bool profile_done;        /* its samples were resolved and added */
+    uint64_t last_drain_ns;   /* the rings were last read on a sampling tick */
 };
 
 /* One epoll set for every run in it (run.c). */
