@@ -64,6 +64,8 @@ struct resolver {
     char main_root[64];       /* the target's first process's root, "" when it is gone */
     bool maps_from_exec;      /* --profile-maps: the perf maps are ours to remove */
     uint64_t ipc_deadline_ns; /* all .NET processes together wait this long at most */
+    bool same_pid_ns;         /* the target's pids are ours (no PID namespace of its own) */
+    pid_t main_pid;
     struct prof_kallsyms *k;
     struct proc_syms procs[MAX_PROCS];
     size_t n;
@@ -335,11 +337,13 @@ static bool load_modules(struct proc_syms *ps, const char *maps_text)
 
 /* --perf-basic-prof also makes V8 write its log, isolate-0xADDR-PID-v8.log,
  * into the process's working folder (--logfile, which would send it
- * elsewhere, is refused in NODE_OPTIONS): removed, as the map is. */
-static void remove_v8_log(pid_t pid, long nspid)
+ * elsewhere, is refused in NODE_OPTIONS): removed, as the map is, from the
+ * working folder of process cwd_of (the node process, or for one gone, the
+ * target's first process). */
+static void remove_v8_log(pid_t cwd_of, long nspid)
 {
     char cwd[64], suffix[48];
-    snprintf(cwd, sizeof cwd, "/proc/%ld/cwd", (long)pid);
+    snprintf(cwd, sizeof cwd, "/proc/%ld/cwd", (long)cwd_of);
     int n = snprintf(suffix, sizeof suffix, "-%ld-v8.log", nspid);
     int dfd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -402,6 +406,23 @@ static bool load_live(struct resolver *r, struct proc_syms *ps)
     return true;
 }
 
+/* --profile-maps: the map of a process that exited before the profile was
+ * resolved is removed too. Its name holds the pid it had in its own PID
+ * namespace, known only when that is ours (a container's /tmp goes with
+ * the container anyway). */
+static void remove_gone_perf_map(const struct resolver *r, const struct proc_syms *ps)
+{
+    if (!r->maps_from_exec || !r->same_pid_ns || !ps->root[0])
+        return;
+    _cleanup_close_ int tmp = fs_open_in_root(ps->root, "/tmp", O_PATH | O_DIRECTORY);
+    char map[64];
+    snprintf(map, sizeof map, "perf-%ld.map", (long)ps->pid);
+    if (tmp >= 0)
+        unlinkat(tmp, map, 0);
+    /* Its V8 log is in its working folder: most likely the target's. */
+    remove_v8_log(r->main_pid, ps->pid);
+}
+
 static void proc_comm(struct resolver *r, struct proc_syms *ps)
 {
     const struct perf_task *t = perf_sampler_task(r->p, ps->pid);
@@ -433,6 +454,7 @@ static struct proc_syms *process(struct resolver *r, pid_t pid, int depth)
     const struct perf_task *t = perf_sampler_task(r->p, pid);
     struct proc_syms *up = t && t->ppid > 0 && depth < 16 ? process(r, t->ppid, depth + 1) : NULL;
     snprintf(ps->root, sizeof ps->root, "%s", up ? up->root : r->main_root);
+    remove_gone_perf_map(r, ps);
     if (t && t->maps && load_modules(ps, t->maps))
         return ps; /* the maps read at its first sample */
     if (up && up->dwfl && !(t && t->execed)) {
@@ -570,8 +592,11 @@ uint64_t prof_profile_resolve(const struct perf_sampler *p, const struct prof_ph
     clock_gettime(CLOCK_MONOTONIC, &ts);
     r->ipc_deadline_ns =
         (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + IPC_BUDGET_MS * 1000000ull;
-    if (b->main_pid > 0 && kill(b->main_pid, 0) == 0)
+    if (b->main_pid > 0 && kill(b->main_pid, 0) == 0) {
         snprintf(r->main_root, sizeof r->main_root, "/proc/%ld/root", (long)b->main_pid);
+        r->same_pid_ns = ns_pid(b->main_pid) == (long)b->main_pid;
+        r->main_pid = b->main_pid;
+    }
     uint64_t end = b->ready_ns ? b->ready_ns : b->end_ns;
     for (size_t i = 0; i < p->n_samples; i++) {
         const struct perf_sample *s = &p->samples[i];

@@ -5,6 +5,7 @@ terminal's top functions, the HTML flame graph, bad values, and nothing left
 behind (no cgroup, no process, no perf map in /tmp)."""
 import glob
 import re
+import shutil
 
 from harness import *
 
@@ -13,7 +14,7 @@ if open("/proc/sys/kernel/perf_event_paranoid").read().strip() == "4":
     skip("perf events are disabled on this kernel (perf_event_paranoid 4)")
 
 READY = "http://127.0.0.1:{port}/"
-LINE = re.compile(r"^(\[[a-z-]+\]);[^ ]+ (\d+)$")
+LINE = re.compile(r"^(\[[a-z-]+\]);.+ (\d+)$")
 maps_before = set(glob.glob("/tmp/perf-*.map") + glob.glob("/tmp/perfinfo-*.map"))
 
 
@@ -127,6 +128,19 @@ while True:
         check(250 <= spin <= 320, f"the child's and the exec'd server's spin: {spin} of ~280")
     else:
         check(False, "sh -c: no sh.folded")
+
+    # 3b. --profile-maps: a Node process that exits before ready leaves no
+    # perf map in /tmp (nor a V8 log in its folder).
+    if shutil.which("node"):
+        p = coldstart("run", "-q", "-n", "1", "-w", "0", "--name", "nodechild", "--profile", "cpu",
+                      "--profile-maps", "--profile-dir", pdir, "--ready", READY, "--", "sh", "-c",
+                      f"node -e 'for(let i=0;i<3e6;i++);'; exec {FIXTURE} serve", cwd=d)
+        check(p.returncode == 0, f"node child: exit {p.returncode} {p.stderr[-300:]}")
+        st = folded(os.path.join(pdir, "nodechild.folded"))
+        check(any(s.split(";")[1] == "node" for s in st), "node child: its samples are there")
+        check(not glob.glob(os.path.join(d, "isolate-*-v8.log")), "node child: no V8 log left")
+    else:
+        check(False, "node is part of this machine's image")
 
     # 4. A burst profiles its first instance.
     p, rep = run_json("-n", "2", "-w", "0", "--burst", "2", "--profile", "cpu", "--profile-dir",
