@@ -666,6 +666,16 @@ static void profiles(const struct rep_report *r, struct rep_buf *b)
             rep_buf_puts(b, "</p>\n</section>\n");
             continue;
         }
+        if (f.total == 0) {
+            /* native-c is ready in about 2 ms: less than one sample period. */
+            rep_buf_printf(b,
+                           "<p class=\"note\" id=\"flame-%zu\">No samples: the target used "
+                           "less than one sample period (1/%lld s) of CPU before ready.</p>\n",
+                           i, (long long)p->hz);
+            rep_folded_free(&f);
+            rep_buf_puts(b, "</section>\n");
+            continue;
+        }
         char id[32], title[300];
         snprintf(id, sizeof id, "flame-%zu", i);
         snprintf(title, sizeof title, "%s: CPU from exec to ready", t->name);

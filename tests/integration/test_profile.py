@@ -142,6 +142,15 @@ while True:
     else:
         check(False, "node is part of this machine's image")
 
+    # 3c. No sample at all (1 Hz, a server ready in a millisecond): the
+    # report says so instead of an empty graph.
+    p = coldstart("run", "-q", "-n", "1", "-w", "0", "--name", "quick", "--profile", "cpu:1",
+                  "--profile-dir", pdir, "--html", os.path.join(d, "q.html"), "--ready", READY,
+                  "--", FIXTURE, "serve", cwd=d)
+    page = open(os.path.join(d, "q.html")).read() if os.path.exists(os.path.join(d, "q.html")) else ""
+    check(p.returncode == 0 and "No samples: the target used less than one sample period" in page
+          and '<svg class="flame"' not in page, f"no sample: said, not drawn: {p.returncode}")
+
     # 4. A burst profiles its first instance.
     p, rep = run_json("-n", "2", "-w", "0", "--burst", "2", "--profile", "cpu", "--profile-dir",
                       pdir, "--name", "burst", "--ready", READY, "--", FIXTURE, "spin", "50", "serve")
