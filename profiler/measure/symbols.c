@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "profiler/measure/dotnet_ipc.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
+#include "sandbox/spawn.h"
 
 /* The C++ runtime's demangler (libstdc++): C++ symbols (CoreCLR, V8, the
  * JVM) read as the source names them, as perf and FlameGraph show them. */
@@ -374,9 +374,7 @@ static void remove_v8_log(pid_t cwd_of, long nspid)
  * costs this once, not once per process). */
 static int remaining_ipc_ms(const struct resolver *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t now = sbx_now_ns();
     return now >= r->ipc_deadline_ns ? 0 : (int)((r->ipc_deadline_ns - now) / 1000000);
 }
 
@@ -649,10 +647,7 @@ uint64_t prof_profile_resolve(const struct perf_sampler *p, const struct prof_ph
     r->p = p;
     r->k = *kallsyms;
     r->maps_from_exec = b->maps_from_exec;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    r->ipc_deadline_ns =
-        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + IPC_BUDGET_MS * 1000000ull;
+    r->ipc_deadline_ns = sbx_now_ns() + IPC_BUDGET_MS * 1000000ull;
     if (b->main_pid > 0 && kill(b->main_pid, 0) == 0) {
         snprintf(r->main_root, sizeof r->main_root, "/proc/%ld/root", (long)b->main_pid);
         r->same_pid_ns = ns_pid(b->main_pid) == (long)b->main_pid;
