@@ -1,6 +1,7 @@
-// JDK com.sun.net.httpserver: GET / -> "ok", /json -> a JSON message,
-// /health -> 200. With --train it answers one request to itself and exits,
-// which is how the build records the AppCDS archive of the start-up classes.
+// java-http and java-cds (one source, two builds). JDK com.sun.net.httpserver:
+// GET / -> "ok", /json -> a JSON message, /health -> 200. With --train it
+// answers one request to itself and exits, which is how java-cds's build
+// records the AppCDS archive of the start-up classes.
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
