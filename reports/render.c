@@ -84,6 +84,7 @@ struct column {
         C_CI,
         C_NAME,
         C_SIZE,
+        C_DEPLOY,
         C_RATIO_READY,
         C_RATIO_RSS,
         C_OK,
@@ -107,7 +108,8 @@ static const struct column columns[] = {
     {"PSS at ready", "pss_ready_bytes", C_P50},
     {"peak RSS", "rss_peak_bytes", C_P50},
     {"CPU to ready", "cpu_to_ready_us", C_P50},
-    {"size on disk", NULL, C_SIZE},
+    {"app size", NULL, C_SIZE},
+    {"deploy size", NULL, C_DEPLOY},
     {"ready ×ref", "ready_us", C_RATIO_READY},
     {"RSS ×ref", "rss_ready_bytes", C_RATIO_RSS},
 };
@@ -242,7 +244,8 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
             : cols[c] >= burst_columns &&
                     cols[c] < burst_columns + sizeof burst_columns / sizeof burst_columns[0]
                 ? REP_COL_BURST
-            : cols[c]->kind == C_SIZE || cols[c]->kind == C_IMAGE || (m && strstr(m, "_bytes"))
+            : cols[c]->kind == C_SIZE || cols[c]->kind == C_DEPLOY || cols[c]->kind == C_IMAGE ||
+                    (m && strstr(m, "_bytes"))
                 ? REP_COL_FOOTPRINT
                 : REP_COL_START;
     }
@@ -266,11 +269,14 @@ int rep_comparison_table(const struct rep_report *r, struct rep_table *t)
                 break;
             }
             case C_SIZE:
-                if (tg->size_on_disk_bytes == REP_NONE)
+            case C_DEPLOY: {
+                int64_t v = col->kind == C_SIZE ? tg->size_on_disk_bytes : tg->deploy_size_bytes;
+                if (v == REP_NONE)
                     snprintf(out, 64, "-");
                 else
-                    rep_format_value(REP_UNIT_BYTES, (double)tg->size_on_disk_bytes, out, 64);
+                    rep_format_value(REP_UNIT_BYTES, (double)v, out, 64);
                 break;
+            }
             case C_RATIO_READY:
             case C_RATIO_RSS:
                 cell_ratio(tg, ref, col, out, 64);

@@ -318,7 +318,7 @@ struct rep_target *rep_report_add_target(struct rep_report *r, const char *name)
     memset(t, 0, sizeof *t);
     t->name = strdup(name);
     t->limit_memory_bytes = t->limit_pids = REP_NONE;
-    t->size_on_disk_bytes = REP_NONE;
+    t->size_on_disk_bytes = t->deploy_size_bytes = REP_NONE;
     return t;
 }
 

@@ -213,7 +213,10 @@ struct rep_target {
     double limit_cpus;                      /* 0: none */
     char *limit_cpuset;                     /* NULL: none */
     char *ready, *cache;
-    int64_t size_on_disk_bytes;
+    int64_t size_on_disk_bytes; /* the app: the image's build output or files */
+    /* What deploys: the app plus the runtime it loads (docs/images.md "Size
+     * on disk and deploy size"); REP_NONE when no run was ready. */
+    int64_t deploy_size_bytes;
     struct rep_host *host; /* set when merged from another machine; NULL: the report's */
     struct rep_run *runs;
     size_t n_runs;

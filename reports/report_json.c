@@ -237,6 +237,7 @@ static cJSON *target_json(const struct rep_target *t)
     add_str(o, "ready", t->ready);
     add_str(o, "cache", t->cache);
     add_int(o, "size_on_disk_bytes", t->size_on_disk_bytes);
+    add_int(o, "deploy_size_bytes", t->deploy_size_bytes);
     if (t->oci_image)
         cJSON_AddItemToObject(o, "oci_image", oci_image_json(t->oci_image));
     if (t->profile) {
@@ -933,6 +934,7 @@ static void read_target(struct reader *rd, const cJSON *o, struct rep_report *re
     t->ready = get_str(rd, o, "ready", false);
     t->cache = get_str(rd, o, "cache", false);
     t->size_on_disk_bytes = get_int(rd, o, "size_on_disk_bytes", false);
+    t->deploy_size_bytes = get_int(rd, o, "deploy_size_bytes", false);
     read_oci_image(rd, cJSON_GetObjectItemCaseSensitive(o, "oci_image"), t);
     read_profile(rd, cJSON_GetObjectItemCaseSensitive(o, "profile"), t);
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "host");

@@ -557,12 +557,17 @@ static int64_t tree_bytes(const char *path)
     return sum;
 }
 
+void prof_image_app_dir(const struct prof_image *img, char *buf, size_t cap)
+{
+    if (img->build.n)
+        snprintf(buf, cap, "%s/%s", img->dir, img->output);
+    else
+        snprintf(buf, cap, "%s", img->dir);
+}
+
 int64_t prof_image_size(const struct prof_image *img)
 {
     char p[PATH_MAX];
-    if (img->build.n) {
-        snprintf(p, sizeof p, "%s/%s", img->dir, img->output);
-        return tree_bytes(p);
-    }
-    return tree_bytes(img->dir);
+    prof_image_app_dir(img, p, sizeof p);
+    return tree_bytes(p);
 }

@@ -85,6 +85,9 @@ time_t prof_image_sources_mtime(const struct prof_image *img);
 int prof_image_pack_oci(const struct prof_image *img, const char *cache, bool force,
                         const struct cs_sink *notes, char *spec, size_t cap, cs_error *err);
 
+/* The folder of what the image ships: its build output, or the image folder
+ * without a build. */
+void prof_image_app_dir(const struct prof_image *img, char *buf, size_t cap);
 /* Bytes the image ships: its build output, or its source files without one. */
 int64_t prof_image_size(const struct prof_image *img);
 

@@ -14,6 +14,7 @@ void prof_owned_plan_free(struct prof_owned_plan *p)
     free(p->argv);
     free(p->env);
     free(p->cwd);
+    free(p->app_dir);
     free(p->budgets);
     if (p->oci) {
         prof_oci_target_close(p->oci);
@@ -129,7 +130,10 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
     size_t n_env = img->env.n + (v ? v->env.n : 0) + o->n_env;
     ret->env = calloc(n_env + 1, sizeof *ret->env);
     ret->cwd = strdup(o->cwd ? o->cwd : img->dir);
-    if (!ret->argv || !ret->env || !ret->cwd) {
+    char app_dir[PATH_MAX];
+    prof_image_app_dir(img, app_dir, sizeof app_dir);
+    ret->app_dir = strdup(app_dir);
+    if (!ret->argv || !ret->env || !ret->cwd || !ret->app_dir) {
         prof_owned_plan_free(ret);
         return cs_error_set(err, ENOMEM, "plan");
     }
@@ -172,6 +176,7 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
                               : "exit",
         .image = img->name,
         .size_on_disk_bytes = prof_image_size(img),
+        .app_dir = ret->app_dir,
         .limits = &o->limits,
         .budgets = ret->budgets,
         .n_budgets = ret->n_budgets,

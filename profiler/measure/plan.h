@@ -13,6 +13,7 @@ struct prof_owned_plan {
     char **argv;                 /* owned array; strings borrowed */
     const char **env;            /* owned array; strings borrowed */
     char *cwd;                   /* owned */
+    char *app_dir;               /* owned */
     struct prof_budget *budgets; /* the image's own, parsed; owned */
     size_t n_budgets;
     struct prof_oci_target *oci; /* a container image; owned */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "profiler/measure/container.h"
+#include "profiler/measure/deploy.h"
 #include "profiler/measure/host.h"
 #include "profiler/measure/ready.h"
 #include "profiler/measure/run.h"
@@ -170,6 +171,11 @@ void prof_session_close(struct prof_session *s)
     for (size_t i = 0; s->image_files && i < s->report.n_targets; i++)
         prof_fileset_free(&s->image_files[i]);
     free(s->image_files);
+    for (size_t i = 0; s->deploy && i < s->report.n_targets; i++) {
+        prof_fileset_free(&s->deploy[i].mapped);
+        free(s->deploy[i].app_dir);
+    }
+    free(s->deploy);
     for (size_t i = 0; s->profiles && i < s->report.n_targets; i++)
         rep_folded_free(&s->profiles[i].folded);
     free(s->profiles);
@@ -212,7 +218,13 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     struct prof_profile_acc *pa = realloc(s->profiles, (idx + 1) * sizeof *pa);
     if (pa)
         s->profiles = pa;
-    if (!cs || !cl || !cf || !imf || !pa)
+    struct prof_target_deploy *dep = realloc(s->deploy, (idx + 1) * sizeof *dep);
+    if (dep)
+        s->deploy = dep;
+    if (!cs || !cl || !cf || !imf || !pa || !dep)
+        return NULL;
+    memset(&s->deploy[idx], 0, sizeof s->deploy[idx]);
+    if (p->app_dir && !(s->deploy[idx].app_dir = strdup(p->app_dir)))
         return NULL;
     memset(&s->profiles[idx], 0, sizeof s->profiles[idx]);
     memset(&s->image_files[idx], 0, sizeof s->image_files[idx]);
@@ -386,6 +398,7 @@ void record_mapped(struct prof_session *s, size_t ti, struct rep_run *run,
     if (run->status == REP_OK && learn) {
         prof_fileset_merge(&s->coldset[ti], mapped);
         s->coldset_learned[ti] = true;
+        prof_fileset_merge(&s->deploy[ti].mapped, mapped);
     }
 }
 
@@ -620,6 +633,25 @@ int prof_session_run_step(struct prof_session *s, const struct prof_target_plan 
     return measure(s, p, (size_t)(t - s->report.targets), false, ret, &started, err);
 }
 
+/* deploy_size_bytes of target ti: a container image deploys whole;
+ * otherwise deploy.h's count, once a run was ready. */
+static int deploy_size(struct prof_session *s, size_t ti)
+{
+    struct rep_target *t = &s->report.targets[ti];
+    if (t->oci_image) {
+        t->deploy_size_bytes = t->oci_image->unpacked_bytes;
+        return 0;
+    }
+    const struct prof_target_deploy *d = &s->deploy[ti];
+    if (d->mapped.n == 0)
+        return 0;
+    int64_t bytes = prof_deploy_bytes(d->app_dir, t->size_on_disk_bytes, &d->mapped);
+    if (bytes < 0)
+        return -1;
+    t->deploy_size_bytes = bytes;
+    return 0;
+}
+
 int prof_session_finish(struct prof_session *s, cs_error *err)
 {
     for (size_t i = 0; i < s->report.n_targets; i++) {
@@ -628,7 +660,7 @@ int prof_session_finish(struct prof_session *s, cs_error *err)
             prof_profile_write(&s->profiles[i], s->opts->profile_hz, s->opts->profile_maps,
                                s->opts->profile_dir, t, err) < 0)
             return -1;
-        if (prof_summarize_target(t) < 0)
+        if (prof_summarize_target(t) < 0 || deploy_size(s, i) < 0)
             return cs_error_set(err, ENOMEM, "summary");
         for (size_t k = 0; k < s->opts->n_budgets; k++)
             s->budget_missed |= !prof_budget_check(&s->opts->budgets[k], t);

@@ -26,6 +26,7 @@ struct prof_target_plan {
     const char *ready;
     const char *image; /* image folder, or NULL */
     int64_t size_on_disk_bytes;
+    const char *app_dir; /* the folder size_on_disk_bytes counts; NULL: none */
     const struct sbx_limits *limits;
     const struct prof_budget *budgets; /* the image's own budgets */
     size_t n_budgets;
@@ -62,6 +63,12 @@ struct prof_session {
     bool *coldset_learned;
     /* Per target: a container image's layer files (its page-cache use). */
     struct prof_fileset *image_files;
+    /* Per target: what its ready runs mapped, and its app folder, for
+     * deploy_size_bytes (deploy.h). */
+    struct prof_target_deploy {
+        struct prof_fileset mapped;
+        char *app_dir;
+    } * deploy;
     unsigned *consecutive_failures; /* per target: failed runs in a row */
     /* --profile cpu: per target, the stacks of its measured runs; the
      * kernel's symbols, read once. */

@@ -44,7 +44,7 @@ with tempfile.TemporaryDirectory() as d:
         dark = sum(1 for b in pixels[::97] if b < 200)
         check(dark > 200, f"screenshot has content ({dark} dark samples)")
     # The comparison table either fits its column or scrolls inside it: its
-    # last column (size on disk) must never be cut off without a scroll bar.
+    # last column must never be cut off without a scroll bar.
     probe = os.path.join(d, "layout.html")
     page = open(html).read().replace("</body>", """<script>
 window.addEventListener('load', function () {

@@ -44,8 +44,8 @@ with tempfile.TemporaryDirectory() as d:
 p = coldstart("images", "list", env=env)
 check(p.returncode == 0, f"images list: {p.stderr}")
 listing = p.stdout
-for name in ("native-c", "node-http", "node-express", "dotnet-jit", "dotnet-r2r", "dotnet-aot",
-             "python-http", "java-http"):
+for name in ("native-c", "node-http", "node-express", "node-snapshot", "dotnet-jit", "dotnet-r2r",
+             "dotnet-r2r-composite", "dotnet-aot", "python-http", "java-http", "java-cds"):
     check(name in listing, f"{name} listed")
 
 
@@ -105,6 +105,12 @@ for name in sorted(os.listdir(IMAGES)):
         t = rep["targets"][0]
         check(t["image"] == name and t["name"] == name, f"{name}: target name/image")
         check(t["size_on_disk_bytes"] and t["size_on_disk_bytes"] > 0, f"{name}: size on disk")
+        # What deploys: the app and the runtime it loads (a framework-dependent
+        # .NET app: its shared framework, tens of MiB).
+        dep = t["deploy_size_bytes"]
+        check(dep and dep > t["size_on_disk_bytes"], f"{name}: deploy size {dep} > app size")
+        if name in ("dotnet-jit", "dotnet-r2r"):
+            check(dep > 50 * 2**20, f"{name}: deploy size {dep} counts the shared framework")
         for r in measured(rep):
             check(r["status"] == "ok", f"{name}: {r['status']} {r.get('error')}")
             check(not r["denied_syscalls"], f"{name}: default seccomp denied {r['denied_syscalls']}")

@@ -38,6 +38,8 @@ rep = require_report(rep, p, "packed native-c")
 img = rep["targets"][0]["oci_image"]
 check(img["layers"] == 2 and img["files"] >= 3, f"scratch image: runtime libs and app: {img}")
 check(all(r["status"] == "ok" for r in measured(rep)), "packed native-c serves")
+check(rep["targets"][0]["deploy_size_bytes"] == img["unpacked_bytes"],
+      f"a container image deploys whole: {rep['targets'][0]['deploy_size_bytes']} vs {img}")
 
 # suite --oci: the catalog's images as container images, beside nothing else.
 out = os.path.join(work, "suite.json")
