@@ -17,7 +17,7 @@ static int images_list(cs_error *err)
         return cs_error_mark_input(err);
     struct prof_image *imgs = cat.images;
     size_t n = cat.n;
-    printf("%-14s %-8s %-11s %-9s %10s  %s\n", "NAME", "RUNTIME", "TOOLCHAIN", "BUILT", "SIZE",
+    printf("%-20s %-8s %-11s %-9s %10s  %s\n", "NAME", "RUNTIME", "TOOLCHAIN", "BUILT", "SIZE",
            "VARIANT [VARIANTS]");
     for (size_t i = 0; i < n; i++) {
         const struct prof_image *img = &imgs[i];
@@ -35,7 +35,7 @@ static int images_list(cs_error *err)
         char size[32] = "-";
         if (built)
             rep_format_value(REP_UNIT_BYTES, (double)prof_image_size(img), size, sizeof size);
-        printf("%-14s %-8s %-11s %-9s %10s  %s\n", img->name, img->runtime, tool,
+        printf("%-20s %-8s %-11s %-9s %10s  %s\n", img->name, img->runtime, tool,
                img->build.n == 0 ? "no build"
                : built           ? "yes"
                                  : "no",
@@ -51,11 +51,11 @@ static int pack_one(const struct prof_image *img, const char *cache, bool force)
     char spec[4200];
     int rc = prof_image_pack_oci(img, cache, force, NULL, spec, sizeof spec, &perr);
     if (rc < 0) {
-        printf("%-14s OCI image FAILED\n", img->name);
+        printf("%-20s OCI image FAILED\n", img->name);
         fprintf(stderr, "coldstart images: %s\n", cs_error_text(&perr));
         return -1;
     }
-    printf("%-14s %s %s\n", "", rc == 1 ? "OCI image up to date:" : "OCI image:", spec);
+    printf("%-20s %s %s\n", "", rc == 1 ? "OCI image up to date:" : "OCI image:", spec);
     return 0;
 }
 
@@ -97,11 +97,11 @@ static int images_build(int argc, char **argv, cs_error *err)
             continue;
         const char *missing = prof_image_missing_tool(img);
         if (missing) {
-            printf("%-14s skipped: `%s` is not installed\n", img->name, missing);
+            printf("%-20s skipped: `%s` is not installed\n", img->name, missing);
             continue;
         }
         if (img->build.n == 0) {
-            printf("%-14s nothing to build\n", img->name);
+            printf("%-20s nothing to build\n", img->name);
             failed += oci && pack_one(img, cache, force) < 0;
             continue;
         }
@@ -115,13 +115,13 @@ static int images_build(int argc, char **argv, cs_error *err)
         cs_error berr;
         int rc = prof_image_build(img, NULL, &berr);
         if (rc < 0) {
-            printf("%-14s FAILED\n", img->name);
+            printf("%-20s FAILED\n", img->name);
             fprintf(stderr, "coldstart images: %s\n", cs_error_text(&berr));
             failed++;
         } else {
             char size[32];
             rep_format_value(REP_UNIT_BYTES, (double)prof_image_size(img), size, sizeof size);
-            printf("%-14s %s (%s)\n", img->name, rc == 1 ? "up to date" : "built", size);
+            printf("%-20s %s (%s)\n", img->name, rc == 1 ? "up to date" : "built", size);
             fflush(stdout);
             failed += oci && pack_one(img, cache, force) < 0;
         }

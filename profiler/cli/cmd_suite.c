@@ -17,6 +17,7 @@
 
 struct suite_entry {
     struct prof_image *img; /* borrowed from the catalog; NULL for a container image */
+    const char *variant;    /* --variants: one of img's (borrowed); NULL: --variant or none */
     const char *oci;        /* a container image named on the command line (oci:...) */
     char packed[4200];      /* suite --oci: the catalog image's OCI image */
     struct prof_owned_plan plan;
@@ -48,6 +49,15 @@ static struct prof_image *find_image(struct prof_catalog *cat, const char *name)
     return NULL;
 }
 
+static size_t max_variants(const struct prof_catalog *cat)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < cat->n; i++)
+        if (cat->images[i].n_variants > most)
+            most = cat->images[i].n_variants;
+    return most;
+}
+
 /* Why an image cannot run here (recorded as skipped), or NULL when it can. */
 static bool skip_reason(const struct prof_config *o, struct prof_image *img, char *line, size_t cap)
 {
@@ -69,13 +79,15 @@ static bool skip_reason(const struct prof_config *o, struct prof_image *img, cha
     return false;
 }
 
-/* Images to run: the named ones (in the order given) or the whole catalog;
- * those that cannot run here are recorded as skipped with the reason. */
+/* Images to run: the named ones (in the order given) or the whole catalog,
+ * with --variants each followed by its variants (IMAGE:VARIANT); those that
+ * cannot run here are recorded as skipped with the reason. */
 static int select_images(struct prof_session *s, const struct prof_config *o,
                          struct prof_catalog *cat, struct suite *su, cs_error *err)
 {
     size_t want = o->n_positional ? o->n_positional : cat->n;
-    su->sel = calloc(want + 1, sizeof *su->sel);
+    size_t cap = o->all_variants ? want * (1 + max_variants(cat)) : want;
+    su->sel = calloc(cap + 1, sizeof *su->sel);
     if (!su->sel)
         return cs_error_set(err, ENOMEM, "suite");
     for (size_t w = 0; w < want; w++) {
@@ -95,6 +107,9 @@ static int select_images(struct prof_session *s, const struct prof_config *o,
             continue;
         }
         su->sel[su->n_sel++].img = img;
+        for (size_t v = 0; o->all_variants && v < img->n_variants; v++)
+            su->sel[su->n_sel++] =
+                (struct suite_entry){.img = img, .variant = img->variants[v].name};
     }
     return 0;
 }
@@ -123,7 +138,8 @@ static int make_plans(struct prof_session *s, const struct prof_config *o, struc
             e->plan.plan.name = e->img->name;
         } else if (e->oci && prof_plan_for_oci(e->oci, o, cli_notes(o), &e->plan, err) < 0) {
             return -1;
-        } else if (!e->oci && prof_plan_for_image(e->img, o->variant, o, &e->plan, err) < 0) {
+        } else if (!e->oci && prof_plan_for_image(e->img, e->variant ? e->variant : o->variant, o,
+                                                  &e->plan, err) < 0) {
             return cs_error_mark_input(err);
         }
         su->plans[i * per] = e->plan.plan;

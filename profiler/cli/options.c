@@ -70,6 +70,7 @@ enum {
     OPT_EXTRACT,
     OPT_RUNTIME,
     OPT_OCI,
+    OPT_VARIANTS,
     OPT_LOAD,
     OPT_RATE,
     OPT_LOAD_PATH,
@@ -273,6 +274,9 @@ static const struct cli_option suite_section[] = {
      "run the bundled images as OCI container images (packed as\n"
      "`coldstart images build --oci` packs them; adds the columns\n"
      "extract, rootfs, image size and image read)"},
+    {"variants", 0, NULL, OPT_VARIANTS,
+     "run every variant of each image too, as IMAGE:VARIANT beside\n"
+     "IMAGE (coldstart images list shows them)"},
     {0},
 };
 
@@ -349,7 +353,8 @@ static const struct cli_command_doc measuring_docs[CLI_N_MEASURING] = {
                        "given.\n"
                        "\n"
                        "Suite defaults: --cpus 1 --memory 512Mi --requests 10 -n 10 -w 1.\n"
-                       "--variant NAME runs this variant of every image that has it;\n"
+                       "--variant NAME runs this variant of every image that has it,\n"
+                       "--variants every image and each of its variants (IMAGE:VARIANT);\n"
                        "--cache both runs every image warm and cold (NAME and NAME@cold).",
                    .sections = suite_sections,
                    .footer = UNITS_FOOTER},
@@ -891,6 +896,9 @@ static int parse_target_value(int key, const char *arg, struct cli_options *o, c
     case OPT_OCI:
         o->suite_oci = true;
         return 0;
+    case OPT_VARIANTS:
+        o->all_variants = true;
+        return 0;
     case OPT_EXTRACT:
         if (strcmp(arg, "warm") != 0 && strcmp(arg, "cold") != 0)
             return cs_error_input(err, "--extract %s: use warm or cold", arg);
@@ -1017,9 +1025,14 @@ static int parse_operands(int argc, char **argv, struct cli_options *o, cs_error
 static int check_container(const struct cli_options *o, cs_error *err)
 {
     bool oci = (o->image && prof_oci_is_ref(o->image)) || o->suite_oci;
-    if (o->suite_oci && o->variant)
-        return cs_error_input(err, "--variant with --oci: a packed image runs its default "
-                                   "command (give the variant's --env instead)");
+    if (o->suite_oci && (o->variant || o->all_variants))
+        return cs_error_input(err,
+                              "%s with --oci: a packed image runs its default "
+                              "command (give the variant's --env instead)",
+                              o->variant ? "--variant" : "--variants");
+    if (o->variant && o->all_variants)
+        return cs_error_input(err, "--variant NAME runs one variant of every image, --variants "
+                                   "all of them: give one");
     const char *only_oci = o->entrypoint     ? "--entrypoint"
                            : o->image_cache  ? "--image-cache"
                            : o->extract_cold ? "--extract cold"

@@ -103,7 +103,8 @@ struct cli_options {
     const char *image, *variant, *name;
     const char *entrypoint, *image_cache, *runtime; /* container images */
     bool extract_cold;
-    bool suite_oci; /* suite --oci */
+    bool suite_oci;    /* suite --oci */
+    bool all_variants; /* suite --variants */
     char **command;
     size_t n_command;
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;

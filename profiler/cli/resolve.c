@@ -152,6 +152,7 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .runtime = o->runtime,
         .extract_cold = o->extract_cold,
         .suite_oci = o->suite_oci,
+        .all_variants = o->all_variants,
         .variant = o->variant,
         .name = o->name,
         .command = o->command,

@@ -67,8 +67,9 @@ struct prof_config {
      * --runtime, --extract cold, --user as given (resolved in the image). */
     const char *entrypoint, *image_cache, *runtime, *image_user;
     bool extract_cold;
-    bool suite_oci; /* suite --oci: the bundled images as packed OCI images */
-    char **command; /* after `--`; points into argv (a container image: its arguments) */
+    bool suite_oci;    /* suite --oci: the bundled images as packed OCI images */
+    bool all_variants; /* suite --variants: every image's variants besides it */
+    char **command;    /* after `--`; points into argv (a container image: its arguments) */
     size_t n_command;
     /* size */
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;

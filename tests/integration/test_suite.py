@@ -15,7 +15,7 @@ with tempfile.TemporaryDirectory() as d:
     check(p.returncode == 0, f"suite: {p.returncode} {p.stdout} {p.stderr}")
     for col in ("ready p50", "ready p95", "p50 95% CI", "listen p50", "listen→ready",
                 "req after ready", "warm req", "RSS at ready", "PSS at ready", "peak RSS", "CPU to ready",
-                "size on disk", "ready ×ref"):
+                "app size", "deploy size", "ready ×ref"):
         check(col in p.stdout, f"table column {col!r}")
     check("native-c" in p.stdout and "node-http" in p.stdout, "table rows")
     check("ETA" in p.stderr, "progress bar with --progress")
@@ -78,6 +78,24 @@ with tempfile.TemporaryDirectory() as d:
     check(p.returncode == 2 and "--format pdf" in p.stderr, p.stderr)
     p = coldstart("suite", "no-such-image", env=env, cwd=d)
     check(p.returncode == 2 and "no-such-image" in p.stderr, p.stderr)
+
+    # --variants: every image, then each of its variants as IMAGE:VARIANT.
+    out = os.path.join(d, "variants.json")
+    p = coldstart("suite", "-q", "--variants", "-n", "1", "-w", "0", "--json", out,
+                  "node-http", "native-c", env=env, cwd=d, timeout=300)
+    check(p.returncode == 0, f"suite --variants: {p.returncode} {p.stderr[-500:]}")
+    if os.path.exists(out):
+        names = [t["name"] for t in json.load(open(out))["targets"]]
+        want = ["node-http"] + ["node-http:" + v for v in json.load(
+            open(os.path.join(SOURCE_DIR, "images", "node-http", "image.json")))["variants"]] + ["native-c"]
+        check(names == want, f"suite --variants targets: {names}, want {want}")
+        check("node-http:max-old-space-64" in p.stdout, f"the variant in the table: {p.stdout}")
+    else:
+        check(False, f"suite --variants wrote no report: {p.stderr[-500:]}")
+    for bad, why in ((["--variants", "--variant", "no-site"], "give one"),
+                     (["--variants", "--oci"], "--variants with --oci")):
+        p = coldstart("suite", *bad, "native-c", env=env, cwd=d)
+        check(p.returncode == 2 and why in p.stderr, f"suite {bad}: {p.returncode} {p.stderr}")
 
 
 finish()
