@@ -1,5 +1,6 @@
 #include "profiler/measure/deploy.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "reports/report.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/fsutil.h"
 
 #define HOMES_MAX 16
 #define HOME_FILES_MAX 100000
@@ -66,31 +69,62 @@ static bool runtime_home(const char *file, char *home, size_t cap)
 
 /* Python's standard library folder brings neither third-party packages,
  * nor its test suite, nor what building C extensions needs (config-3.X-...:
- * libpython's static library; Debian ships it in libpython3.X-dev). */
-static bool left_out(const char *file, const char *home)
+ * libpython's static library; Debian ships it in libpython3.X-dev). A .NET
+ * framework folder has no entry of these names. */
+static bool left_out(const char *name)
 {
-    static const char *const skip[] = {"site-packages/", "dist-packages/", "test/", "config-"};
-    size_t n = strlen(home);
-    if (strncmp(file, home, n) != 0 || file[n] != '/')
-        return false;
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strncmp(file + n + 1, skip[i], strlen(skip[i])) == 0)
-            return true;
-    return false;
+    return strcmp(name, "site-packages") == 0 || strcmp(name, "dist-packages") == 0 ||
+           strcmp(name, "test") == 0 || strncmp(name, "config-", 7) == 0;
 }
 
-static int64_t home_bytes(const char *home)
+/* Whether file is counted with home: below it, and not in a folder left out
+ * (a package's native module in site-packages still counts, as mapped). */
+static bool in_home(const char *file, const char *home)
+{
+    if (!under(file, home))
+        return false;
+    char first[NAME_MAX + 1];
+    const char *rest = file + strlen(home) + 1;
+    size_t len = strcspn(rest, "/");
+    if (rest[len] != '/' || len > NAME_MAX)
+        return true; /* a file of home itself */
+    snprintf(first, sizeof first, "%.*s", (int)len, rest);
+    return !left_out(first);
+}
+
+/* Bytes of the regular files below dir (hard links counted once). */
+static int64_t tree_bytes(const char *dir)
 {
     struct prof_fileset tree = {0};
-    if (prof_fileset_add_tree(&tree, home, HOME_FILES_MAX) < 0) {
-        prof_fileset_free(&tree);
-        return -1;
-    }
-    int64_t sum = 0;
-    for (size_t i = 0; i < tree.n; i++)
-        if (!left_out(tree.files[i].path, home))
-            sum += tree.files[i].bytes;
+    int rc = prof_fileset_add_tree(&tree, dir, HOME_FILES_MAX);
+    int64_t sum = rc < 0 ? -1 : prof_fileset_bytes(&tree);
     prof_fileset_free(&tree);
+    return sum;
+}
+
+/* The bytes of home's files, without walking the folders left out (a
+ * site-packages can hold more files than the standard library itself). */
+static int64_t home_bytes(const char *home)
+{
+    _cleanup_closedir_ DIR *d = opendir(home);
+    if (!d)
+        return 0;
+    int64_t sum = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || left_out(de->d_name) ||
+            fs_pathf(path, sizeof path, NULL, "%s/%s", home, de->d_name) < 0 ||
+            lstat(path, &st) < 0)
+            continue;
+        int64_t b = S_ISDIR(st.st_mode)   ? tree_bytes(path)
+                    : S_ISREG(st.st_mode) ? (int64_t)st.st_size
+                                          : 0;
+        if (b < 0)
+            return -1;
+        sum += b;
+    }
     return sum;
 }
 
@@ -126,7 +160,7 @@ int64_t prof_deploy_bytes(const char *app_dir, int64_t app_bytes, const struct p
         const char *f = mapped->files[i].path;
         bool counted = app[0] && under(f, app);
         for (size_t k = 0; k < n_homes && !counted; k++)
-            counted = under(f, homes[k]);
+            counted = in_home(f, homes[k]);
         if (!counted)
             sum += mapped->files[i].bytes;
     }

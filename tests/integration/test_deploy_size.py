@@ -52,6 +52,9 @@ with tempfile.TemporaryDirectory() as d:
     sparse(os.path.join(py, "json", "decoder.py"), GiB)          # counted: read, not mapped
     for left_out in ("site-packages", "dist-packages", "test", "config-3.99-x86_64-linux-gnu"):
         sparse(os.path.join(py, left_out, "big"), 8 * GiB)
+    # A package's native module the target maps counts, left-out folder or not.
+    native = os.path.join(py, "site-packages", "pkg", "_native.so")
+    sparse(native, GiB)
     # And a .NET-like folder without host/fxr beside it: not a framework.
     other = os.path.join(d, "other", "shared", "X", "1")
     os.makedirs(other)
@@ -62,7 +65,7 @@ with tempfile.TemporaryDirectory() as d:
         f.write(f"""import mmap, os, socket, time
 maps = []
 for path in {[os.path.join(fw, 'libfake.so'), os.path.join(py, 'lib-dynload', '_fake.so'),
-              os.path.join(other, 'liby.so')]!r}:
+              os.path.join(other, 'liby.so'), native]!r}:
     with open(path, 'rb') as f:
         maps.append(mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ))
 s = socket.socket()
@@ -77,12 +80,13 @@ time.sleep(60)
     t = rep["targets"][0]
     dep = t["deploy_size_bytes"]
     check(measured(rep)[0]["status"] == "ok", f"fake runtimes: {measured(rep)[0].get('error')}")
-    # 1 GiB of the framework version + 1 GiB of the standard library + the real
-    # python3, its libraries and standard library (well under 1 GiB); any
-    # folder wrongly counted would add 8 GiB.
-    check(dep is not None and 2 * GiB <= dep < 3 * GiB,
+    # 1 GiB of the framework version + 1 GiB of the standard library + the
+    # mapped 1 GiB module in site-packages + the real python3, its libraries
+    # and standard library (well under 1 GiB); any folder wrongly counted
+    # would add 8 GiB.
+    check(dep is not None and 3 * GiB <= dep < 4 * GiB,
           f"fake runtimes: deploy {dep} bytes, want the framework's and the library's "
-          "unmapped GiB each and nothing of the left-out folders")
+          "unmapped GiB each, the mapped module, and nothing else of the left-out folders")
 
 # An image: its app (size on disk) and, above it, the runtime it loads.
 IMAGES = os.path.join(SOURCE_DIR, "images")
