@@ -58,6 +58,22 @@ static size_t max_variants(const struct prof_catalog *cat)
     return most;
 }
 
+/* --reference names an image, or with --variants/--variant an IMAGE:VARIANT
+ * target the suite will run. */
+static bool reference_known(struct prof_catalog *cat, const struct prof_config *o)
+{
+    const char *colon = strchr(o->reference, ':');
+    if (!colon)
+        return find_image(cat, o->reference) != NULL;
+    if (!o->all_variants && !o->variant)
+        return false;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - o->reference), o->reference);
+    struct prof_image *img = find_image(cat, name);
+    return img && prof_image_variant(img, colon + 1) &&
+           (o->all_variants || strcmp(o->variant, colon + 1) == 0);
+}
+
 /* Why an image cannot run here (recorded as skipped), or NULL when it can. */
 static bool skip_reason(const struct prof_config *o, struct prof_image *img, char *line, size_t cap)
 {
@@ -180,8 +196,11 @@ int cmd_suite(int argc, char **argv, cs_error *err)
     for (size_t i = 0; i < o.n_positional; i++)
         containers |= prof_oci_is_ref(o.positional[i]);
     /* A container image's target name ("img:v1") is known once it is opened. */
-    if (o.reference && !find_image(&cat, o.reference) && !containers)
-        return cs_error_input(err, "--reference names no image of the catalog");
+    if (o.reference && !reference_known(&cat, &o) && !containers)
+        return cs_error_input(err, "--reference %s names no image of the catalog%s", o.reference,
+                              strchr(o.reference, ':') && !o.all_variants && !o.variant
+                                  ? " (IMAGE:VARIANT needs --variants or --variant)"
+                                  : "");
     default_outputs(&o);
 
     _cleanup_session_ struct prof_session s = {0};

@@ -92,8 +92,17 @@ with tempfile.TemporaryDirectory() as d:
         check("node-http:max-old-space-64" in p.stdout, f"the variant in the table: {p.stdout}")
     else:
         check(False, f"suite --variants wrote no report: {p.stderr[-500:]}")
+    # A variant as the reference of the ratios.
+    p = coldstart("suite", "-q", "--variants", "-n", "1", "-w", "0", "--json", out,
+                  "--reference", "node-http:max-old-space-64", "node-http", env=env, cwd=d,
+                  timeout=300)
+    check(p.returncode == 0 and os.path.exists(out) and
+          json.load(open(out))["settings"]["reference"] == "node-http:max-old-space-64",
+          f"suite --variants --reference IMAGE:VARIANT: {p.returncode} {p.stderr[-300:]}")
     for bad, why in ((["--variants", "--variant", "no-site"], "give one"),
-                     (["--variants", "--oci"], "--variants with --oci")):
+                     (["--variants", "--oci"], "--variants with --oci"),
+                     (["--reference", "node-http:max-old-space-64"], "needs --variants"),
+                     (["--variants", "--reference", "node-http:nope"], "names no image")):
         p = coldstart("suite", *bad, "native-c", env=env, cwd=d)
         check(p.returncode == 2 and why in p.stderr, f"suite {bad}: {p.returncode} {p.stderr}")
 
