@@ -41,6 +41,24 @@ check(all(r["status"] == "ok" for r in measured(rep)), "packed native-c serves")
 check(rep["targets"][0]["deploy_size_bytes"] == img["unpacked_bytes"],
       f"a container image deploys whole: {rep['targets'][0]['deploy_size_bytes']} vs {img}")
 
+# A self-contained .NET app (dotnet-r2r-composite) carries its runtime: packed
+# on scratch like a native binary, with what its .so files link (libstdc++),
+# not on Debian with the host's shared framework.
+if not shutil.which("dotnet"):
+    check(False, "dotnet is not installed: dotnet-r2r-composite as an OCI image")
+else:
+    p = coldstart("images", "build", "--oci", "dotnet-r2r-composite", env=env, timeout=900)
+    check(p.returncode == 0, f"images build --oci dotnet-r2r-composite: {p.stderr[-800:]}")
+    comp = os.path.join(work, "xdg", "coldstart", "images", "dotnet-r2r-composite")
+    p, rep = run_json("--image", f"oci:{comp}:latest", "--image-cache", os.path.join(work, "cache"),
+                      "-n", "1", "-w", "0")
+    check(p.returncode == 0, f"run the packed dotnet-r2r-composite: {p.stderr[-600:]}")
+    rep = require_report(rep, p, "packed dotnet-r2r-composite")
+    img = rep["targets"][0]["oci_image"]
+    check(img["layers"] == 2 and img["files"] < 1000,
+          f"dotnet-r2r-composite on scratch (its libraries and the app), no shared framework: {img}")
+    check(all(r["status"] == "ok" for r in measured(rep)), "packed dotnet-r2r-composite serves")
+
 # suite --oci: the catalog's images as container images, beside nothing else.
 out = os.path.join(work, "suite.json")
 md = os.path.join(work, "suite.md")
