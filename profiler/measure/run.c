@@ -110,15 +110,16 @@ static void on_sample_timer(struct prof_run *c)
     /* --profile: a process's maps are read at its first sample, so read
      * samples while short-lived processes are still there: every 10 ms
      * (on every 1 ms tick it cost a CPU-bound Node start-up 2% more). */
-    if (c->perf.n_rings && !c->ready && sbx_now_ns() - c->last_drain_ns >= 10000000ull) {
-        c->last_drain_ns = sbx_now_ns();
+    uint64_t now = sbx_now_ns();
+    if (c->perf.n_rings && !c->ready && now - c->last_drain_ns >= 10000000ull) {
+        c->last_drain_ns = now;
         perf_sampler_drain(&c->perf);
     }
     /* An exit-mode target is gone by "ready": learn what it maps while it
      * runs, every ~10 ms (reading maps costs more than a tick). */
     if (c->spec->ready->kind == PROF_READY_EXIT && c->spec->mapped &&
-        sbx_now_ns() - c->last_maps_ns >= 10000000ull) {
-        c->last_maps_ns = sbx_now_ns();
+        now - c->last_maps_ns >= 10000000ull) {
+        c->last_maps_ns = now;
         collect_mapped(c);
     }
 }
