@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +97,51 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* The folder part of a path ("." when it has none) and its last component. */
+static int split_path(const char *path, char *dir, size_t dir_cap, const char **ret_last)
+{
+    const char *slash = strrchr(path, '/');
+    *ret_last = slash ? slash + 1 : path;
+    int n = slash ? snprintf(dir, dir_cap, "%.*s", slash == path ? 1 : (int)(slash - path), path)
+                  : snprintf(dir, dir_cap, ".");
+    return n < 0 || (size_t)n >= dir_cap ? -1 : 0;
+}
+
+/* The rule of the kernel's fs.protected_symlinks, applied to the links this
+ * file follows by hand: a symlink in a sticky, world-writable folder (/tmp)
+ * is followed only when it belongs to the folder's owner or to us. Without
+ * it root would write wherever another user's link in /tmp points. */
+static int may_follow(const char *link, const struct stat *link_st, cs_error *err)
+{
+    char dir[4096];
+    const char *last;
+    struct stat dst;
+    if (split_path(link, dir, sizeof dir, &last) < 0)
+        return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", link);
+    if (stat(dir, &dst) < 0)
+        return cs_error_set(err, errno, "cannot write `%s`: folder `%s`", link, dir);
+    bool shared = (dst.st_mode & S_ISVTX) && (dst.st_mode & S_IWOTH);
+    if (shared && link_st->st_uid != dst.st_uid && link_st->st_uid != geteuid())
+        return cs_error_set(err, EACCES,
+                            "refusing to follow `%s`: a symlink of uid %u in the shared folder "
+                            "`%s` (sticky, world-writable) is followed only when it belongs to "
+                            "the folder's owner or to you, as fs.protected_symlinks does",
+                            link, (unsigned)link_st->st_uid, dir);
+    return 0;
+}
+
 /* Where a write to `path` really goes: a symlink is followed to its target
  * (so the link stays a link), even when that target does not exist yet. */
 static int resolve_output(const char *path, char *buf, size_t cap, cs_error *err)
 {
     struct stat st;
-    snprintf(buf, cap, "%s", path);
+    if ((size_t)snprintf(buf, cap, "%s", path) >= cap)
+        return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", path);
     for (int hops = 0; lstat(buf, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
         if (hops == 40)
             return cs_error_set(err, ELOOP, "cannot write `%s`", path);
+        if (may_follow(buf, &st, err) < 0)
+            return cs_error_mark_input(err);
         char link[4096];
         ssize_t n = readlink(buf, link, sizeof link - 1);
         if (n < 0)
@@ -113,11 +150,10 @@ static int resolve_output(const char *path, char *buf, size_t cap, cs_error *err
         if (link[0] == '/') {
             snprintf(buf, cap, "%s", link);
         } else {
-            char *slash = strrchr(buf, '/');
-            char dir[4096] = ".";
-            if (slash)
-                snprintf(dir, sizeof dir, "%.*s", (int)(slash - buf), buf);
-            if ((size_t)snprintf(buf, cap, "%s/%s", slash ? dir : ".", link) >= cap)
+            char dir[4096];
+            const char *last;
+            if (split_path(buf, dir, sizeof dir, &last) < 0 ||
+                (size_t)snprintf(buf, cap, "%s/%s", dir, link) >= cap)
                 return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", path);
         }
     }
@@ -146,10 +182,10 @@ int rep_output_check(const char *path, cs_error *err)
             return cs_error_set(err, errno, "cannot write the report `%s`", path);
         return 0;
     }
-    char dir[4096] = ".";
-    char *slash = strrchr(target, '/');
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", slash == target ? 1 : (int)(slash - target), target);
+    char dir[4096];
+    const char *last;
+    if (split_path(target, dir, sizeof dir, &last) < 0)
+        return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", path);
     if (stat(dir, &st) < 0)
         return cs_error_set(err, errno, "cannot write the report `%s`: folder `%s`", path, dir);
     if (!S_ISDIR(st.st_mode))
@@ -160,20 +196,78 @@ int rep_output_check(const char *path, cs_error *err)
 }
 
 /* A character device or a FIFO (/dev/stdout, a pipe, /dev/null) is written
- * in place: replacing it with a regular file would break it for everyone. */
-static int write_in_place(const char *path, const char *target, const char *data, size_t len,
-                          cs_error *err)
+ * in place: replacing it with a regular file would break it for everyone.
+ * A FIFO is opened without blocking, so one nobody reads is an error rather
+ * than a wait that no signal ends. */
+static int write_in_place(const char *path, int dirfd, const char *last, const char *data,
+                          size_t len, cs_error *err)
 {
-    int fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = openat(dirfd, last, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return cs_error_set(err, errno, "cannot open `%s`", path);
-    int rc = write_all(fd, data, len);
+        return cs_error_set(err, errno, "cannot open `%s`%s", path,
+                            errno == ENXIO ? " (a FIFO nobody reads)" : "");
+    int flags = fcntl(fd, F_GETFL);
+    int rc = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? -1 : 0;
+    if (rc == 0)
+        rc = write_all(fd, data, len);
     int e = errno;
     if (close(fd) < 0 && rc == 0) {
         rc = -1;
         e = errno;
     }
     return rc < 0 ? cs_error_set(err, e, "cannot write `%s`", path) : 0;
+}
+
+/* An unnamed file in the folder (O_TMPFILE), or where the filesystem has
+ * none, a new one of a random name (O_EXCL: never through a link);
+ * *ret_named says which. */
+static int create_temp(int dirfd, const char *last, mode_t mode, char *name, size_t cap,
+                       bool *ret_named)
+{
+    int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    *ret_named = fd < 0;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        unsigned r = (unsigned)random() ^ (unsigned)getpid() ^ (unsigned)tries << 20;
+        if ((size_t)snprintf(name, cap, ".%.200s.tmp.%08x", last, r) >= cap) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0 && errno != EEXIST)
+            return -1;
+    }
+    return fd;
+}
+
+/* Gives the written temporary file its final name in one rename: an
+ * unnamed one is first linked under a random name (linkat of an O_TMPFILE
+ * cannot replace an existing file). */
+static int publish(int dirfd, int fd, bool named, char *name, size_t cap, const char *last)
+{
+    if (!named) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        int rc = -1;
+        for (int tries = 0; rc < 0 && tries < 100; tries++) {
+            unsigned r = (unsigned)random() ^ (unsigned)getpid() ^ (unsigned)tries << 20;
+            if ((size_t)snprintf(name, cap, ".%.200s.tmp.%08x", last, r) >= cap) {
+                errno = ENAMETOOLONG;
+                return -1;
+            }
+            rc = linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
+            if (rc < 0 && errno != EEXIST)
+                return -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (renameat(dirfd, name, dirfd, last) < 0) {
+        int e = errno;
+        unlinkat(dirfd, name, 0);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }
 
 int rep_write_file(const char *path, const char *data, size_t len, cs_error *err)
@@ -186,42 +280,55 @@ int rep_write_file(const char *path, const char *data, size_t len, cs_error *err
             return cs_error_set(err, errno, "cannot write to stdout");
         return 0;
     }
-    char target[4096];
+    char target[4096], dir[4096];
+    const char *last;
     if (resolve_output(path, target, sizeof target, err) < 0)
         return -1;
+    if (split_path(target, dir, sizeof dir, &last) < 0 || !*last)
+        return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", path);
+    /* Everything below works through the folder's descriptor and never
+     * follows a link in the last component: what was checked is what is
+     * written, even if the folder changes meanwhile. */
+    _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return cs_error_set(err, errno, "cannot write the report `%s`: folder `%s`", path, dir);
     struct stat st;
     mode_t mode = 0644;
-    if (stat(target, &st) == 0) {
+    if (fstatat(dirfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-            return write_in_place(path, target, data, len, err);
+            return write_in_place(path, dirfd, last, data, len, err);
+        if (S_ISLNK(st.st_mode))
+            return cs_error_set(err, ELOOP, "cannot write `%s`: it changed into a symlink", path);
         if (!S_ISREG(st.st_mode))
             return cs_error_set(err, S_ISDIR(st.st_mode) ? EISDIR : 0,
                                 "cannot write the report `%s`%s", path,
                                 S_ISDIR(st.st_mode) ? "" : ": not a regular file");
         mode = st.st_mode & 07777;
     }
-    /* A regular file (or none yet): written whole to a temporary file beside
-     * it, then renamed over it, so a reader never sees half a report. */
-    char tmp[4096 + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", target) >= (int)sizeof tmp)
-        return cs_error_set(err, ENAMETOOLONG, "cannot write `%s`", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    /* A regular file (or none yet): written whole to a temporary file in
+     * the same folder, then renamed over it, so a reader never sees half a
+     * report. */
+    char name[300];
+    bool named;
+    int fd = create_temp(dirfd, last, mode, name, sizeof name, &named);
     if (fd < 0)
         return cs_error_set(err, errno, "cannot create a temporary file for `%s`", path);
     if (write_all(fd, data, len) < 0 || fsync(fd) < 0 || fchmod(fd, mode) < 0) {
         int e = errno;
         close(fd);
-        unlink(tmp);
+        if (named)
+            unlinkat(dirfd, name, 0);
         return cs_error_set(err, e, "cannot write `%s`", path);
     }
-    if (close(fd) < 0) {
-        int e = errno;
-        unlink(tmp);
-        return cs_error_set(err, e, "cannot write `%s`", path);
+    int rc = publish(dirfd, fd, named, name, sizeof name, last);
+    int e = errno;
+    if (close(fd) < 0 && rc == 0) {
+        rc = -1;
+        e = errno;
     }
-    if (rename(tmp, target) < 0) {
-        int e = errno;
-        unlink(tmp);
+    if (rc < 0) {
+        if (named)
+            unlinkat(dirfd, name, 0);
         return cs_error_set(err, e, "cannot rename the report into `%s`", path);
     }
     return 0;

@@ -113,15 +113,22 @@ void rep_burst_free(struct rep_burst *b)
 
 int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss)
 {
-    int64_t sum = 0, n = 0;
+    /* In doubles: the values may come from a report file, and two of 9e18
+     * would overflow an int64 sum (undefined behaviour, not just a wrong
+     * number). The mean of values in int64's range fits int64 again. */
+    double sum = 0;
+    int64_t n = 0;
     for (size_t i = 0; i < b->n_each; i++) {
         int64_t v = pss ? b->each[i].pss_bytes : b->each[i].rss_bytes;
         if (v != REP_NONE) {
-            sum += v;
+            sum += (double)v;
             n++;
         }
     }
-    return n ? sum / n : REP_NONE;
+    if (!n)
+        return REP_NONE;
+    double mean = sum / (double)n;
+    return mean >= 9223372036854775807.0 ? INT64_MAX : (int64_t)mean;
 }
 
 void rep_run_free(struct rep_run *r)

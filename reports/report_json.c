@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reports/cjson_cleanup.h"
+#include "reports/json_keys.h"
 #include "reports/output.h"
 #include "sandbox/base/cleanup.h"
 
@@ -737,7 +738,11 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
         {
             if (!cJSON_IsNumber(e) || !e->string || !fits_i64(e->valuedouble))
                 continue;
-            rep_run_count_denied(r, e->string);
+            /* Keys are unique (checked at parse), so this adds a new entry. */
+            if (rep_run_count_denied(r, e->string) < 0) {
+                fail(rd, "denied_syscalls", "out of memory");
+                break;
+            }
             r->denied_syscalls[r->n_denied - 1].count = (int64_t)e->valuedouble;
         }
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "samples");
@@ -967,6 +972,9 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
     }
     if (!cJSON_IsObject(o))
         return cs_error_set(err, 0, "not a coldstart report (the top level is not an object)");
+    char dup[256];
+    if (rep_json_duplicate_key(o, dup, sizeof dup))
+        return cs_error_set(err, 0, "the key `%s` appears twice in one object", dup);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(o, "schema");
     if (!cJSON_IsString(schema))
         return cs_error_set(err, 0, "not a coldstart report (no \"schema\" field)");

@@ -648,9 +648,16 @@ static int wait_prepared(const struct sbx_spawn_opts *o, pid_t pid, struct chann
         ;
     if (got == 1 && tag == MSG_PREPARED) {
         if (o->iso && o->iso->net != SBX_NET_HOST) {
+            /* Without it the probe's sockets would silently be made in the
+             * host's namespace (sbx_socket_in takes -1 as "ours"). */
             char ns[64];
             snprintf(ns, sizeof ns, "/proc/%ld/ns/net", (long)pid);
             ret->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+            if (ret->netns_fd < 0) {
+                int e = errno;
+                kill(pid, SIGKILL);
+                return cs_error_set(err, e, "cannot open the target's network namespace (%s)", ns);
+            }
         }
         if (!o->gate) /* else the caller's sbx_gate lets it go */
             ret->gate_fd = steal_fd(&ch->gate_w);

@@ -59,8 +59,11 @@ int prof_parse_size(const char *s, uint64_t *ret_bytes, cs_error *err)
         if (strcmp(rest, units[i].suffix) != 0)
             continue;
         double bytes = v * units[i].mult;
-        if (bytes >= 18446744073709551615.0)
-            return cs_error_set(err, 0, "size `%s` is too large", s);
+        /* Sizes are kept as int64 in reports (INT64_MIN is "absent"), so the
+         * bound is 2^63 - 1, not 2^64: a larger value must not wrap into a
+         * negative number that reads as "no limit". */
+        if (!(bytes < 9223372036854775807.0))
+            return cs_error_set(err, 0, "size `%s` is too large (at most 8 EiB)", s);
         *ret_bytes = (uint64_t)llround(bytes);
         return 0;
     }
@@ -92,7 +95,7 @@ int prof_parse_duration(const char *s, uint64_t *ret_us, cs_error *err)
         if (strcmp(rest, units[i].suffix) == 0) {
             double us = v * units[i].mult;
             if (us > 1e15)
-                return cs_error_set(err, 0, "duration `%s` is too long", s);
+                return cs_error_set(err, 0, "duration `%s` is too long (at most 31 years)", s);
             *ret_us = (uint64_t)llround(us);
             return 0;
         }
@@ -164,11 +167,23 @@ int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs
     return 0;
 }
 
+int prof_parse_id(const char *s, uint32_t *ret, cs_error *err)
+{
+    uint64_t v;
+    if (prof_parse_uint(s, 0, PROF_ID_MAX, &v, err) < 0)
+        return -1;
+    *ret = (uint32_t)v;
+    return 0;
+}
+
 int prof_parse_signal(const char *s, int *ret, cs_error *err)
 {
     char *end;
+    errno = 0;
     long n = strtol(s, &end, 10);
     if (*s && !*end) {
+        if (errno == ERANGE)
+            n = NSIG;
         if (n < 1 || n >= NSIG)
             return cs_error_set(err, 0, "signal numbers are 1-%d", NSIG - 1);
         *ret = (int)n;

@@ -18,8 +18,12 @@ int prof_parse_cpus(const char *s, double *ret, cs_error *err);
  * turned into a CPU set. */
 int prof_parse_cpulist(const char *s, cpu_set_t *ret, cs_error *err);
 /* A whole number in [min, max]. */
+int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs_error *err);
+/* A user or group id: 0 to 2^31-1. Larger values are refused, not wrapped:
+ * (uid_t)4294967296 is 0, root (and -1 means "unchanged" to setresuid). */
+#define PROF_ID_MAX 2147483647u
+int prof_parse_id(const char *s, uint32_t *ret, cs_error *err);
 /* A signal by name (TERM, SIGTERM, sigint) or number (15). */
 int prof_parse_signal(const char *s, int *ret, cs_error *err);
-int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs_error *err);
 
 #endif

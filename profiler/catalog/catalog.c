@@ -17,6 +17,7 @@
 #include "sandbox/base/fsutil.h"
 #include "sandbox/spawn.h"
 #include "sandbox/base/cleanup.h"
+#include "reports/json_keys.h"
 
 #define BUILD_STAMP ".coldstart-built"
 #define BUILD_LOG ".build.log"
@@ -161,6 +162,11 @@ int prof_image_parse(const char *text, const char *dir, const char *where, struc
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return cs_error_set(err, 0, "%s: the manifest must be a JSON object", where);
+    }
+    char dup[256];
+    if (rep_json_duplicate_key(o, dup, sizeof dup)) {
+        cJSON_Delete(o);
+        return cs_error_set(err, 0, "%s: the key `%s` appears twice in one object", where, dup);
     }
     img->dir = strdup(dir);
     const cJSON *e;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/analysis/units.h"
 #include "profiler/measure/load.h"
 #include "profiler/measure/pagecache.h"
 #include "profiler/measure/profile.h"
@@ -25,21 +26,29 @@ static int resolve_user(const char *arg, struct prof_config *c, cs_error *err)
         snprintf(group, sizeof group, "%s", colon + 1);
         *colon = '\0';
     }
-    char *end;
-    unsigned long uid = strtoul(user, &end, 10);
+    uint32_t uid = 0, gid = 0;
     struct passwd *pw = NULL;
-    if (*end) {
+    bool by_number = user[0] && strspn(user, "0123456789") == strlen(user);
+    if (!by_number) {
         pw = getpwnam(user);
         if (!pw)
             return cs_error_input(err, "--user %s: no user named `%s`", arg, user);
         uid = pw->pw_uid;
     } else {
+        if (prof_parse_id(user, &uid, err) < 0) {
+            cs_error_prefix(err, "--user %s: the user id", arg);
+            return cs_error_mark_input(err);
+        }
         pw = getpwuid((uid_t)uid);
     }
-    unsigned long gid = pw ? pw->pw_gid : uid;
+    gid = pw ? pw->pw_gid : uid;
     if (*group) {
-        gid = strtoul(group, &end, 10);
-        if (*end) {
+        if (strspn(group, "0123456789") == strlen(group)) {
+            if (prof_parse_id(group, &gid, err) < 0) {
+                cs_error_prefix(err, "--user %s: the group id", arg);
+                return cs_error_mark_input(err);
+            }
+        } else {
             struct group *gr = getgrnam(group);
             if (!gr)
                 return cs_error_input(err, "--user %s: no group named `%s`", arg, group);

@@ -49,8 +49,11 @@ void burst_group_limits(const struct prof_config *o, const struct sbx_limits *l,
 {
     *ret = (struct sbx_limits){0};
     ret->memory_bytes = o->burst_memory_bytes;
-    if (!ret->memory_bytes && l && l->memory_bytes)
-        ret->memory_bytes = (uint64_t)k * l->memory_bytes;
+    /* K times the per-instance limit, saturating: a product that wrapped
+     * would read as 0, "no limit given", and fall back to MemAvailable. */
+    if (!ret->memory_bytes && l && l->memory_bytes &&
+        __builtin_mul_overflow((uint64_t)k, l->memory_bytes, &ret->memory_bytes))
+        ret->memory_bytes = INT64_MAX;
     if (!ret->memory_bytes) {
         char buf[8192];
         uint64_t avail_kib = 0;
@@ -58,8 +61,11 @@ void burst_group_limits(const struct prof_config *o, const struct sbx_limits *l,
             fs_keyed_u64_sep(buf, "MemAvailable", ':', &avail_kib) == 0)
             ret->memory_bytes = avail_kib * 1024 / 4 * 3;
     }
-    ret->pids =
-        o->burst_pids ? o->burst_pids : (uint64_t)k * (l && l->pids ? l->pids : PIDS_PER_INSTANCE);
+    uint64_t per_instance = l && l->pids ? l->pids : PIDS_PER_INSTANCE;
+    if (o->burst_pids)
+        ret->pids = o->burst_pids;
+    else if (__builtin_mul_overflow((uint64_t)k, per_instance, &ret->pids))
+        ret->pids = INT64_MAX;
 }
 
 /* A free port none of the burst's earlier instances has. */

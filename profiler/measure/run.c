@@ -656,7 +656,11 @@ void prof_run_loop_wait(struct prof_run_loop *l)
         }
         if (until == UINT64_MAX)
             return; /* every run has ended */
-        int timeout_ms = (int)((until - now + 999999) / 1000000);
+        /* epoll_wait takes an int of ms: a deadline days away (a --timeout of
+         * weeks) is waited for in steps rather than cast to a negative
+         * number, which would mean "forever". */
+        uint64_t wait_ms = until > now ? (until - now + 999999) / 1000000 : 0;
+        int timeout_ms = wait_ms > 3600000 ? 3600000 : (int)wait_ms;
         struct epoll_event evs[64];
         int n = epoll_wait(l->ep, evs, 64, timeout_ms);
         for (size_t i = 0; n < 0 && errno != EINTR && i < l->n_runs; i++)

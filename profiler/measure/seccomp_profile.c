@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 
 #include "sandbox/base/fsutil.h"
+#include "reports/json_keys.h"
 
 struct pparse {
     const char *where;
@@ -328,6 +329,11 @@ int prof_seccomp_profile_parse(const char *text, const char *where, struct sbx_s
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return cs_error_set(err, 0, "%s: a seccomp profile must be a JSON object", where);
+    }
+    char dup[256];
+    if (rep_json_duplicate_key(o, dup, sizeof dup)) {
+        cJSON_Delete(o);
+        return cs_error_set(err, 0, "%s: the key `%s` appears twice in one object", where, dup);
     }
     const cJSON *k;
     cJSON_ArrayForEach(k, o)

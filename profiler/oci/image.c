@@ -12,6 +12,7 @@
 
 #include "reports/cjson_cleanup.h"
 #include "sandbox/base/fsutil.h"
+#include "reports/json_keys.h"
 
 #define MAX_LAYERS 256
 
@@ -146,6 +147,14 @@ static int parse_json(const char *text, const char *what, cJSON **ret, cs_error 
         cJSON_Delete(*ret);
         *ret = NULL;
         return cs_error_input(err, "%s is not valid JSON", what);
+    }
+    /* cJSON's lookups take the first of a repeated key, Docker and
+     * containerd the last: such a document means two things, refused. */
+    char dup[256];
+    if (rep_json_duplicate_key(*ret, dup, sizeof dup)) {
+        cJSON_Delete(*ret);
+        *ret = NULL;
+        return cs_error_input(err, "%s: the key `%s` appears twice in one object", what, dup);
     }
     return 0;
 }

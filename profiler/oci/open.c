@@ -13,6 +13,7 @@
 #include "profiler/oci/image.h"
 #include "profiler/oci/layer.h"
 #include "sandbox/base/fsutil.h"
+#include "reports/json_keys.h"
 
 #define MAX_JSON_BYTES (4u << 20)
 
@@ -182,6 +183,11 @@ static int open_docker_archive(const char *dir, const char *ref, struct prof_oci
         read_json_file(path, "manifest.json", &text, err) < 0)
         return cs_error_prefix(err, "not a docker-archive");
     cJSON *list = cJSON_Parse(text);
+    char dup[256];
+    if (list && rep_json_duplicate_key(list, dup, sizeof dup)) {
+        cJSON_Delete(list);
+        return cs_error_input(err, "manifest.json: the key `%s` appears twice in one object", dup);
+    }
     const cJSON *e = cJSON_IsArray(list) ? docker_entry(list, ref, err) : NULL;
     const cJSON *cfg = e ? cJSON_GetObjectItemCaseSensitive(e, "Config") : NULL;
     int rc = -1;

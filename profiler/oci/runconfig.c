@@ -46,6 +46,15 @@ int prof_oci_find_in_layers(const char *const *layers, size_t n_layers, const ch
     return -1;
 }
 
+/* An id from the image's passwd or group file; -1 for one that is not a
+ * number from 0 to 2^31-1 (so "4294967296" never wraps to root). */
+static long id_or_invalid(const char *s)
+{
+    uint32_t id;
+    cs_error ignored = {0};
+    return prof_parse_id(s, &id, &ignored) == 0 ? (long)id : -1;
+}
+
 /* A line of /etc/passwd or /etc/group whose first field is name (or whose
  * third, the id, is name when by_id): the third and fourth fields. */
 static bool lookup(const char *file, const char *name, bool by_id, long *ret_id, long *ret_gid,
@@ -63,8 +72,8 @@ static bool lookup(const char *file, const char *name, bool by_id, long *ret_id,
             fields[n++] = t;
         if (n < 3 || strcmp(fields[by_id ? 2 : 0], name) != 0)
             continue;
-        *ret_id = strtol(fields[2], NULL, 10);
-        *ret_gid = n > 3 ? strtol(fields[3], NULL, 10) : 0;
+        *ret_id = id_or_invalid(fields[2]);
+        *ret_gid = n > 3 ? id_or_invalid(fields[3]) : 0;
         if (home && n > 5)
             snprintf(home, home_cap, "%s", fields[5]);
         found = true;
@@ -104,16 +113,21 @@ static int resolve_user(const char *spec, const char *const *layers, size_t n,
     if (!found && !numeric(user))
         return cs_error_input(err, "the user `%s` is not in the image's /etc/passwd", user);
     if (!found)
-        uid = strtol(user, NULL, 10), gid = 0; /* as docker: an unknown uid gets gid 0 */
+        uid = id_or_invalid(user), gid = 0; /* as docker: an unknown uid gets gid 0 */
     if (grp && *grp) {
         bool have_group = prof_oci_find_in_layers(layers, n, "etc/group", group, sizeof group) == 0;
         long g = 0, unused;
         if (numeric(grp))
-            g = strtol(grp, NULL, 10);
+            g = id_or_invalid(grp);
         else if (!lookup(have_group ? group : NULL, grp, false, &g, &unused, NULL, 0))
             return cs_error_input(err, "the image's group `%s` is not in its /etc/group", grp);
         gid = g;
     }
+    if (uid < 0 || gid < 0)
+        return cs_error_input(err,
+                              "the image's user `%s` has an id that is not a number from 0 to "
+                              "%u (a larger one would wrap around to root)",
+                              spec, PROF_ID_MAX);
     r->set_user = uid != 0 || gid != 0;
     r->uid = (uid_t)uid;
     r->gid = (gid_t)gid;

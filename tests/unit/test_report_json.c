@@ -182,6 +182,25 @@ int main(void)
     rep_report_free(&b);
     CHECK(rep_json_load("/nonexistent/report.json", &b, &e) < 0);
     unlink(path);
+    /* Duplicate keys are refused with where they are, in every object:
+     * {"mount":1,"bpf":2,"mount":7} once read back as {"mount":2,"bpf":7}. */
+    CHECK(rep_json_parse("{\"schema\": \"coldstart-report/1\", \"targets\": [{\"name\": \"x\", "
+                         "\"runs\": [{\"denied_syscalls\": {\"mount\": 1, \"bpf\": 2, "
+                         "\"mount\": 7}}]}]}",
+                         &b, &e) < 0);
+    CHECK(strstr(e.msg, "targets[0].runs[0].denied_syscalls.mount"));
+    CHECK(strstr(e.msg, "twice"));
+    CHECK(rep_json_parse("{\"schema\": \"coldstart-report/1\", \"schema\": \"x\", "
+                         "\"targets\": []}",
+                         &b, &e) < 0);
+    CHECK(strstr(e.msg, "`schema`"));
+    /* A mean over values read from a report: no int64 overflow. */
+    struct rep_burst_instance inst[2];
+    rep_burst_instance_init(&inst[0]);
+    rep_burst_instance_init(&inst[1]);
+    inst[0].pss_bytes = inst[1].pss_bytes = 9000000000000000000ll;
+    struct rep_burst burst = {.each = inst, .n_each = 2};
+    CHECK(rep_burst_per_instance(&burst, true) >= 8999999999000000000ll);
     rep_report_free(&a);
     CHECK_DONE();
 }

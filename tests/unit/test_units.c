@@ -61,5 +61,22 @@ int main(void)
     CHECK(prof_parse_uint("0", 1, 100, &v, &err) < 0);
     CHECK(prof_parse_uint("10x", 1, 100, &v, &err) < 0);
     CHECK(prof_parse_uint("-1", 0, 100, &v, &err) < 0);
+    /* Sizes that do not fit an int64 are refused, not wrapped to INT64_MIN
+     * ("no limit" in a report). */
+    CHECK(prof_parse_size("15000000T", &v, &err) < 0);
+    CHECK(strstr(err.msg, "too large"));
+    CHECK(prof_parse_size("8Ei", &v, &err) < 0);
+    CHECK(prof_parse_size("9223372036854775807", &v, &err) < 0);
+    CHECK(prof_parse_size("8000000T", &v, &err) == 0 && v == 8000000000000000000ull);
+    CHECK(prof_parse_duration("1000000000s", &v, &err) == 0);
+    CHECK(prof_parse_duration("2000000000s", &v, &err) < 0);
+    /* User and group ids: 2^32 is refused, not wrapped to 0 (root). */
+    uint32_t id;
+    CHECK(prof_parse_id("4294967296", &id, &err) < 0);
+    CHECK(prof_parse_id("2147483648", &id, &err) < 0);
+    CHECK(prof_parse_id("2147483647", &id, &err) == 0 && id == 2147483647u);
+    CHECK(prof_parse_id("65534", &id, &err) == 0 && id == 65534);
+    int sig;
+    CHECK(prof_parse_signal("99999999999999999999", &sig, &err) < 0);
     CHECK_DONE();
 }
