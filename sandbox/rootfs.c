@@ -79,7 +79,9 @@ static int make_dev(const char *root, const char **ret_step)
     snprintf(dev, sizeof dev, "%s", path);
     if (mkdir(dev, 0755) < 0 && errno != EEXIST)
         FAIL("/dev");
-    if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0)
+    /* nodev: the devices below are bind mounts of the host's, each its own
+     * mount; a node the target makes here (mknod) opens nothing. */
+    if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755,size=65536k") < 0)
         FAIL("/dev");
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++)
@@ -102,18 +104,66 @@ static int make_dev(const char *root, const char **ret_step)
     return 0;
 }
 
-/* /proc fresh, /sys the host's, read-only all the way down. */
+/* What crun and Docker keep from a container's /proc (and /sys): the
+ * kernel's knobs read-only (a writable /proc/sys/kernel/core_pattern is root
+ * on the host), and files that expose or poke the host masked. */
+static const char *const readonly_paths[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+static const char *const masked_paths[] = {"acpi",       "asound",      "kcore",
+                                           "keys",       "latency_stats", "timer_list",
+                                           "timer_stats", "sched_debug", "scsi"};
+
+/* PROC/NAME bound onto itself, then made read-only (with everything below). */
+static int make_readonly(const char *proc, const char *name)
+{
+    const char *p = at(proc, name);
+    if (!p)
+        return -1;
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : -1; /* not in this kernel */
+    struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                        MOUNT_ATTR_NOEXEC};
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, p, AT_RECURSIVE, &ro, sizeof ro);
+}
+
+/* A file hidden under /dev/null, a folder under an empty read-only tmpfs. */
+static int mask(const char *proc, const char *name)
+{
+    const char *p = at(proc, name);
+    struct stat st;
+    if (!p)
+        return -1;
+    if (lstat(p, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(st.st_mode))
+        return mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+    return mount("/dev/null", p, NULL, MS_BIND, NULL);
+}
+
+/* /proc fresh with the host's knobs masked or read-only, /sys the host's,
+ * read-only all the way down. */
 static int make_proc_sys(const char *root, const char **ret_step)
 {
+    static char proc[4096];
     if (make_dir(root, "proc", 0555) < 0 ||
         mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         FAIL("/proc");
+    memcpy(proc, path, sizeof proc);
+    for (size_t i = 0; i < sizeof readonly_paths / sizeof readonly_paths[0]; i++)
+        if (make_readonly(proc, readonly_paths[i]) < 0)
+            FAIL("/proc read-only paths");
+    for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++)
+        if (mask(proc, masked_paths[i]) < 0)
+            FAIL("/proc masked paths");
     if (make_dir(root, "sys", 0555) < 0 || mount("/sys", path, NULL, MS_BIND | MS_REC, NULL) < 0)
         FAIL("/sys");
     struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                         MOUNT_ATTR_NOEXEC};
     if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &ro, sizeof ro) < 0)
         FAIL("/sys read-only");
+    static char sys[4096];
+    memcpy(sys, path, sizeof sys);
+    if (mask(sys, "firmware") < 0 || mask(sys, "devices/virtual/powercap") < 0)
+        FAIL("/sys masked paths");
     return 0;
 }
 
@@ -132,7 +182,9 @@ int sbx_rootfs_enter(const struct sbx_rootfs *r, const char **ret_step)
         errno = E2BIG;
         FAIL("the overlay's layer list");
     }
-    if (mount("overlay", root, "overlay", 0, opts) < 0)
+    /* nodev: a device node shipped in a layer (a 0666 /dev/kmsg or a block
+     * device) or made by the target must not open the host's device. */
+    if (mount("overlay", root, "overlay", MS_NODEV, opts) < 0)
         FAIL("the overlay of the image's layers");
     if (r->mount_only)
         return 0;

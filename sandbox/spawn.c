@@ -249,14 +249,15 @@ static void send_fd(int sock, int fd)
         ;
 }
 
-/* Docker's default capabilities; every other one leaves the bounding set, so
+/* Docker's default capabilities less CAP_MKNOD (profiler/oci/bundle.c says
+ * why); every other one leaves the bounding set, so
  * not even a setuid-root binary gets it back. */
 static int drop_capabilities(void)
 {
     static const int keep[] = {
         CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,      CAP_FSETID,           CAP_KILL,
         CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_NET_RAW,
-        CAP_SYS_CHROOT, CAP_MKNOD,        CAP_AUDIT_WRITE, CAP_SETFCAP};
+        CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP};
     uint64_t mask = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         mask |= 1ull << keep[i];

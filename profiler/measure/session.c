@@ -533,6 +533,10 @@ static int run_into(struct prof_session *s, const struct prof_target_plan *p, si
         int sig = sbx_pending_stop_signal();
         if (sig)
             s->interrupted_by = sig;
+        /* A layer refused for what it holds (a digest or diff_id that does
+         * not match) is bad input, the same in every run: exit 2. */
+        if (!sig && err->status == CS_ERR_INPUT)
+            s->bad_input = true;
         return sig ? 1 : -1;
     }
     if (p->oci && p->oci->cache_fs && strcmp(cache, "cold") == 0 && !s->warned_memory_cache) {

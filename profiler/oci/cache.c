@@ -70,7 +70,7 @@ static int extract_into_place(const char *base, const struct prof_oci_layer *l, 
         return cs_error_set(err, errno, "cannot create a folder in the cache `%s`", base);
     chmod(tmp, 0755); /* the layer's root folder, as the image has it */
     char counts[64];
-    int extracted = prof_oci_extract_layer(l->blob_path, l->digest, tmp, st, err);
+    int extracted = prof_oci_extract_layer(l->blob_path, l->digest, l->diff_id, tmp, st, err);
     snprintf(counts, sizeof counts, "%lld %lld\n", (long long)st->files, (long long)st->bytes);
     if (extracted < 0 || fs_create_file(stats, counts, err) < 0 ||
         (rename(tmp, final) < 0 && cs_error_set(err, errno, "cannot move `%s` into place", tmp))) {

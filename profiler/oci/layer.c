@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +33,8 @@ struct result {
     int input;  /* the content was refused (bad input), not the system */
     int errnum;
     int64_t files, bytes;
-    char digest[PROF_OCI_DIGEST_MAX]; /* of the blob as read, when asked for */
+    char digest[PROF_OCI_DIGEST_MAX];  /* of the blob as read, when asked for */
+    char diff_id[PROF_OCI_DIGEST_MAX]; /* of its uncompressed bytes, when asked for */
     char msg[1024];
 };
 
@@ -139,8 +141,12 @@ static int extract_entry(struct archive *in, struct archive *out, struct archive
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (layer && strncmp(base, WHITEOUT, strlen(WHITEOUT)) == 0)
         return apply_whiteout(path, r);
+    /* Device nodes in a layer are never made: a 0666 node 1:11 would be the
+     * host's /dev/kmsg to anyone in the container. Both runtimes mount their
+     * own /dev (the builtin one binds the host's null, zero, ...; crun makes
+     * its default set), and the overlay is nodev besides. */
     mode_t type = archive_entry_filetype(e);
-    if ((type == AE_IFCHR || type == AE_IFBLK) && geteuid() != 0)
+    if (type == AE_IFCHR || type == AE_IFBLK)
         return 0;
     if (archive_write_header(out, e) < ARCHIVE_WARN)
         return fail(r, true, archive_errno(out), "`%s`: %s", path, archive_error_string(out));
@@ -206,17 +212,102 @@ static int extract_entries(struct archive *in, bool layer, struct result *r)
     return 0;
 }
 
+/* The uncompressed stream, hashed on its way to the tar reader: a layer's
+ * diff_id is the SHA-256 of its uncompressed tar, and the cache is keyed by
+ * it, so it must be what the bytes are, not what a config claims (else one
+ * image could fill another's cache entry with its own files). */
+struct unpacked_stream {
+    struct archive *outer; /* the blob: every filter, the "raw" format */
+    EVP_MD_CTX *md;
+    bool eof, failed;
+    char buf[1 << 16];
+};
+
+static la_ssize_t stream_read(struct archive *inner, void *arg, const void **ret_buf)
+{
+    struct unpacked_stream *u = arg;
+    if (u->eof)
+        return 0;
+    la_ssize_t n = archive_read_data(u->outer, u->buf, sizeof u->buf);
+    if (n < 0) {
+        u->failed = true;
+        archive_set_error(inner, archive_errno(u->outer), "%s",
+                          archive_error_string(u->outer) ? archive_error_string(u->outer)
+                                                         : "cannot decompress the layer");
+        return -1;
+    }
+    if (n == 0)
+        u->eof = true;
+    else
+        EVP_DigestUpdate(u->md, u->buf, (size_t)n);
+    *ret_buf = u->buf;
+    return n;
+}
+
+/* Opens `in` (format tar) on the blob's uncompressed bytes, hashed into u. */
+static int open_hashed(struct archive *in, const char *tar, struct unpacked_stream *u,
+                       struct result *r)
+{
+    struct archive_entry *e;
+    u->outer = archive_read_new();
+    u->md = EVP_MD_CTX_new();
+    if (!u->outer || !u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL))
+        return fail(r, false, ENOMEM, "libarchive");
+    archive_read_support_filter_all(u->outer);
+    archive_read_support_format_raw(u->outer);
+    if (archive_read_open_filename(u->outer, tar, 1 << 16) != ARCHIVE_OK ||
+        archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
+        return fail(r, true, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+    archive_read_support_format_tar(in);
+    if (archive_read_open(in, u, NULL, stream_read, NULL) != ARCHIVE_OK)
+        return fail(r, true, archive_errno(in), "%s", archive_error_string(in));
+    return 0;
+}
+
+/* After the tar's last entry: the rest of the stream (the end-of-archive
+ * blocks and padding, part of the diff_id too) hashed, the digest into r. */
+static int finish_hashed(struct archive *in, struct unpacked_stream *u, struct result *r)
+{
+    const void *unused;
+    la_ssize_t n;
+    while ((n = stream_read(in, u, &unused)) > 0)
+        ;
+    if (n < 0)
+        return fail(r, true, 0, "%s (truncated or corrupt)", archive_error_string(in));
+    prof_oci_digest_final(u->md, r->diff_id);
+    return 0;
+}
+
+static void free_stream(struct unpacked_stream **u)
+{
+    if (!*u)
+        return;
+    if ((*u)->outer)
+        archive_read_free((*u)->outer);
+    EVP_MD_CTX_free((*u)->md);
+}
+
 /* In the child, with the destination as its working directory: the tar
- * (plain, gzip or zstd) unpacked, and with hash, its SHA-256 into r. */
-static int extract_here(const char *tar, bool layer, bool hash, struct result *r)
+ * (plain, gzip or zstd) unpacked; with hash, the blob's SHA-256 into r; with
+ * diff_id, the SHA-256 of its uncompressed bytes too. */
+static int extract_here(const char *tar, bool layer, bool hash, bool diff_id, struct result *r)
 {
     struct hash_job job = {.path = tar, .rc = -1};
     pthread_t hasher;
     bool hashing = hash && pthread_create(&hasher, NULL, hash_thread, &job) == 0;
     _cleanup_(free_archive_read) struct archive *in = archive_read_new();
+    _cleanup_(free_stream) struct unpacked_stream *u = NULL;
     int rc;
     if (!in) {
         rc = fail(r, false, ENOMEM, "libarchive");
+    } else if (diff_id) {
+        static struct unpacked_stream stream; /* the child's own, one per process */
+        u = &stream;
+        rc = open_hashed(in, tar, u, r);
+        if (rc == 0)
+            rc = extract_entries(in, layer, r);
+        if (rc == 0)
+            rc = finish_hashed(in, u, r);
     } else {
         archive_read_support_filter_all(in);
         archive_read_support_format_tar(in);
@@ -236,7 +327,7 @@ static int extract_here(const char *tar, bool layer, bool hash, struct result *r
 }
 
 static int run_in_child(const char *tar, const char *dir, bool layer, const char *digest,
-                        struct prof_oci_unpacked *ret, cs_error *err)
+                        const char *diff_id, struct prof_oci_unpacked *ret, cs_error *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -259,7 +350,7 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
         if (chdir(dir) < 0)
             fail(&r, false, errno, "cannot enter `%s`", dir);
         else
-            extract_here(tar, layer, digest != NULL, &r);
+            extract_here(tar, layer, digest != NULL, diff_id != NULL, &r);
         ssize_t n = write(p[1], &r, sizeof r);
         _exit(n == (ssize_t)sizeof r ? 0 : 1);
     }
@@ -296,6 +387,13 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
     r.digest[sizeof r.digest - 1] = '\0';
     if (digest && r.digest[0] && prof_oci_digest_check(r.digest, digest, "layer", err) < 0)
         return -1;
+    r.diff_id[sizeof r.diff_id - 1] = '\0';
+    if (diff_id && !r.failed && strcmp(r.diff_id, diff_id) != 0)
+        return cs_error_input(err,
+                              "layer %s: its uncompressed content is %s, not the diff_id %s "
+                              "the image's config claims (altered, or made to take another "
+                              "image's place in the layer cache)",
+                              digest ? digest : tar, r.diff_id, diff_id);
     if (r.failed)
         return r.input ? cs_error_input(err, "`%s`: %s", tar, r.msg)
                        : cs_error_set(err, r.errnum, "`%s`: %s", tar, r.msg);
@@ -307,11 +405,11 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
 int prof_oci_unpack_tar(const char *tar, const char *dir, struct prof_oci_unpacked *ret,
                         cs_error *err)
 {
-    return run_in_child(tar, dir, false, NULL, ret, err);
+    return run_in_child(tar, dir, false, NULL, NULL, ret, err);
 }
 
-int prof_oci_extract_layer(const char *blob, const char *digest, const char *dir,
-                           struct prof_oci_unpacked *ret, cs_error *err)
+int prof_oci_extract_layer(const char *blob, const char *digest, const char *diff_id,
+                           const char *dir, struct prof_oci_unpacked *ret, cs_error *err)
 {
-    return run_in_child(blob, dir, true, digest, ret, err);
+    return run_in_child(blob, dir, true, digest, diff_id, ret, err);
 }

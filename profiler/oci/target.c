@@ -188,7 +188,7 @@ int prof_oci_extract_fresh(const struct prof_oci_target *t, struct prof_oci_fres
          * (in one pass). */
         if (mkdir(dir, 0755) < 0)
             return cs_error_set(err, errno, "cannot create `%s`", dir);
-        if (prof_oci_extract_layer(l->blob_path, l->digest, dir, &st, err) < 0)
+        if (prof_oci_extract_layer(l->blob_path, l->digest, l->diff_id, dir, &st, err) < 0)
             return -1;
         if (!(ret->layer_dirs[i] = strdup(dir)))
             return cs_error_set(err, ENOMEM, "out of memory");

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fd >= 0) {
         if (write(fd, data, size) == (ssize_t)size) {
             cs_error err;
-            prof_oci_extract_layer(blob, NULL, dir, NULL, &err);
+            prof_oci_extract_layer(blob, NULL, NULL, dir, NULL, &err);
         }
         close(fd);
         unlink(blob);

@@ -1,11 +1,15 @@
 """Issue 28: what a hostile report, image, target or output path can do to a
 profiler that runs as root. Each block fails without its fix; nothing here
 skips a part: the whole test runs or exits 77 with the reason."""
+import hashlib
+import gzip
+import io
 import json
-import stat
 import shutil
+import tarfile
 
 from harness import *
+from oci_images import build_test_image, cache_dir, sh
 
 require_root()
 F = FIXTURE
@@ -82,6 +86,94 @@ for args, word in ((["--memory", "15000000T"], "too large"),
     p = coldstart("run", *args, "--", F, "exit", "0")
     check(p.returncode == 2, f"run {' '.join(args)}: exit {p.returncode} {p.stderr[-200:]}")
     check(word in p.stderr, f"run {' '.join(args)}: says `{word}`: {p.stderr[-200:]}")
+
+# Containers (the builtin runtime and crun): the host's /proc/sys and
+# sysrq-trigger read-only, kcore masked, no device node made or shipped in an
+# image opens the host's device. Each line the script prints is a hole.
+ESCAPES = r"""
+true >> /proc/sys/kernel/core_pattern 2>/dev/null && echo HOLE-proc-sys-writable
+true >> /proc/sysrq-trigger 2>/dev/null && echo HOLE-sysrq-writable
+n=$(busybox head -c 16 /proc/kcore 2>/dev/null | wc -c); [ "$n" = 0 ] || echo HOLE-kcore-readable
+busybox mknod /tmp/null2 c 1 3 2>/dev/null && true > /tmp/null2 2>/dev/null && echo HOLE-mknod-overlay
+busybox mknod /dev/null2 c 1 3 2>/dev/null && true > /dev/null2 2>/dev/null && echo HOLE-mknod-dev
+[ -c /srv/shipped-null ] && true > /srv/shipped-null 2>/dev/null && echo HOLE-shipped-device
+true > /dev/null && echo bound-null-works
+echo checked
+exit 7
+"""
+img_work = tempfile.mkdtemp(prefix="coldstart-hostile-img-")
+cache = cache_dir()
+layout = build_test_image(img_work)
+# The same image with a 0666 character device (1:3, the host's null) in a layer.
+sh(img_work, """
+umoci unpack --image img:v1 dev >/dev/null
+mknod -m 0666 dev/rootfs/srv/shipped-null c 1 3
+umoci repack --image img:dev dev
+""")
+runtimes = ["builtin"] + (["crun"] if shutil.which("crun") else [])
+check("crun" in runtimes, "crun is installed (make test installs it)")
+for runtime in runtimes:
+    for user in ("0:0", "65534:65534"):
+        p, r = run_json("--image", layout[:-len(":v1")] + ":dev", "--image-cache", cache, "-n", "1",
+                        "-w", "0", "--runtime", runtime, "--user", user, "--ready", "exit",
+                        "--entrypoint", "/bin/sh", "--", "-c", ESCAPES)
+        r = require_report(r, p, f"escape script ({runtime}, {user})")
+        run = measured(r)[0]
+        out = run.get("output_tail") or ""
+        # exit 7: a failed run keeps its output (output_tail).
+        check(run["status"] == "exited" and run["exit_code"] == 7 and "checked" in out,
+              f"{runtime} as {user}: the script ran: {run['status']} {run.get('error')} {out!r}")
+        check("HOLE" not in out, f"{runtime} as {user}: {[l for l in out.split() if 'HOLE' in l]}")
+        check("bound-null-works" in out, f"{runtime} as {user}: /dev/null still works: {out!r}")
+
+# One image's layer cannot take another's place in the cache: a config that
+# claims the diff_id of the test image's first layer over other bytes.
+def blob(layout_dir, digest):
+    return os.path.join(layout_dir, "blobs", "sha256", digest.split(":")[1])
+
+
+def put_blob(layout_dir, data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    with open(blob(layout_dir, d), "wb") as f:
+        f.write(data)
+    return d, len(data)
+
+
+poison = os.path.join(img_work, "poison")
+shutil.copytree(os.path.join(img_work, "img"), poison, symlinks=True)
+with open(os.path.join(poison, "index.json")) as f:
+    index = json.load(f)
+desc = next(m for m in index["manifests"]
+            if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "v1")
+with open(blob(poison, desc["digest"])) as f:
+    manifest = json.load(f)
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w") as tar:
+    data = b"#!/bin/sh\necho POISONED\n"
+    info = tarfile.TarInfo("srv/server")
+    info.size, info.mode = len(data), 0o755
+    tar.addfile(info, io.BytesIO(data))
+layer_digest, layer_size = put_blob(poison, gzip.compress(raw.getvalue()))
+manifest["layers"][0].update(digest=layer_digest, size=layer_size)
+desc["digest"], desc["size"] = put_blob(poison, json.dumps(manifest).encode())
+index["manifests"] = [desc]
+with open(os.path.join(poison, "index.json"), "w") as f:
+    json.dump(index, f)
+p, r = run_json("--image", "oci:" + poison + ":v1", "--image-cache", cache, "--extract", "cold",
+                "-n", "1", "-w", "0")
+check(p.returncode == 2 and "diff_id" in p.stderr,
+      f"a layer whose bytes are not its claimed diff_id: exit {p.returncode} {p.stderr[-400:]}")
+cache2 = cache_dir()
+p, r = run_json("--image", "oci:" + poison + ":v1", "--image-cache", cache2, "-n", "1", "-w", "0")
+check(p.returncode == 2 and "diff_id" in p.stderr, f"the same into the warm cache: exit {p.returncode}")
+layers = os.path.join(cache2, "layers", "sha256")
+kept = [n for n in os.listdir(layers) if not n.endswith((".lock", ".stats"))] if os.path.isdir(layers) else []
+check(kept == [], f"nothing of the poisoned layer is kept in the cache: {kept}")
+p, r = run_json("--image", layout, "--image-cache", cache2, "-n", "1", "-w", "0")
+r = require_report(r, p, "the real image after the poisoned one")
+check(measured(r)[0]["status"] == "ok", f"the real image still runs: {measured(r)[0].get('error')}")
+for d in (img_work, cache, cache2):
+    shutil.rmtree(d, ignore_errors=True)
 
 shutil.rmtree(work, ignore_errors=True)
 finish()

@@ -89,7 +89,8 @@ static void check_image(const char *spec, bool docker)
         snprintf(dir, sizeof dir, "%s/%d-layer%zu", work, round, i);
         CHECK(mkdir(dir, 0755) == 0);
         struct prof_oci_unpacked u;
-        CHECK(prof_oci_extract_layer(img.layers[i].blob_path, img.layers[i].digest, dir, &u, &err) == 0);
+        CHECK(prof_oci_extract_layer(img.layers[i].blob_path, img.layers[i].digest,
+                                     img.layers[i].diff_id, dir, &u, &err) == 0);
         CHECK(u.files >= 1);
         struct stat st;
         char p[512];
@@ -157,7 +158,7 @@ static void check_hostile(void)
         write_tar(tar, cases[i].entries, cases[i].n);
         CHECK(mkdir(dir, 0755) == 0);
         cs_error err;
-        int rc = prof_oci_extract_layer(tar, NULL, dir, NULL, &err);
+        int rc = prof_oci_extract_layer(tar, NULL, NULL, dir, NULL, &err);
         if (rc == 0 || err.status != CS_ERR_INPUT)
             fprintf(stderr, "hostile %s: rc %d: %s\n", cases[i].name, rc, cs_error_text(&err));
         CHECK(rc < 0 && err.status == CS_ERR_INPUT);
@@ -188,7 +189,7 @@ static void check_corrupt(void)
     snprintf(cmd, sizeof cmd, "head -c $(( $(stat -c %%s %s) / 2 )) %s > %s", blob, blob, cut);
     CHECK(system(cmd) == 0);
     CHECK(mkdir(dir, 0755) == 0);
-    CHECK(prof_oci_extract_layer(cut, NULL, dir, NULL, &err) < 0 && err.status == CS_ERR_INPUT);
+    CHECK(prof_oci_extract_layer(cut, NULL, NULL, dir, NULL, &err) < 0 && err.status == CS_ERR_INPUT);
     /* Altered: the config blob gets a byte appended. */
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/img/blobs/sha256/%s", work, img.config_digest + 7);
