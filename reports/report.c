@@ -160,9 +160,14 @@ void rep_run_free(struct rep_run *r)
 
 int rep_run_count_denied(struct rep_run *r, const char *name)
 {
+    return rep_run_add_denied(r, name, 1);
+}
+
+int rep_run_add_denied(struct rep_run *r, const char *name, int64_t count)
+{
     for (size_t i = 0; i < r->n_denied; i++)
         if (strcmp(r->denied_syscalls[i].name, name) == 0) {
-            r->denied_syscalls[i].count++;
+            r->denied_syscalls[i].count += count;
             return 0;
         }
     struct rep_count *n = realloc(r->denied_syscalls, (r->n_denied + 1) * sizeof *n);
@@ -170,7 +175,9 @@ int rep_run_count_denied(struct rep_run *r, const char *name)
         return -1;
     r->denied_syscalls = n;
     n[r->n_denied].name = strdup(name);
-    n[r->n_denied].count = 1;
+    if (!n[r->n_denied].name)
+        return -1;
+    n[r->n_denied].count = count;
     r->n_denied++;
     return 0;
 }

@@ -128,6 +128,8 @@ struct rep_run {
 void rep_run_init(struct rep_run *r);
 void rep_run_free(struct rep_run *r);
 int rep_run_count_denied(struct rep_run *r, const char *name);
+/* The same, count at once. */
+int rep_run_add_denied(struct rep_run *r, const char *name, int64_t count);
 
 struct rep_stat {
     int64_t n;

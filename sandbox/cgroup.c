@@ -17,6 +17,7 @@
 
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
+#include "sandbox/process.h"
 #include "sandbox/systemd_scope.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
@@ -56,12 +57,6 @@ const char *cg_dir_for(const struct sbx_cgroup *cg, unsigned bit)
         if ((cg->root->hier[i].controllers & bit) && cg->dir[i])
             return cg->dir[i];
     return NULL;
-}
-
-void sbx_reap_children(void)
-{
-    while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-        ;
 }
 
 ssize_t cg_read_pids(const char *dir, pid_t *buf, size_t cap, cs_error *err)

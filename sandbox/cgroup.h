@@ -100,7 +100,4 @@ ssize_t sbx_cgroup_pids(struct sbx_cgroup *cg, pid_t *buf, size_t cap, cs_error 
  * the cgroup and frees the handle, even when a step fails. */
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err);
 
-/* Reaps exited children of the profiler (it is a subreaper); never blocks. */
-void sbx_reap_children(void);
-
 #endif

@@ -1,10 +1,12 @@
 #include "sandbox/process.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,4 +70,58 @@ int sbx_kill_descendants(unsigned timeout_ms, cs_error *err)
     return cs_error_set(err, 0,
                         "%zu process%s started by the target did not exit within %u ms of SIGKILL",
                         n, n == 1 ? "" : "es", timeout_ms);
+}
+
+/* The owned children: few (one per run in a loop, PROF_RUN_LOOP_MAX at most). */
+static pid_t *owned;
+static size_t n_owned, cap_owned;
+
+void sbx_child_own(pid_t pid)
+{
+    if (n_owned == cap_owned) {
+        size_t cap = cap_owned ? cap_owned * 2 : 16;
+        pid_t *grown = realloc(owned, cap * sizeof *grown);
+        if (!grown)
+            return; /* then it may be reaped early: its run sees ECHILD, not a crash */
+        owned = grown;
+        cap_owned = cap;
+    }
+    owned[n_owned++] = pid;
+}
+
+void sbx_child_disown(pid_t pid)
+{
+    for (size_t i = 0; i < n_owned; i++)
+        if (owned[i] == pid) {
+            owned[i] = owned[--n_owned];
+            break;
+        }
+    if (n_owned == 0) {
+        free(owned);
+        owned = NULL;
+        cap_owned = 0;
+    }
+}
+
+static bool is_owned(pid_t pid)
+{
+    for (size_t i = 0; i < n_owned; i++)
+        if (owned[i] == pid)
+            return true;
+    return false;
+}
+
+void sbx_reap_children(void)
+{
+    if (n_owned == 0) {
+        while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+            ;
+        return;
+    }
+    /* Each child by its pid: an exited one is a zombie still listed. */
+    pid_t kids[4096];
+    size_t n = add_children(getpid(), kids, 4096, 0);
+    for (size_t i = 0; i < n && i < 4096; i++)
+        if (!is_owned(kids[i]))
+            waitpid(kids[i], NULL, WNOHANG | __WALL);
 }

@@ -18,4 +18,14 @@ size_t sbx_descendants(pid_t *buf, size_t cap);
  * timeout_ms. Returns 0, or -1 when some survived (err names how many). */
 int sbx_kill_descendants(unsigned timeout_ms, cs_error *err);
 
+/* Children whose exit someone waits for by pid (a run's main process, whose
+ * status and rusage the run reads): sbx_reap_children leaves them alone.
+ * The owner disowns the pid once it has reaped it, or gives it up. */
+void sbx_child_own(pid_t pid);
+void sbx_child_disown(pid_t pid);
+/* Reaps the profiler's exited children that nobody owns (orphans re-parented
+ * to it as subreaper, a daemon's starter); never blocks. Never waitpid(-1):
+ * that would take another run's main process from under it. */
+void sbx_reap_children(void);
+
 #endif

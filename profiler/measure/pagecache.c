@@ -51,7 +51,7 @@ static int add_stat(struct prof_fileset *fs, const char *path, const struct stat
     if (!copy)
         return -1;
     /* Owned by the set from here (cppcheck does not follow it into the array). */
-    fs->files[fs->n++] = (struct prof_file){copy, (int64_t)st->st_size};
+    fs->files[fs->n++] = (struct prof_file){copy, (int64_t)st->st_size, st->st_dev, st->st_ino};
     // cppcheck-suppress memleak
     return 0;
 }
@@ -182,10 +182,28 @@ void prof_fileset_sort_by_size(struct prof_fileset *fs)
     qsort(fs->files, fs->n, sizeof *fs->files, by_size_desc);
 }
 
+/* The set's file i opened again by name, or -1 when the name now leads
+ * elsewhere. The names come from targets (their maps, their image): never
+ * through a link, never blocking on a FIFO, never a terminal taken as ours,
+ * and only the very file (device and inode) that was met. */
+static int reopen(const struct prof_file *f, struct stat *ret_st)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode) || ret_st->st_dev != f->dev ||
+        ret_st->st_ino != f->ino) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 void prof_fileset_evict(const struct prof_fileset *fs)
 {
     for (size_t i = 0; i < fs->n; i++) {
-        _cleanup_close_ int fd = open(fs->files[i].path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        _cleanup_close_ int fd = reopen(&fs->files[i], &st);
         if (fd >= 0)
             posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     }
@@ -204,9 +222,9 @@ int64_t prof_fileset_cached_each(const struct prof_fileset *fs, int64_t *ret_eac
         int64_t before = cached;
         if (ret_each)
             ret_each[i] = 0;
-        _cleanup_close_ int fd = open(fs->files[i].path, O_RDONLY | O_CLOEXEC);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
+        _cleanup_close_ int fd = reopen(&fs->files[i], &st);
+        if (fd < 0 || st.st_size == 0)
             continue;
         /* Mapping a file does not read it; mincore then tells which pages of
          * the page cache hold it. */

@@ -20,6 +20,10 @@
 struct prof_file {
     char *path;
     int64_t bytes; /* file size */
+    /* The file met, so that a later open by name (as root, of a path a
+     * target mapped) reads that file and nothing put in its place. */
+    dev_t dev;
+    ino_t ino;
 };
 
 struct prof_fileset {

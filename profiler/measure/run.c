@@ -311,10 +311,14 @@ static void on_listener(struct prof_run *c, uint32_t events)
     struct sbx_seccomp_event ev;
     if (sbx_seccomp_receive(c->spec->seccomp, c->listener, &ev) < 0)
         return; /* ENOENT: the caller died before we looked */
-    if (ev.deny)
-        rep_run_count_denied(c->run, sbx_syscall_name(ev.syscall_nr));
     /* Answer first: the target must not wait on our bookkeeping. */
     sbx_seccomp_answer(c->spec->seccomp, c->listener, &ev);
+    if (ev.deny) {
+        if (ev.syscall_nr >= 0 && ev.syscall_nr < DENIED_NR_MAX)
+            c->denied[ev.syscall_nr]++;
+        else
+            c->denied_other++;
+    }
     if (!ev.is_listen || !is_served_listen(c, &ev))
         return;
     mark_listen(c);
@@ -356,6 +360,7 @@ static void on_target_exit(struct prof_run *c)
     pid_t p = wait4(c->child.pid, &status, WNOHANG, &ru);
     if (p <= 0)
         return;
+    sbx_child_disown(p);
     c->main_exited = true;
     ep_del(c, c->child.pidfd);
     int64_t now_us = since_t0_us(c);
@@ -438,17 +443,9 @@ static void on_sigchld(struct prof_run_loop *l)
             me.si_pid == c->child.pid)
             on_target_exit(c);
     }
-    for (;;) {
-        siginfo_t info;
-        memset(&info, 0, sizeof info);
-        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
-            return;
-        /* A target's main process is collected through its pidfd (or above). */
-        for (size_t i = 0; i < l->n_runs; i++)
-            if (info.si_pid == l->runs[i]->child.pid && !l->runs[i]->main_exited)
-                return;
-        waitpid(info.si_pid, NULL, 0);
-    }
+    /* A target's main process is collected through its pidfd (or above):
+     * owned, so left alone here. */
+    sbx_reap_children();
 }
 
 /* SIGINT, SIGTERM, SIGHUP: every run in the loop ends as interrupted. */
@@ -542,6 +539,8 @@ static int setup(struct prof_run *c, bool shared_gate, cs_error *err)
     c->shared_gate = shared_gate;
     if (sbx_spawn_prepared(&so, &c->child, err) < 0)
         return -1;
+    /* Its exit status and rusage are this run's: nobody else reaps it. */
+    sbx_child_own(c->child.pid);
     /* Opened while the child waits at its gate: its exec turns it on. */
     if (s->profile && perf_sampler_open(&c->perf, c->child.pid, (int)s->profile_hz, err) < 0)
         return -1;
@@ -746,8 +745,10 @@ static void profile_finish(struct prof_run *c)
 /* Reaps the target's main process if it has exited, without blocking. */
 static void reap_main(struct prof_run *c)
 {
-    if (!c->main_exited && c->child.pid > 0 && waitpid(c->child.pid, NULL, WNOHANG) == c->child.pid)
+    if (!c->main_exited && c->child.pid > 0 && waitpid(c->child.pid, NULL, WNOHANG) == c->child.pid) {
+        sbx_child_disown(c->child.pid);
         c->main_exited = true;
+    }
 }
 
 /* The first half of stopping the target as `docker stop` does: the stop
@@ -862,6 +863,9 @@ static int teardown(struct prof_run *c, cs_error *err)
 
 static void free_ctx(struct prof_run *c)
 {
+    /* Not reaped by now (killed with its cgroup): sbx_reap_children may. */
+    if (c->child.pid > 0 && !c->main_exited)
+        sbx_child_disown(c->child.pid);
     perf_sampler_close(&c->perf);
     sbx_child_close_fds(&c->child);
     if (c->sample_tfd >= 0)
@@ -945,9 +949,20 @@ int prof_run_snapshot(struct prof_run *c, struct prof_snapshot *ret)
     return 0;
 }
 
+/* The counts of on_listener, named, into the run record. */
+static void record_denied(struct prof_run *c)
+{
+    for (int nr = 0; nr < DENIED_NR_MAX; nr++)
+        if (c->denied[nr] && rep_run_add_denied(c->run, sbx_syscall_name(nr), c->denied[nr]) < 0)
+            return;
+    if (c->denied_other)
+        rep_run_add_denied(c->run, "(unknown)", c->denied_other);
+}
+
 int prof_run_finish(struct prof_run *c, cs_error *err)
 {
     struct prof_run_loop *l = c->loop;
+    record_denied(c);
     finalize(c);
     /* The run's numbers stand; a cgroup that could not be removed is
      * reported to the caller. */

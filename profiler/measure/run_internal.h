@@ -89,6 +89,8 @@ struct load_phase {
     char request[4096];
 };
 
+#define DENIED_NR_MAX 1024
+
 struct prof_run {
     const struct prof_run_spec *spec;
     struct rep_run *run;
@@ -97,6 +99,12 @@ struct prof_run {
     struct sbx_cgroup *cg;
     struct sbx_child child;
     int sample_tfd, retry_tfd, listener;
+    /* Denied system calls counted by number while the target runs (no name
+     * lookup or allocation while it waits on our answer); into the run
+     * record's denied_syscalls when the run ends. Numbers past the table
+     * count in `denied_other`. */
+    uint32_t denied[DENIED_NR_MAX];
+    uint32_t denied_other;
     uint64_t t0, deadline_ns;
     bool released;    /* the child was let go to exec: the clock runs */
     bool shared_gate; /* it waits at the loop's gate (prof_run_prepare) */

@@ -21,6 +21,7 @@
 #include "profiler/analysis/stats.h"
 #include "reports/render.h"
 #include "reports/report_json.h"
+#include "sandbox/process.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
 #include "sandbox/spawn.h"
