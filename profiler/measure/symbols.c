@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "profiler/measure/dotnet_ipc.h"
@@ -31,6 +33,8 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 /* Entries read from one perf map at most (.NET's after an ASP.NET start-up
  * has ~4,000). */
 #define PERF_MAP_MAX_ENTRIES 2000000
+#define PERF_MAP_MAX_BYTES (64u << 20)
+#define PERF_MAP_MAX_LINE 4096
 
 struct ksym {
     uint64_t addr;
@@ -263,19 +267,51 @@ static void strip_comments(char *s)
     *w = '\0';
 }
 
-/* /tmp/perf-PID.map as the process sees it: `START SIZE name` per line, hex. */
+/* The perf map the process wrote, or -1: a file of procfs or sysfs (a
+ * "regular" /proc/self/pagemap of 256 GB without a newline) or one the
+ * process's user does not own (for a host target /proc/PID/root is /, and a
+ * symlink in its /tmp could make root print a root-only file) is not read. */
+static int open_perf_map(const struct proc_syms *ps, const char *path)
+{
+    char proc[64];
+    struct stat owner, st;
+    struct statfs sfs;
+    snprintf(proc, sizeof proc, "/proc/%ld", (long)ps->pid);
+    int fd = open_regular(ps->root, path);
+    if (fd < 0)
+        return -1;
+    if (stat(proc, &owner) < 0 || fstat(fd, &st) < 0 || st.st_uid != owner.st_uid ||
+        fstatfs(fd, &sfs) < 0 || sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* /tmp/perf-PID.map as the process sees it: `START SIZE name` per line, hex.
+ * Read up to PERF_MAP_MAX_BYTES, lines up to PERF_MAP_MAX_LINE (the rest of
+ * a longer one is skipped): the target writes this file, and it must not
+ * make the profiler, which runs as root, take the machine's memory. */
 static void load_perf_map(struct proc_syms *ps, const char *path)
 {
-    int fd = open_regular(ps->root, path);
+    int fd = open_perf_map(ps, path);
     FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
         if (fd >= 0)
             close(fd);
         return;
     }
-    char *line = NULL;
-    size_t cap = 0, n_cap = 0;
-    while (getline(&line, &cap, f) > 0) {
+    char line[PERF_MAP_MAX_LINE];
+    size_t n_cap = 0, total = 0;
+    bool skipping = false;
+    while (total < PERF_MAP_MAX_BYTES && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        total += len;
+        bool whole = (len > 0 && line[len - 1] == '\n') || feof(f);
+        if (skipping || !whole) {
+            skipping = !whole; /* the tail of a long line: dropped with it */
+            continue;
+        }
         unsigned long long start, size;
         int off = 0;
         if (sscanf(line, "%llx %llx %n", &start, &size, &off) != 2 || off == 0 || size == 0)
@@ -297,7 +333,6 @@ static void load_perf_map(struct proc_syms *ps, const char *path)
             break;
         ps->jit[ps->n_jit++] = (struct jit_sym){start, start + size, s};
     }
-    free(line);
     fclose(f);
     qsort(ps->jit, ps->n_jit, sizeof *ps->jit, by_start);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reports/cjson_cleanup.h"
@@ -87,9 +88,19 @@ bool prof_oci_digest_valid(const char *digest)
 
 int prof_oci_file_digest(const char *path, char digest[PROF_OCI_DIGEST_MAX], cs_error *err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* A blob is a regular file: a FIFO would block this open and a
+     * character device (/dev/zero) would never end; neither is followed
+     * through a link. Both are bad input. */
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 && errno == ELOOP)
+        return cs_error_input(err, "`%s` is a symlink; a blob must be a regular file", path);
     if (fd < 0)
         return cs_error_set(err, errno, "cannot open `%s`", path);
+    if (fstat(fd, &st) < 0)
+        return cs_error_set(err, errno, "cannot read `%s`", path);
+    if (!S_ISREG(st.st_mode))
+        return cs_error_input(err, "`%s` is not a regular file; a blob must be one", path);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         EVP_MD_CTX_free(ctx);

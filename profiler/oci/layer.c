@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -329,6 +330,12 @@ static int extract_here(const char *tar, bool layer, bool hash, bool diff_id, st
 static int run_in_child(const char *tar, const char *dir, bool layer, const char *digest,
                         const char *diff_id, struct prof_oci_unpacked *ret, cs_error *err)
 {
+    /* libarchive would block on a FIFO and read a device for ever. */
+    struct stat st;
+    if (lstat(tar, &st) < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", tar);
+    if (!S_ISREG(st.st_mode))
+        return cs_error_input(err, "`%s` is not a regular file; a layer must be one", tar);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return cs_error_set(err, errno, "pipe");
@@ -341,6 +348,10 @@ static int run_in_child(const char *tar, const char *dir, bool layer, const char
     if (pid == 0) {
         close(p[0]);
         struct result r = {0};
+        /* Dies with the profiler (an OOM kill of it would otherwise leave this
+         * child unpacking, holding the cache's lock for the next run). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() == 1)
+            _exit(1);
         signal(SIGPIPE, SIG_DFL);
         /* The profiler blocks its stop signals; the unpacking child must die of
          * Ctrl-C at once (the parent then removes what it left). */

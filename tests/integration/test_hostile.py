@@ -6,7 +6,9 @@ import gzip
 import io
 import json
 import shutil
+import stat
 import tarfile
+import time
 
 from harness import *
 from oci_images import build_test_image, cache_dir, sh
@@ -86,6 +88,33 @@ for args, word in ((["--memory", "15000000T"], "too large"),
     p = coldstart("run", *args, "--", F, "exit", "0")
     check(p.returncode == 2, f"run {' '.join(args)}: exit {p.returncode} {p.stderr[-200:]}")
     check(word in p.stderr, f"run {' '.join(args)}: says `{word}`: {p.stderr[-200:]}")
+
+# A perf map the target controls cannot take the root profiler's memory: an
+# 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
+# profiler's own, "regular", 256 GB). The profiler's peak RSS stays small.
+# RLIMIT_AS is a safety net for this machine, not the check.
+import resource
+
+
+def limited():
+    if os.environ.get("COLDSTART_SANITIZED") not in ("1", "ON", "TRUE", "true"):
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+READY = "http://127.0.0.1:{port}/"
+for plant in ("truncate -s 8G /tmp/perf-$$.map", "ln -s /proc/self/pagemap /tmp/perf-$$.map"):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.monotonic()
+    p = subprocess.run([COLDSTART, "run", "-q", "-n", "1", "-w", "0", "--profile", "cpu",
+                        "--profile-dir", os.path.join(work, "prof"), "--private-tmp",
+                        "--user", "65534", "--ready", READY, "--", "sh", "-c",
+                        f"{plant}; exec {F} spin 100 serve"],
+                       capture_output=True, text=True, timeout=120, preexec_fn=limited)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    check(p.returncode == 0, f"`{plant}`: exit {p.returncode} {p.stderr[-300:]}")
+    check(peak_mib < 400 or peak_mib <= before / 1024,
+          f"`{plant}`: the profiler's peak RSS {peak_mib:.0f} MiB (a bounded read keeps it small)")
+    check(time.monotonic() - t0 < 60, f"`{plant}`: took {time.monotonic() - t0:.0f} s")
 
 # Containers (the builtin runtime and crun): the host's /proc/sys and
 # sysrq-trigger read-only, kcore masked, no device node made or shipped in an
@@ -172,6 +201,33 @@ check(kept == [], f"nothing of the poisoned layer is kept in the cache: {kept}")
 p, r = run_json("--image", layout, "--image-cache", cache2, "-n", "1", "-w", "0")
 r = require_report(r, p, "the real image after the poisoned one")
 check(measured(r)[0]["status"] == "ok", f"the real image still runs: {measured(r)[0].get('error')}")
+# A blob that is a FIFO, a character device or a symlink: exit 2 at once,
+# not a hang that ignores Ctrl-C (a FIFO blocked the open, /dev/zero spun).
+for kind in ("fifo", "chardev", "symlink"):
+    for which in ("layer", "config"):
+        bad = os.path.join(img_work, f"bad-{kind}-{which}")
+        shutil.copytree(os.path.join(img_work, "img"), bad, symlinks=True)
+        with open(os.path.join(bad, "index.json")) as f:
+            d = next(m for m in json.load(f)["manifests"]
+                     if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "v1")
+        with open(blob(bad, d["digest"])) as f:
+            m = json.load(f)
+        target = blob(bad, m["layers"][0]["digest"] if which == "layer" else m["config"]["digest"])
+        os.unlink(target)
+        if kind == "fifo":
+            os.mkfifo(target)
+        elif kind == "chardev":
+            os.mknod(target, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero
+        else:
+            os.symlink("/dev/zero", target)
+        try:
+            p, r = run_json("--image", "oci:" + bad + ":v1", "--image-cache", cache2, "-n", "1",
+                            "-w", "0", timeout=30)
+            check(p.returncode == 2 and ("regular file" in p.stderr or "symlink" in p.stderr),
+                  f"a {kind} {which} blob: exit {p.returncode} {p.stderr[-300:]}")
+        except subprocess.TimeoutExpired:
+            check(False, f"a {kind} {which} blob hung coldstart")
+
 for d in (img_work, cache, cache2):
     shutil.rmtree(d, ignore_errors=True)
 
