@@ -220,13 +220,15 @@ for kind in ("fifo", "chardev", "symlink"):
             os.mknod(target, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero
         else:
             os.symlink("/dev/zero", target)
+        fresh = cache_dir()
         try:
-            p, r = run_json("--image", "oci:" + bad + ":v1", "--image-cache", cache2, "-n", "1",
+            p, r = run_json("--image", "oci:" + bad + ":v1", "--image-cache", fresh, "-n", "1",
                             "-w", "0", timeout=30)
             check(p.returncode == 2 and ("regular file" in p.stderr or "symlink" in p.stderr),
                   f"a {kind} {which} blob: exit {p.returncode} {p.stderr[-300:]}")
         except subprocess.TimeoutExpired:
             check(False, f"a {kind} {which} blob hung coldstart")
+        shutil.rmtree(fresh, ignore_errors=True)
 
 for d in (img_work, cache, cache2):
     shutil.rmtree(d, ignore_errors=True)
