@@ -42,11 +42,55 @@ static int make_dirs(const char *path, cs_error *err)
     }
 }
 
+/* A folder of the cache must be the caller's alone: its layers run as
+ * container root, and stale run folders in it are removed. One another user
+ * owns or may write (a shared --image-cache, `sudo -E` keeping
+ * XDG_CACHE_HOME) or a symlink (`cold -> /victim`, and root would delete
+ * /victim's folders) is refused. */
+static int check_private(const char *path, cs_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return cs_error_set(err, errno, "cannot look at the image cache folder `%s`", path);
+    if (S_ISLNK(st.st_mode))
+        return cs_error_input(err,
+                              "the image cache folder `%s` is a symlink; coldstart only uses a "
+                              "cache folder of its own (give --image-cache a real folder)",
+                              path);
+    if (!S_ISDIR(st.st_mode))
+        return cs_error_input(err, "`%s` in the image cache is not a folder", path);
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return cs_error_input(err,
+                              "the image cache folder `%s` %s: whoever can write it decides "
+                              "what runs as container root; give --image-cache a folder that "
+                              "only you can write (chmod 700)",
+                              path,
+                              st.st_uid != geteuid() ? "belongs to another user"
+                                                     : "is writable by others");
+    return 0;
+}
+
+int prof_oci_cache_check(const char *cache, cs_error *err)
+{
+    return make_dirs(cache, err) < 0 ? -1 : check_private(cache, err);
+}
+
 int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap, cs_error *err)
 {
-    if (fs_pathf(buf, cap, err, "%s/%s", cache, name) < 0)
+    if (prof_oci_cache_check(cache, err) < 0 || fs_pathf(buf, cap, err, "%s/%s", cache, name) < 0 ||
+        make_dirs(buf, err) < 0)
         return -1;
-    return make_dirs(buf, err);
+    /* Every level from the cache down to the folder: NAME may be a/b. */
+    char level[PATH_MAX];
+    for (const char *s = name;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        if (fs_pathf(level, sizeof level, err, "%s/%.*s", cache, (int)(s - name), name) < 0 ||
+            check_private(level, err) < 0)
+            return -1;
+        if (!*s)
+            return 0;
+    }
 }
 
 static void read_stats(const char *path, struct prof_oci_unpacked *ret)
@@ -88,10 +132,10 @@ int prof_oci_cache_layer(const char *cache, const struct prof_oci_layer *l, char
     *ret_stats = (struct prof_oci_unpacked){0, 0};
     if (!prof_oci_digest_valid(l->diff_id))
         return cs_error_input(err, "layer %s has no sha256 diff_id", l->digest);
-    if (fs_pathf(base, sizeof base, err, "%s/layers/sha256", cache) < 0 ||
+    if (prof_oci_cache_subdir(cache, "layers/sha256", base, sizeof base, err) < 0 ||
         fs_pathf(final, sizeof final, err, "%s/%s", base, l->diff_id + 7) < 0 ||
         fs_pathf(lock, sizeof lock, err, "%s.lock", final) < 0 ||
-        fs_pathf(stats, sizeof stats, err, "%s.stats", final) < 0 || make_dirs(base, err) < 0)
+        fs_pathf(stats, sizeof stats, err, "%s.stats", final) < 0)
         return -1;
     _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lfd < 0)

@@ -20,7 +20,12 @@
 
 /* The default cache folder into buf. */
 int prof_oci_default_cache(char *buf, size_t cap, cs_error *err);
-/* CACHE/NAME, made (with CACHE) when missing, into buf. */
+/* Makes the cache folder when missing and checks it is the caller's own:
+ * not a symlink, owned by the caller, writable by nobody else (CS_ERR_INPUT
+ * otherwise, saying why). */
+int prof_oci_cache_check(const char *cache, cs_error *err);
+/* CACHE/NAME, made (with CACHE) when missing, into buf; every level checked
+ * as prof_oci_cache_check does. */
 int prof_oci_cache_subdir(const char *cache, const char *name, char *buf, size_t cap,
                           cs_error *err);
 /* The layer's folder in the cache (malloc'd), extracting it first when it is

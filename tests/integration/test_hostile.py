@@ -201,6 +201,29 @@ check(kept == [], f"nothing of the poisoned layer is kept in the cache: {kept}")
 p, r = run_json("--image", layout, "--image-cache", cache2, "-n", "1", "-w", "0")
 r = require_report(r, p, "the real image after the poisoned one")
 check(measured(r)[0]["status"] == "ok", f"the real image still runs: {measured(r)[0].get('error')}")
+# An image cache another user could write is refused: owned by nobody,
+# writable by others, or with a symlinked folder (`cold -> /victim` made
+# root delete /victim's subfolders).
+victim_dir = os.path.join(work, "victim-tree")
+os.makedirs(os.path.join(victim_dir, "keep", "inner"))
+for setup, word in (("owner", "another user"), ("mode", "writable by others"),
+                    ("cold-link", "symlink"), ("layers-mode", "writable by others")):
+    shared = cache_dir()
+    if setup == "owner":
+        os.chown(shared, 65534, 65534)
+    elif setup == "mode":
+        os.chmod(shared, 0o777)
+    elif setup == "cold-link":
+        os.symlink(victim_dir, os.path.join(shared, "cold"))
+    else:
+        os.makedirs(os.path.join(shared, "layers", "sha256"))
+        os.chmod(os.path.join(shared, "layers", "sha256"), 0o777)
+    p, r = run_json("--image", layout, "--image-cache", shared, "-n", "1", "-w", "0")
+    check(p.returncode == 2 and word in p.stderr,
+          f"an image cache with {setup}: exit {p.returncode} {p.stderr[-300:]}")
+    shutil.rmtree(shared, ignore_errors=True)
+check(os.path.isdir(os.path.join(victim_dir, "keep", "inner")), "the victim's folders stay")
+
 # A blob that is a FIFO, a character device or a symlink: exit 2 at once,
 # not a hang that ignores Ctrl-C (a FIFO blocked the open, /dev/zero spun).
 for kind in ("fifo", "chardev", "symlink"):
