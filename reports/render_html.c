@@ -658,34 +658,31 @@ static void profiles(const struct rep_report *r, struct rep_buf *b)
                        p->runs == 1 ? "" : "s", (long long)p->lost);
         esc(b, p->folded_file);
         rep_buf_puts(b, "</code></p>\n");
-        struct rep_folded f;
-        cs_error err;
-        if (rep_folded_read(p->folded_file, &f, &err) < 0) {
+        if (!p->stacks) {
             rep_buf_puts(b, "<p class=\"fail\">");
-            esc(b, cs_error_text(&err));
+            esc(b, p->stacks_error ? p->stacks_error : "the collapsed stacks were not loaded");
             rep_buf_puts(b, "</p>\n</section>\n");
             continue;
         }
-        if (f.total == 0) {
+        const struct rep_folded *fp = p->stacks;
+        if (fp->total == 0) {
             /* native-c is ready in about 2 ms: less than one sample period. */
             rep_buf_printf(b,
                            "<p class=\"note\" id=\"flame-%zu\">No samples: the target used "
                            "less than one sample period (1/%lld s) of CPU before ready.</p>\n",
                            i, (long long)p->hz);
-            rep_folded_free(&f);
             rep_buf_puts(b, "</section>\n");
             continue;
         }
         char id[32], title[300];
         snprintf(id, sizeof id, "flame-%zu", i);
         snprintf(title, sizeof title, "%s: CPU from exec to ready", t->name);
-        svg_flame_graph(b, id, title, &f);
+        svg_flame_graph(b, id, title, fp);
         const char *phases[8];
         size_t lens[8];
-        size_t n = rep_folded_phases(&f, phases, lens, 8);
+        size_t n = rep_folded_phases(fp, phases, lens, 8);
         for (size_t k = 0; k < n; k++)
-            profile_top(&f, phases[k], lens[k], b);
-        rep_folded_free(&f);
+            profile_top(fp, phases[k], lens[k], b);
         rep_buf_puts(b, "</section>\n");
     }
 }

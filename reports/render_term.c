@@ -148,19 +148,19 @@ void rep_term_print_profile(FILE *out, const struct rep_target *t)
     fprintf(out, "  CPU profile: %lld samples at %lld Hz over %lld run%s, %lld lost: %s\n",
             (long long)p->samples, (long long)p->hz, (long long)p->runs, p->runs == 1 ? "" : "s",
             (long long)p->lost, p->folded_file);
-    struct rep_folded f;
-    cs_error err;
-    if (rep_folded_read(p->folded_file, &f, &err) < 0) {
-        fprintf(out, "    (%s)\n", cs_error_text(&err));
+    if (!p->stacks) {
+        fprintf(out, "    (%s)\n",
+                p->stacks_error ? p->stacks_error : "the collapsed stacks were not loaded");
         return;
     }
+    const struct rep_folded *fp = p->stacks;
     const char *phases[8];
     size_t lens[8];
-    size_t n_phases = rep_folded_phases(&f, phases, lens, 8);
+    size_t n_phases = rep_folded_phases(fp, phases, lens, 8);
     for (size_t i = 0; i < n_phases; i++) {
         struct rep_folded_self top[10];
         uint64_t total = 0;
-        size_t n = rep_folded_top_self(&f, phases[i], lens[i], top, 10, &total);
+        size_t n = rep_folded_top_self(fp, phases[i], lens[i], top, 10, &total);
         /* A sample stands for 1/hz s of one CPU. */
         fprintf(out, "    %.*s: %llu samples (%.0f ms of CPU per run); most self time:\n",
                 (int)lens[i], phases[i], (unsigned long long)total,
@@ -173,7 +173,7 @@ void rep_term_print_profile(FILE *out, const struct rep_target *t)
                     cut, top[k].name, (size_t)cut < top[k].name_len ? "…" : "");
         }
     }
-    rep_folded_free(&f);
+
 }
 
 void rep_term_print_target(FILE *out, const struct rep_target *t)

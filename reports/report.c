@@ -1,5 +1,7 @@
 #include "reports/report.h"
 
+#include "reports/folded.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -111,6 +113,25 @@ void rep_burst_free(struct rep_burst *b)
     free(b);
 }
 
+const struct rep_target *rep_report_failed_target(const struct rep_report *r, size_t *ret_failed,
+                                                  size_t *ret_measured)
+{
+    for (size_t i = 0; i < r->n_targets; i++) {
+        size_t failed = 0, measured = 0;
+        for (size_t k = 0; k < r->targets[i].n_runs; k++) {
+            const struct rep_run *run = &r->targets[i].runs[k];
+            measured += !run->warmup;
+            failed += !run->warmup && run->status != REP_OK;
+        }
+        if (failed || measured == 0) {
+            *ret_failed = failed;
+            *ret_measured = measured;
+            return &r->targets[i];
+        }
+    }
+    return NULL;
+}
+
 int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss)
 {
     /* In doubles: the values may come from a report file, and two of 9e18
@@ -197,6 +218,10 @@ void rep_profile_free(struct rep_profile *p)
     if (!p)
         return;
     free(p->folded_file);
+    if (p->stacks)
+        rep_folded_free(p->stacks);
+    free(p->stacks);
+    free(p->stacks_error);
     free(p);
 }
 

@@ -199,10 +199,17 @@ void rep_oci_image_free(struct rep_oci_image *o);
 /* --profile cpu: the target's CPU profile from exec to ready over its
  * measured runs, as collapsed stacks in folded_file (../shared/DESIGN.md
  * "CPU profile of start-up"). */
+struct rep_folded;
 struct rep_profile {
     int64_t hz, samples, lost, runs;
     char *folded_file;   /* as written: relative to where coldstart ran */
     bool maps_from_exec; /* --profile-maps: the runs' times include V8's perf map */
+    /* The stacks themselves, put here by whoever has them (the session that
+     * sampled them, or `coldstart report` after checking the file a report
+     * names): renderers draw from this and never open folded_file. NULL:
+     * not loaded, and stacks_error says why (owned, both). */
+    struct rep_folded *stacks;
+    char *stacks_error;
 };
 void rep_profile_free(struct rep_profile *p);
 
@@ -315,5 +322,11 @@ size_t rep_metric_run_values(const struct rep_metric *m, const struct rep_run *r
 
 /* Value of a metric formatted with its unit ("41.3 ms", "52.1 MiB"). */
 void rep_format_value(enum rep_unit unit, double v, char *buf, size_t cap);
+
+/* The first target with a measured run that did not end ok, or with no
+ * measured run at all (what makes a live run exit 1), or NULL; with how many
+ * of its measured runs failed. */
+const struct rep_target *rep_report_failed_target(const struct rep_report *r, size_t *ret_failed,
+                                                  size_t *ret_measured);
 
 #endif

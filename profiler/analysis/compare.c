@@ -33,6 +33,84 @@ static double median(double *v, size_t n)
     return s.p50;
 }
 
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The Hodges-Lehmann shift's 95% interval (Bauer 1972: the order
+ * statistics of the nb*nn pairwise differences around the Mann-Whitney
+ * critical value, normal approximation), as percentages of the base median. */
+static void shift_interval(const double *vb, size_t nb, const double *vn, size_t nn, double base,
+                           struct rep_compare_row *row)
+{
+    row->ci_lo_pct = row->ci_hi_pct = NAN;
+    size_t pairs = nb * nn;
+    if (nb < 3 || nn < 3 || pairs > 4000000 || base <= 0)
+        return;
+    _cleanup_free_ double *d = malloc(pairs * sizeof *d);
+    if (!d)
+        return;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < nn; j++)
+            d[i * nn + j] = vn[j] - vb[i];
+    qsort(d, pairs, sizeof *d, by_double);
+    double sd = sqrt((double)nb * (double)nn * ((double)nb + (double)nn + 1) / 12.0);
+    double k = floor((double)pairs / 2.0 - 1.959964 * sd);
+    if (k < 0)
+        k = 0;
+    size_t lo = (size_t)k, hi = pairs - 1 - (size_t)k;
+    row->ci_lo_pct = d[lo] / base * 100.0;
+    row->ci_hi_pct = d[hi] / base * 100.0;
+}
+
+static int by_p(const void *a, const void *b)
+{
+    const struct rep_compare_row *x = *(struct rep_compare_row *const *)a,
+                                 *y = *(struct rep_compare_row *const *)b;
+    return (x->p > y->p) - (x->p < y->p);
+}
+
+/* Holm-Bonferroni over one target's rows that changed enough to be judged:
+ * the k-th smallest of m p-values is compared with alpha / (m - k + 1), and
+ * the first that fails stops the rejections (every later one is noise). */
+static void holm(struct rep_compare_row *rows, size_t n, double alpha)
+{
+    struct rep_compare_row *tested[64];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < 64; i++)
+        if (rows[i].verdict == CMP_NOISE && !isnan(rows[i].p))
+            tested[m++] = &rows[i];
+    qsort(tested, m, sizeof *tested, by_p);
+    double running = 0;
+    bool stopped = false;
+    for (size_t k = 0; k < m; k++) {
+        struct rep_compare_row *r = tested[k];
+        double adj = fmin(1.0, (double)(m - k) * r->p);
+        running = fmax(running, adj); /* adjusted p-values are monotone */
+        r->p_holm = running;
+        stopped = stopped || !(r->p_holm < alpha);
+        if (stopped)
+            continue; /* stays CMP_NOISE */
+        if (r->metric->higher_is_better)
+            r->verdict = r->change_pct < 0 ? CMP_REGRESSION : CMP_IMPROVED;
+        else
+            r->verdict = r->change_pct > 0 ? CMP_REGRESSION : CMP_IMPROVED;
+    }
+}
+
+static void count_ok(const struct rep_target *t, size_t *ret_ok, size_t *ret_n)
+{
+    *ret_ok = *ret_n = 0;
+    for (size_t r = 0; r < t->n_runs; r++) {
+        if (t->runs[r].warmup)
+            continue;
+        (*ret_n)++;
+        *ret_ok += t->runs[r].status == REP_OK;
+    }
+}
+
 int prof_compare(const struct rep_report *base, const struct rep_report *cur,
                  const struct prof_compare_opts *o, struct rep_comparison *c)
 {
@@ -44,13 +122,16 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
     c->min_bytes = o->min_bytes;
     size_t nm = sizeof compared / sizeof compared[0];
     c->rows = calloc(cur->n_targets * nm + 1, sizeof *c->rows);
+    c->oks = calloc(cur->n_targets + 1, sizeof *c->oks);
     c->only_base = calloc(base->n_targets + 1, sizeof *c->only_base);
     c->only_new = calloc(cur->n_targets + 1, sizeof *c->only_new);
-    if (!c->rows || !c->only_base || !c->only_new)
+    if (!c->rows || !c->oks || !c->only_base || !c->only_new)
         return -1;
     for (size_t i = 0; i < base->n_targets; i++)
-        if (!find(cur, base->targets[i].name))
+        if (!find(cur, base->targets[i].name)) {
             c->only_base[c->n_only_base++] = base->targets[i].name;
+            c->regressions++; /* it vanished: nothing of it was measured */
+        }
     for (size_t i = 0; i < cur->n_targets; i++) {
         const struct rep_target *tn = &cur->targets[i];
         const struct rep_target *tb = find(base, tn->name);
@@ -58,10 +139,18 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
             c->only_new[c->n_only_new++] = tn->name;
             continue;
         }
+        struct rep_compare_ok *ok = &c->oks[c->n_oks++];
+        ok->target = tn->name;
+        count_ok(tb, &ok->base_ok, &ok->base_n);
+        count_ok(tn, &ok->new_ok, &ok->new_n);
+        /* A smaller share of ok runs (cross-multiplied: no division by 0). */
+        ok->regression = ok->new_n == 0 || ok->new_ok * ok->base_n < ok->base_ok * ok->new_n;
+        c->regressions += ok->regression;
         _cleanup_free_ double *vb = malloc(prof_metric_values_cap(tb) * sizeof *vb);
         _cleanup_free_ double *vn = malloc(prof_metric_values_cap(tn) * sizeof *vn);
         if (!vb || !vn)
             return -1;
+        size_t first = c->n_rows;
         for (size_t k = 0; k < nm; k++) {
             const struct rep_metric *m = rep_metric_find(compared[k]);
             size_t nb = prof_metric_values(tb, m, vb), nn = prof_metric_values(tn, m, vn);
@@ -73,26 +162,25 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
             row->base_n = nb;
             row->new_n = nn;
             row->p = prof_mann_whitney_p(vb, nb, vn, nn);
+            row->p_holm = NAN;
             row->base_p50 = median(vb, nb);
             row->new_p50 = median(vn, nn);
             row->change_pct = row->base_p50 > 0
                                   ? (row->new_p50 - row->base_p50) / row->base_p50 * 100.0
                                   : (row->new_p50 > 0 ? INFINITY : 0);
-            bool significant = !isnan(row->p) && row->p < alpha;
+            shift_interval(vb, nb, vn, nn, row->base_p50, row);
             double floor = m->unit == REP_UNIT_US      ? o->min_time_us
                            : m->unit == REP_UNIT_BYTES ? o->min_bytes
                                                        : 0;
-            if (fabs(row->change_pct) <= threshold_pct ||
-                fabs(row->new_p50 - row->base_p50) < floor)
-                row->verdict = CMP_SAME;
-            else if (!significant)
-                row->verdict = CMP_NOISE;
-            else if (m->higher_is_better)
-                row->verdict = row->change_pct < 0 ? CMP_REGRESSION : CMP_IMPROVED;
-            else
-                row->verdict = row->change_pct > 0 ? CMP_REGRESSION : CMP_IMPROVED;
-            c->regressions += row->verdict == CMP_REGRESSION;
+            /* Judged below, together with the target's other changes. */
+            row->verdict = fabs(row->change_pct) <= threshold_pct ||
+                                   fabs(row->new_p50 - row->base_p50) < floor
+                               ? CMP_SAME
+                               : CMP_NOISE;
         }
+        holm(c->rows + first, c->n_rows - first, alpha);
+        for (size_t r = first; r < c->n_rows; r++)
+            c->regressions += c->rows[r].verdict == CMP_REGRESSION;
     }
     return 0;
 }

@@ -111,7 +111,7 @@ int cmd_compare(int argc, char **argv, cs_error *err)
     _cleanup_comparison_ struct rep_comparison cmp = {0};
     if (prof_compare(&base, &cur, &a.co, &cmp) < 0)
         return cs_error_set(err, ENOMEM, "out of memory");
-    if (cmp.n_rows == 0) /* nothing compared is not "no regression" */
+    if (cmp.n_oks == 0) /* nothing compared is not "no regression" */
         return cs_error_input(err, "the two reports have no target in common (compare matches "
                                    "targets by name; rename one with --name when measuring)");
     if (write_outputs(&cmp, &a, err) < 0)

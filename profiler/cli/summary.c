@@ -157,16 +157,10 @@ int cli_session_exit_code(const struct prof_session *s)
         return 2;
     if (s->report.n_targets == 0)
         return 1; /* nothing was measured at all */
-    for (size_t i = 0; i < s->report.n_targets; i++) {
-        size_t ok = 0;
-        for (size_t r = 0; r < s->report.targets[i].n_runs; r++) {
-            const struct rep_run *run = &s->report.targets[i].runs[r];
-            if (!run->warmup && run->status != REP_OK)
-                return 1; /* a failed target outranks a missed budget */
-            ok += !run->warmup && run->status == REP_OK;
-        }
-        if (ok == 0)
-            return 1; /* a target with no ok measured run never passes */
-    }
+    /* A failed target outranks a missed budget; one with no ok measured run
+     * never passes. `report --budget` judges a saved report the same way. */
+    size_t failed, measured;
+    if (rep_report_failed_target(&s->report, &failed, &measured))
+        return 1;
     return s->budget_missed ? 3 : 0;
 }

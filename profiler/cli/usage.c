@@ -22,6 +22,9 @@ static const struct cli_option report_options[] = {
     {"output", 'o', "OUT", 'o', "where to write it (default: stdout)"},
     {"budget", 0, "EXPR", 'b', "METRIC.STAT OP VALUE, checked against every target (repeatable)"},
     {"budgets", 0, "FILE", 'B', "one budget per line (# comments)"},
+    {"profile-dir", 0, "DIR", 'p',
+     "where a profiled report's collapsed stacks may be read from besides the report's own "
+     "folder (a report names its .folded file; no other folder is read)"},
     {0},
 };
 static const struct cli_option *const report_sections[] = {report_options, NULL};

@@ -81,5 +81,11 @@ int prof_profile_write(struct prof_profile_acc *a, unsigned hz, bool maps, const
                                        .runs = a->runs,
                                        .maps_from_exec = maps,
                                        .folded_file = path};
+    /* The renderers draw from the stacks themselves: handed on, not reread. */
+    t->profile->stacks = malloc(sizeof *t->profile->stacks);
+    if (!t->profile->stacks)
+        return cs_error_set(err, ENOMEM, "profile");
+    *t->profile->stacks = a->folded;
+    a->folded = (struct rep_folded){0};
     return 0;
 }

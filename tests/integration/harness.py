@@ -138,6 +138,20 @@ def free_port():
     return port
 
 
+def nginx_conf(d, port, workers=2, locations="location / { return 200 ok; }", daemon=False):
+    """A config of nginx serving on 127.0.0.1:port with everything it writes
+    in d; returns its path."""
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"daemon {'on' if daemon else 'off'}; master_process on; "
+                f"worker_processes {workers}; pid {d}/nginx.pid;\n"
+                f"error_log stderr; events {{}}\n"
+                f"http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d};\n"
+                f"  fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n"
+                f"  server {{ listen 127.0.0.1:{port}; {locations} }} }}\n")
+    return conf
+
+
 def measured(report, target=0):
     return [r for r in report["targets"][target]["runs"] if not r["warmup"]]
 

@@ -90,8 +90,9 @@ with tempfile.TemporaryDirectory() as d:
     check(p.returncode == 0 and "app#2" in p.stdout, "merged report renders")
     p = coldstart("report", j("merged.json"), "--budget", "ready.p50<=60ms")
     check(p.returncode == 3 and "exceeded by app#2" in p.stdout, f"budgets on merged: {p.stdout}")
+    # Targets of the base that are gone from the new report are regressions.
     p = coldstart("compare", j("merged.json"), j("base.json"))
-    check(p.returncode == 0 and "only in the base report" in p.stdout, p.stdout)
+    check(p.returncode == 3 and "only in the base report: app#2 (gone" in p.stdout, p.stdout)
 
     # Corrupt inputs: exit 2 with what is wrong.
     with open(j("trunc.json"), "w") as f:

@@ -15,6 +15,7 @@ from oci_images import build_test_image, cache_dir, sh
 
 require_root()
 F = FIXTURE
+READY = "http://127.0.0.1:{port}/"
 work = tempfile.mkdtemp(prefix="coldstart-hostile-")
 
 # A small real report to feed the report command.
@@ -89,6 +90,87 @@ for args, word in ((["--memory", "15000000T"], "too large"),
     check(p.returncode == 2, f"run {' '.join(args)}: exit {p.returncode} {p.stderr[-200:]}")
     check(word in p.stderr, f"run {' '.join(args)}: says `{word}`: {p.stderr[-200:]}")
 
+# compare and `report --budget` fail a target that fails: crashing in every
+# run, timing out in 7 of 9, or gone from the new report (they said "0
+# regressions", exit 0, as no metric had an ok value to compare).
+def session(name, *cmd, runs="9"):
+    path = os.path.join(work, name + ".json")
+    coldstart("run", "-q", "-n", runs, "-w", "0", "--name", "app", "--timeout", "300ms",
+              "--json", path, "--ready", READY, "--", *cmd)
+    return path
+
+
+good = session("good", F, "serve")
+crash = session("crash", F, "crash")
+p = coldstart("compare", good, crash)
+check(p.returncode == 3 and ", 0 of 3 in the new: REGRESSION" in p.stdout,
+      f"compare: every new run crashed: exit {p.returncode} {p.stdout[-400:]}")
+with open(good) as f:
+    doc = json.load(f)
+runs = [r for r in doc["targets"][0]["runs"] if not r["warmup"]]
+for r in runs[:7]:
+    r.update(status="timeout", error="not ready within 300 ms")
+mostly = os.path.join(work, "mostly-timeout.json")
+with open(mostly, "w") as f:
+    json.dump(doc, f)
+p = coldstart("compare", good, mostly)
+check(p.returncode == 3 and "2 of 9" in p.stdout, f"compare: 7 of 9 timed out: exit {p.returncode}")
+p = coldstart("compare", good, good)
+check(p.returncode == 0, f"compare of a report with itself: exit {p.returncode} {p.stdout[-300:]}")
+p = coldstart("report", mostly, "--budget", "ready.p95<=10s")
+check(p.returncode == 1 and "7 of 9 measured runs failed" in p.stdout,
+      f"report --budget of a report whose runs mostly failed: exit {p.returncode} {p.stdout}")
+p = coldstart("report", good, "--budget", "ready.p95<=10s")
+check(p.returncode == 0, f"report --budget of a good report: exit {p.returncode} {p.stdout}")
+other = session("other", F, "serve", runs="2")
+with open(other) as f:
+    doc = json.load(f)
+doc["targets"][0]["name"] = "renamed"
+with open(other, "w") as f:
+    json.dump(doc, f)
+both = os.path.join(work, "both.json")
+coldstart("merge", good, other, "-o", both)
+p = coldstart("compare", both, good)
+check(p.returncode == 3 and "renamed (gone" in p.stdout, f"compare: a target gone: {p.stdout[-300:]}")
+
+# 6. `coldstart report` reads the collapsed stacks a report names only from
+# the report's folder or --profile-dir, never any path it names (as root).
+prof_dir = os.path.join(work, "prof6")
+pj = os.path.join(work, "profiled.json")
+p = coldstart("run", "-q", "-n", "1", "-w", "0", "--profile", "cpu", "--profile-dir", prof_dir,
+              "--json", pj, "--ready", READY, "--", F, "spin", "50", "serve")
+check(p.returncode == 0, f"a profiled run: exit {p.returncode} {p.stderr[-300:]}")
+with open(pj) as f:
+    doc = json.load(f)
+outside = tempfile.mkdtemp(prefix="coldstart-hostile-outside-")
+secret = os.path.join(outside, "secret.folded")
+with open(secret, "w") as f:
+    f.write("[exec-ready];SECRET_FRAME_FROM_OUTSIDE 5\n")
+os.chmod(secret, 0o600)
+report_dir = os.path.join(work, "reports6")
+os.mkdir(report_dir)
+for name in (secret, os.path.relpath(secret, report_dir), "../" * 12 + secret.lstrip("/")):
+    doc["targets"][0]["profile"]["folded_file"] = name
+    hostile_report = os.path.join(report_dir, "r.json")
+    with open(hostile_report, "w") as f:
+        json.dump(doc, f)
+    for fmt in ("html", "md", "json"):
+        p = coldstart("report", hostile_report, "--format", fmt)
+        check(p.returncode == 0 and "SECRET_FRAME" not in p.stdout,
+              f"report --format {fmt} of a report naming {name}: exit {p.returncode}, "
+              f"{'read it' if 'SECRET_FRAME' in p.stdout else 'not read'}")
+    p = coldstart("report", hostile_report, "--format", "html")
+    check("outside the report" in p.stdout, f"the HTML says why the stacks are missing")
+# Pointed at with --profile-dir, the same file is read.
+p = coldstart("report", hostile_report, "--format", "html", "--profile-dir", outside)
+check(p.returncode == 0 and "SECRET_FRAME_FROM_OUTSIDE" in p.stdout,
+      f"--profile-dir DIR reads the stacks from DIR: exit {p.returncode} {p.stderr[-200:]}")
+# The report beside its own profile folder draws its graph.
+p = coldstart("report", pj, "--format", "html")
+check(p.returncode == 0 and "<svg" in p.stdout and "spin_cpu_ms" in p.stdout,
+      f"a report beside its profile draws it: exit {p.returncode}")
+shutil.rmtree(outside, ignore_errors=True)
+
 # A perf map the target controls cannot take the root profiler's memory: an
 # 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
 # profiler's own, "regular", 256 GB). The profiler's peak RSS stays small.
@@ -101,7 +183,6 @@ def limited():
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
-READY = "http://127.0.0.1:{port}/"
 for plant in ("truncate -s 8G /tmp/perf-$$.map", "ln -s /proc/self/pagemap /tmp/perf-$$.map"):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.monotonic()

@@ -39,14 +39,8 @@ check("processes" in term.stdout, "the terminal table shows the processes at rea
 if shutil.which("nginx"):
     with tempfile.TemporaryDirectory() as d:
         port = free_port()
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"daemon off; master_process on; worker_processes 2; pid {d}/nginx.pid;\n"
-                    f"error_log stderr; events {{}}\n"
-                    f"http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d};\n"
-                    f"  fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n"
-                    f"  server {{ listen 127.0.0.1:{port}; location / {{ return 200 ok; }}\n"
-                    f"           location /moved {{ return 301 /; }} }} }}\n")
+        conf = nginx_conf(d, port, locations="location / { return 200 ok; }\n"
+                                             "           location /moved { return 301 /; }")
         p, rep = run_json("-n", "2", "-w", "0", "--port", str(port), "--ready", READY,
                           "--requests", "3", "--", "nginx", "-c", conf, "-e", "stderr")
         rep = require_report(rep, p, "nginx")
