@@ -14,6 +14,7 @@
 
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
+#include "sandbox/spawn.h"
 
 /* The diagnostics IPC protocol (dotnet/diagnostics documentation/design-docs/
  * ipc-protocol.md): a 20-byte header, then the payload, little-endian. */
@@ -62,19 +63,30 @@ static int find_socket(const char *root, long nspid)
     return fd;
 }
 
-static int wait_fd(int fd, short events, int timeout_ms)
+/* Waits for fd until one deadline for the whole exchange (a peer that
+ * drips its answer a byte at a time must not restart the clock per byte), in
+ * steps of at most 50 ms so that a stop signal (Ctrl-C) ends it at once. */
+static int wait_fd(int fd, short events, uint64_t deadline_ns)
 {
     struct pollfd p = {.fd = fd, .events = events};
-    int rc;
-    while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
-        ;
-    return rc > 0 ? 0 : -1;
+    for (;;) {
+        uint64_t now = sbx_now_ns();
+        if (now >= deadline_ns || sbx_pending_stop_signal())
+            return -1;
+        uint64_t left_ms = (deadline_ns - now + 999999) / 1000000;
+        int rc = poll(&p, 1, left_ms > 50 ? 50 : (int)left_ms);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
 }
 
 int prof_dotnet_write_perf_map(const char *root, long nspid, int timeout_ms)
 {
     if (timeout_ms <= 0)
         return -1;
+    uint64_t deadline_ns = sbx_now_ns() + (uint64_t)timeout_ms * 1000000;
     _cleanup_close_ int sock = find_socket(root, nspid);
     if (sock < 0)
         return -1; /* not .NET, or its diagnostics are turned off */
@@ -92,7 +104,7 @@ int prof_dotnet_write_perf_map(const char *root, long nspid, int timeout_ms)
                                            .commandid = PROCESS_ENABLE_PERFMAP},
                                      .type = PERFMAP_TYPE_PERFMAP};
     memcpy(req.h.magic, IPC_MAGIC, sizeof IPC_MAGIC);
-    if (wait_fd(fd, POLLOUT, timeout_ms) < 0 ||
+    if (wait_fd(fd, POLLOUT, deadline_ns) < 0 ||
         send(fd, &req, sizeof req, MSG_NOSIGNAL) != (ssize_t)sizeof req)
         return -1;
     /* The answer comes once the runtime has written every method it has
@@ -103,7 +115,7 @@ int prof_dotnet_write_perf_map(const char *root, long nspid, int timeout_ms)
     } __attribute__((packed)) resp;
     size_t got = 0;
     while (got < sizeof resp) {
-        if (wait_fd(fd, POLLIN, timeout_ms) < 0)
+        if (wait_fd(fd, POLLIN, deadline_ns) < 0)
             return -1;
         ssize_t n = recv(fd, (char *)&resp + got, sizeof resp - got, 0);
         if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))

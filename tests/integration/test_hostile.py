@@ -1,6 +1,7 @@
 """Issue 28: what a hostile report, image, target or output path can do to a
 profiler that runs as root. Each block fails without its fix; nothing here
 skips a part: the whole test runs or exits 77 with the reason."""
+import atexit
 import hashlib
 import gzip
 import io
@@ -17,6 +18,7 @@ require_root()
 F = FIXTURE
 READY = "http://127.0.0.1:{port}/"
 work = tempfile.mkdtemp(prefix="coldstart-hostile-")
+atexit.register(shutil.rmtree, work, True)
 
 # A small real report to feed the report command.
 p, rep = run_json("-n", "1", "-w", "0", "--", F, "exit", "0")
@@ -171,6 +173,38 @@ check(p.returncode == 0 and "<svg" in p.stdout and "spin_cpu_ms" in p.stdout,
       f"a report beside its profile draws it: exit {p.returncode}")
 shutil.rmtree(outside, ignore_errors=True)
 
+# A fake .NET diagnostics socket that drips its answer a byte every 0.4 s
+# (24 bytes: 10 s) gets 5 s in all, not 5 s per byte.
+# (--private-tmp hides the test's /tmp from the target: the server is -c.)
+DRIP = ("""
+import os, socket, threading, time, http.server
+s = socket.socket(socket.AF_UNIX)
+s.bind(f"/tmp/dotnet-diagnostic-{os.getpid()}-1-socket")
+s.listen(4)
+def serve():
+    while True:
+        c, _ = s.accept()
+        c.recv(64)
+        for b in b"DOTNET_IPC_V1\\0" + bytes(10):
+            c.send(bytes([b]))
+            time.sleep(0.4)
+threading.Thread(target=serve, daemon=True).start()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+sum(i * i for i in range(300000))
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+""")
+t0 = time.monotonic()
+p = coldstart("run", "-q", "-n", "1", "-w", "0", "--profile", "cpu", "--profile-dir",
+              os.path.join(work, "prof-drip"), "--private-tmp", "--stop-signal", "KILL",
+              "--ready", READY, "--", sys.executable, "-c", DRIP, timeout=60)
+took = time.monotonic() - t0
+check(p.returncode == 0, f"a dripping diagnostics socket: exit {p.returncode} {p.stderr[-300:]}")
+check(took < 8.5, f"a dripping diagnostics socket held the run {took:.1f} s (bound: 5 s)")
+
 # A perf map the target controls cannot take the root profiler's memory: an
 # 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
 # profiler's own, "regular", 256 GB). The profiler's peak RSS stays small.
@@ -213,6 +247,8 @@ exit 7
 """
 img_work = tempfile.mkdtemp(prefix="coldstart-hostile-img-")
 cache = cache_dir()
+atexit.register(shutil.rmtree, img_work, True)
+atexit.register(shutil.rmtree, cache, True)
 layout = build_test_image(img_work)
 # The same image with a 0666 character device (1:3, the host's null) in a layer.
 sh(img_work, """
@@ -274,6 +310,7 @@ p, r = run_json("--image", "oci:" + poison + ":v1", "--image-cache", cache, "--e
 check(p.returncode == 2 and "diff_id" in p.stderr,
       f"a layer whose bytes are not its claimed diff_id: exit {p.returncode} {p.stderr[-400:]}")
 cache2 = cache_dir()
+atexit.register(shutil.rmtree, cache2, True)
 p, r = run_json("--image", "oci:" + poison + ":v1", "--image-cache", cache2, "-n", "1", "-w", "0")
 check(p.returncode == 2 and "diff_id" in p.stderr, f"the same into the warm cache: exit {p.returncode}")
 layers = os.path.join(cache2, "layers", "sha256")
