@@ -3,11 +3,14 @@
  * oci-archive and a docker-archive. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "profiler/oci/image.h"
@@ -138,12 +141,32 @@ static const cJSON *docker_entry(const cJSON *list, const char *ref, cs_error *e
 }
 
 /* A member of the unpacked archive, by the name manifest.json gives. */
+/* The archive's file NAME as a path inside DIR: resolved by the kernel
+ * beneath DIR (RESOLVE_BENEATH: a symlinked folder member `d -> /etc` makes
+ * `d/shadow` fail instead of leading to the host's file; a link between the
+ * archive's own files, as older `docker save` writes, still works), and
+ * named by where it really is. */
 static int member_path(const char *dir, const char *name, char *buf, size_t cap, cs_error *err)
 {
     if (name[0] == '/' || strstr(name, ".."))
         return cs_error_input(err, "manifest.json names `%s`, outside the archive", name);
-    if (fs_pathf(buf, cap, err, "%s/%s", dir, name) < 0)
-        return cs_error_mark_input(err);
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return cs_error_set(err, errno, "cannot open `%s`", dir);
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    _cleanup_close_ int fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof how);
+    if (fd < 0 && errno == EXDEV)
+        return cs_error_input(err, "manifest.json names `%s`, which leads outside the archive",
+                              name);
+    if (fd < 0)
+        return cs_error_input(err, "`%s` is missing from the archive", name);
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(self, buf, cap - 1);
+    if (n < 0 || (size_t)n >= cap - 1)
+        return cs_error_set(err, n < 0 ? errno : ENAMETOOLONG, "cannot resolve `%s`", name);
+    buf[n] = '\0';
     return 0;
 }
 
@@ -162,8 +185,10 @@ static int docker_layers(const char *dir, const cJSON *layers, struct prof_oci_i
     {
         char p[PATH_MAX];
         struct stat st;
-        if (!cJSON_IsString(l) || member_path(dir, l->valuestring, p, sizeof p, err) < 0)
+        if (!cJSON_IsString(l))
             return cs_error_input(err, "manifest.json: layer %zu is not a file name", i);
+        if (member_path(dir, l->valuestring, p, sizeof p, err) < 0)
+            return cs_error_prefix(err, "manifest.json: layer %zu", i);
         if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
             return cs_error_input(err, "layer `%s` is missing from the archive", l->valuestring);
         img->layers[i].blob_path = strdup(p);

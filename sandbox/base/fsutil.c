@@ -232,32 +232,150 @@ static bool is_mount_root(int dirfd, const char *name)
            (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-/* name in dirfd and everything below it; a symlink is removed, never
- * followed; a mount point is left alone (its unlinkat then fails EBUSY). */
-static int remove_at(int dirfd, const char *name, int depth)
+/* One level of the walk below: the folder's name in its parent, the
+ * parent's identity (to check that ".." leads back to it), and the
+ * sub-folders still to enter, listed once when the level is first entered
+ * (rescanning a folder after each sub-folder would be quadratic). */
+struct level {
+    char *name;
+    dev_t parent_dev;
+    ino_t parent_ino;
+    char **todo;
+    size_t n_todo, next;
+};
+
+static void level_free(struct level *l)
+{
+    free(l->name);
+    for (size_t i = 0; i < l->n_todo; i++)
+        free(l->todo[i]);
+    free(l->todo);
+    memset(l, 0, sizeof *l);
+}
+
+/* Removes everything in the folder fd but its sub-folders, which go to
+ * l->todo (mount points excepted: they stay, and make this fail). */
+static int scan_level(int fd, struct level *l)
+{
+    int dup_fd = dup(fd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return -1;
+    }
+    int rc = 0;
+    size_t cap = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = errno == ENOENT ? rc : -1;
+        } else if (!S_ISDIR(st.st_mode)) {
+            if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+                rc = -1;
+        } else if (is_mount_root(fd, de->d_name)) {
+            rc = -1;
+            errno = EBUSY;
+        } else {
+            if (l->n_todo == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                char **grown = realloc(l->todo, ncap * sizeof *grown);
+                if (!grown) {
+                    rc = -1;
+                    break;
+                }
+                l->todo = grown;
+                cap = ncap;
+            }
+            if (!(l->todo[l->n_todo] = strdup(de->d_name))) {
+                rc = -1;
+                break;
+            }
+            l->n_todo++;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* name in dirfd and everything below it, however deep: a walk down and up
+ * with one open folder at a time (a recursion holds a descriptor per level,
+ * and a layer can be thousands of levels deep). A symlink is removed, never
+ * followed; a mount point is left alone (its removal then fails EBUSY). */
+static int remove_at(int dirfd, const char *name)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode))
         return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-    if (depth > 256 || (depth > 0 && is_mount_root(dirfd, name)))
-        return errno = EBUSY, -1;
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    int cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (cur < 0)
         return -1;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-            remove_at(fd, de->d_name, depth + 1) < 0)
+    /* stack[0] is the folder itself; stack[depth - 1] the one cur is. */
+    struct level *stack = calloc(64, sizeof *stack);
+    size_t depth = 1, cap = 64;
+    int rc = stack && scan_level(cur, &stack[0]) == 0 ? 0 : -1;
+    while (stack && depth > 0) {
+        struct level *l = &stack[depth - 1];
+        if (l->next < l->n_todo) {
+            const char *sub = l->todo[l->next++];
+            struct stat self;
+            int next = openat(cur, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0 || fstat(cur, &self) < 0) {
+                if (next >= 0)
+                    close(next);
+                rc = -1;
+                continue;
+            }
+            if (depth == cap) {
+                struct level *grown = realloc(stack, cap * 2 * sizeof *grown);
+                if (!grown) {
+                    close(next);
+                    rc = -1;
+                    continue;
+                }
+                memset(grown + cap, 0, cap * sizeof *grown);
+                stack = grown;
+                cap *= 2;
+                l = &stack[depth - 1];
+            }
+            struct level *child = &stack[depth++];
+            *child = (struct level){.name = strdup(sub), .parent_dev = self.st_dev,
+                                    .parent_ino = self.st_ino};
+            close(cur);
+            cur = next;
+            if (!child->name || scan_level(cur, child) < 0)
+                rc = -1;
+            continue;
+        }
+        if (depth == 1)
+            break;
+        /* This level is as empty as it gets: back up and remove it. */
+        struct level done = stack[--depth];
+        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat ust;
+        close(cur);
+        cur = up;
+        bool same = up >= 0 && fstat(up, &ust) == 0 && ust.st_dev == done.parent_dev &&
+                    ust.st_ino == done.parent_ino;
+        if (!same) { /* moved meanwhile: stop rather than remove elsewhere */
+            level_free(&done);
             rc = -1;
-    closedir(d);
+            errno = ESTALE;
+            break;
+        }
+        if (unlinkat(cur, done.name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            rc = -1;
+        level_free(&done);
+    }
+    for (size_t i = 0; stack && i < depth; i++)
+        level_free(&stack[i]);
+    free(stack);
+    if (cur >= 0)
+        close(cur);
     if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         rc = -1;
     return rc;
@@ -265,7 +383,7 @@ static int remove_at(int dirfd, const char *name, int depth)
 
 int fs_remove_tree(const char *path)
 {
-    return remove_at(AT_FDCWD, path, 0);
+    return remove_at(AT_FDCWD, path);
 }
 
 int fs_open_in_root(const char *root, const char *path, int flags)

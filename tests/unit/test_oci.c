@@ -163,6 +163,21 @@ static void check_hostile(void)
             fprintf(stderr, "hostile %s: rc %d: %s\n", cases[i].name, rc, cs_error_text(&err));
         CHECK(rc < 0 && err.status == CS_ERR_INPUT);
     }
+    /* 600 levels deep: refused at once (extraction time grows with the
+     * square of the depth: 5000 levels took 92 s). */
+    static char deep[600 * 2 + 2];
+    for (size_t i = 0; i < 600; i++)
+        memcpy(deep + 2 * i, "a/", 2);
+    memcpy(deep + 1200, "f", 2);
+    const char *const deep_entries[][3] = {{deep, "file", NULL}};
+    char tar[256], dir[256];
+    snprintf(tar, sizeof tar, "%s/deep.tar", work);
+    snprintf(dir, sizeof dir, "%s/deep.d", work);
+    write_tar(tar, deep_entries, 1);
+    CHECK(mkdir(dir, 0755) == 0);
+    cs_error derr;
+    CHECK(prof_oci_extract_layer(tar, NULL, NULL, dir, NULL, &derr) < 0 &&
+          derr.status == CS_ERR_INPUT && strstr(derr.msg, "folders deep"));
     struct stat st;
     CHECK(stat("/tmp/coldstart-absolute", &st) < 0);
     CHECK(stat("/tmp/coldstart-through-link", &st) < 0);
