@@ -665,11 +665,16 @@ static void sample_line(struct resolver *r, const struct perf_sample *s, const c
     }
 }
 
-uint64_t prof_profile_resolve(const struct perf_sampler *p, const struct prof_phase_bounds *b,
-                              struct prof_kallsyms **kallsyms, struct rep_folded *out)
+void prof_kallsyms_ensure(struct prof_kallsyms **kallsyms)
 {
     if (!*kallsyms)
         *kallsyms = kallsyms_load();
+}
+
+uint64_t prof_profile_resolve_here(const struct perf_sampler *p, const struct prof_phase_bounds *b,
+                                   struct prof_kallsyms **kallsyms, struct rep_folded *out)
+{
+    prof_kallsyms_ensure(kallsyms);
     struct resolver *r = calloc(1, sizeof *r);
     struct line *l = malloc(sizeof *l);
     uint64_t added = 0;

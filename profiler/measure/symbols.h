@@ -39,8 +39,19 @@ struct prof_phase_bounds {
 /* Adds every sample of p up to ready (or end) to out as a collapsed stack
  * rooted at its phase (`[exec-listen]`, `[listen-ready]`; `[exec-ready]`
  * when no listen was seen) and its process's name. *kallsyms is read on
- * first use. Returns the samples added. */
+ * first use. Returns the samples added.
+ *
+ * The ELF files, debug files and perf maps it parses are the target's, and
+ * elfutils is not hardened against hostile input (an xz bomb in a library's
+ * .gnu_debugdata took the profiler to 2 GiB): this runs the resolution in a
+ * child process with limits (symbols_child.c); if that child dies or runs
+ * out of time, the samples are kept without their names. */
 uint64_t prof_profile_resolve(const struct perf_sampler *p, const struct prof_phase_bounds *b,
                               struct prof_kallsyms **kallsyms, struct rep_folded *out);
+/* The same in this process (what the child runs). */
+uint64_t prof_profile_resolve_here(const struct perf_sampler *p, const struct prof_phase_bounds *b,
+                                   struct prof_kallsyms **kallsyms, struct rep_folded *out);
+/* Reads the kernel's symbols when not read yet (trusted input: the parent's). */
+void prof_kallsyms_ensure(struct prof_kallsyms **kallsyms);
 
 #endif

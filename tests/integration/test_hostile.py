@@ -205,11 +205,12 @@ took = time.monotonic() - t0
 check(p.returncode == 0, f"a dripping diagnostics socket: exit {p.returncode} {p.stderr[-300:]}")
 check(took < 8.5, f"a dripping diagnostics socket held the run {took:.1f} s (bound: 5 s)")
 
+import resource
+
 # A perf map the target controls cannot take the root profiler's memory: an
 # 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
 # profiler's own, "regular", 256 GB). The profiler's peak RSS stays small.
 # RLIMIT_AS is a safety net for this machine, not the check.
-import resource
 
 
 def limited():
@@ -236,6 +237,38 @@ for plant in ("truncate -s 8G /tmp/perf-$$.map", "ln -s /proc/self/pagemap /tmp/
     check(peak_mib < 400 or peak_mib <= before / 1024,
           f"`{plant}`: the profiler's peak RSS {peak_mib:.0f} MiB (a bounded read keeps it small)")
     check(time.monotonic() - t0 < 60, f"`{plant}`: took {time.monotonic() - t0:.0f} s")
+
+# 10. An xz bomb in the .gnu_debugdata of the target's binary (3 GiB of
+# zeros in 460 KB): libdwfl decompresses it whole. It is parsed in a child
+# with a bounded address space, so the profiler stays small and the run
+# ends with its profile (the names from that file are lost, nothing else).
+import lzma
+bomb_bin = os.path.join(work, "fixture-bomb")
+shutil.copy(F, bomb_bin)
+xz = lzma.LZMACompressor(format=lzma.FORMAT_XZ, preset=0)
+zeros = bytes(1 << 24)
+with open(os.path.join(work, "bomb.xz"), "wb") as f:
+    for _ in range(192):
+        f.write(xz.compress(zeros))
+    f.write(xz.flush())
+subprocess.run(["strip", bomb_bin], check=True)
+subprocess.run(["objcopy", "--add-section", ".gnu_debugdata=" + os.path.join(work, "bomb.xz"),
+                bomb_bin], check=True)
+before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+bomb_json = os.path.join(work, "bomb.json")
+p = subprocess.run([COLDSTART, "run", "-q", "-n", "1", "-w", "0", "--profile", "cpu",
+                    "--profile-dir", os.path.join(work, "prof-bomb"), "--json", bomb_json,
+                    "--ready", READY, "--", bomb_bin, "spin", "100", "serve"],
+                   capture_output=True, text=True, timeout=240)
+peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+check(p.returncode == 0, f"an xz bomb in the target's binary: exit {p.returncode} {p.stderr[-300:]}")
+if os.path.exists(bomb_json):
+    with open(bomb_json) as f:
+        prof = json.load(f)["targets"][0].get("profile") or {}
+    check(prof.get("samples", 0) > 0, f"the profile keeps its samples: {prof}")
+if os.environ.get("COLDSTART_SANITIZED") not in ("1", "ON", "TRUE", "true"):
+    check(peak_mib < 1700 or peak_mib <= before / 1024,
+          f"an xz bomb: peak RSS {peak_mib:.0f} MiB (the resolver's child is bounded to 1 GiB more)")
 
 # Containers (the builtin runtime and crun): the host's /proc/sys and
 # sysrq-trigger read-only, kcore masked, no device node made or shipped in an
