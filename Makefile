@@ -14,9 +14,10 @@ SUITE_ARGS ?=
 DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-dev libproc2-dev \
                 libsystemd-dev libarchive-dev libssl-dev libdw-dev
 DEB_TEST     := python3 python3-jsonschema
-DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc debootstrap podman
+DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc debootstrap podman \
+                postgresql
 
-.PHONY: all build deps test test-v2 suite clean format fuzz asan valgrind lint install
+.PHONY: all build deps deps-build test test-v2 suite clean format fuzz asan valgrind lint install
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := manifest report seccomp_profile http expressions oci_json oci_layer folded
@@ -25,29 +26,47 @@ DEB_CHECK    := valgrind clang-tidy cppcheck
 
 all: build
 
-deps:
+# What a target needs, installed when missing (root only): $(1) the
+# packages, $(2) what to call them in the message.
+define install_missing
 	@missing=""; \
-	for p in $(DEB_BUILD) $(DEB_TEST); do \
+	for p in $(1); do \
 	  case $$p in python3-*) python3 -c "import $${p#python3-}" 2>/dev/null && continue;; esac; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
 	    command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
-	    echo "missing packages:$$missing -- run as root or: sudo apt-get install$$missing"; exit 1; \
+	    echo "missing $(2):$$missing -- run as root or: sudo apt-get install$$missing"; exit 1; \
 	  fi; \
-	  echo "installing:$$missing"; \
+	  echo "installing $(2):$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	fi; \
-	optional=""; \
+	fi
+endef
+
+# What building and `make suite` need: nothing more.
+deps-build:
+	$(call install_missing,$(DEB_BUILD),build packages)
+
+# `make test` adds the test tools and, tried once, the optional servers and
+# tools some tests use. Nothing installed here starts a service: a
+# policy-rc.d that refuses every start is in place while apt runs (nginx and
+# PostgreSQL would otherwise start on ports 80 and 5432 of a host without
+# systemd).
+deps: deps-build
+	$(call install_missing,$(DEB_TEST),test packages)
+	@optional=""; \
 	for p in $(DEB_OPTIONAL); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || optional="$$optional $$p"; \
 	done; \
 	if [ -n "$$optional" ] && [ "$$(id -u)" = 0 ] && [ ! -e $(BUILD_DIR)/.optional-tried ]; then \
 	  echo "installing optional test tools:$$optional"; \
 	  mkdir -p $(BUILD_DIR) && touch $(BUILD_DIR)/.optional-tried; \
+	  no_services=""; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	    chmod 755 /usr/sbin/policy-rc.d; no_services=1; }; \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$optional) \
 	    || echo "optional packages not installed; the tests that need them will skip"; \
+	  [ -z "$$no_services" ] || rm -f /usr/sbin/policy-rc.d; \
 	fi
 
 $(BUILD_DIR)/CMakeCache.txt:
@@ -68,25 +87,17 @@ test-v2: deps
 	cmake --build build-v2 -j$$(nproc)
 	tests/v2/run build-v2 $(V2_MODES)
 
-suite: deps
+suite: deps-build
 	@$(MAKE) --no-print-directory build
 	./$(BUILD_DIR)/coldstart suite $(SUITE_ARGS)
 
-# Installs what a check target needs, when missing (root only).
-define need
-	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	fi
-endef
 
 # Each libFuzzer harness for FUZZ_SECONDS, seeded from tests/fuzz/corpus; new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts (keep them
 # in tests/fuzz/regressions/NAME once fixed: every `make test` replays them).
 # An input that takes more than 25 s is a failure too (-timeout), not a hang.
 fuzz: deps
-	$(call need,$(DEB_FUZZ))
+	$(call install_missing,$(DEB_FUZZ),tools)
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCOLDSTART_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j$$(nproc) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@mkdir -p build-fuzz/artifacts
@@ -111,7 +122,7 @@ asan: deps
 # valgrind does not emulate seccomp(2), so this run loads no filter; the
 # seccomp paths are covered by the ASan build instead.
 valgrind: build
-	$(call need,valgrind)
+	$(call install_missing,valgrind,tools)
 	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  --show-leak-kinds=definite --track-fds=no \
 	  ./$(BUILD_DIR)/coldstart run -q -n 3 -w 1 --requests 5 --seccomp none --ready 'http://127.0.0.1:{port}/' \
@@ -133,7 +144,7 @@ valgrind: build
 
 # clang-tidy and cppcheck with the committed configuration: zero findings.
 lint: build
-	$(call need,$(DEB_CHECK))
+	$(call install_missing,$(DEB_CHECK),tools)
 	clang-tidy -p $(BUILD_DIR) --quiet --extra-arg=-Wno-unknown-warning-option $$(git ls-files 'sandbox/*.c' 'profiler/*.c' 'reports/*.c') 2>&1 | \
 	  { grep -E 'warning:|error:' && exit 1 || echo "clang-tidy: no findings"; }
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \

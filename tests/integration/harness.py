@@ -58,16 +58,19 @@ def validate_report(report, where):
 
 def validate_file(path, where, text=None):
     """Validates the report at path (or text, for `-`) when it is one."""
+    if text is None:
+        # Only regular files: tests also point outputs at /dev/full and the like.
+        if not os.path.isfile(path) or os.path.islink(path):
+            return
+        with open(path) as f:
+            text = f.read(256 << 20)
+    if not text.strip():
+        return  # nothing written (the command failed: its test judges that)
     try:
-        if text is None:
-            # Only regular files: tests also point outputs at /dev/full and the like.
-            if not os.path.isfile(path) or os.path.islink(path):
-                return
-            with open(path) as f:
-                text = f.read(256 << 20)
         report = json.loads(text)
-    except (OSError, ValueError):
-        return  # not JSON: the test that wrote it judges that
+    except ValueError as e:
+        check(False, f"{where}: a report that is not JSON ({e}): {text[:200]!r}")
+        return
     if isinstance(report, dict) and report.get("schema", "").startswith("coldstart-report/"):
         validate_report(report, where)
 
@@ -181,9 +184,37 @@ def our_cgroups():
             # A profiler's leaf (coldstart-<pid>-profiler, cgroup v2) counts too.
             if d.startswith("coldstart-") and not _owner_alive(d):
                 found.append(os.path.join(top, d))
-        if top.count("/") > 8:
+        # Deep enough for a run cgroup below a systemd user slice
+        # (/sys/fs/cgroup/user.slice/user-0.slice/user@0.service/app.slice/...).
+        if top.count("/") > 16:
             dirs[:] = []
     return found
+
+
+def watch_run_cgroups(proc, name, seconds):
+    """While the coldstart `proc` runs (for at most `seconds`): the largest
+    value its run cgroups' control file `name` (e.g. pids.current) showed,
+    read every 10 ms from every hierarchy; None when no run cgroup was seen."""
+    import time
+    prefix = f"coldstart-{proc.pid}-"
+    dirs, best = [], None
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        if not dirs:
+            for top, subdirs, _ in os.walk("/sys/fs/cgroup"):
+                dirs += [os.path.join(top, d) for d in subdirs
+                         if d.startswith(prefix) and not d.endswith("-profiler")]
+                if top.count("/") > 10:
+                    subdirs[:] = []
+        for d in dirs:
+            try:
+                with open(os.path.join(d, name)) as f:
+                    v = int(f.read().split()[0])
+                best = v if best is None else max(best, v)
+            except (OSError, ValueError):
+                pass
+        time.sleep(0.01)
+    return best
 
 
 def cgroup_v2():

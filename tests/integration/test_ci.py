@@ -14,7 +14,10 @@ with tempfile.TemporaryDirectory() as d:
                   "ready.p95<=20ms", "--budget", "rss_ready.p50<=64Mi", "--junit", j("junit.xml"),
                   "--json", j("slow.json"), "--", FIXTURE, "sleep", "40")
     check(p.returncode == 3, f"budget miss: exit {p.returncode} {p.stderr}")
-    check("budget ready.p95<=20ms exceeded by app:" in p.stdout and "ms" in p.stdout, p.stdout)
+    import re
+    over = re.search(r"budget ready\.p95<=20ms exceeded by app: ([0-9.]+) ms", p.stdout)
+    check(over and 38 <= float(over.group(1)) <= 200,
+          f"the miss says the p95 it measured (~40 ms): {p.stdout}")
     check("ok   budget rss_ready.p50<=64Mi met by app" in p.stdout, p.stdout)
     root = ET.parse(j("junit.xml")).getroot()
     cases = root.findall(".//testcase")
@@ -76,8 +79,11 @@ with tempfile.TemporaryDirectory() as d:
     # uses the floor docs/ci.md advises for sanitizer builds and shared runners.
     p = coldstart("compare", "--min-time", "5ms", j("base.json"), j("same.json"))
     check(p.returncode == 0, f"compare unchanged: exit {p.returncode}\n{p.stdout}")
+    # 8 runs against 6 (slow.json is the 40 ms budget session): faster, so
+    # an improvement and exit 0.
     p = coldstart("compare", j("base.json"), j("slow.json"))
-    check(p.returncode in (0, 3), "compare runs with different run counts")
+    check(p.returncode == 0 and re.search(r"\bready .* improved", p.stdout),
+          f"compare runs with different run counts: exit {p.returncode}\n{p.stdout}")
 
     # merge: round trip through report and compare; hosts kept; names made unique.
     p = coldstart("merge", j("base.json"), j("slower.json"), j("slow.json"), "-o", j("merged.json"))

@@ -35,6 +35,29 @@ check(any(f.endswith("/fixture") for f in files) and any("libc.so" in f for f in
       f"fixture's mapped files: {sorted(files)}")
 check(t["size_on_disk_bytes"] is None and t["deploy_size_bytes"] == total,
       f"a command deploys what it maps: {t['deploy_size_bytes']} vs {total} ({files})")
+# Independently: the files a fixture started here maps, from its own
+# /proc/PID/maps, their sizes from stat.
+port = free_port()
+own = subprocess.Popen([FIXTURE, "serve"], env=dict(os.environ, PORT=str(port)))
+try:
+    import socket
+    import time
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.01)
+    with open(f"/proc/{own.pid}/maps") as f:
+        paths = {l.split(None, 5)[5].strip() for l in f if len(l.split(None, 5)) == 6}
+finally:
+    own.kill()
+    own.wait()
+paths = {os.path.realpath(p) for p in paths if p.startswith("/") and os.path.isfile(p)}
+expected = sum(os.stat(p).st_size for p in paths)
+check(t["deploy_size_bytes"] == expected,
+      f"deploy size {t['deploy_size_bytes']} is the fixture's own mapped files, {expected} "
+      f"({sorted(paths)})")
 
 # Runtime folders counted whole: a fake .NET root and a fake Python standard
 # library, each with one file the target maps and sparse files it does not.
@@ -110,12 +133,26 @@ check(rep["targets"][0]["deploy_size_bytes"] is None,
 
 # The suite's table has both columns.
 with tempfile.TemporaryDirectory() as d:
-    p = coldstart("suite", "-q", "-n", "1", "-w", "0", "--md", os.path.join(d, "r.md"), "native-c",
+    p = coldstart("suite", "-q", "-n", "1", "-w", "0", "--md", os.path.join(d, "r.md"),
+                  "--json", os.path.join(d, "r.json"), "native-c",
                   env=dict(os.environ, COLDSTART_IMAGES=IMAGES), timeout=300)
     check(p.returncode == 0, f"suite native-c: {p.returncode} {p.stderr[-500:]}")
     check("app size" in p.stdout and "deploy size" in p.stdout, f"suite table: {p.stdout}")
+    suite = require_report(json.load(open(os.path.join(d, "r.json"))) if os.path.exists(
+        os.path.join(d, "r.json")) else None, p, "suite --json")
+    deploy_mib = suite["targets"][0]["deploy_size_bytes"] / 1048576
     md = open(os.path.join(d, "r.md")).read() if os.path.exists(os.path.join(d, "r.md")) else ""
-    check("| deploy size |" in md or "deploy size |" in md, f"markdown table: {md[:800]}")
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in md.splitlines()
+            if l.startswith("|")]
+    header = next((r for r in rows if "deploy size" in r), None)
+    row = next((r for r in rows if r and r[0].startswith("native-c")), None)
+    check(header and row, f"markdown table with a native-c row: {md[:800]}")
+    if header and row:
+        cell = row[header.index("deploy size")]
+        import re
+        m = re.match(r"([0-9.]+) MiB", cell)
+        check(m and abs(float(m.group(1)) - deploy_mib) < 0.01 * deploy_mib + 0.01,
+              f"the row's deploy size `{cell}` is the report's {deploy_mib:.2f} MiB")
 
 check_no_leftovers("deploy size")
 finish()

@@ -32,21 +32,36 @@ for attempt in range(2):
     s = measured(slow)[0]["milestones_us"]["ready"]
     if s > 2.5 * f:
         break
-if True:
-    check(s > 2.5 * f, f"--cpus 0.25 did not slow the loop: {f} us vs {s} us")
-    r = measured(slow)[0]
-    check(r["nr_throttled"] and r["nr_throttled"] > 0, f"throttling counted: {r['nr_throttled']}")
-    check(slow["targets"][0]["limits"]["cpus"] == 0.25, "limits.cpus")
+check(s > 2.5 * f, f"--cpus 0.25 did not slow the loop: {f} us vs {s} us")
+r = measured(slow)[0]
+check(r["nr_throttled"] and r["nr_throttled"] > 0, f"throttling counted: {r['nr_throttled']}")
+check(slow["targets"][0]["limits"]["cpus"] == 0.25, "limits.cpus")
 
-# pids: a fork bomb is held at the limit and the run still ends cleanly.
-p, rep = run_json("-n", "1", "-w", "0", "--pids", "16", "--", FIXTURE, "fork", "200", "exit", "0")
-check(p.returncode == 0, f"fork under --pids 16: {p.returncode} {p.stdout}")
+# pids: 200 forks are held at the limit (the main process and 15 children)
+# and the run still ends cleanly; without the limit all 200 are made. The
+# fixture says how many it made; exit 3 keeps its output in the report.
+def forked(*limit):
+    p, rep = run_json("-n", "1", "-w", "0", *limit, "--", FIXTURE, "fork", "200", "exit", "3")
+    run = measured(require_report(rep, p, f"fork {limit}"))[0]
+    check(run["status"] == "exited" and run["exit_code"] == 3,
+          f"fork {limit}: {run['status']} {run.get('error')}")
+    line = [l for l in (run.get("output_tail") or "").splitlines() if l.startswith("forked ")]
+    check(line, f"fork {limit}: the fixture says how many it made: {run.get('output_tail')!r}")
+    return int(line[0].split()[1]) if line else -1
+
+
+check(forked("--pids", "16") == 15, "--pids 16: the main process and 15 children")
+check(forked("--pids", "400") == 200, "--pids 400: all 200 children")
 check_no_leftovers("after the fork test")
 
-# cpuset: the target runs, the limit is recorded.
-p, rep = run_json("-n", "1", "-w", "0", "--cpuset", "0", "--", "true")
-check(p.returncode == 0, f"--cpuset 0: {p.returncode} {p.stdout} {p.stderr}")
-if require_report(rep):
-    check(rep["targets"][0]["limits"]["cpuset"] == "0", "limits.cpuset")
+# cpuset: the target runs on the CPUs given (its own Cpus_allowed_list), and
+# the limit is recorded.
+p, rep = run_json("-n", "1", "-w", "0", "--cpuset", "0", "--", "sh", "-c",
+                  "grep Cpus_allowed_list /proc/self/status; exit 3")
+rep = require_report(rep, p, "--cpuset 0")
+run = measured(rep)[0]
+check("Cpus_allowed_list:\t0\n" in (run.get("output_tail") or "") + "\n",
+      f"--cpuset 0: the target's own CPUs: {run.get('output_tail')!r}")
+check(rep["targets"][0]["limits"]["cpuset"] == "0", "limits.cpuset")
 
 finish()

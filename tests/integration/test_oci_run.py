@@ -7,6 +7,7 @@ image-read figures in the report, --extract cold, --cache cold, bad input,
 and nothing left after a run, a failure or Ctrl-C."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -60,11 +61,14 @@ for r in measured(rep):
     check(any(f["path"] == "/srv/server" for f in r["mapped"]),
           f"mapped files named as inside the container: {r['mapped']}")
 check("rootfs" in json.dumps(t["summary"]), "summary has rootfs_us")
-# Every format carries the phases and the image facts.
+# Every format carries the phases and the image facts (the digest is a real
+# one: a default "-" would be "found" anywhere).
+check(re.fullmatch(r"sha256:[0-9a-f]{64}", img.get("manifest_digest") or ""),
+      f"the image's manifest digest: {img.get('manifest_digest')}")
 with open(html) as f:
     page = f.read()
 check("Image in the page cache at ready" in page and "/srv/server" in page and
-      img.get("manifest_digest", "-") in page and ">rootfs<" in page,
+      img["manifest_digest"] in page and ">rootfs<" in page,
       "HTML: image facts, image read, the rootfs marker")
 with open(md) as f:
     text = f.read()
@@ -78,10 +82,10 @@ with open(csv) as f:
 check(all(c in header for c in ("rootfs_us", "extract_us", "image_read_bytes", "oci_ref",
                                 "oci_layers", "oci_unpacked_bytes")),
       f"CSV: container columns in {header}")
-check(img.get("manifest_digest", "-") in first, "CSV: the image's digest in each row")
+check(img["manifest_digest"] in first, "CSV: the image's digest in each row")
 with open(junit) as f:
     xml = f.read()
-check('name="oci.manifest_digest"' in xml and img.get("manifest_digest", "-") in xml,
+check('name="oci.manifest_digest"' in xml and img["manifest_digest"] in xml,
       "JUnit: the image's facts as testsuite properties")
 p = coldstart("run", "--image", layout, *COMMON, "-n", "1", "--no-progress")
 check(p.returncode == 0 and "image in the page cache at ready" in p.stdout and

@@ -3,11 +3,20 @@ from harness import *
 
 require_root()
 
-# ~50 ms, with every field DESIGN.md promises.
-p, rep = run_json("-n", "5", "--", "sleep", "0.05")
-check(p.returncode == 0, f"sleep 0.05 exit code {p.returncode}: {p.stderr}")
-check(rep is not None, "no JSON report written")
-if require_report(rep):
+# ~50 ms, with every field DESIGN.md promises. The fixture writes when its
+# main began and when it returned (CLOCK_MONOTONIC): the ground truth of the
+# exec and ready milestones.
+times = tempfile.NamedTemporaryFile(prefix="coldstart-times-", delete=False).name
+os.unlink(times)
+p, rep = run_json("-n", "5", "--env", f"COLDSTART_FIXTURE_TIMES={times}", "--", FIXTURE, "sleep",
+                  "50")
+check(p.returncode == 0, f"sleep 50 exit code {p.returncode}: {p.stderr}")
+with open(times) as f:
+    truth = [dict(kv.split("=") for kv in line.split()) for line in f.read().splitlines()]
+os.unlink(times)
+rep = require_report(rep, p, "sleep 50")
+check(len(truth) == 6, f"the fixture wrote its times once per run: {len(truth)}")
+if len(truth) == 6:
     check(rep["schema"] == "coldstart-report/1", "schema")
     check(rep["tool"]["name"] == "coldstart", "tool name")
     for k in ("kernel", "cpu_model", "cpus", "mem_total_bytes", "cgroup"):
@@ -16,7 +25,7 @@ if require_report(rep):
     for k in ("name", "command", "image", "limits", "ready", "cache", "size_on_disk_bytes",
               "runs", "summary"):
         check(k in t, f"target.{k} missing")
-    check(t["command"] == ["sleep", "0.05"], f"command {t['command']}")
+    check(t["command"] == [FIXTURE, "sleep", "50"], f"command {t['command']}")
     runs = measured(rep)
     check(len(runs) == 5, f"{len(runs)} measured runs, expected 5")
     check(len(t["runs"]) == 6 and t["runs"][0]["warmup"], "one warmup run first")
@@ -30,10 +39,19 @@ if require_report(rep):
             check(k in r["milestones_us"], f"milestones_us.{k} missing")
         check(r["status"] == "ok", f"status {r['status']}")
         ready = r["milestones_us"]["ready"]
-        # 50 ms of sleep, not 0 and not seconds; the upper bound leaves room
-        # for the emulated v2 guest (once 155 ms there, under load).
-        check(48000 <= ready <= 400000, f"ready {ready} us is not ~50 ms")
-        check(0 < r["milestones_us"]["exec"] < ready, "exec before ready")
+        own = truth[r["index"] + 1]  # the warmup wrote the first line
+        main_us = (int(own["main_ns"]) - r["t0_monotonic_ns"]) / 1000
+        end_us = (int(own["end_ns"]) - r["t0_monotonic_ns"]) / 1000
+        check((int(own["end_ns"]) - int(own["main_ns"])) / 1000 >= 50000, "the fixture slept 50 ms")
+        # ready: the exit, seen within 2 ms of the fixture's return (a slow
+        # emulated guest needs some of that).
+        check(end_us <= ready <= end_us + 2000,
+              f"ready {ready} us, the fixture returned at {end_us:.0f} us")
+        # exec: seen by the parent when the exec pipe closes, which today is
+        # shortly after the new program is running (issue 29: the fork's
+        # teardown lands in it); within 3 ms of the fixture's main either way.
+        check(abs(r["milestones_us"]["exec"] - main_us) < 3000,
+              f"exec {r['milestones_us']['exec']} us, the fixture's main at {main_us:.0f} us")
         check(r["exit_code"] == 0, "exit_code 0")
         s = r["samples"]
         check(s["interval_us"] == 1000, "1 ms sampling")
@@ -45,10 +63,11 @@ if require_report(rep):
     summ = t["summary"]["ready_us"]
     for k in ("n", "min", "p50", "mean", "stddev", "p90", "p95", "p99", "max", "ci95"):
         check(k in summ, f"summary.{k} missing")
-    # 50 ms of sleep plus start-up: ~55 ms natively, up to ~130 ms in the
-    # emulated cgroup v2 guest of make test-v2 (accuracy: test_http_probe).
-    check(45000 <= summ["p50"] <= 250000, f"p50 {summ['p50']}")
-check("ready" in p.stdout and "p50" in p.stdout, "terminal table on stdout")
+    runs_ready = sorted(r["milestones_us"]["ready"] for r in runs)
+    check(summ["p50"] == runs_ready[2], f"p50 {summ['p50']} is the runs' median {runs_ready}")
+term = coldstart("run", "-n", "2", "-w", "0", "--name", "sleeper", "--", FIXTURE, "sleep", "5")
+check(term.returncode == 0 and "sleeper" in term.stdout and "ready" in term.stdout,
+      f"terminal table on stdout names the target: {term.stdout[-300:]}")
 
 # A target that exits non-zero: status exited, exit code 1.
 p, rep = run_json("-n", "2", "-w", "0", "--", FIXTURE, "exit", "3")

@@ -5,6 +5,17 @@ require_root()
 MIB = 1 << 20
 URL = "http://127.0.0.1:{port}/"
 
+def report_of(path, what):
+    """The report a command just wrote, or a failed check that ends the test."""
+    if not os.path.exists(path):
+        check(False, f"{what}: no report at {path}")
+        finish()
+    with open(path) as f:
+        doc = json.load(f)
+    os.unlink(path)  # the next command must write its own
+    return doc
+
+
 with tempfile.TemporaryDirectory() as d:
     out = os.path.join(d, "size.json")
     html = os.path.join(d, "size.html")
@@ -13,20 +24,19 @@ with tempfile.TemporaryDirectory() as d:
                   "--", FIXTURE, "alloc", "64", "serve", timeout=600)
     check(p.returncode == 0, f"size: {p.returncode}\n{p.stdout}\n{p.stderr}")
     check("smallest passing limit" in p.stdout and "recommended limit" in p.stdout, p.stdout)
-    if os.path.exists(out):
-        z = json.load(open(out))["targets"][0]["sizing"]
-        lo, hi = 64 * MIB, (64 + 48) * MIB
-        check(lo <= z["min_passing_bytes"] <= hi, f"min passing {z['min_passing_bytes'] / MIB} MiB")
-        check(z["recommended_bytes"] >= z["min_passing_bytes"] * 1.25, "recommended has the margin")
-        check(z["recommended_bytes"] % (4 * MIB) == 0, "recommended is a round size")
-        check(z["margin"] == 0.25 and z["unconstrained_peak_bytes"] >= 64 * MIB, z)
-        statuses = {s["status"] for s in z["steps"]}
-        check("oom" in statuses and "ok" in statuses, f"steps told apart: {statuses}")
-        check(all(s["ready_us"] is None for s in z["steps"] if s["status"] != "ok"),
-              "no ready time for failed steps")
-        check(all(s["attempt"] in (1, 2) for s in z["steps"]), "attempts recorded")
-        fails = [s["limit_bytes"] for s in z["steps"] if s["status"] == "oom"]
-        check(all(f < z["min_passing_bytes"] for f in fails), "every failing limit is below the answer")
+    z = report_of(out, "size")["targets"][0]["sizing"]
+    lo, hi = 64 * MIB, (64 + 48) * MIB
+    check(lo <= z["min_passing_bytes"] <= hi, f"min passing {z['min_passing_bytes'] / MIB} MiB")
+    check(z["recommended_bytes"] >= z["min_passing_bytes"] * 1.25, "recommended has the margin")
+    check(z["recommended_bytes"] % (4 * MIB) == 0, "recommended is a round size")
+    check(z["margin"] == 0.25 and z["unconstrained_peak_bytes"] >= 64 * MIB, z)
+    statuses = {s["status"] for s in z["steps"]}
+    check("oom" in statuses and "ok" in statuses, f"steps told apart: {statuses}")
+    check(all(s["ready_us"] is None for s in z["steps"] if s["status"] != "ok"),
+          "no ready time for failed steps")
+    check(all(s["attempt"] in (1, 2) for s in z["steps"]), "attempts recorded")
+    fails = [s["limit_bytes"] for s in z["steps"] if s["status"] == "oom"]
+    check(all(f < z["min_passing_bytes"] for f in fails), "every failing limit is below the answer")
     check(os.path.exists(html) and 'id="chart-sizing-0"' in open(html).read(), "sizing chart")
 
     # A start that is more than --slowdown times slower under a limit is not a
@@ -35,9 +45,8 @@ with tempfile.TemporaryDirectory() as d:
                   "--json", out, "--", FIXTURE, "slow-if-limited", "300", "serve", timeout=300)
     check(p.returncode == 1 and "slower than 2x the unconstrained start + 10 ms" in p.stdout and "no passing limit" in p.stdout,
           f"--slowdown: {p.returncode} {p.stdout}")
-    if os.path.exists(out):
-        steps = json.load(open(out))["targets"][0]["sizing"]["steps"]
-        check(steps and all(s["status"] == "slow" for s in steps), f"slow steps: {steps}")
+    steps = report_of(out, "size --slowdown")["targets"][0]["sizing"]["steps"]
+    check(steps and all(s["status"] == "slow" for s in steps), f"slow steps: {steps}")
     # With a generous --slowdown the same target passes at the smallest limit.
     p = coldstart("size", "-q", "--ready", URL, "--requests", "2", "--slowdown", "1000",
                   "--", FIXTURE, "slow-if-limited", "300", "serve", timeout=300)
@@ -66,18 +75,17 @@ with tempfile.TemporaryDirectory() as d:
                   "--html", os.path.join(d, "sweep.html"), "--", FIXTURE, "spin", "200",
                   timeout=300)
     check(p.returncode == 0, f"sweep: {p.returncode} {p.stdout} {p.stderr}")
-    if os.path.exists(sw):
-        rep = json.load(open(sw))
-        names = [t["name"] for t in rep["targets"]]
-        check(len(names) == 2 and names[0].endswith("@cpus=0.2") and names[1].endswith("@cpus=1"),
-              f"point names {names}")
-        slow, fast = (t["summary"]["ready_us"]["p50"] for t in rep["targets"])
-        check(slow > 2 * fast, f"more CPU is faster: {slow} vs {fast}")
-        check(rep["targets"][0]["summary"]["nr_throttled"]["p50"] > 0, "throttling counted")
-        check(rep["settings"]["sweep"] == "cpus" and rep["settings"]["interleaved"], "settings")
-        seq = [t for _, t in sorted((r["t0_monotonic_ns"], t["name"])
-                                    for t in rep["targets"] for r in t["runs"])]
-        check(all(seq[i] != seq[i + 1] for i in range(len(seq) - 1)), "points interleaved")
+    rep = report_of(sw, "sweep")
+    names = [t["name"] for t in rep["targets"]]
+    check(len(names) == 2 and names[0].endswith("@cpus=0.2") and names[1].endswith("@cpus=1"),
+          f"point names {names}")
+    slow, fast = (t["summary"]["ready_us"]["p50"] for t in rep["targets"])
+    check(slow > 2 * fast, f"more CPU is faster: {slow} vs {fast}")
+    check(rep["targets"][0]["summary"]["nr_throttled"]["p50"] > 0, "throttling counted")
+    check(rep["settings"]["sweep"] == "cpus" and rep["settings"]["interleaved"], "settings")
+    seq = [t for _, t in sorted((r["t0_monotonic_ns"], t["name"])
+                                for t in rep["targets"] for r in t["runs"])]
+    check(all(seq[i] != seq[i + 1] for i in range(len(seq) - 1)), "points interleaved")
     check('id="chart-sweep"' in open(os.path.join(d, "sweep.html")).read(), "sweep chart")
     p = coldstart("sweep", "-q", "-n", "2", "-w", "0", "--memory", "64Mi,16Mi", "--", FIXTURE,
                   "alloc", "32", timeout=120)

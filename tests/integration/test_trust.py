@@ -36,6 +36,8 @@ term = coldstart("run", "-n", "1", "-w", "0", "--ready", READY, "--", F, "fork",
 check("processes" in term.stdout, "the terminal table shows the processes at ready")
 
 # 1b. nginx (master + 2 workers), gunicorn -w 2: real multi-process servers.
+# make test installs them (and PostgreSQL): missing, their blocks fail.
+check(shutil.which("nginx"), "nginx is missing (make test installs nginx-light)")
 if shutil.which("nginx"):
     with tempfile.TemporaryDirectory() as d:
         port = free_port()
@@ -58,8 +60,7 @@ if shutil.which("nginx"):
         p, rep = run_json("-n", "1", "-w", "0", "--port", str(port), "--ready-status", "200-399",
                           "--ready", "http://127.0.0.1:{port}/moved", "--", "nginx", "-c", conf)
         check(p.returncode == 0, f"--ready-status 200-399 takes the 301: {p.returncode} {p.stderr}")
-else:
-    print("note: nginx not installed; its checks did not run")
+check(shutil.which("gunicorn"), "gunicorn is missing (make test installs it)")
 if shutil.which("gunicorn"):
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "app.py"), "w") as f:
@@ -73,19 +74,21 @@ if shutil.which("gunicorn"):
         # before the second exists: at least arbiter and one worker.
         check(r["status"] == "ok" and r["processes_ready"] >= 2,
               f"gunicorn -w 2: arbiter + workers at ready: {r['status']} {r['processes_ready']}")
-else:
-    print("note: gunicorn not installed; its checks did not run")
 
 # 1c/6. PostgreSQL (postmaster + its helpers), stopped with SIGTERM: a clean
 # shutdown leaves no postmaster.pid and no socket lock file, so the next start
 # does no crash recovery (with SIGKILL both stay behind).
-postgres = shutil.which("postgres") or shutil.which("postgres", path="/usr/local/bin")
-initdb = shutil.which("initdb") or shutil.which("initdb", path="/usr/local/bin")
+import glob
+pg_bins = ":".join(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True) + ["/usr/local/bin"])
+postgres = shutil.which("postgres") or shutil.which("postgres", path=pg_bins)
+initdb = shutil.which("initdb") or shutil.which("initdb", path=pg_bins)
 try:
     import pwd
     pg_user = pwd.getpwnam("postgres")
 except (ImportError, KeyError):
     pg_user = None
+check(postgres and initdb and pg_user,
+      "PostgreSQL (postgres, initdb and the postgres user) is missing (make test installs it)")
 if postgres and initdb and pg_user:
     with tempfile.TemporaryDirectory() as d:
         os.chown(d, pg_user.pw_uid, pg_user.pw_gid)
@@ -105,8 +108,6 @@ if postgres and initdb and pg_user:
         left = [f for f in ("data/postmaster.pid", f".s.PGSQL.{port}.lock")
                 if os.path.exists(os.path.join(d, f))]
         check(not left, f"a clean PostgreSQL shutdown leaves nothing behind: {left}")
-else:
-    print("note: postgres/initdb or the postgres user missing; its checks did not run")
 
 # 2. A server that is not the target's never makes a run ready.
 class Quiet(http.server.BaseHTTPRequestHandler):

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sandbox/process.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/base/fsutil.h"
 #include "sandbox/spawn.h"
@@ -77,10 +78,9 @@ int main(void)
     if (access(path, F_OK) == 0)
         CHECK_STR(get(path), "67108864");
     char cpu_dir[4096];
-    if (own_cpu_dir(cpu_dir, sizeof cpu_dir) == 0) {
-        CHECK(fs_pathf(path, sizeof path, NULL, "%s/%s/cpu.cfs_quota_us", cpu_dir, name) == 0);
-        CHECK_STR(get(path), "50000");
-    }
+    CHECK(own_cpu_dir(cpu_dir, sizeof cpu_dir) == 0); /* the cpu hierarchy is mounted here */
+    CHECK(fs_pathf(path, sizeof path, NULL, "%s/%s/cpu.cfs_quota_us", cpu_dir, name) == 0);
+    CHECK_STR(get(path), "50000");
 
     /* A child is in the run cgroup before exec. */
     char *argv[] = {"sleep", "30", NULL};
@@ -88,6 +88,7 @@ int main(void)
     struct sbx_spawn_opts so = {.argv = argv, .envp = envp, .cgroup = cg};
     struct sbx_child child;
     CHECK(sbx_spawn(&so, &child, &err) == 0);
+    sbx_child_own(child.pid); /* ours to reap, as a run's main process is */
     pid_t pids[8];
     CHECK_INT(sbx_cgroup_pids(cg, pids, 8, &err), 1);
     CHECK_INT(pids[0], child.pid);
@@ -97,7 +98,9 @@ int main(void)
     snprintf(memdir, sizeof memdir, "%s", dir);
     CHECK(sbx_cgroup_destroy(cg, &err) == 0);
     int status = 0;
-    CHECK(waitpid(child.pid, &status, 0) == child.pid || errno == ECHILD);
+    CHECK(waitpid(child.pid, &status, 0) == child.pid); /* teardown reaped no owned child */
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    sbx_child_disown(child.pid);
     CHECK(kill(child.pid, 0) < 0);
     struct stat st;
     CHECK(stat(memdir, &st) < 0 && errno == ENOENT);
