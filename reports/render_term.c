@@ -43,13 +43,41 @@ static const char *const term_metrics[] = {
     "rss_after_load_bytes",
 };
 
+/* Text a target or an image controls (its output, its file names), written
+ * with every control character shown as `?`: an escape sequence in a
+ * target's output must not move the cursor, retitle the window or worse in
+ * the user's terminal. C1 controls in UTF-8 (U+0080-U+009F) too. */
+static void put_untrusted(FILE *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9f) {
+            fputc('?', out);
+            i++;
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            fputc('?', out);
+        } else {
+            fputc(c, out);
+        }
+    }
+}
+
+static void put_untrusted_line(FILE *out, const char *prefix, const char *s)
+{
+    fputs(prefix, out);
+    put_untrusted(out, s, strlen(s));
+    fputc('\n', out);
+}
+
 /* The first five: size and path. */
 static void print_files(FILE *out, const struct rep_count *files, size_t n)
 {
     for (size_t k = 0; k < n && k < 5; k++) {
         char b[32];
         rep_format_value(REP_UNIT_BYTES, (double)files[k].count, b, sizeof b);
-        fprintf(out, "    %10s  %s\n", b, files[k].name);
+        fprintf(out, "    %10s  ", b);
+        put_untrusted_line(out, "", files[k].name);
     }
 }
 
@@ -255,13 +283,15 @@ void rep_term_print_failures(FILE *out, const struct rep_target *t)
             continue;
         fprintf(out, "  run %d%s: %s", run->index, run->warmup ? " (warmup)" : "",
                 rep_status_name(run->status));
-        if (run->error)
-            fprintf(out, ": %s", run->error);
+        if (run->error) {
+            fputs(": ", out);
+            put_untrusted(out, run->error, strlen(run->error));
+        }
         fputc('\n', out);
         /* The first line that named an error: the cause, often long scrolled
          * out of the tail (a runtime's stack trace follows it). */
         if (run->error_line)
-            fprintf(out, "    first error line: %s\n", run->error_line);
+            put_untrusted_line(out, "    first error line: ", run->error_line);
         if (run->output_tail && *run->output_tail) {
             /* The last few lines are what explains most failures. */
             const char *p = run->output_tail + strlen(run->output_tail);
@@ -277,7 +307,9 @@ void rep_term_print_failures(FILE *out, const struct rep_target *t)
             for (const char *q = p; *q;) {
                 const char *e = strchr(q, '\n');
                 int len = e ? (int)(e - q) : (int)strlen(q);
-                fprintf(out, "    | %.*s\n", len, q);
+                fputs("    | ", out);
+                put_untrusted(out, q, (size_t)len);
+                fputc('\n', out);
                 q = e ? e + 1 : q + len;
             }
         }

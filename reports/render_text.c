@@ -7,13 +7,16 @@
 
 #include "reports/render.h"
 
-/* Text inside a Markdown table cell: a `|` would end the cell, a newline
- * the row, and `<` or `&` start inline HTML or an entity. */
+/* Text from a report inside Markdown (a table cell, a line of a job
+ * summary): a `|` would end the cell, a newline the row, `<` or `&` start
+ * inline HTML or an entity, and `[`, `!`, `*`, `_`, `` ` `` and the like
+ * links, images and emphasis. A report may come from anywhere: its host and
+ * settings strings are escaped like its names. */
 static void md_escape(struct rep_buf *b, const char *s)
 {
     for (; s && *s; s++) {
-        if (*s == '|')
-            rep_buf_puts(b, "\\|");
+        if (strchr("|\\`*_[]!", *s))
+            rep_buf_printf(b, "\\%c", *s);
         else if (*s == '\n' || *s == '\r')
             rep_buf_puts(b, " ");
         else if (*s == '<')
@@ -119,12 +122,20 @@ static void md_images(const struct rep_report *r, struct rep_buf *b)
 void rep_render_markdown(const struct rep_report *r, struct rep_buf *b)
 {
     rep_buf_puts(b, "## coldstart report\n\n");
+    struct rep_buf line = {0};
+    host_line(r, &line);
     rep_buf_puts(b, "- Host: ");
-    host_line(r, b);
-    rep_buf_printf(b, "\n- Date: %s, coldstart %s\n", r->created ? r->created : "?",
+    md_escape(b, line.data);
+    rep_buf_free(&line);
+    rep_buf_printf(&line, "%s, coldstart %s", r->created ? r->created : "?",
                    r->tool_version ? r->tool_version : "?");
-    rep_buf_puts(b, "- Settings: ");
-    settings_line(r, b);
+    rep_buf_puts(b, "\n- Date: ");
+    md_escape(b, line.data);
+    rep_buf_free(&line);
+    settings_line(r, &line);
+    rep_buf_puts(b, "\n- Settings: ");
+    md_escape(b, line.data);
+    rep_buf_free(&line);
     rep_buf_puts(b, "\n\n");
     struct rep_table tab;
     if (rep_comparison_table(r, &tab) == 0) {

@@ -207,6 +207,26 @@ check(took < 8.5, f"a dripping diagnostics socket held the run {took:.1f} s (bou
 
 import resource
 
+# A target's output and a report's strings are shown, not obeyed: no escape
+# sequence reaches the terminal, no Markdown link or image reaches a job
+# summary (LOW findings).
+p = coldstart("run", "-q", "-n", "1", "-w", "0", "--", "sh", "-c",
+              "printf '\\033]0;PWNED\\007\\033[2Jvisible\\n'; exit 3")
+check("\x1b" not in p.stdout and "\x07" not in p.stdout and "visible" in p.stdout,
+      f"a target's escape sequences are not printed raw: {p.stdout[-200:]!r}")
+with open(seed) as f:
+    doc = json.load(f)
+doc["host"]["cpu_model"] = "![x](http://127.0.0.1/pixel) [click](http://127.0.0.1/) | <b>"
+doc["settings"]["seccomp"] = "*bold* `code`"
+md_in = os.path.join(work, "md.json")
+with open(md_in, "w") as f:
+    json.dump(doc, f)
+p = coldstart("report", md_in, "--format", "md")
+import re
+check(p.returncode == 0 and not re.search(r"(?<!\\)\]\(http", p.stdout) and "<b>" not in p.stdout and
+      "*bold*" not in p.stdout and "`code`" not in p.stdout,
+      f"Markdown from report strings is escaped: {p.stdout[:400]!r}")
+
 # A perf map the target controls cannot take the root profiler's memory: an
 # 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
 # profiler's own, "regular", 256 GB). The profiler's peak RSS stays small.
