@@ -548,17 +548,27 @@ static int parse_sweep_list(const char *flag, const char *arg, struct cli_option
         } else if (!strcmp(flag, "--burst")) {
             uint64_t k;
             if (prof_parse_uint(tok, 1, PROF_BURST_MAX, &k, &why) < 0)
-                return cs_error_input(err, "--burst %s: %s: %s (instances, 1 to %d)", arg, tok,
-                                      cs_error_text(&why), PROF_BURST_MAX);
+                return cs_error_input(err, "--burst %s: %s (instances at once)", arg,
+                                      cs_error_text(&why));
             o->sweep_values[o->n_sweep] = (double)k;
         } else {
             uint64_t bytes;
             if (prof_parse_size(tok, &bytes, &why) < 0)
                 return bad(err, flag, arg, &why);
             if (bytes < 1048576)
-                return cs_error_input(err, "%s %s: %s is below 1 MiB", flag, arg, tok);
+                return cs_error_input(err, "%s %s: %s is below 1 MiB%s%s%s", flag, arg, tok,
+                                      strspn(tok, "0123456789") == strlen(tok) ? " (did you mean "
+                                                                               : "",
+                                      strspn(tok, "0123456789") == strlen(tok) ? tok : "",
+                                      strspn(tok, "0123456789") == strlen(tok) ? "Mi?)" : "");
             o->sweep_values[o->n_sweep] = (double)bytes;
         }
+        /* Each value is one point (one target, named by it): twice is two
+         * targets of one name. */
+        for (size_t k = 0; k < o->n_sweep; k++)
+            if (o->sweep_values[k] == o->sweep_values[o->n_sweep])
+                return cs_error_input(err, "%s %s: %s is given twice (each value is one point)",
+                                      flag, arg, tok);
         o->n_sweep++;
     }
     if (o->n_sweep == 0)
@@ -621,10 +631,14 @@ static int parse_size_opt(const char *flag, const char *arg, uint64_t *ret, cs_e
     cs_error why;
     if (prof_parse_size(arg, ret, &why) < 0)
         return bad(err, flag, arg, &why);
+    /* A bare number is bytes; `--memory 512` almost always meant 512Mi. */
+    bool bare = strspn(arg, "0123456789") == strlen(arg);
     if (*ret < 1048576)
-        return cs_error_input(err, "%s %s: %s", flag, arg,
+        return cs_error_input(err, "%s %s: %s%s%s%s", flag, arg,
                               strcmp(flag, "--memory") == 0 ? "below 1 MiB nothing starts"
-                                                            : "at least 1 MiB");
+                                                            : "at least 1 MiB",
+                              bare ? " (a number alone is bytes: did you mean " : "",
+                              bare ? arg : "", bare ? "Mi?)" : "");
     return 0;
 }
 

@@ -72,6 +72,14 @@ static int check_private(const char *path, cs_error *err)
 
 int prof_oci_cache_check(const char *cache, cs_error *err)
 {
+    /* The layers' folders become overlayfs's lowerdir=A:B,upperdir=...:
+     * a `:` or `,` in the path would split it into other options. */
+    if (strpbrk(cache, ":,"))
+        return cs_error_input(err,
+                              "the image cache `%s` has a `:` or `,` in its path, which overlayfs "
+                              "reads as a separator of its options; give --image-cache a path "
+                              "without them",
+                              cache);
     return make_dirs(cache, err) < 0 ? -1 : check_private(cache, err);
 }
 

@@ -91,8 +91,28 @@ static int apply_whiteout(const char *path, struct result *r)
         return fail(r, true, 0, "whiteout `%s`: not a path inside the layer", path);
     _cleanup_close_ int dfd = open_beneath(dir);
     if (dfd < 0 && errno == ENOENT) {
-        /* A whiteout in a folder this layer does not carry: make the folder. */
-        if (mkdir(dir, 0755) < 0 || (dfd = open_beneath(dir)) < 0)
+        /* A whiteout in folders this layer does not carry (`a/b/.wh.x` with
+         * no entry for a or b, which umoci accepts): make them, each inside
+         * the one before, never outside the layer. */
+        char prefix[4096];
+        for (const char *c = dir;; c++) {
+            if (*c != '/' && *c)
+                continue;
+            snprintf(prefix, sizeof prefix, "%.*s", (int)(c - dir), dir);
+            const char *slash2 = strrchr(prefix, '/');
+            char parent[4096];
+            snprintf(parent, sizeof parent, "%.*s", slash2 ? (int)(slash2 - prefix) : 0, prefix);
+            _cleanup_close_ int pfd = open_beneath(parent);
+            const char *name = slash2 ? slash2 + 1 : prefix;
+            if (pfd < 0)
+                return fail(r, true, errno, "whiteout `%s`: its folder is outside the layer", path);
+            if (*name && mkdirat(pfd, name, 0755) < 0 && errno != EEXIST)
+                return fail(r, false, errno, "whiteout `%s`: cannot make its folder", path);
+            if (!*c)
+                break;
+        }
+        dfd = open_beneath(dir);
+        if (dfd < 0 && errno == ENOENT)
             return fail(r, false, errno, "whiteout `%s`: cannot make its folder", path);
     }
     if (dfd < 0)

@@ -400,6 +400,18 @@ for setup, word in (("owner", "another user"), ("mode", "writable by others"),
           f"an image cache with {setup}: exit {p.returncode} {p.stderr[-300:]}")
     shutil.rmtree(shared, ignore_errors=True)
 check(os.path.isdir(os.path.join(victim_dir, "keep", "inner")), "the victim's folders stay")
+for bad_name in ("a:b", "a,b"):
+    odd = os.path.join(work, bad_name)
+    p, r = run_json("--image", layout, "--image-cache", odd, "-n", "1", "-w", "0")
+    check(p.returncode == 2 and "overlayfs" in p.stderr,
+          f"an image cache path with `{bad_name}`: exit {p.returncode} {p.stderr[-200:]}")
+# Twice the same sweep point would be two targets of one name.
+p = coldstart("sweep", "--memory", "16Mi,16Mi", "--", F, "exit", "0")
+check(p.returncode == 2 and "twice" in p.stderr, f"sweep 16Mi,16Mi: {p.returncode} {p.stderr}")
+p = coldstart("run", "--memory", "512", "--", F, "exit", "0")
+check(p.returncode == 2 and "512Mi" in p.stderr, f"--memory 512 suggests 512Mi: {p.stderr}")
+p = coldstart("run", "--burst", "0", "--", F, "exit", "0")
+check(p.returncode == 2 and p.stderr.count("1 to 64") == 1, f"--burst 0 says its range once: {p.stderr}")
 
 # A docker-archive whose manifest names a layer through a symlinked folder
 # (`d -> /etc`, `d/shadow`) is refused without reading the host's file.

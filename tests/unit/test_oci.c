@@ -142,6 +142,8 @@ static void check_hostile(void)
                                                   {"l/coldstart-through-link", "file", NULL}};
     static const char *const wh_out[][3] = {{"l", "link", "/etc"}, {"l/.wh.passwd", "file", NULL}};
     static const char *const wh_dotdot[][3] = {{"a/../../.wh.x", "file", NULL}};
+    static const char *const wh_deep_link[][3] = {{"l", "link", "/etc"},
+                                                  {"l/sub/.wh.x", "file", NULL}};
     struct {
         const char *name;
         const char *const (*entries)[3];
@@ -150,7 +152,8 @@ static void check_hostile(void)
                  {"absolute", absolute, 1},
                  {"through-link", through_link, 2},
                  {"whiteout-through-link", wh_out, 2},
-                 {"whiteout-dotdot", wh_dotdot, 1}};
+                 {"whiteout-dotdot", wh_dotdot, 1},
+                 {"implied-folder-through-link", wh_deep_link, 2}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char tar[256], dir[256];
         snprintf(tar, sizeof tar, "%s/%s.tar", work, cases[i].name);
@@ -162,6 +165,22 @@ static void check_hostile(void)
         if (rc == 0 || err.status != CS_ERR_INPUT)
             fprintf(stderr, "hostile %s: rc %d: %s\n", cases[i].name, rc, cs_error_text(&err));
         CHECK(rc < 0 && err.status == CS_ERR_INPUT);
+    }
+    /* A whiteout whose folders the layer does not list (umoci accepts it):
+     * the folders are made, the whiteout is the 0/0 device. */
+    {
+        static const char *const implied[][3] = {{"a/b/.wh.foo", "file", NULL}};
+        char itar[256], idir[256], dev[300];
+        snprintf(itar, sizeof itar, "%s/implied.tar", work);
+        snprintf(idir, sizeof idir, "%s/implied.d", work);
+        write_tar(itar, implied, 1);
+        CHECK(mkdir(idir, 0755) == 0);
+        cs_error ierr;
+        CHECK(prof_oci_extract_layer(itar, NULL, NULL, idir, NULL, &ierr) == 0);
+        snprintf(dev, sizeof dev, "%s/a/b/foo", idir);
+        struct stat ist;
+        CHECK(lstat(dev, &ist) == 0 && S_ISCHR(ist.st_mode) && ist.st_rdev == makedev(0, 0));
+        CHECK(stat("/etc/sub", &ist) < 0); /* the link case above made nothing in /etc */
     }
     /* 600 levels deep: refused at once (extraction time grows with the
      * square of the depth: 5000 levels took 92 s). */
