@@ -197,9 +197,11 @@ void mark_ready_at(struct prof_run *c, uint64_t when_ns)
     /* The footprint at ready: a tick for the series, then the full
      * snapshot (threads, faults, PSS) and the cgroup's CPU split. */
     take_sample(c, true);
+    /* The run cgroup's processes, whoever their parent is: a server that
+     * daemonizes (nginx's default: its starter exits, the master lives on)
+     * has its memory at ready too. */
     struct prof_snapshot snap;
-    if (!c->main_exited && prof_sampler_snapshot(c->spec->sampler, c->cg, &snap) == 0 &&
-        snap.tasks > 0) {
+    if (prof_sampler_snapshot(c->spec->sampler, c->cg, &snap) == 0 && snap.tasks > 0) {
         c->run->rss_ready_bytes = (int64_t)snap.rss_bytes;
         c->run->pss_ready_bytes = (int64_t)snap.pss_bytes;
         c->run->threads_ready = (int64_t)snap.threads;

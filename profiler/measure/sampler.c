@@ -18,7 +18,11 @@
 
 /* Snapshot items. The _C items are a process's own faults plus those of its
  * reaped children. */
-enum { I_PID, I_RSS_PAGES, I_MINFLT_C, I_MAJFLT_C, I_NLWP, I_PSS_KIB };
+/* RSS and PSS both from one read of smaps_rollup (a page-table walk): the
+ * RSS of statm is the kernel's batched per-CPU counters, which lag, and put
+ * beside an exact PSS made PSS larger than RSS on every run of a small
+ * static process. */
+enum { I_PID, I_RSS_KIB, I_MINFLT_C, I_MAJFLT_C, I_NLWP, I_PSS_KIB };
 
 struct statm_fd {
     pid_t pid;
@@ -41,8 +45,8 @@ int prof_sampler_new(struct prof_sampler **ret, cs_error *err)
     if (!s)
         return cs_error_set(err, ENOMEM, "sampler");
     s->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-    enum pids_item items[] = {PIDS_ID_PID,    PIDS_RSS,  PIDS_FLT_MIN_C,
-                              PIDS_FLT_MAJ_C, PIDS_NLWP, PIDS_SMAP_PSS};
+    enum pids_item items[] = {PIDS_ID_PID,    PIDS_SMAP_RSS, PIDS_FLT_MIN_C,
+                              PIDS_FLT_MAJ_C, PIDS_NLWP,     PIDS_SMAP_PSS};
     int rc = procps_pids_new(&s->info, items, sizeof items / sizeof items[0]);
     if (rc < 0) {
         free(s);
@@ -152,7 +156,7 @@ int prof_sampler_snapshot(struct prof_sampler *s, struct sbx_cgroup *cg, struct 
             continue; /* processes vanish between listing and reading: not an error */
         for (int i = 0; i < f->counts->total; i++) {
             struct pids_stack *st = f->stacks[i];
-            ret->rss_bytes += PIDS_VAL(I_RSS_PAGES, ul_int, st, s->info) * s->page_size;
+            ret->rss_bytes += PIDS_VAL(I_RSS_KIB, ul_int, st, s->info) * 1024;
             ret->minflt += PIDS_VAL(I_MINFLT_C, ul_int, st, s->info);
             ret->majflt += PIDS_VAL(I_MAJFLT_C, ul_int, st, s->info);
             ret->threads += (uint64_t)PIDS_VAL(I_NLWP, s_int, st, s->info);
