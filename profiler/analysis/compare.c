@@ -82,7 +82,7 @@ static void holm(struct rep_compare_row *rows, size_t n, double alpha)
     for (size_t i = 0; i < n && m < 64; i++)
         if (rows[i].verdict == CMP_NOISE && !isnan(rows[i].p))
             tested[m++] = &rows[i];
-    qsort(tested, m, sizeof *tested, by_p);
+    qsort(tested, m, sizeof(struct rep_compare_row *), by_p);
     double running = 0;
     bool stopped = false;
     for (size_t k = 0; k < m; k++) {

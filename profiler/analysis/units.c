@@ -169,7 +169,7 @@ int prof_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret, cs
 
 int prof_parse_id(const char *s, uint32_t *ret, cs_error *err)
 {
-    uint64_t v;
+    uint64_t v = 0;
     if (prof_parse_uint(s, 0, PROF_ID_MAX, &v, err) < 0)
         return -1;
     *ret = (uint32_t)v;

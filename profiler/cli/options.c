@@ -59,6 +59,7 @@ enum {
     OPT_SANDBOX,
     OPT_REQUEST_URL,
     OPT_READY_STATUS,
+    OPT_READY_RETRY_STATUS,
     OPT_STOP_SIGNAL,
     OPT_STOP_TIMEOUT,
     OPT_MAX_FAILURES,
@@ -106,6 +107,10 @@ static const struct cli_option runs_section[] = {
     {"ready-status", 0, "LIST", OPT_READY_STATUS,
      "HTTP statuses that count as ready and as a served request,\n"
      "e.g. 200-399 (default 200-299)"},
+    {"ready-retry-status", 0, "LIST", OPT_READY_RETRY_STATUS,
+     "HTTP statuses before ready that mean \"not yet\": probed again\n"
+     "every 1 ms, as Kubernetes does (default 502-504; e.g. 404,500-504;\n"
+     "none: every other status fails the run at once)"},
     {"stop-signal", 0, "SIG", OPT_STOP_SIGNAL,
      "sent to the target at the end of a run (default SIGTERM),"},
     {"stop-timeout", 0, "DUR", OPT_STOP_TIMEOUT,
@@ -405,6 +410,8 @@ void cli_options_defaults(enum cli_command cmd, struct cli_options *o)
     o->requests = 1;
     o->ok_status_min = 200;
     o->ok_status_max = 299;
+    for (int st = 502; st <= 504; st++)
+        o->retry_status[(st - 100) / 64] |= 1ull << ((st - 100) % 64);
     o->stop_timeout_us = 2000000;
     o->max_failures = 3;
     o->interval_us = 1000;
@@ -595,6 +602,32 @@ static int parse_status_range(const char *arg, struct cli_options *o, cs_error *
     return 0;
 }
 
+/* --ready-retry-status 404,500-504 (or none): a bit per status. */
+static int parse_retry_status(const char *arg, struct cli_options *o, cs_error *err)
+{
+    memset(o->retry_status, 0, sizeof o->retry_status);
+    if (strcmp(arg, "none") == 0)
+        return 0;
+    char buf[256];
+    if ((size_t)snprintf(buf, sizeof buf, "%s", arg) >= sizeof buf)
+        return cs_error_input(err, "--ready-retry-status: too long");
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long lo = strtol(tok, &end, 10), hi = lo;
+        if (*end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (end == tok || *end || lo < 100 || hi > 599 || lo > hi)
+            return cs_error_input(err,
+                                  "--ready-retry-status %s: `%s` is not a status or a range of "
+                                  "them within 100-599 (e.g. 404,500-504, or none)",
+                                  arg, tok);
+        for (long st = lo; st <= hi; st++)
+            o->retry_status[(st - 100) / 64] |= 1ull << ((st - 100) % 64);
+    }
+    return 0;
+}
+
 static int append(void *array_p, size_t *n, size_t elem, const void *value, cs_error *err)
 {
     void **array = array_p;
@@ -746,6 +779,8 @@ static int parse_run_value(int key, const char *arg, struct cli_options *o, cs_e
         return 0;
     case OPT_READY_STATUS:
         return parse_status_range(arg, o, err);
+    case OPT_READY_RETRY_STATUS:
+        return parse_retry_status(arg, o, err);
     case OPT_STOP_SIGNAL: {
         cs_error why;
         if (prof_parse_signal(arg, &o->stop_signal, &why) < 0)

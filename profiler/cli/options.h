@@ -76,6 +76,9 @@ struct cli_options {
     const char *profile_dir; /* --profile-dir; NULL: coldstart-profile */
     bool profile_maps;       /* --profile-maps */
     int ok_status_min, ok_status_max;
+    /* --ready-retry-status: bit S-100 set for a status that means "not yet,
+     * keep probing" (default 502-504). */
+    uint64_t retry_status[8];
     int stop_signal;
     uint64_t stop_timeout_us;
     unsigned max_failures;

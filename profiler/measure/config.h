@@ -38,6 +38,7 @@ struct prof_config {
     bool profile_maps;                /* --profile-maps: Node's perf map from exec */
     const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
     int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
+    uint64_t retry_status[8];         /* --ready-retry-status: bit S-100 per status */
     int stop_signal;                  /* --stop-signal; 0: SIGTERM */
     uint64_t stop_timeout_us;         /* --stop-timeout */
     unsigned max_failures; /* --max-failures: consecutive failed runs that stop a target */

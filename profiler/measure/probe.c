@@ -246,6 +246,14 @@ static bool status_ok(const struct prof_run *c, int status)
     return status >= c->spec->ok_status_min && status <= c->spec->ok_status_max;
 }
 
+/* A status that means "not yet" (--ready-retry-status, default 502-504). */
+static bool status_retry(const struct prof_run *c, int status)
+{
+    const uint64_t *bits = c->spec->retry_status;
+    return bits && status >= 100 && status <= 599 &&
+           (bits[(status - 100) / 64] >> ((status - 100) % 64) & 1);
+}
+
 static void response_complete(struct prof_run *c)
 {
     struct probe *p = &c->probe;
@@ -260,6 +268,15 @@ static void response_complete(struct prof_run *c)
             }
             mark_listen_at(c, c->unverified_connect_ns);
             c->unverified_connect_ns = 0;
+        }
+        if (!status_ok(c, status) && status_retry(c, status)) {
+            /* Warming up (a 503 from a server whose app is not loaded yet):
+             * ask again, on a fresh connection, after the fallback period. */
+            c->probe.last_retry_status = status;
+            c->probe.retry_answers++;
+            probe_close(c);
+            retry_not_ready(c);
+            return;
         }
         if (!status_ok(c, status)) {
             set_error(c, REP_ERROR, "GET %s answered %d %s, not %d-%d%s", r->path, status,

@@ -609,6 +609,12 @@ static void report_timeout(struct prof_run *c)
                   "printed a line matching the ready regex; if it prints one, its output may "
                   "be block-buffered in a pipe (python -u / PYTHONUNBUFFERED=1, stdbuf -oL)",
                   s, (double)c->run->listen_us / 1000);
+    } else if (c->probe.retry_answers) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s: the target answered %u time%s with a status "
+                  "--ready-retry-status waits through (the last: %d)",
+                  s, c->probe.retry_answers, c->probe.retry_answers == 1 ? "" : "s",
+                  c->probe.last_retry_status);
     } else {
         set_error(c, REP_TIMEOUT, "not ready within %.3g s", s);
     }

@@ -31,6 +31,7 @@ struct prof_run_spec {
      * line, a TCP connect); NULL: the ready spec. */
     const struct prof_ready *request_url;
     int ok_status_min, ok_status_max; /* HTTP statuses that count as success */
+    const uint64_t *retry_status;     /* bit S-100: not ready yet, probe again (8 words) */
     int stop_signal;                  /* sent first at teardown (0: SIGTERM) */
     uint64_t stop_timeout_us;         /* then the whole cgroup is killed */
     uint64_t timeout_us;              /* to ready, and again for the requests after it */

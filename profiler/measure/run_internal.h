@@ -75,6 +75,10 @@ struct probe {
     bool resend;  /* the request in req is being sent again: keep req_start_ns */
     bool retried; /* the request in req was already sent again once */
     size_t addr;  /* index into the target's addresses being probed */
+    /* Answers before ready with a --ready-retry-status status: how many, and
+     * the last one (for a timeout's message). */
+    unsigned retry_answers;
+    int last_retry_status;
 };
 
 /* The load after ready (load_phase.c). */

@@ -340,7 +340,6 @@ static int remove_at(int dirfd, const char *name)
                 memset(grown + cap, 0, cap * sizeof *grown);
                 stack = grown;
                 cap *= 2;
-                l = &stack[depth - 1];
             }
             struct level *child = &stack[depth++];
             *child = (struct level){.name = strdup(sub), .parent_dev = self.st_dev,
@@ -367,7 +366,7 @@ static int remove_at(int dirfd, const char *name)
             errno = ESTALE;
             break;
         }
-        if (unlinkat(cur, done.name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        if (!done.name || (unlinkat(cur, done.name, AT_REMOVEDIR) < 0 && errno != ENOENT))
             rc = -1;
         level_free(&done);
     }
