@@ -586,13 +586,24 @@ static int parse_sweep_list(const char *flag, const char *arg, struct cli_option
     return 0;
 }
 
-static int parse_status_range(const char *arg, struct cli_options *o, cs_error *err)
+/* `S` or `LO-HI`, HTTP statuses within 100-599: 0, or -1 when it is not one. */
+static int status_range(const char *tok, long *ret_lo, long *ret_hi)
 {
     char *end;
-    long lo = strtol(arg, &end, 10), hi = lo;
+    long lo = strtol(tok, &end, 10), hi = lo;
     if (*end == '-')
         hi = strtol(end + 1, &end, 10);
-    if (end == arg || *end || lo < 100 || hi > 599 || lo > hi)
+    if (end == tok || *end || lo < 100 || hi > 599 || lo > hi)
+        return -1;
+    *ret_lo = lo;
+    *ret_hi = hi;
+    return 0;
+}
+
+static int parse_status_range(const char *arg, struct cli_options *o, cs_error *err)
+{
+    long lo, hi;
+    if (status_range(arg, &lo, &hi) < 0)
         return cs_error_input(err,
                               "--ready-status %s: a status or a range of them within 100-599, "
                               "e.g. 200-399",
@@ -613,11 +624,8 @@ static int parse_retry_status(const char *arg, struct cli_options *o, cs_error *
         return cs_error_input(err, "--ready-retry-status: too long");
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        char *end;
-        long lo = strtol(tok, &end, 10), hi = lo;
-        if (*end == '-')
-            hi = strtol(end + 1, &end, 10);
-        if (end == tok || *end || lo < 100 || hi > 599 || lo > hi)
+        long lo, hi;
+        if (status_range(tok, &lo, &hi) < 0)
             return cs_error_input(err,
                                   "--ready-retry-status %s: `%s` is not a status or a range of "
                                   "them within 100-599 (e.g. 404,500-504, or none)",
