@@ -272,17 +272,40 @@ static bool is_served_listen(struct prof_run *c, const struct sbx_seccomp_event 
     if (a.ss_family != AF_INET && a.ss_family != AF_INET6)
         return false;
     const struct prof_ready *r = c->spec->ready;
+    char where[96];
+    prof_format_address(&a, where, sizeof where);
+    if (!c->first_listen[0])
+        snprintf(c->first_listen, sizeof c->first_listen, "%s", where);
     if (!probe_ready_kind(c))
         return true;
     unsigned port = a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port)
                                            : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
-    if (port != (unsigned)atoi(r->port))
+    if (port != (unsigned)atoi(r->port)) {
+        /* The most common first mistake (`env PORT=3000 node server.js`
+         * probed on {port}): said at once, not after the timeout. A server
+         * that listens on another port first (an admin port) has the grace
+         * period to listen on the probed one too. */
+        if (!c->mismatch_deadline_ns) {
+            char probe_url[320] = "";
+            const char *colon = strrchr(where, ':');
+            if (colon && snprintf(probe_url, sizeof probe_url, " (--ready %s://%s%.48s, or --port %s)",
+                                  r->kind == PROF_READY_HTTP ? "http" : "tcp", where,
+                                  r->kind == PROF_READY_HTTP ? r->path : "",
+                                  colon + 1) >= (int)sizeof probe_url)
+                probe_url[0] = '\0';
+            if (snprintf(c->mismatch, sizeof c->mismatch,
+                         "the target listens on %s, not on port %s that the ready spec "
+                         "probes: give the port it serves on%s",
+                         where, r->port, probe_url) >= (int)sizeof c->mismatch)
+                c->mismatch[sizeof c->mismatch - 1] = '\0';
+            c->mismatch_deadline_ns = sbx_now_ns() + (uint64_t)ADDRESS_MISMATCH_GRACE_US * 1000;
+        }
         return false;
+    }
     int idx = prof_ready_address_for(r, &a);
     if (idx < 0) {
         if (!c->mismatch_deadline_ns) {
-            char where[96], probed[96];
-            prof_format_address(&a, where, sizeof where);
+            char probed[96];
             prof_format_address(&r->addrs[0], probed, sizeof probed);
             /* A message: cut when the host name is very long, that is all. */
             if (snprintf(c->mismatch, sizeof c->mismatch,
@@ -609,6 +632,13 @@ static void report_timeout(struct prof_run *c)
                   "printed a line matching the ready regex; if it prints one, its output may "
                   "be block-buffered in a pipe (python -u / PYTHONUNBUFFERED=1, stdbuf -oL)",
                   s, (double)c->run->listen_us / 1000);
+    } else if (c->spec->ready->kind == PROF_READY_EXIT && c->first_listen[0]) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s: with --ready exit a run ends when the target "
+                  "exits, but it listened on %s after %.1f ms and kept running: a server? give "
+                  "--ready http://%s/ (or tcp://%s)",
+                  s, c->first_listen, (double)c->run->listen_us / 1000, c->first_listen,
+                  c->first_listen);
     } else if (c->probe.retry_answers) {
         set_error(c, REP_TIMEOUT,
                   "not ready within %.3g s: the target answered %u time%s with a status "

@@ -118,7 +118,8 @@ struct prof_run {
     /* The target listened on the probed port but on an address the probe does
      * not reach: the run fails at this deadline unless a matching listen comes. */
     uint64_t mismatch_deadline_ns;
-    char mismatch[256];
+    char mismatch[320];
+    char first_listen[96]; /* the first TCP address it listened on, "" before */
     char foreign[256]; /* a listener on the port that is not the target's */
     /* Connected before any listen() of the target was seen: when. Whose
      * socket answered is checked once the answer is in, off the measured path. */

@@ -1,6 +1,7 @@
 """Issue 27: right answers for every kind of server. Each block fails
 without its fix, against real servers where Debian has them."""
 import shutil
+import time
 
 from harness import *
 
@@ -70,5 +71,24 @@ check(r["status"] == "timeout" and "--ready-retry-status" in (r.get("error") or 
 for bad in ("99", "503-502", "x", "600"):
     p = coldstart("run", "--ready-retry-status", bad, "--", F, "exit", "0")
     check(p.returncode == 2 and "--ready-retry-status" in p.stderr, f"--ready-retry-status {bad}")
+
+# 3. The two most common first mistakes, said at once: the target serves on
+# another port than the ready spec probes (fails within the grace period,
+# not at the timeout), and a server run with the default `exit` readiness
+# (the timeout names the --ready to use).
+other = free_port()
+t0 = time.monotonic()
+p, rep = run_json("-n", "1", "-w", "0", "--max-failures", "1", "--ready", READY, "--", "env",
+                  f"PORT={other}", F, "serve")
+r = measured(require_report(rep, p, "another port"))[0]
+check(time.monotonic() - t0 < 5, f"the port mismatch is said at once: {time.monotonic() - t0:.1f} s")
+check(r["status"] == "error" and f"127.0.0.1:{other}" in (r.get("error") or "") and
+      f"--port {other}" in r["error"], f"the mismatch names the port: {r.get('error')}")
+other = free_port()
+p, rep = run_json("-n", "1", "-w", "0", "--max-failures", "1", "--timeout", "1500ms", "--", "env",
+                  f"PORT={other}", F, "serve")
+r = measured(require_report(rep, p, "exit readiness of a server"))[0]
+check(r["status"] == "timeout" and f"--ready http://127.0.0.1:{other}/" in (r.get("error") or ""),
+      f"the timeout names the --ready to use: {r.get('error')}")
 
 finish()
