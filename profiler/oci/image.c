@@ -28,11 +28,20 @@ static const struct {
     {"oci:", PROF_OCI_LAYOUT},
 };
 
+/* skopeo's and podman's transports coldstart does not read (yet): named so a
+ * user gets told what works instead of "no image.json there". */
+static const char *const foreign_transports[] = {"docker://",          "docker-daemon:",
+                                                 "containers-storage:", "dir:",
+                                                 "ostree:",            "sif:", "tarball:"};
+
 bool prof_oci_is_ref(const char *spec)
 {
     for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++)
         if (strncmp(spec, transports[i].name, strlen(transports[i].name)) == 0)
             return true;
+    for (size_t i = 0; i < sizeof foreign_transports / sizeof foreign_transports[0]; i++)
+        if (strncmp(spec, foreign_transports[i], strlen(foreign_transports[i])) == 0)
+            return true; /* refused by prof_oci_ref_parse, with what to do */
     return false;
 }
 
@@ -50,9 +59,11 @@ int prof_oci_ref_parse(const char *spec, struct prof_oci_ref *ret, cs_error *err
             break;
     if (i == sizeof transports / sizeof transports[0])
         return cs_error_input(err,
-                              "`%s`: name an image as oci:DIR[:REF], oci-archive:FILE[:REF] "
-                              "or docker-archive:FILE[:REF]",
-                              spec);
+                              "`%s`: coldstart reads images as oci:DIR[:REF], "
+                              "oci-archive:FILE[:REF] or docker-archive:FILE[:REF]; copy one "
+                              "there first, e.g. `skopeo copy %s oci-archive:image.tar` (or "
+                              "`docker save NAME -o image.tar` for docker-archive:image.tar)",
+                              spec, spec);
     ret->transport = transports[i].t;
     const char *rest = spec + strlen(transports[i].name);
     if (fs_pathf(ret->buf, sizeof ret->buf, err, "%s", rest) < 0)

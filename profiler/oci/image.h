@@ -28,7 +28,8 @@ enum prof_oci_transport { PROF_OCI_LAYOUT, PROF_OCI_ARCHIVE, PROF_DOCKER_ARCHIVE
 struct prof_oci_ref {
     enum prof_oci_transport transport;
     char buf[4096];
-    const char *path; /* DIR or FILE */
+    char absolute[4096]; /* an archive's FILE made absolute, where path points then */
+    const char *path;    /* DIR or FILE */
     const char *ref;  /* tag, "@sha256:HEX", or NULL */
 };
 

@@ -282,8 +282,27 @@ int prof_oci_image_open(const char *spec, struct prof_oci_image *ret, cs_error *
         struct stat st;
         if (stat(ret->ref.path, &st) < 0 || !S_ISREG(st.st_mode))
             return cs_error_input(err, "%s: `%s` is not a file", spec, ret->ref.path);
+        /* The unpacking child works in the folder it unpacks into: a
+         * relative path (README's own example) must not depend on where. */
+        if (!realpath(ret->ref.path, ret->ref.absolute))
+            return cs_error_input(err, "%s: cannot resolve `%s`", spec, ret->ref.path);
+        ret->ref.path = ret->ref.absolute;
         rc = unpack_archive(ret, err);
-        if (rc == 0 && ret->ref.transport == PROF_OCI_ARCHIVE)
+        char index[PATH_MAX], docker_manifest[PATH_MAX];
+        if (rc == 0 && ret->ref.transport == PROF_OCI_ARCHIVE &&
+            fs_pathf(index, sizeof index, NULL, "%s/index.json", ret->unpacked_dir) == 0 &&
+            fs_pathf(docker_manifest, sizeof docker_manifest, NULL, "%s/manifest.json",
+                     ret->unpacked_dir) == 0 &&
+            access(index, F_OK) < 0) {
+            /* Named by the user's file, not by the folder it was unpacked in. */
+            rc = access(docker_manifest, F_OK) == 0
+                     ? cs_error_input(err,
+                                      "`%s` is a docker-archive (`docker save`), not an "
+                                      "oci-archive: give docker-archive:%s",
+                                      ret->ref.path, ret->ref.path)
+                     : cs_error_input(err, "`%s` is not an oci-archive (no index.json in it)",
+                                      ret->ref.path);
+        } else if (rc == 0 && ret->ref.transport == PROF_OCI_ARCHIVE)
             rc = open_layout(ret->unpacked_dir, ret->ref.ref, ret, err);
         else if (rc == 0)
             rc = open_docker_archive(ret->unpacked_dir, ret->ref.ref, ret, err);

@@ -100,13 +100,13 @@ def coldstart(*args, timeout=180, **kw):
     return p
 
 
-def run_json(*args, timeout=180):
+def run_json(*args, timeout=180, **kw):
     """Runs `coldstart run --json F ARGS`; returns (process, report or None)."""
     fd, path = tempfile.mkstemp(suffix=".json", prefix="coldstart-test-")
     os.close(fd)
     os.unlink(path)
     try:
-        p = coldstart("run", "-q", "--json", path, *args, timeout=timeout)
+        p = coldstart("run", "-q", "--json", path, *args, timeout=timeout, **kw)
         report = None
         if os.path.exists(path):
             with open(path) as f:

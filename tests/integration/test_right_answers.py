@@ -91,4 +91,29 @@ r = measured(require_report(rep, p, "exit readiness of a server"))[0]
 check(r["status"] == "timeout" and f"--ready http://127.0.0.1:{other}/" in (r.get("error") or ""),
       f"the timeout names the --ready to use: {r.get('error')}")
 
+# 13. Images named as users name them: a relative oci-archive: or
+# docker-archive: path works (the unpacking child once changed folder
+# first); a docker tar given as oci-archive: says it is a docker-archive;
+# docker:// and the other transports say what to use instead.
+from oci_images import build_test_image, cache_dir
+img_work = tempfile.mkdtemp(prefix="coldstart-right-img-")
+img_cache = cache_dir()
+try:
+    build_test_image(img_work)
+    for spec in ("oci-archive:img.tar:v1", "docker-archive:d.tar"):
+        p, rep = run_json("--image", spec, "--image-cache", img_cache, "-n", "1", "-w", "0",
+                          cwd=img_work)
+        check(p.returncode == 0, f"a relative {spec}: exit {p.returncode} {p.stderr[-300:]}")
+    p, rep = run_json("--image", "oci-archive:d.tar", "--image-cache", img_cache, "-n", "1",
+                      "-w", "0", cwd=img_work)
+    check(p.returncode == 2 and "docker-archive:" in p.stderr and "coldstart-image-" not in p.stderr,
+          f"a docker tar as oci-archive: {p.stderr[-300:]}")
+    for spec in ("docker://127.0.0.1:5000/app:1", "containers-storage:app", "docker-daemon:app:1"):
+        p = coldstart("run", "--image", spec)
+        check(p.returncode == 2 and "skopeo copy" in p.stderr and "image.json" not in p.stderr,
+              f"{spec}: {p.stderr[-300:]}")
+finally:
+    shutil.rmtree(img_work, ignore_errors=True)
+    shutil.rmtree(img_cache, ignore_errors=True)
+
 finish()
