@@ -77,12 +77,13 @@ static int by_p(const void *a, const void *b)
  * the first that fails stops the rejections (every later one is noise). */
 static void holm(struct rep_compare_row *rows, size_t n, double alpha)
 {
-    struct rep_compare_row *tested[64];
+    struct rep_compare_row *tested[64] = {NULL};
     size_t m = 0;
     for (size_t i = 0; i < n && m < 64; i++)
         if (rows[i].verdict == CMP_NOISE && !isnan(rows[i].p))
             tested[m++] = &rows[i];
-    qsort(tested, m, sizeof(struct rep_compare_row *), by_p);
+    if (m > 1)
+        qsort(tested, m, sizeof(struct rep_compare_row *), by_p);
     double running = 0;
     bool stopped = false;
     for (size_t k = 0; k < m; k++) {
