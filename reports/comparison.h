@@ -32,6 +32,9 @@ struct rep_compare_ok {
     const char *target; /* borrowed from the new report */
     size_t base_ok, base_n, new_ok, new_n;
     bool regression;
+    /* The same name ran another command (or image): said, since the numbers
+     * then compare two programs. */
+    bool command_differs;
 };
 
 struct rep_comparison {

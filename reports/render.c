@@ -382,10 +382,13 @@ void rep_image_facts(const struct rep_oci_image *i, char *buf, size_t cap)
     char packed[32], unpacked[32];
     rep_format_value(REP_UNIT_BYTES, (double)i->compressed_bytes, packed, sizeof packed);
     rep_format_value(REP_UNIT_BYTES, (double)i->unpacked_bytes, unpacked, sizeof unpacked);
+    /* A docker-archive's layers are plain tars: packed, not compressed. */
+    bool plain = i->transport && strcmp(i->transport, "docker-archive") == 0;
     snprintf(buf, cap,
-             "%lld layer%s, %s compressed, %s unpacked in %lld files (runtime %s, "
+             "%lld layer%s, %s %s, %s unpacked in %lld files (runtime %s, "
              "extract %s)",
-             (long long)i->layers, i->layers == 1 ? "" : "s", packed, unpacked, (long long)i->files,
+             (long long)i->layers, i->layers == 1 ? "" : "s", packed,
+             plain ? "as tar (uncompressed)" : "compressed", unpacked, (long long)i->files,
              i->runtime ? i->runtime : "builtin", i->extract ? i->extract : "warm");
 }
 

@@ -61,6 +61,10 @@ static bool ok_worth_saying(const struct rep_compare_ok *k)
     return k->regression || k->base_ok != k->base_n || k->new_ok != k->new_n;
 }
 
+#define DIFFERS_NOTE                                                                               \
+    "%s: the two reports ran a different command or image under this name: the numbers "        \
+    "compare two programs\n"
+
 void rep_comparison_text(const struct rep_comparison *c, struct rep_buf *b)
 {
     rep_buf_printf(b, "%-22s %-16s %11s %11s %9s %-20s %8s  %s\n", "target", "metric", "base p50",
@@ -81,6 +85,9 @@ void rep_comparison_text(const struct rep_comparison *c, struct rep_buf *b)
                            k->target, k->base_ok, k->base_n, k->new_ok, k->new_n,
                            k->regression ? ": REGRESSION" : "");
     }
+    for (size_t i = 0; i < c->n_oks; i++)
+        if (c->oks[i].command_differs)
+            rep_buf_printf(b, DIFFERS_NOTE, c->oks[i].target);
     for (size_t i = 0; i < c->n_only_base; i++)
         rep_buf_printf(b, "only in the base report: %s (gone from the new one: REGRESSION)\n",
                        c->only_base[i]);
@@ -112,6 +119,11 @@ void rep_comparison_markdown(const struct rep_comparison *c, struct rep_buf *b)
                            k->target, k->base_ok, k->base_n, k->new_ok, k->new_n,
                            k->regression ? ": **REGRESSION**" : "");
     }
+    for (size_t i = 0; i < c->n_oks; i++)
+        if (c->oks[i].command_differs) {
+            rep_buf_puts(b, "\n");
+            rep_buf_printf(b, DIFFERS_NOTE, c->oks[i].target);
+        }
     for (size_t i = 0; i < c->n_only_base; i++)
         rep_buf_printf(b, "\nOnly in the base report: `%s` (gone: **REGRESSION**)\n",
                        c->only_base[i]);

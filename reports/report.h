@@ -41,7 +41,7 @@ struct rep_count {
     int64_t count;
 };
 
-/* The load after ready (--load): ../shared/DESIGN.md "Load after ready".
+/* The load after ready (--load): docs/design.md "Load after ready".
  * Latencies are in microseconds with a fraction (a loopback request takes
  * tens of them); the moments are since the run's t0. */
 struct rep_load {
@@ -57,7 +57,7 @@ struct rep_load {
 };
 void rep_load_init(struct rep_load *l);
 
-/* --burst K: ../shared/DESIGN.md "Burst". Every moment is since the burst's
+/* --burst K: docs/design.md "Burst". Every moment is since the burst's
  * t0 (the first instance's release; the run's own t0). Memory is each
  * instance's when every instance had become ready and answered its requests
  * (all K alive), so PSS shows what they share. */
@@ -185,7 +185,7 @@ struct rep_sizing {
     size_t n_steps;
 };
 
-/* A container image target (../shared/DESIGN.md "Container images as targets"). */
+/* A container image target (docs/design.md "Container images as targets"). */
 struct rep_oci_image {
     char *ref;       /* as given: "oci:DIR:REF" */
     char *transport; /* "oci", "oci-archive", "docker-archive" */
@@ -197,7 +197,7 @@ struct rep_oci_image {
 void rep_oci_image_free(struct rep_oci_image *o);
 
 /* --profile cpu: the target's CPU profile from exec to ready over its
- * measured runs, as collapsed stacks in folded_file (../shared/DESIGN.md
+ * measured runs, as collapsed stacks in folded_file (docs/design.md
  * "CPU profile of start-up"). */
 struct rep_folded;
 struct rep_profile {

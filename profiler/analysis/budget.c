@@ -175,11 +175,16 @@ bool prof_budget_check(const struct prof_budget *b, struct rep_target *t)
         enum rep_unit unit = strcmp(b->stat, "n") == 0 ? REP_UNIT_COUNT : b->metric->unit;
         rep_format_value(unit, actual, a, sizeof a);
         rep_format_value(unit, b->value, lim, sizeof lim);
+        /* The interval is the median's: said beside a median budget only
+         * (beside a p95 it read as the p95's). Other statistics say how many
+         * runs they were taken over. */
         char ci[96] = "";
-        if (!isnan(s->ci95_lo)) {
+        if (strcmp(b->stat, "p50") == 0 && !isnan(s->ci95_lo)) {
             rep_format_value(b->metric->unit, s->ci95_lo, lo, sizeof lo);
             rep_format_value(b->metric->unit, s->ci95_hi, hi, sizeof hi);
             snprintf(ci, sizeof ci, " (median 95%% CI %s–%s)", lo, hi);
+        } else if (strcmp(b->stat, "n") != 0) {
+            snprintf(ci, sizeof ci, " (the %s of %lld runs)", b->stat, (long long)s->n);
         }
         if (passed)
             snprintf(msg, sizeof msg, "budget %s met by %s: %s %s %s", b->text, t->name, a,

@@ -101,6 +101,17 @@ static void holm(struct rep_compare_row *rows, size_t n, double alpha)
     }
 }
 
+static bool same_command(const struct rep_target *a, const struct rep_target *b)
+{
+    if (a->n_command != b->n_command || (!a->image) != (!b->image) ||
+        (a->image && strcmp(a->image, b->image) != 0))
+        return false;
+    for (size_t i = 0; i < a->n_command; i++)
+        if (strcmp(a->command[i] ? a->command[i] : "", b->command[i] ? b->command[i] : "") != 0)
+            return false;
+    return true;
+}
+
 static void count_ok(const struct rep_target *t, size_t *ret_ok, size_t *ret_n)
 {
     *ret_ok = *ret_n = 0;
@@ -146,6 +157,7 @@ int prof_compare(const struct rep_report *base, const struct rep_report *cur,
         count_ok(tn, &ok->new_ok, &ok->new_n);
         /* A smaller share of ok runs (cross-multiplied: no division by 0). */
         ok->regression = ok->new_n == 0 || ok->new_ok * ok->base_n < ok->base_ok * ok->new_n;
+        ok->command_differs = !same_command(tb, tn);
         c->regressions += ok->regression;
         _cleanup_free_ double *vb = malloc(prof_metric_values_cap(tb) * sizeof *vb);
         _cleanup_free_ double *vn = malloc(prof_metric_values_cap(tn) * sizeof *vn);

@@ -383,7 +383,7 @@ static const struct cli_command_doc measuring_docs[CLI_N_MEASURING] = {
                                      "--max bound the search)"},
                           {NULL, NULL}}},
     [CLI_SWEEP] = {.name = "sweep",
-                   .synopsis = "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST) "
+                   .synopsis = "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST | --burst LIST) "
                                "(--image DIR | -- CMD [ARG...])",
                    .summary = "start-up across values of one limit",
                    .description =

@@ -215,9 +215,13 @@ static int resolve_checks(const struct cli_options *o, struct prof_config *c, cs
         return cs_error_mark_input(err);
     /* Checked now: a report that cannot be written must not cost a session. */
     const char *outs[] = {o->json, o->md, o->html, o->csv, o->junit, o->github_benchmark};
+    static const char *const flags[] = {"--json", "--md",    "--html",
+                                        "--csv",  "--junit", "--github-benchmark"};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i] && rep_output_check(outs[i], err) < 0)
+        if (outs[i] && rep_output_check(outs[i], err) < 0) {
+            cs_error_prefix(err, "%s", flags[i]);
             return cs_error_mark_input(err);
+        }
     if (o->n_env) {
         c->env = malloc(o->n_env * sizeof *c->env);
         if (!c->env)

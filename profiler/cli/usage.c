@@ -63,6 +63,7 @@ static const struct cli_command_doc images_doc = {
 static const struct cli_command_doc report_doc = {
     "report",
     "coldstart report IN.json [--format md|html|csv|junit|json|github-benchmark] [-o OUT] "
+    "[--profile-dir DIR] "
     "[--budget EXPR]... [--budgets FILE]",
     "render a saved report again, check budgets",
     "Renders a saved (or merged) JSON report again in another format (stdout\n"

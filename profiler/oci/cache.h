@@ -1,4 +1,4 @@
-/* Extracted layers, kept by diff_id (../shared/DESIGN.md: `--image-cache
+/* Extracted layers, kept by diff_id (docs/design.md: `--image-cache
  * DIR`, default $XDG_CACHE_HOME/coldstart, else ~/.cache/coldstart):
  *
  *   DIR/layers/sha256/HEX/       the layer as an overlay lower layer

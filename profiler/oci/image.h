@@ -1,4 +1,4 @@
-/* A container image as users ship it (../shared/DESIGN.md "Container images
+/* A container image as users ship it (docs/design.md "Container images
  * as targets"): an OCI image layout folder, an oci-archive (a tar of one) or
  * a docker-archive (what `docker save` and `podman save` write), named with
  * the transport names of skopeo and podman:

@@ -1,4 +1,4 @@
-/* The image config applied as `docker run` applies it (../shared/DESIGN.md):
+/* The image config applied as `docker run` applies it (docs/design.md):
  * Entrypoint + Cmd (`--entrypoint PATH` replaces Entrypoint and drops Cmd;
  * arguments after the image replace Cmd), Env (then the user's --env),
  * WorkingDir, User (a name resolved in the image's own /etc/passwd and

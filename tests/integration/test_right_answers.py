@@ -91,6 +91,25 @@ r = measured(require_report(rep, p, "exit readiness of a server"))[0]
 check(r["status"] == "timeout" and f"--ready http://127.0.0.1:{other}/" in (r.get("error") or ""),
       f"the timeout names the --ready to use: {r.get('error')}")
 
+# 15. Small, all real: an empty output path names its flag; a p95 budget's
+# miss does not print the median's interval; sweep's usage has --burst LIST;
+# compare says when one name ran two commands; docker-archive layers are not
+# called compressed.
+p = coldstart("run", "--md", "", "--", F, "exit", "0")
+check(p.returncode == 2 and "--md" in p.stderr, f"--md '': names the flag: {p.stderr}")
+p = coldstart("run", "-q", "-n", "6", "-w", "0", "--budget", "ready.p95<=1ms", "--", F, "sleep", "5")
+miss = [l for l in p.stdout.splitlines() if "exceeded" in l]
+check(p.returncode == 3 and miss and "median" not in miss[0] and "p95 of 6 runs" in miss[0],
+      f"a p95 budget's miss: {miss}")
+p = coldstart("--help")
+check("--burst LIST" in p.stdout, "coldstart --help shows sweep's --burst LIST")
+with tempfile.TemporaryDirectory() as d:
+    for name, ms in (("a", "5"), ("b", "6")):
+        coldstart("run", "-q", "-n", "2", "-w", "0", "--name", "app", "--json",
+                  os.path.join(d, name + ".json"), "--", F, "sleep", ms)
+    p = coldstart("compare", os.path.join(d, "a.json"), os.path.join(d, "b.json"))
+    check("ran a different command" in p.stdout, f"compare of two commands under one name: {p.stdout}")
+
 # 13. Images named as users name them: a relative oci-archive: or
 # docker-archive: path works (the unpacking child once changed folder
 # first); a docker tar given as oci-archive: says it is a docker-archive;
@@ -108,6 +127,10 @@ try:
                       "-w", "0", cwd=img_work)
     check(p.returncode == 2 and "docker-archive:" in p.stderr and "coldstart-image-" not in p.stderr,
           f"a docker tar as oci-archive: {p.stderr[-300:]}")
+    p = coldstart("run", "-n", "1", "-w", "0", "--image", "docker-archive:d.tar", "--image-cache",
+                  img_cache, cwd=img_work)
+    check("uncompressed" in p.stdout and " compressed," not in p.stdout,
+          f"docker-archive layers are plain tars: {p.stdout[-400:]}")
     for spec in ("docker://127.0.0.1:5000/app:1", "containers-storage:app", "docker-daemon:app:1"):
         p = coldstart("run", "--image", spec)
         check(p.returncode == 2 and "skopeo copy" in p.stderr and "image.json" not in p.stderr,

@@ -57,6 +57,11 @@ int main(void)
     CHECK(prof_budget_parse("ready.max<600ms", &b, &e) == 0);
     CHECK(!prof_budget_check(&b, t));
     CHECK(strstr(t->budgets[t->n_budgets - 1].message, "exceeded by app: 600 ms"));
+    /* The median's interval is said beside a median budget only. */
+    CHECK(strstr(t->budgets[t->n_budgets - 1].message, "(the max of 6 runs)"));
+    CHECK(!strstr(t->budgets[t->n_budgets - 1].message, "median 95% CI"));
+    CHECK(prof_budget_parse("ready.p50<300ms", &b, &e) == 0);
+    CHECK(!prof_budget_check(&b, t));
     CHECK(strstr(t->budgets[t->n_budgets - 1].message, "median 95% CI"));
     CHECK(prof_budget_parse("ready.min>=100ms", &b, &e) == 0);
     CHECK(prof_budget_check(&b, t));
