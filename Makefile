@@ -15,7 +15,7 @@ DEB_BUILD    := cmake make gcc pkg-config libseccomp-dev libcgroup-dev libcjson-
                 libsystemd-dev libarchive-dev libssl-dev libdw-dev
 DEB_TEST     := python3 python3-jsonschema
 DEB_OPTIONAL := chromium nginx-light gunicorn umoci skopeo buildah busybox-static crun runc debootstrap podman \
-                postgresql
+                postgresql redis-server
 
 .PHONY: all build deps deps-build test test-v2 suite clean format fuzz asan valgrind lint install
 

@@ -214,8 +214,17 @@ void rep_term_print_target(FILE *out, const struct rep_target *t)
         ok += t->runs[r].status == REP_OK;
     }
     fprintf(out, "%s: %zu run%s, %zu ok", t->name, measured, measured == 1 ? "" : "s", ok);
-    if (t->ready)
-        fprintf(out, ", ready: %s", t->ready);
+    if (t->ready) {
+        fputs(", ready: ", out);
+        put_untrusted(out, t->ready, strlen(t->ready));
+        /* Plain tcp:// is the kernel's handshake: it holds from listen() on,
+         * whether or not the server serves yet (a database loading). */
+        if (strncmp(t->ready, "tcp://", 6) == 0 && !strstr(t->ready, " expect ") &&
+            !strstr(t->ready, " send "))
+            fputs(" (accepting connections, not an answer of the server: redis://, "
+                  "postgres:// or --ready-send/--ready-expect ask it)",
+                  out);
+    }
     fputc('\n', out);
     print_image(out, t);
     char load[512];

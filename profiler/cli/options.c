@@ -58,6 +58,8 @@ enum {
     OPT_CLEAN_ENV,
     OPT_SANDBOX,
     OPT_REQUEST_URL,
+    OPT_READY_SEND,
+    OPT_READY_EXPECT,
     OPT_READY_STATUS,
     OPT_READY_RETRY_STATUS,
     OPT_STOP_SIGNAL,
@@ -102,6 +104,13 @@ static const struct cli_option runs_section[] = {
     {"requests", 0, "N", OPT_REQUESTS,
      "HTTP requests after ready (default 1); with a tcp:// or\n"
      "log: readiness they need --request-url"},
+    {"ready-send", 0, "DATA", OPT_READY_SEND,
+     "with tcp://: sent once connected (escapes \\r \\n \\t \\0 \\xHH), e.g. PING\\r\\n;\n"
+     "tcp:// alone is ready when the kernel accepts (the listen), not\n"
+     "when the server serves: redis:// and postgres:// ask the server"},
+    {"ready-expect", 0, "REGEX", OPT_READY_EXPECT,
+     "with tcp://: ready when the answer matches, e.g. ^\\+PONG or\n"
+     "^VERSION (memcached); another whole answer means not yet"},
     {"request-url", 0, "URL", OPT_REQUEST_URL,
      "http://HOST:PORT/PATH the requests after ready go to"},
     {"ready-status", 0, "LIST", OPT_READY_STATUS,
@@ -780,6 +789,12 @@ static int parse_run_value(int key, const char *arg, struct cli_options *o, cs_e
     case OPT_REQUESTS:
         o->requests_given = true;
         return parse_uint_opt("--requests", arg, 0, 1000000, &o->requests, err);
+    case OPT_READY_SEND:
+        o->ready_send = arg;
+        return 0;
+    case OPT_READY_EXPECT:
+        o->ready_expect = arg;
+        return 0;
     case OPT_REQUEST_URL:
         if (strncmp(arg, "http://", 7) != 0)
             return cs_error_input(err, "--request-url %s: expected http://HOST:PORT/PATH", arg);

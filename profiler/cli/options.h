@@ -65,6 +65,7 @@ struct cli_options {
     unsigned requests;
     bool requests_given;
     const char *request_url;
+    const char *ready_send, *ready_expect; /* --ready-send/--ready-expect with tcp:// */
     unsigned load_connections; /* --load CONNS:DURATION; 0: no load */
     uint64_t load_duration_us;
     double load_rate; /* --rate; 0: closed loop */

@@ -119,6 +119,8 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .requests = o->requests,
         .requests_given = o->requests_given,
         .request_url = o->request_url,
+        .ready_send = o->ready_send,
+        .ready_expect = o->ready_expect,
         .load = {.connections = o->load_connections,
                  .duration_us = o->load_duration_us,
                  .rate = o->load_rate,

@@ -37,6 +37,7 @@ struct prof_config {
     const char *profile_dir;
     bool profile_maps;                /* --profile-maps: Node's perf map from exec */
     const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
+    const char *ready_send, *ready_expect; /* tcp:// exchange; NULL: none */
     int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
     uint64_t retry_status[8];         /* --ready-retry-status: bit S-100 per status */
     int stop_signal;                  /* --stop-signal; 0: SIGTERM */

@@ -129,6 +129,88 @@ static void reject_foreign_listener(struct prof_run *c)
     arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
 }
 
+static bool has_exchange(const struct prof_ready *r)
+{
+    return r->kind == PROF_READY_TCP && (r->send_len > 0 || r->expect != PROF_EXPECT_NONE);
+}
+
+/* Connected with an exchange to make: the bytes go out now (a few hundred at
+ * most: the socket's buffer takes them whole), the answer is awaited. */
+static void exchange_start(struct prof_run *c)
+{
+    struct probe *p = &c->probe;
+    const struct prof_ready *r = c->spec->ready;
+    p->answer_len = 0;
+    if (r->send_len) {
+        ssize_t n;
+        while ((n = send(p->fd, r->send, r->send_len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)r->send_len) {
+            probe_close(c);
+            retry_not_ready(c);
+            return;
+        }
+    }
+    p->st = P_EXCHANGE;
+    ep_mod(c, p->fd, EPOLLIN, EV_PROBE);
+}
+
+/* What the answer so far says: 1 ready, 0 wait for more, -1 not yet (the
+ * whole answer came, and it is not the one: -LOADING, a start-up error). */
+static int answer_verdict(const struct prof_ready *r, const struct probe *p, bool ended)
+{
+    if (p->answer_len == 0)
+        return ended ? -1 : 0;
+    if (r->expect == PROF_EXPECT_POSTGRES)
+        return p->answer[0] == 'R' ? 1 : -1;
+    if (r->expect == PROF_EXPECT_NONE)
+        return 1; /* only something to send: any answer will do */
+    if (regexec(&r->expect_re, p->answer, 0, NULL, 0) == 0)
+        return 1;
+    bool whole = p->answer[p->answer_len - 1] == '\n' || p->answer_len == sizeof p->answer - 1;
+    return whole || ended ? -1 : 0;
+}
+
+static void exchange_read(struct prof_run *c)
+{
+    struct probe *p = &c->probe;
+    const struct prof_ready *r = c->spec->ready;
+    for (;;) {
+        uint64_t arrival;
+        size_t room = sizeof p->answer - 1 - p->answer_len;
+        ssize_t n = room ? prof_recv_stamped(p->fd, p->answer + p->answer_len, room,
+                                             c->realtime_minus_mono_ns, &arrival)
+                         : 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n > 0) {
+            p->arrival_ns = arrival;
+            if (c->run->first_byte_us == REP_NONE)
+                c->run->first_byte_us = (int64_t)((probe_moment(c) - c->t0) / 1000);
+            p->answer_len += (size_t)n;
+        }
+        p->answer[p->answer_len] = '\0';
+        int v = answer_verdict(r, p, n <= 0);
+        if (v == 0)
+            continue;
+        probe_close(c);
+        if (v > 0) {
+            mark_ready_at(c, probe_moment(c));
+            return;
+        }
+        /* Kept for the timeout's message, printable. */
+        size_t k = 0;
+        for (size_t i = 0; i < p->answer_len && k + 1 < sizeof p->last_answer; i++)
+            p->last_answer[k++] = p->answer[i] >= 0x20 && p->answer[i] < 0x7f ? p->answer[i] : '.';
+        p->last_answer[k] = '\0';
+        p->retry_answers++;
+        retry_not_ready(c);
+        return;
+    }
+}
+
 static void probe_connected(struct prof_run *c)
 {
     uint64_t now = sbx_now_ns();
@@ -139,6 +221,10 @@ static void probe_connected(struct prof_run *c)
                 return;
             }
             mark_listen_at(c, now);
+            if (has_exchange(c->spec->ready)) {
+                exchange_start(c);
+                return;
+            }
             probe_close(c);
             mark_ready_at(c, now);
             return;
@@ -149,6 +235,10 @@ static void probe_connected(struct prof_run *c)
     }
     mark_listen_at(c, now);
     if (c->spec->ready->kind == PROF_READY_TCP && !c->ready) {
+        if (has_exchange(c->spec->ready)) {
+            exchange_start(c);
+            return;
+        }
         probe_close(c);
         mark_ready_at(c, now);
         return;
@@ -421,6 +511,8 @@ void on_probe(struct prof_run *c, uint32_t events)
     }
     if (p->st == P_READING && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         probe_read(c);
+    else if (p->st == P_EXCHANGE && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        exchange_read(c);
 }
 
 void on_retry_timer(struct prof_run *c)

@@ -18,6 +18,76 @@ void prof_ready_free(struct prof_ready *r)
     if (r->has_re)
         regfree(&r->re);
     r->has_re = false;
+    if (r->expect == PROF_EXPECT_REGEX)
+        regfree(&r->expect_re);
+    r->expect = PROF_EXPECT_NONE;
+}
+
+/* DATA with its C escapes decoded into buf. */
+static int unescape(const char *s, char *buf, size_t cap, size_t *ret_len, cs_error *err)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        char ch = *s;
+        if (ch == '\\') {
+            s++;
+            if (*s == 'r')
+                ch = '\r';
+            else if (*s == 'n')
+                ch = '\n';
+            else if (*s == 't')
+                ch = '\t';
+            else if (*s == '0')
+                ch = '\0';
+            else if (*s == '\\')
+                ch = '\\';
+            else if (*s == 'x' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+                char hex[3] = {s[1], s[2], 0};
+                ch = (char)strtol(hex, NULL, 16);
+                s += 2;
+            } else
+                return cs_error_set(err, 0,
+                                    "--ready-send: `\\%c` is not an escape (use \\r \\n \\t \\0 "
+                                    "\\\\ \\xHH)",
+                                    *s ? *s : ' ');
+        }
+        if (n == cap)
+            return cs_error_set(err, 0, "--ready-send: more than %zu bytes", cap);
+        buf[n++] = ch;
+    }
+    *ret_len = n;
+    return 0;
+}
+
+static int compile_expect(struct prof_ready *r, const char *expect, cs_error *err)
+{
+    for (const char *p = expect; *p; p++)
+        if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+            return cs_error_set(err, 0, "--ready-expect `%s`: back-references are not supported",
+                                expect);
+    int rc = regcomp(&r->expect_re, expect, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, &r->expect_re, why, sizeof why);
+        return cs_error_set(err, 0, "--ready-expect `%s`: %s", expect, why);
+    }
+    r->expect = PROF_EXPECT_REGEX;
+    return 0;
+}
+
+int prof_ready_set_exchange(struct prof_ready *r, const char *send, const char *expect,
+                            cs_error *err)
+{
+    if (!send && !expect)
+        return 0;
+    if (r->kind != PROF_READY_TCP || strcmp(r->protocol, "tcp") != 0)
+        return cs_error_set(err, 0,
+                            "--ready-send and --ready-expect go with a tcp://HOST:PORT ready spec");
+    if (send && unescape(send, r->send, sizeof r->send, &r->send_len, err) < 0)
+        return -1;
+    if (expect && compile_expect(r, expect, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into host and port. */
@@ -276,13 +346,42 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
                             "ready spec `%s`: https is not supported; probe the plain "
                             "HTTP port or use tcp://HOST:PORT",
                             spec);
-    if (strncmp(spec, "tcp://", 6) == 0) {
+    /* tcp:// alone is ready at the handshake: the kernel accepts for a
+     * server from its listen() on, long before a database serves. redis://
+     * and postgres:// ask the server itself. */
+    static const struct {
+        const char *scheme, *protocol;
+    } tcp_like[] = {{"tcp://", "tcp"}, {"redis://", "redis"}, {"postgres://", "postgres"},
+                    {"postgresql://", "postgres"}};
+    for (size_t i = 0; i < sizeof tcp_like / sizeof tcp_like[0]; i++) {
+        size_t sl = strlen(tcp_like[i].scheme);
+        if (strncmp(spec, tcp_like[i].scheme, sl) != 0)
+            continue;
         r->kind = PROF_READY_TCP;
-        const char *hp = spec + 6;
+        r->protocol = tcp_like[i].protocol;
+        const char *hp = spec + sl;
         size_t len = strlen(hp);
         if (len && hp[len - 1] == '/')
             len--;
-        return split_hostport(hp, len, r, spec, err);
+        if (split_hostport(hp, len, r, spec, err) < 0)
+            return -1;
+        if (strcmp(r->protocol, "redis") == 0) {
+            /* While it loads its dataset redis answers -LOADING. */
+            memcpy(r->send, "PING\r\n", 6);
+            r->send_len = 6;
+            return compile_expect(r, "^\\+PONG", err);
+        }
+        if (strcmp(r->protocol, "postgres") == 0) {
+            /* A v3 StartupMessage for user and database postgres: an
+             * authentication request ('R') means it accepts connections
+             * (pg_isready's "accepting"); an error ('E': starting up, shutting
+             * down, in recovery) means not yet. */
+            static const char startup[] = "\0\0\0\x29\0\x03\0\0user\0postgres\0database\0postgres\0";
+            memcpy(r->send, startup, sizeof startup); /* with the final NUL */
+            r->send_len = sizeof startup;
+            r->expect = PROF_EXPECT_POSTGRES;
+        }
+        return 0;
     }
     if (strncmp(spec, "log:", 4) == 0) {
         r->kind = PROF_READY_LOG;

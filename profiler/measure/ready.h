@@ -1,5 +1,8 @@
-/* Readiness specs: `http://HOST:PORT/PATH`, `tcp://HOST:PORT`, `log:REGEX`,
- * `exit`; and `{port}` substitution in commands, environment and specs. */
+/* Readiness specs: `http://HOST:PORT/PATH`, `tcp://HOST:PORT` (with an
+ * exchange: --ready-send/--ready-expect), `redis://HOST:PORT` (PING, +PONG),
+ * `postgres://HOST:PORT` (a protocol start-up answered as pg_isready takes
+ * it), `log:REGEX`, `exit`; and `{port}` substitution in commands,
+ * environment and specs. */
 #ifndef COLDSTART_READY_H
 #define COLDSTART_READY_H
 
@@ -25,10 +28,21 @@ struct prof_ready {
     size_t n_addrs;
     regex_t re;
     bool has_re;
+    /* tcp:// with an exchange: what is sent once connected, and what the
+     * answer must hold; without one, ready is "accepting connections". */
+    enum prof_ready_expect { PROF_EXPECT_NONE, PROF_EXPECT_REGEX, PROF_EXPECT_POSTGRES } expect;
+    char send[512];
+    size_t send_len;
+    regex_t expect_re;
+    const char *protocol; /* "tcp", "redis" or "postgres": for messages */
 };
 
 /* Parses and validates a spec in which {port} has been substituted. */
 int prof_ready_parse(const char *spec, struct prof_ready *ret, cs_error *err);
+/* --ready-send DATA (C escapes: \r \n \t \\ \xHH) and --ready-expect REGEX on a
+ * tcp:// spec (either may be NULL). */
+int prof_ready_set_exchange(struct prof_ready *r, const char *send, const char *expect,
+                            cs_error *err);
 void prof_ready_free(struct prof_ready *r);
 /* The index of the first address of r that a socket listening on `listen`
  * accepts connections to (a wildcard accepts its family, and `::` IPv4 too

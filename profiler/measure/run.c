@@ -639,6 +639,12 @@ static void report_timeout(struct prof_run *c)
                   "--ready http://%s/ (or tcp://%s)",
                   s, c->first_listen, (double)c->run->listen_us / 1000, c->first_listen,
                   c->first_listen);
+    } else if (c->probe.retry_answers && c->spec->ready->kind == PROF_READY_TCP) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s: the target answered %u time%s, never as the "
+                  "%s probe expects (the last answer: %s)",
+                  s, c->probe.retry_answers, c->probe.retry_answers == 1 ? "" : "s",
+                  c->spec->ready->protocol, c->probe.last_answer);
     } else if (c->probe.retry_answers) {
         set_error(c, REP_TIMEOUT,
                   "not ready within %.3g s: the target answered %u time%s with a status "

@@ -52,7 +52,7 @@ struct ev_source {
     enum ev_tag tag;
 };
 
-enum probe_state { P_IDLE, P_CONNECTING, P_SENDING, P_READING };
+enum probe_state { P_IDLE, P_CONNECTING, P_SENDING, P_READING, P_EXCHANGE };
 
 struct probe {
     int fd;
@@ -79,6 +79,11 @@ struct probe {
      * the last one (for a timeout's message). */
     unsigned retry_answers;
     int last_retry_status;
+    /* tcp:// with an exchange: the answer so far, and the last one that did
+     * not match (for a timeout's message). */
+    char answer[4096];
+    size_t answer_len;
+    char last_answer[96];
 };
 
 /* The load after ready (load_phase.c). */

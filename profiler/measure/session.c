@@ -247,7 +247,15 @@ struct rep_target *prof_session_add_target(struct prof_session *s, const struct 
     t->limit_cpus = l->cpus;
     t->limit_cpuset = l->cpuset ? strdup(l->cpuset) : NULL;
     t->limit_pids = l->pids ? (int64_t)l->pids : REP_NONE;
-    t->ready = strdup(p->ready);
+    /* The exchange is part of what "ready" meant: recorded with the spec. */
+    if (s->opts->ready_send || s->opts->ready_expect) {
+        if (asprintf(&t->ready, "%s send %s expect %s", p->ready,
+                     s->opts->ready_send ? s->opts->ready_send : "-",
+                     s->opts->ready_expect ? s->opts->ready_expect : "-") < 0)
+            t->ready = NULL;
+    } else {
+        t->ready = strdup(p->ready);
+    }
     t->cache = strdup(p->cache                         ? p->cache
                       : strcmp(s->opts->cache, "both") ? s->opts->cache
                                                        : "warm");
@@ -457,6 +465,7 @@ int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, uns
         if (!(x->argv[i] = prof_subst_port(p->argv[i], x->port)))
             return cs_error_set(err, ENOMEM, "run set-up");
     if (prof_ready_parse(x->ready_text, &x->ready, err) < 0 ||
+        prof_ready_set_exchange(&x->ready, o->ready_send, o->ready_expect, err) < 0 ||
         (x->request_text && prof_ready_parse(x->request_text, &x->request_url, err) < 0) ||
         (o->port && run_net(s, p) == SBX_NET_HOST && port_taken(o->port, err)) ||
         (o->load.connections && x->ready.kind != PROF_READY_HTTP && !x->request_text &&

@@ -11,6 +11,84 @@ FS = os.environ.get("FIXTURE_STATIC", "build/tests/fixture_static")
 READY = "http://127.0.0.1:{port}/"
 check(shutil.which("nginx"), "nginx is missing (make test installs nginx-light)")
 
+# 1. Readiness that means serving. redis with a 1M-key dataset accepts
+# connections at its listen() (tcp://: ready in milliseconds, 10 MiB) and
+# answers PING only once loaded (redis://, or tcp:// with --ready-send and
+# --ready-expect: hundreds of ms, over 100 MiB). PostgreSQL: postgres://
+# is ready when the server answers a protocol start-up as pg_isready does.
+check(shutil.which("redis-server") and shutil.which("redis-cli"),
+      "redis is missing (make test installs redis-server)")
+if shutil.which("redis-server") and shutil.which("redis-cli"):
+    rd = tempfile.mkdtemp(prefix="coldstart-redis-")
+    try:
+        port = free_port()
+        seed = subprocess.Popen(["redis-server", "--port", str(port), "--dir", rd, "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        for _ in range(200):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.02)
+        cmds = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$26\r\n%s\r\n" %
+                        (len(b"key:%d" % i), b"key:%d" % i, b"v" * 26) for i in range(1000000))
+        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=cmds, capture_output=True,
+                       check=True)
+        subprocess.run(["redis-cli", "-p", str(port), "save"], capture_output=True, check=True)
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
+        seed.wait(timeout=30)
+        server = ["--", "redis-server", "--port", "{port}", "--dir", rd, "--save", "",
+                  "--appendonly", "no"]
+        ready = {}
+        for name, spec in (("tcp", ["--ready", "tcp://127.0.0.1:{port}"]),
+                           ("redis", ["--ready", "redis://127.0.0.1:{port}"]),
+                           ("send", ["--ready", "tcp://127.0.0.1:{port}", "--ready-send",
+                                     "PING\\r\\n", "--ready-expect", "^\\+PONG"])):
+            p, rep = run_json("-n", "2", "-w", "0", *spec, *server, timeout=120)
+            runs = measured(require_report(rep, p, f"redis {name}"))
+            check(all(r["status"] == "ok" for r in runs), f"redis {name}: {[r.get('error') for r in runs]}")
+            ready[name] = min(r["milestones_us"]["ready"] - r["milestones_us"]["listen"] for r in runs)
+            ready[name + "_rss"] = min(r["rss_ready_bytes"] for r in runs)
+        check(ready["tcp"] < 50000, f"tcp:// is ready at the handshake: {ready['tcp']} us after listen")
+        for name in ("redis", "send"):
+            check(ready[name] > 150000 and ready[name + "_rss"] > 60 << 20,
+                  f"{name}: ready once the dataset is loaded: {ready[name]} us after listen, "
+                  f"{ready[name + '_rss'] >> 20} MiB")
+        term = coldstart("run", "-n", "1", "-w", "0", "--ready", "tcp://127.0.0.1:{port}", *server)
+        check("accepting connections" in term.stdout or "accept" in term.stdout,
+              f"a tcp:// result says it means accepting connections: {term.stdout[:300]}")
+    finally:
+        shutil.rmtree(rd, ignore_errors=True)
+import glob
+pg_bin = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), reverse=True)), None)
+check(pg_bin, "PostgreSQL is missing (make test installs postgresql)")
+if pg_bin:
+    import pwd
+    pg = pwd.getpwnam("postgres")
+    pd = tempfile.mkdtemp(prefix="coldstart-pg-")
+    try:
+        os.chown(pd, pg.pw_uid, pg.pw_gid)
+        data = os.path.join(pd, "data")
+        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c",
+                        f"{os.path.dirname(pg_bin)}/initdb -D {data} -A trust"],
+                       capture_output=True, timeout=120, check=True)
+        p, rep = run_json("-n", "2", "-w", "0", "--user", "postgres", "--ready",
+                          "postgres://127.0.0.1:{port}", "--stop-signal", "INT", "--", pg_bin,
+                          "-D", data, "-p", "{port}", "-k", pd, "-c", "listen_addresses=127.0.0.1",
+                          timeout=120)
+        for r in measured(require_report(rep, p, "postgres://")):
+            check(r["status"] == "ok" and r["processes_ready"] >= 4,
+                  f"postgres://: {r['status']} {r.get('error')} {r['processes_ready']}")
+            # Its first answer is after the start-up's own work (the listen
+            # comes first): ready later than the listen.
+            check(r["milestones_us"]["ready"] > r["milestones_us"]["listen"], f"{r['milestones_us']}")
+    finally:
+        shutil.rmtree(pd, ignore_errors=True)
+for bad in (["--ready", "http://127.0.0.1:{port}/", "--ready-send", "x"],
+            ["--ready", "tcp://127.0.0.1:{port}", "--ready-expect", "a\\1"],
+            ["--ready", "tcp://127.0.0.1:{port}", "--ready-send", "\\q"]):
+    p = coldstart("run", *bad, "--", F, "serve")
+    check(p.returncode == 2 and "--ready-" in p.stderr, f"{bad}: exit {p.returncode} {p.stderr[-200:]}")
+
 # 7. A daemonizing server keeps its memory: nginx as Debian ships it forks
 # into the background (daemon on); its starter exits, the master and
 # workers live on in the run cgroup, and their memory at ready is counted.
