@@ -94,7 +94,10 @@ static const struct cli_option runs_section[] = {
     {"runs", 'n', "N", OPT_RUNS, "measured cold starts (default 10)"},
     {"warmup", 'w', "N", OPT_WARMUP, "unmeasured runs first (default 1)"},
     {"ready", 0, "SPEC", OPT_READY,
-     "http://HOST:PORT/PATH (first 2xx), tcp://HOST:PORT,\n"
+     "http://HOST:PORT/PATH (first 2xx), tcp://HOST:PORT (accepting\n"
+     "connections), redis://HOST:PORT, postgres://HOST:PORT (the\n"
+     "server answers), 'exec:CMD' (CMD exits 0, run in the target's\n"
+     "namespaces, e.g. 'exec:pg_isready -h 127.0.0.1 -p {port}'),\n"
      "log:REGEX (a line of stdout/stderr), exit (default without\n"
      "an image: the run ends when the target exits)"},
     {"port", 0, "N|auto", OPT_PORT,

@@ -520,6 +520,11 @@ void on_retry_timer(struct prof_run *c)
     uint64_t x;
     if (read(c->retry_tfd, &x, sizeof x) < 0)
         return;
+    if (exec_probe_kind(c)) {
+        if (!c->ready)
+            exec_probe_attempt(c);
+        return;
+    }
     if (c->probe.st == P_IDLE && !c->done && !c->run->load)
         probe_connect(c);
 }

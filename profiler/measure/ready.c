@@ -383,6 +383,19 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
         }
         return 0;
     }
+    if (strncmp(spec, "exec:", 5) == 0) {
+        r->kind = PROF_READY_COMMAND;
+        if (!spec[5])
+            return cs_error_set(err, 0,
+                                "ready spec `exec:` needs a command, e.g. "
+                                "'exec:pg_isready -h 127.0.0.1 -p {port}'");
+        if (strlen(spec + 5) >= sizeof r->path)
+            return cs_error_set(err, 0, "ready spec `%.40s...`: the command is longer than %zu "
+                                        "bytes",
+                                spec, sizeof r->path - 1);
+        snprintf(r->path, sizeof r->path, "%s", spec + 5);
+        return 0;
+    }
     if (strncmp(spec, "log:", 4) == 0) {
         r->kind = PROF_READY_LOG;
         if (strlen(spec) == 4)

@@ -14,7 +14,13 @@
 
 #define PROF_READY_MAX_ADDRS 4
 
-enum prof_ready_kind { PROF_READY_EXIT, PROF_READY_HTTP, PROF_READY_TCP, PROF_READY_LOG };
+enum prof_ready_kind {
+    PROF_READY_EXIT,
+    PROF_READY_HTTP,
+    PROF_READY_TCP,
+    PROF_READY_LOG,
+    PROF_READY_COMMAND, /* exec:CMD: CMD (in path) exits 0 */
+};
 
 struct prof_ready {
     enum prof_ready_kind kind;

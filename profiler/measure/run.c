@@ -534,6 +534,9 @@ static void dispatch(struct prof_run *c, enum ev_tag tag, uint32_t events)
     case EV_PROFILE:
         perf_sampler_drain(&c->perf);
         break;
+    case EV_EXEC_PROBE:
+        on_exec_probe_exit(c);
+        break;
     case EV_SIGNAL:
     case EV_N:
         break;
@@ -611,6 +614,8 @@ static void release(struct prof_run *c)
             arm_timer(c->retry_tfd, FALLBACK_POLL_US, 0);
         else
             probe_connect(c);
+    } else if (exec_probe_kind(c)) {
+        exec_probe_attempt(c);
     }
 }
 
@@ -639,6 +644,12 @@ static void report_timeout(struct prof_run *c)
                   "--ready http://%s/ (or tcp://%s)",
                   s, c->first_listen, (double)c->run->listen_us / 1000, c->first_listen,
                   c->first_listen);
+    } else if (exec_probe_kind(c) && c->exec_probe.attempts) {
+        set_error(c, REP_TIMEOUT,
+                  "not ready within %.3g s: `%s` ran %u time%s in the target's namespaces and "
+                  "never exited 0 (the last: %d)",
+                  s, c->spec->ready->path, c->exec_probe.attempts,
+                  c->exec_probe.attempts == 1 ? "" : "s", c->exec_probe.last_exit);
     } else if (c->probe.retry_answers && c->spec->ready->kind == PROF_READY_TCP) {
         set_error(c, REP_TIMEOUT,
                   "not ready within %.3g s: the target answered %u time%s, never as the "
@@ -895,6 +906,7 @@ static int teardown(struct prof_run *c, cs_error *err)
     if (!c->released && c->child.pid > 0)
         kill(c->child.pid, SIGKILL);
     probe_close(c);
+    exec_probe_stop(c);
     if (c->listener >= 0)
         close(c->listener);
     prof_sampler_reset(c->spec->sampler);
@@ -932,6 +944,7 @@ static int prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, st
         .spec = spec, .run = run, .loop = l, .sample_tfd = -1, .retry_tfd = -1, .listener = -1};
     c->load.rest_tfd = -1;
     c->probe.fd = -1;
+    c->exec_probe.pidfd = -1;
     c->perf.fd = -1;
     sbx_child_init(&c->child);
     l->runs[l->n_runs++] = c;

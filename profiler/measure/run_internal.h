@@ -40,6 +40,7 @@ enum ev_tag {
     EV_LOAD_DONE, /* the load generator's threads have finished */
     EV_LOAD_REST, /* a second after the load: memory at rest after work */
     EV_PROFILE,   /* the CPU profile's ring buffer is half full */
+    EV_EXEC_PROBE, /* an exec: readiness attempt ended */
     EV_SIGNAL,
     EV_N,
 };
@@ -142,6 +143,12 @@ struct prof_run {
         uint64_t start_ns;   /* when; 0: nothing was running */
     } stop;
     struct load_phase load;
+    struct exec_probe {
+        pid_t pid; /* the attempt running; 0: none */
+        int pidfd;
+        unsigned attempts;
+        int last_exit;
+    } exec_probe;
     struct perf_sampler perf; /* --profile cpu; fd -1: not profiled */
     bool profile_done;        /* its samples were resolved and added */
     uint64_t last_drain_ns;   /* the rings were last read on a sampling tick */
@@ -191,6 +198,14 @@ void load_phase_end(struct prof_run *c);
 /* " (2.31 s into the load)" while a load runs, else "": for the message of
  * a target that died under load. */
 const char *load_phase_moment(struct prof_run *c, char *buf, size_t cap);
+
+/* ---- exec_probe.c ---- */
+bool exec_probe_kind(const struct prof_run *c);
+/* Starts an attempt (none while one runs, or once ready). */
+void exec_probe_attempt(struct prof_run *c);
+void on_exec_probe_exit(struct prof_run *c);
+/* Kills and reaps an attempt still running. */
+void exec_probe_stop(struct prof_run *c);
 
 /* ---- probe.c ---- */
 /* Where the probe connects: the ready spec, or --request-url after ready. */

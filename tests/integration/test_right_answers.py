@@ -42,14 +42,15 @@ if shutil.which("redis-server") and shutil.which("redis-cli"):
         for name, spec in (("tcp", ["--ready", "tcp://127.0.0.1:{port}"]),
                            ("redis", ["--ready", "redis://127.0.0.1:{port}"]),
                            ("send", ["--ready", "tcp://127.0.0.1:{port}", "--ready-send",
-                                     "PING\\r\\n", "--ready-expect", "^\\+PONG"])):
+                                     "PING\\r\\n", "--ready-expect", "^\\+PONG"]),
+                           ("exec", ["--ready", "exec:redis-cli -p {port} ping | grep -q PONG"])):
             p, rep = run_json("-n", "2", "-w", "0", *spec, *server, timeout=120)
             runs = measured(require_report(rep, p, f"redis {name}"))
             check(all(r["status"] == "ok" for r in runs), f"redis {name}: {[r.get('error') for r in runs]}")
             ready[name] = min(r["milestones_us"]["ready"] - r["milestones_us"]["listen"] for r in runs)
             ready[name + "_rss"] = min(r["rss_ready_bytes"] for r in runs)
         check(ready["tcp"] < 50000, f"tcp:// is ready at the handshake: {ready['tcp']} us after listen")
-        for name in ("redis", "send"):
+        for name in ("redis", "send", "exec"):
             check(ready[name] > 150000 and ready[name + "_rss"] > 60 << 20,
                   f"{name}: ready once the dataset is loaded: {ready[name]} us after listen, "
                   f"{ready[name + '_rss'] >> 20} MiB")
@@ -209,6 +210,21 @@ try:
                   img_cache, cwd=img_work)
     check("uncompressed" in p.stdout and " compressed," not in p.stdout,
           f"docker-archive layers are plain tars: {p.stdout[-400:]}")
+    # 1. exec:CMD runs in the target's namespaces: in a container, the image's
+    # own files and its own network; a command that never succeeds times out
+    # saying so, and no attempt outlives its run.
+    layout = "oci:" + os.path.join(img_work, "img") + ":v1"
+    p, rep = run_json("--image", layout, "--image-cache", img_cache, "-n", "1", "-w", "0",
+                      "--ready", "exec:test -e /srv/new.txt && busybox wget -q -O /dev/null "
+                      "http://127.0.0.1:8080/", "--timeout", "10s")
+    r = measured(require_report(rep, p, "exec: in a container"))[0]
+    check(r["status"] == "ok", f"exec: inside the container: {r['status']} {r.get('error')}")
+    p, rep = run_json("--image", layout, "--image-cache", img_cache, "-n", "1", "-w", "0",
+                      "--max-failures", "1", "--ready", "exec:test -e /etc/debian_version",
+                      "--timeout", "700ms")
+    r = measured(require_report(rep, p, "exec: never"))[0]
+    check(r["status"] == "timeout" and "never exited 0" in (r.get("error") or ""),
+          f"exec: the host's files are not the container's: {r['status']} {r.get('error')}")
     for spec in ("docker://127.0.0.1:5000/app:1", "containers-storage:app", "docker-daemon:app:1"):
         p = coldstart("run", "--image", spec)
         check(p.returncode == 2 and "skopeo copy" in p.stderr and "image.json" not in p.stderr,
