@@ -34,6 +34,7 @@ struct sizer {
     unsigned load_connections;
     bool under_load;
     double max_p99_us;
+    double min_rps; /* requests/s a step under load must serve (0: no floor) */
 };
 
 /* Under load a step also fails on any error of the load or a p99 beyond
@@ -54,6 +55,14 @@ static enum rep_status judge_load(const struct sizer *sz, const struct rep_run *
                  (long long)l->errors, (long long)l->errors_connect, (long long)l->errors_read,
                  (long long)l->errors_status, (long long)l->errors_timeout);
         return REP_ERROR;
+    }
+    if (sz->min_rps > 0 && !(l->rps >= sz->min_rps)) {
+        char got[32], need[32];
+        rep_format_value(REP_UNIT_PER_S, l->rps, got, sizeof got);
+        rep_format_value(REP_UNIT_PER_S, sz->min_rps, need, sizeof need);
+        snprintf(why, cap, "served %s, under %.3gx the unconstrained requests/s (%s)", got,
+                 sz->o->min_rps, need);
+        return REP_SLOW;
     }
     if (sz->max_p99_us > 0 && l->p99_us > sz->max_p99_us) {
         char p[32], mx[32];
@@ -170,6 +179,7 @@ static int search_under_load(struct sizer *sz, const struct rep_run *free_run, u
     z->unconstrained_p99_us = l ? l->p99_us : NAN;
     z->max_p99_factor = sz->o->max_p99;
     sz->max_p99_us = l && !isnan(l->p99_us) ? l->p99_us * sz->o->max_p99 + 1000 : 0;
+    sz->min_rps = l && !isnan(l->rps) ? l->rps * sz->o->min_rps : 0;
     sz->under_load = true;
     uint64_t lo = (uint64_t)z->at_rest_min_bytes;
     uint64_t load_hi = prof_size_round_up(4.0 * (double)run_peak(free_run));
@@ -184,10 +194,12 @@ static int search_under_load(struct sizer *sz, const struct rep_run *free_run, u
     rep_format_value(REP_UNIT_US, l ? l->p99_us : NAN, p99, sizeof p99);
     fprintf(sz->term,
             "under load (%u connections for %.3g s%s): without a limit %s, p99 %s;\n"
-            "searching %s .. %s; a step passes when it serves the whole load with no error, "
-            "no OOM kill and a p99 within %.3gx (+1 ms)\n",
+            "searching %s .. %s; a step passes when it answers every request of the load "
+            "(one unanswered for half the load is a timeout) with no error and no OOM kill, "
+            "serves at least %.3gx the requests/s and keeps its p99 within %.3gx (+1 ms)\n",
             sz->load_connections, (double)sz->o->load.duration_us / 1e6,
-            sz->o->load.rate > 0 ? ", open loop" : "", rps, p99, a, b, sz->o->max_p99);
+            sz->o->load.rate > 0 ? ", open loop" : "", rps, p99, a, b, sz->o->min_rps,
+            sz->o->max_p99);
     struct prof_size_search p = {lo,        hi, sz->o->size_precision_bytes, sz->o->attempts,
                                  size_step, sz};
     if (prof_size_bisect(&p, z) == PROF_SIZE_NONE) {
@@ -221,12 +233,19 @@ static int search(struct sizer *sz, const struct rep_run *free_run)
     rep_format_value(REP_UNIT_BYTES, (double)hi, b, sizeof b);
     rep_format_value(REP_UNIT_BYTES, (double)peak, pk, sizeof pk);
     rep_format_value(REP_UNIT_US, (double)free_run->ready_us, rd, sizeof rd);
+    /* Only what is checked is said: with a log: or tcp:// readiness no
+     * request is sent (unless --request-url names where). */
+    const char *ready = sz->plan.ready ? sz->plan.ready : "exit";
+    bool requests = o->requests > 0 && (strncmp(ready, "http://", 7) == 0 || o->request_url);
+    char answers[64] = "";
+    if (requests)
+        snprintf(answers, sizeof answers, " and answers %u request%s", o->requests,
+                 o->requests == 1 ? "" : "s");
     fprintf(sz->term,
             "without a limit: ready in %s, peak %s; searching %s .. %s to within %.0f MiB\n"
-            "%sa step passes when it is ready within %.3gx that (+10 ms) and answers %u "
-            "requests\n",
+            "%sa step passes when it is ready (%s) within %.3gx that (+10 ms)%s\n",
             rd, pk, a, b, (double)o->size_precision_bytes / MIB,
-            sz->load_connections ? "at rest: " : "", o->slowdown, o->requests);
+            sz->load_connections ? "at rest: " : "", ready, o->slowdown, answers);
     sz->under_load = false;
     struct prof_size_search p = {lo, hi, o->size_precision_bytes, o->attempts, size_step, sz};
     enum prof_size_result res = prof_size_bisect(&p, sz->t->sizing);

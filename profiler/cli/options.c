@@ -78,6 +78,7 @@ enum {
     OPT_RATE,
     OPT_LOAD_PATH,
     OPT_MAX_P99,
+    OPT_MIN_RPS,
     OPT_BURST,
     OPT_BURST_MEMORY,
     OPT_BURST_PIDS,
@@ -310,6 +311,10 @@ static const struct cli_option size_section[] = {
     {"max-p99", 0, "X", OPT_MAX_P99,
      "with --load: a step passes only if its p99 is within X\n"
      "times the unconstrained run's (default 2)"},
+    {"min-rps", 0, "F", OPT_MIN_RPS,
+     "with --load: a step passes only if it served at least F times\n"
+     "the unconstrained run's requests/s (default 0.5): a limit\n"
+     "under which the server answers nothing is not a pass"},
     {0},
 };
 
@@ -436,6 +441,7 @@ void cli_options_defaults(enum cli_command cmd, struct cli_options *o)
     o->margin = 0.25;
     o->slowdown = 2.0;
     o->max_p99 = 2.0;
+    o->min_rps = 0.5;
     if (cmd == CLI_SUITE) {
         o->memory_bytes = 512ull << 20; /* a typical serverless size */
         o->cpus = 1.0;
@@ -760,6 +766,15 @@ static int parse_load_value(int key, const char *arg, struct cli_options *o, cs_
         if (end == arg || *end || errno || !(x >= 1) || x > 1000)
             return cs_error_input(err, "--max-p99 %s: a factor from 1 to 1000, e.g. 2", arg);
         o->max_p99 = x;
+        return 0;
+    }
+    case OPT_MIN_RPS: {
+        char *end;
+        errno = 0;
+        double x = strtod(arg, &end);
+        if (end == arg || *end || errno || !(x >= 0) || x > 1)
+            return cs_error_input(err, "--min-rps %s: a fraction from 0 to 1, e.g. 0.5", arg);
+        o->min_rps = x;
         return 0;
     }
     }

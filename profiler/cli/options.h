@@ -113,7 +113,7 @@ struct cli_options {
     size_t n_command;
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
-    double margin, slowdown, max_p99;
+    double margin, slowdown, max_p99, min_rps;
     const char *sweep_kind;
     double sweep_values[64];
     size_t n_sweep;

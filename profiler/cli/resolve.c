@@ -178,6 +178,7 @@ static void copy_plain(const struct cli_options *o, struct prof_config *c)
         .margin = o->margin,
         .slowdown = o->slowdown,
         .max_p99 = o->max_p99,
+        .min_rps = o->min_rps,
         .sweep_kind = o->sweep_kind,
         .n_sweep = o->n_sweep,
         .reference = o->reference,

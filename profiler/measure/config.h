@@ -79,6 +79,7 @@ struct prof_config {
     double margin;   /* fraction: 0.25 for 25% */
     double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
     double max_p99;  /* size --load: a step's p99 within max_p99 x the unconstrained one */
+    double min_rps;  /* size --load: a step serves min_rps x the unconstrained requests/s */
     /* sweep: the swept limit and its values */
     const char *sweep_kind; /* "cpus", "memory" or "burst" */
     double sweep_values[64];

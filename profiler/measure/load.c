@@ -420,8 +420,23 @@ static void *worker_main(void *arg)
                 on_conn_event(w, p, evs[i].events);
         }
     }
-    for (unsigned i = 0; i < w->n_conns; i++)
-        conn_close(w, &w->conns[i]);
+    /* A request still unanswered at the end after half the load's length
+     * (or the request timeout) is a timeout, and its wait so far counts in
+     * the latencies: a server that never answers must not read as "0
+     * requests, 0 errors". One sent just before the end is not judged. */
+    uint64_t end = now_ns() < l->end_ns ? now_ns() : l->end_ns;
+    uint64_t patience = (l->end_ns - l->start_ns) / 2;
+    if (patience > PROF_LOAD_REQUEST_TIMEOUT_NS)
+        patience = PROF_LOAD_REQUEST_TIMEOUT_NS;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if ((c->st == C_SENDING || c->st == C_READING) && end > c->start_ns &&
+            end - c->start_ns > patience) {
+            w->res.errors_timeout++;
+            cs_hist_record(&w->res.latency, end - c->start_ns);
+        }
+        conn_close(w, c);
+    }
     w->res.generator_cpu_ns = thread_cpu_ns() - cpu0;
     if (atomic_fetch_sub(&l->running, 1) == 1) {
         uint64_t one = 1;

@@ -90,6 +90,29 @@ for bad in (["--ready", "http://127.0.0.1:{port}/", "--ready-send", "x"],
     p = coldstart("run", *bad, "--", F, "serve")
     check(p.returncode == 2 and "--ready-" in p.stderr, f"{bad}: exit {p.returncode} {p.stderr[-200:]}")
 
+# 4. size --load passes a step only when it served: a server that answers
+# 50x slower under any limit is not a pass (it once was, at "0/s"); one
+# that stops answering under a limit has its unanswered requests counted
+# as timeouts. And a run's load against a server that never answers has
+# its timeouts counted.
+for delay, word in (("20", "under 0.5x the unconstrained requests/s"), ("5000", "timeout")):
+    p = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "64Mi", "--attempts", "1",
+                  "--max-p99", "1000", "--load", "2:600ms", "--ready", READY, "--", F,
+                  "slow-under-limit", delay, "serve-many", timeout=200)
+    check(p.returncode == 1 and "limit up to" in p.stdout and word in p.stdout,
+          f"size --load, a server {delay} ms slow under a limit: exit {p.returncode} "
+          f"{p.stdout[-500:]}")
+p, rep = run_json("-n", "1", "-w", "0", "--requests", "0", "--ready", READY, "--load", "2:1s",
+                  "--stop-signal", "KILL", "--", F, "stall-at", "2", "5000", "serve-many")
+load = measured(require_report(rep, p, "a load nobody answers"))[0]["load"]
+check(load["errors"] >= 2 and load["requests"] == 0,
+      f"requests unanswered at the end are timeouts: {load['requests']} requests, {load['errors']} errors")
+# The criteria printed are those applied: with tcp:// no request is sent.
+p = coldstart("size", "-w", "0", "--min", "8Mi", "--max", "16Mi", "--attempts", "1", "--ready",
+              "tcp://127.0.0.1:{port}", "--", F, "serve", timeout=120)
+check("answers" not in p.stdout and "tcp://" in p.stdout,
+      f"size with tcp:// says what it checks, no requests: {p.stdout[:400]}")
+
 # 7. A daemonizing server keeps its memory: nginx as Debian ships it forks
 # into the background (daemon on); its starter exits, the master and
 # workers live on in the run cgroup, and their memory at ready is counted.
