@@ -2,9 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/measure/ready.h"
 #include "reports/report.h"
@@ -15,6 +17,7 @@ void prof_owned_plan_free(struct prof_owned_plan *p)
     free(p->env);
     free(p->cwd);
     free(p->app_dir);
+    free(p->interpreter);
     free(p->budgets);
     if (p->oci) {
         prof_oci_target_close(p->oci);
@@ -108,6 +111,29 @@ int prof_plan_for_command(const struct prof_config *o, struct prof_owned_plan *r
     return 0;
 }
 
+/* A Python image's `python3` by the path of the interpreter it runs: a
+ * version manager's shim (pyenv's is a bash script that execs pyenv, which
+ * execs the interpreter) cost 130-160 ms of every start before Python
+ * began, and the row measured the shim. Asked of the interpreter itself,
+ * once per plan; NULL when it cannot say (the name is kept then). */
+static char *real_interpreter(const char *name)
+{
+    if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                        strlen(name))
+        return NULL;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "%s -c 'import sys; print(sys.executable)' 2>/dev/null", name);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return NULL;
+    char path[PATH_MAX] = "";
+    if (!fgets(path, sizeof path, f))
+        path[0] = '\0';
+    pclose(f);
+    path[strcspn(path, "\n")] = '\0';
+    return path[0] == '/' && access(path, X_OK) == 0 ? strdup(path) : NULL;
+}
+
 int prof_plan_for_image(const struct prof_image *img, const char *variant,
                         const struct prof_config *o, struct prof_owned_plan *ret, cs_error *err)
 {
@@ -138,6 +164,9 @@ int prof_plan_for_image(const struct prof_image *img, const char *variant,
         return cs_error_set(err, ENOMEM, "plan");
     }
     memcpy(ret->argv, cmd->v, cmd->n * sizeof *ret->argv);
+    if (img->runtime && strcmp(img->runtime, "python") == 0 && cmd->n > 0 &&
+        !strchr(cmd->v[0], '/') && (ret->interpreter = real_interpreter(cmd->v[0])))
+        ret->argv[0] = ret->interpreter;
     if (img->budgets.n) {
         ret->budgets = calloc(img->budgets.n, sizeof *ret->budgets);
         if (!ret->budgets) {

@@ -17,6 +17,7 @@ struct prof_owned_plan {
     struct prof_budget *budgets; /* the image's own, parsed; owned */
     size_t n_budgets;
     struct prof_oci_target *oci; /* a container image; owned */
+    char *interpreter;           /* argv[0] resolved to the real interpreter; owned */
 };
 
 /* `-- CMD ARGS`: named like hyperfine names commands (or --name). */

@@ -212,6 +212,17 @@ with tempfile.TemporaryDirectory() as d:
     p = coldstart("compare", os.path.join(d, "a.json"), os.path.join(d, "b.json"))
     check("ran a different command" in p.stdout, f"compare of two commands under one name: {p.stdout}")
 
+# 9. The python-http image runs the interpreter, not a version manager's
+# shim in front of it (pyenv's bash shim cost 130-160 ms of every start):
+# its command is the real interpreter's path, an ELF file.
+p, rep = run_json("-n", "1", "-w", "0", "--image", os.path.join(SOURCE_DIR, "images", "python-http"))
+t = require_report(rep, p, "python-http")["targets"][0]
+exe = t["command"][0]
+with open(exe, "rb") as f:
+    check(os.path.isabs(exe) and "/shims/" not in exe and f.read(4) == b"\x7fELF",
+          f"python-http runs its interpreter by its real path: {t['command']}")
+check(measured(rep)[0]["status"] == "ok", f"python-http: {measured(rep)[0].get('error')}")
+
 # 13. Images named as users name them: a relative oci-archive: or
 # docker-archive: path works (the unpacking child once changed folder
 # first); a docker tar given as oci-archive: says it is a docker-archive;
