@@ -13,7 +13,7 @@
 
 static const char *const css =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-    "max-width:1000px;margin:24px auto;padding:0 16px}"
+    "max-width:1800px;margin:24px auto;padding:0 16px}"
     "h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px "
     "solid #dde2ea;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}"
     ".meta{color:#4a5568;margin:2px 0}"
@@ -23,7 +23,7 @@ static const char *const css =
     "th{background:#f4f6fa;text-align:right}th:first-child,td:first-child{text-align:left}"
     "td{text-align:right}td:first-child{font-weight:600}"
     ".scroll{overflow-x:auto;max-width:100%}"
-    "svg.chart{display:block;max-width:100%;height:auto;margin:6px 0 14px}"
+    "svg.chart{display:block;max-width:min(100%,1000px);height:auto;margin:6px 0 14px}"
     "svg .ct{font-size:14px;font-weight:600;fill:#1d2330}"
     "svg .tk{font-size:11px;fill:#4a5568}svg .al{font-size:12px;fill:#1d2330}"
     "svg .rl{font-size:12px;fill:#1d2330}svg .lg{font-size:12px;fill:#1d2330}"
