@@ -244,6 +244,27 @@ int prof_oci_pick_manifest(const char *index_json, const char *ref, char **ret_d
     return *ret_digest ? 0 : cs_error_set(err, ENOMEM, "out of memory");
 }
 
+/* The layer types of the OCI image spec and Docker's manifest v2 that are a
+ * tar, plain or compressed with gzip or zstd. */
+static bool layer_media_type_known(const char *mt)
+{
+    static const char *const known[] = {
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.zstd",
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(mt, known[i]) == 0)
+            return true;
+    return false;
+}
+
 static char **string_array(const cJSON *a, bool *bad)
 {
     if (!a || cJSON_IsNull(a))
@@ -313,8 +334,17 @@ int prof_oci_parse_manifest(const char *json, char **ret_config_digest,
             prof_oci_layers_free(layers, k);
             return cs_error_input(err, "layer %zu of the manifest has no sha256 digest or size", k);
         }
+        const char *mt = str_of(d, "mediaType");
+        if (mt && !layer_media_type_known(mt)) {
+            prof_oci_layers_free(layers, k);
+            return cs_error_input(err,
+                                  "layer %zu has the media type `%s`, which coldstart does not "
+                                  "unpack (a tar, gzip or zstd layer; not an encrypted or "
+                                  "foreign one)",
+                                  k, mt);
+        }
         layers[k].digest = strdup(str_of(d, "digest"));
-        layers[k].media_type = str_of(d, "mediaType") ? strdup(str_of(d, "mediaType")) : NULL;
+        layers[k].media_type = mt ? strdup(mt) : NULL;
         layers[k].size = (int64_t)size->valuedouble;
         k++;
     }
@@ -371,7 +401,13 @@ int prof_oci_parse_config(const char *json, struct prof_oci_config *ret, char **
     bool bad = false;
     ret->entrypoint = string_array(cJSON_GetObjectItemCaseSensitive(cfg, "Entrypoint"), &bad);
     ret->cmd = string_array(cJSON_GetObjectItemCaseSensitive(cfg, "Cmd"), &bad);
-    ret->env = string_array(cJSON_GetObjectItemCaseSensitive(cfg, "Env"), &bad);
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
+    if (cJSON_IsArray(env) && cJSON_GetArraySize(env) > 4096) {
+        prof_oci_config_free(ret);
+        return cs_error_input(err, "the image config has %d Env entries, more than 4096",
+                              cJSON_GetArraySize(env));
+    }
+    ret->env = string_array(env, &bad);
     ret->working_dir = dup_or_null(str_of(cfg, "WorkingDir"));
     ret->user = dup_or_null(str_of(cfg, "User"));
     ret->stop_signal = dup_or_null(str_of(cfg, "StopSignal"));

@@ -158,6 +158,10 @@ static int make_argv(const struct prof_oci_config *c, const struct prof_oci_over
 {
     char *const entry[] = {(char *)o->entrypoint, NULL};
     char *const *ep = o->entrypoint ? entry : c->entrypoint;
+    /* Entrypoint [""] is "no entrypoint" to Docker (what `--entrypoint ""`
+     * writes): the Cmd alone runs. */
+    if (ep && ep[0] && !ep[0][0] && !ep[1])
+        ep = NULL;
     char *const *cmd = o->n_args ? o->args : o->entrypoint ? NULL : c->cmd;
     size_t n_cmd = o->n_args ? o->n_args : prof_oci_strv_len(cmd);
     r->argv = strv_dup(ep, prof_oci_strv_len(ep), cmd, n_cmd);
@@ -166,6 +170,9 @@ static int make_argv(const struct prof_oci_config *c, const struct prof_oci_over
     if (!r->argv[0])
         return cs_error_input(err, "the image has neither Entrypoint nor Cmd: give the command "
                                    "after --");
+    if (!r->argv[0][0])
+        return cs_error_input(err, "the image's command starts with an empty string: give the "
+                                   "command after --");
     return 0;
 }
 

@@ -438,6 +438,52 @@ p, r = run_json("--image", "docker-archive:" + os.path.join(img_work, "d.tar"), 
                 cache2, "-n", "1", "-w", "0")
 check(p.returncode == 0, f"the docker-archive itself: exit {p.returncode} {p.stderr[-300:]}")
 
+# Image configs and manifests refused or read as Docker reads them (LOW):
+# Entrypoint [""] is no entrypoint; an empty command, more than 4096 Env
+# entries and a layer type coldstart does not unpack are exit 2.
+def mutated(name, config_fn=None, manifest_fn=None):
+    out = os.path.join(img_work, name)
+    shutil.copytree(os.path.join(img_work, "img"), out, symlinks=True)
+    with open(os.path.join(out, "index.json")) as f:
+        idx = json.load(f)
+    d = next(m for m in idx["manifests"]
+             if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "v1")
+    with open(blob(out, d["digest"])) as f:
+        man = json.load(f)
+    if config_fn:
+        with open(blob(out, man["config"]["digest"])) as f:
+            cfg = json.load(f)
+        config_fn(cfg)
+        man["config"]["digest"], man["config"]["size"] = put_blob(out, json.dumps(cfg).encode())
+    if manifest_fn:
+        manifest_fn(man)
+    d["digest"], d["size"] = put_blob(out, json.dumps(man).encode())
+    idx["manifests"] = [d]
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(idx, f)
+    return "oci:" + out + ":v1"
+
+
+def set_entry(cfg, entry, cmd):
+    cfg["config"]["Entrypoint"], cfg["config"]["Cmd"] = entry, cmd
+
+
+spec = mutated("entry-empty", lambda c: set_entry(c, [""], ["/srv/server", "serve"]))
+p, r = run_json("--image", spec, "--image-cache", cache2, "-n", "1", "-w", "0")
+check(p.returncode == 0, f'Entrypoint [""] runs the Cmd: exit {p.returncode} {p.stderr[-300:]}')
+spec = mutated("cmd-empty", lambda c: set_entry(c, None, [""]))
+p, r = run_json("--image", spec, "--image-cache", cache2, "-n", "1", "-w", "0")
+check(p.returncode == 2 and "empty" in p.stderr, f"an empty command: exit {p.returncode} {p.stderr[-200:]}")
+spec = mutated("env-many", lambda c: c["config"].update(Env=[f"V{i}=x" for i in range(5000)]))
+p, r = run_json("--image", spec, "--image-cache", cache2, "-n", "1", "-w", "0")
+check(p.returncode == 2 and "4096" in p.stderr, f"5000 Env entries: exit {p.returncode} {p.stderr[-200:]}")
+spec = mutated("encrypted", manifest_fn=lambda m: m["layers"][0].update(
+    mediaType="application/vnd.oci.image.layer.v1.tar+gzip+encrypted"))
+fresh = cache_dir()
+p, r = run_json("--image", spec, "--image-cache", fresh, "-n", "1", "-w", "0")
+shutil.rmtree(fresh, ignore_errors=True)
+check(p.returncode == 2 and "media type" in p.stderr, f"an encrypted layer: exit {p.returncode} {p.stderr[-200:]}")
+
 # A blob that is a FIFO, a character device or a symlink: exit 2 at once,
 # not a hang that ignores Ctrl-C (a FIFO blocked the open, /dev/zero spun).
 for kind in ("fifo", "chardev", "symlink"):
