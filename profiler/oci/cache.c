@@ -1,5 +1,6 @@
 #include "profiler/oci/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/fsutil.h"
 
 int prof_oci_default_cache(char *buf, size_t cap, cs_error *err)
@@ -132,6 +134,24 @@ static int extract_into_place(const char *base, const struct prof_oci_layer *l, 
     return 0;
 }
 
+/* `.tmp-HEX-XXXXXX` folders of extractions whose profiler was killed: each
+ * is removed once nobody holds HEX.lock (an extraction running holds it). */
+static void remove_stale_tmp(const char *base)
+{
+    _cleanup_closedir_ DIR *d = opendir(base);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (strncmp(de->d_name, ".tmp-", 5) != 0 || strlen(de->d_name) < 5 + 64)
+            continue;
+        char lock[PATH_MAX], path[PATH_MAX];
+        if (fs_pathf(lock, sizeof lock, NULL, "%s/%.64s.lock", base, de->d_name + 5) < 0 ||
+            fs_pathf(path, sizeof path, NULL, "%s/%s", base, de->d_name) < 0)
+            continue;
+        _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0)
+            fs_remove_tree(path);
+    }
+}
+
 int prof_oci_cache_layer(const char *cache, const struct prof_oci_layer *l, char **ret_dir,
                          bool *ret_extracted, struct prof_oci_unpacked *ret_stats, cs_error *err)
 {
@@ -145,6 +165,7 @@ int prof_oci_cache_layer(const char *cache, const struct prof_oci_layer *l, char
         fs_pathf(lock, sizeof lock, err, "%s.lock", final) < 0 ||
         fs_pathf(stats, sizeof stats, err, "%s.stats", final) < 0)
         return -1;
+    remove_stale_tmp(base);
     _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lfd < 0)
         return cs_error_set(err, errno, "cannot open the lock `%s`", lock);

@@ -65,6 +65,7 @@ struct prof_oci_image {
     size_t n_layers;
     int64_t compressed_bytes; /* sum of the layer blobs */
     char *unpacked_dir;       /* the private folder an archive was unpacked into, or NULL */
+    int unpacked_lock_fd;     /* that folder, flock'ed while the image is open; 0: none */
 };
 
 /* Opens and verifies the image's index, manifest and config (not the layers:

@@ -2,6 +2,7 @@
  * manifest, config and layer blobs located), for a layout folder, an
  * oci-archive and a docker-archive. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -252,21 +254,51 @@ void prof_oci_image_close(struct prof_oci_image *img)
         fs_remove_tree(img->unpacked_dir);
         free(img->unpacked_dir);
     }
+    if (img->unpacked_lock_fd > 0)
+        close(img->unpacked_lock_fd);
     memset(img, 0, sizeof *img);
 }
 
-/* An archive is unpacked into a private folder, then read like a folder. */
+/* Folders of earlier archives whose profiler died before removing them (an
+ * OOM kill): ours (owned by us, a real folder, not a link: the folder is
+ * shared) and locked by nobody any more. */
+static void remove_stale_unpacked(const char *tmp)
+{
+    _cleanup_closedir_ DIR *d = opendir(tmp);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (strncmp(de->d_name, "coldstart-image-", 16) != 0)
+            continue;
+        struct stat st;
+        _cleanup_close_ int fd =
+            openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+            flock(fd, LOCK_EX | LOCK_NB) < 0)
+            continue;
+        char path[PATH_MAX];
+        if (fs_pathf(path, sizeof path, NULL, "%s/%s", tmp, de->d_name) == 0)
+            fs_remove_tree(path);
+    }
+}
+
+/* An archive is unpacked into a private folder, then read like a folder;
+ * the folder is flock'ed while the image is open, so that the next
+ * coldstart removes it if this one is killed. */
 static int unpack_archive(struct prof_oci_image *img, cs_error *err)
 {
-    const char *tmp = getenv("TMPDIR");
+    const char *tmp_env = getenv("TMPDIR");
+    const char *tmp = tmp_env && *tmp_env ? tmp_env : "/tmp";
+    remove_stale_unpacked(tmp);
     char dir[PATH_MAX];
-    if (fs_pathf(dir, sizeof dir, err, "%s/coldstart-image-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+    if (fs_pathf(dir, sizeof dir, err, "%s/coldstart-image-XXXXXX", tmp) < 0)
         return -1;
     if (!mkdtemp(dir))
         return cs_error_set(err, errno, "cannot make a folder to unpack the image into");
     img->unpacked_dir = strdup(dir);
     if (!img->unpacked_dir)
         return cs_error_set(err, ENOMEM, "out of memory");
+    img->unpacked_lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (img->unpacked_lock_fd < 0 || flock(img->unpacked_lock_fd, LOCK_EX | LOCK_NB) < 0)
+        return cs_error_set(err, errno, "cannot lock `%s`", dir);
     return prof_oci_unpack_tar(img->ref.path, dir, NULL, err);
 }
 

@@ -484,6 +484,31 @@ p, r = run_json("--image", spec, "--image-cache", fresh, "-n", "1", "-w", "0")
 shutil.rmtree(fresh, ignore_errors=True)
 check(p.returncode == 2 and "media type" in p.stderr, f"an encrypted layer: exit {p.returncode} {p.stderr[-200:]}")
 
+# After a profiler is SIGKILLed (an OOM kill), what it left is removed by the
+# next one: a layer's half-made .tmp-HEX-XXXXXX whose lock nobody holds, and
+# an archive's unpacked folder nobody holds; one still held stays.
+import fcntl
+stale_cache = cache_dir()
+layers_dir = os.path.join(stale_cache, "layers", "sha256")
+os.makedirs(layers_dir)
+os.chmod(stale_cache, 0o700)
+stale_tmp = os.path.join(layers_dir, ".tmp-" + "ab" * 32 + "-XXXXXX")
+os.makedirs(os.path.join(stale_tmp, "usr", "lib"))
+tmpdir = tempfile.gettempdir()
+stale_unpacked = tempfile.mkdtemp(prefix="coldstart-image-", dir=tmpdir)
+held_unpacked = tempfile.mkdtemp(prefix="coldstart-image-", dir=tmpdir)
+held_fd = os.open(held_unpacked, os.O_RDONLY)
+fcntl.flock(held_fd, fcntl.LOCK_EX)
+p, r = run_json("--image", "oci-archive:" + os.path.join(img_work, "img.tar") + ":v1",
+                "--image-cache", stale_cache, "-n", "1", "-w", "0")
+check(p.returncode == 0, f"an archive after a killed profiler: exit {p.returncode} {p.stderr[-300:]}")
+check(not os.path.exists(stale_tmp), "a stale .tmp- layer folder is removed")
+check(not os.path.exists(stale_unpacked), "a stale unpacked archive folder is removed")
+check(os.path.isdir(held_unpacked), "an unpacked folder another profiler holds stays")
+os.close(held_fd)
+shutil.rmtree(held_unpacked, ignore_errors=True)
+shutil.rmtree(stale_cache, ignore_errors=True)
+
 # A blob that is a FIFO, a character device or a symlink: exit 2 at once,
 # not a hang that ignores Ctrl-C (a FIFO blocked the open, /dev/zero spun).
 for kind in ("fifo", "chardev", "symlink"):
