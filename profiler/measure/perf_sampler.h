@@ -42,6 +42,15 @@ struct perf_task {
      * before the profile is resolved (NULL: not read, or unreadable). */
     char *maps;
     bool maps_tried;
+    struct perf_maps *maps_ref; /* owns maps, shared with the tasks whose maps read alike */
+};
+
+/* A maps text kept once for every task whose maps read the same (a forked
+ * worker's are its parent's): one total budget for all of them. */
+struct perf_maps {
+    size_t refs, len;
+    uint64_t hash;
+    char *text;
 };
 
 /* One CPU's counter and ring. */
@@ -62,6 +71,7 @@ struct perf_sampler {
     struct perf_task *tasks;
     size_t n_tasks, cap_tasks;
     uint64_t lost; /* samples the kernel could not write (PERF_RECORD_LOST) */
+    size_t maps_bytes; /* of every kept maps text together (PERF_MAPS_BUDGET at most) */
     int hz;
     int error; /* an allocation failed: the profile is incomplete */
 };
