@@ -728,8 +728,7 @@ static int parse_load(const char *arg, struct cli_options *o, cs_error *err)
     cs_error why;
     uint64_t v;
     if (prof_parse_uint(conns, 1, PROF_LOAD_MAX_CONNS, &v, &why) < 0)
-        return cs_error_input(err, "--load %s: connections: %s (1 to %d)", arg, cs_error_text(&why),
-                              PROF_LOAD_MAX_CONNS);
+        return cs_error_input(err, "--load %s: connections: %s", arg, cs_error_text(&why));
     o->load_connections = (unsigned)v;
     if (prof_parse_duration(colon + 1, &o->load_duration_us, &why) < 0)
         return cs_error_input(err, "--load %s: duration: %s", arg, cs_error_text(&why));

@@ -410,6 +410,8 @@ p = coldstart("sweep", "--memory", "16Mi,16Mi", "--", F, "exit", "0")
 check(p.returncode == 2 and "twice" in p.stderr, f"sweep 16Mi,16Mi: {p.returncode} {p.stderr}")
 p = coldstart("run", "--memory", "512", "--", F, "exit", "0")
 check(p.returncode == 2 and "512Mi" in p.stderr, f"--memory 512 suggests 512Mi: {p.stderr}")
+p = coldstart("run", "--load", "5000:1s", "--", F, "exit", "0")
+check(p.returncode == 2 and p.stderr.count("1 to 4096") == 1, f"--load says its range once: {p.stderr}")
 p = coldstart("run", "--burst", "0", "--", F, "exit", "0")
 check(p.returncode == 2 and p.stderr.count("1 to 64") == 1, f"--burst 0 says its range once: {p.stderr}")
 
