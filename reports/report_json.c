@@ -1067,7 +1067,11 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
 int rep_json_load(const char *path, struct rep_report *ret, cs_error *err)
 {
     char *text;
-    if (fs_read_input(path, (size_t)512 * 1024 * 1024, "report", &text, NULL, err) < 0)
+    /* A report of a hundred targets with twenty runs each is a few MiB (the
+     * samples under load are thinned); 64 MiB bounds what a hostile one can
+     * make the reader and the renderers take (about 13x its size: a 269 MB
+     * file once took `report --format html` to 3.6 GiB). */
+    if (fs_read_input(path, (size_t)64 * 1024 * 1024, "report", &text, NULL, err) < 0)
         return -1;
     int rc = rep_json_parse(text, ret, err);
     free(text);

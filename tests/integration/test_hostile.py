@@ -3,6 +3,7 @@ profiler that runs as root. Each block fails without its fix; nothing here
 skips a part: the whole test runs or exits 77 with the reason."""
 import atexit
 import hashlib
+import resource
 import gzip
 import io
 import json
@@ -205,7 +206,6 @@ took = time.monotonic() - t0
 check(p.returncode == 0, f"a dripping diagnostics socket: exit {p.returncode} {p.stderr[-300:]}")
 check(took < 8.5, f"a dripping diagnostics socket held the run {took:.1f} s (bound: 5 s)")
 
-import resource
 
 # A target's output and a report's strings are shown, not obeyed: no escape
 # sequence reaches the terminal, no Markdown link or image reaches a job
@@ -226,6 +226,18 @@ import re
 check(p.returncode == 0 and not re.search(r"(?<!\\)\]\(http", p.stdout) and "<b>" not in p.stdout and
       "*bold*" not in p.stdout and "`code`" not in p.stdout,
       f"Markdown from report strings is escaped: {p.stdout[:400]!r}")
+
+# A report larger than any real one (64 MiB) is refused before it is parsed:
+# a 269 MB one once took `report --format html` to 3.6 GiB.
+big = os.path.join(work, "big.json")
+with open(seed) as f, open(big, "w") as out:
+    out.write(f.read())
+    out.write(" " * (70 << 20))
+before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+p = coldstart("report", big, "--format", "html")
+check(p.returncode == 2 and "more than a report may be" in p.stderr,
+      f"a 70 MB report: exit {p.returncode} {p.stderr[-200:]}")
+os.unlink(big)
 
 # A perf map the target controls cannot take the root profiler's memory: an
 # 8 GB sparse file without a newline, or a link to /proc/self/pagemap (the
