@@ -204,19 +204,32 @@ static void burst_status(const struct rep_burst *out, unsigned k, struct rep_run
 static void note_group_oom(struct burst *b)
 {
     struct sbx_cgroup_usage u;
-    if (sbx_cgroup_read_usage(b->group, &u, NULL) < 0 || u.oom_kills == 0)
+    if (sbx_cgroup_read_usage(b->group, &u, NULL) < 0)
         return;
+    /* Without a --memory of their own only the group's limit can kill. */
+    bool own_limit = b->p->limits && b->p->limits->memory_bytes;
     char limit[32];
     rep_format_value(REP_UNIT_BYTES, (double)b->group_limits.memory_bytes, limit, sizeof limit);
     for (unsigned i = 0; i < b->n; i++) {
         struct rep_run *r = &b->in[i].run;
-        if (r->status != REP_CRASHED || r->signal != SIGKILL)
+        /* An instance its own cgroup already calls OOM-killed (v1 counts a
+         * kill where the charge was) is named too: the group's limit and its
+         * flag are what to change (docs/burst.md). */
+        bool killed = r->status == REP_CRASHED && r->signal == SIGKILL && u.oom_kills > 0;
+        bool oom_of_group = r->status == REP_OOM && (!own_limit || u.oom_kills > 0);
+        if (!killed && !oom_of_group)
+            continue;
+        if (r->error && strstr(r->error, "--burst-memory"))
             continue;
         char msg[1200];
-        snprintf(msg, sizeof msg,
-                 "%s (the burst's group, limited to %s by --burst-memory, saw %llu OOM kill%s)",
-                 r->error ? r->error : "failed", limit, (unsigned long long)u.oom_kills,
-                 u.oom_kills == 1 ? "" : "s");
+        if (u.oom_kills)
+            snprintf(msg, sizeof msg,
+                     "%s (the burst's group, limited to %s by --burst-memory, saw %llu OOM kill%s)",
+                     r->error ? r->error : "failed", limit, (unsigned long long)u.oom_kills,
+                     u.oom_kills == 1 ? "" : "s");
+        else
+            snprintf(msg, sizeof msg, "%s (the burst's group, limited to %s by --burst-memory)",
+                     r->error ? r->error : "failed", limit);
         free(r->error);
         r->error = strdup(msg);
         r->status = REP_OOM;

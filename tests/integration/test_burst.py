@@ -143,6 +143,8 @@ check(p.returncode == 1, f"over the group's memory: exit {p.returncode} {p.stdou
 r = require_report(rep, p)["targets"][0]["runs"][0]
 each = burst_of(r)["per_instance"]
 check(any(e["status"] == "oom" for e in each), f"an instance OOM-killed: {each}")
+check(all("--burst-memory" in (e.get("error") or "") for e in each if e["status"] == "oom"),
+      f"an OOM-killed instance's message names --burst-memory: {each}")
 check(r["status"] == "oom" and "instance" in (r["error"] or ""), f"run {r['status']} {r['error']}")
 check_no_leftovers("over the group's memory")
 
