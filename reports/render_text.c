@@ -483,8 +483,18 @@ void rep_render_junit(const struct rep_report *r, struct rep_buf *b)
                 n++;
                 f++;
             }
-        const struct rep_stat *ready = rep_target_stat(t, "ready_us");
-        double secs = ready && ready->n ? ready->p50 / 1e6 : 0;
+        /* The test's duration, as JUnit means it: every run's, warmups too,
+         * from spawn to ready (or as far as it got) and its stop. */
+        double secs = 0;
+        for (size_t k = 0; k < t->n_runs; k++) {
+            const struct rep_run *run = &t->runs[k];
+            int64_t us = run->ready_us != REP_NONE ? run->ready_us
+                         : run->samples.n            ? run->samples.t_us[run->samples.n - 1]
+                                                     : 0;
+            if (run->stop_us != REP_NONE)
+                us += run->stop_us;
+            secs += (double)us / 1e6;
+        }
         rep_buf_puts(b, "  <testsuite name=\"");
         rep_xml_escape(b, t->name);
         rep_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", n ? n : 1, f, secs);

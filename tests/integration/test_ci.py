@@ -27,6 +27,13 @@ with tempfile.TemporaryDirectory() as d:
     check(failed == ["budget ready.p95<=20ms"], f"failed testcases {failed}")
     rep = json.load(open(j("slow.json")))
     check([b["passed"] for b in rep["targets"][0]["budgets"]] == [False, True], "budgets in JSON")
+    # The suite's time is the test's duration (six runs of 40 ms and their
+    # stops), not one median run.
+    suite_time = float(root.find(".//testsuite").get("time"))
+    total = sum(r["milestones_us"]["ready"] + (r["stop_us"] or 0)
+                for r in rep["targets"][0]["runs"]) / 1e6
+    check(abs(suite_time - total) < 0.001 and suite_time > 0.2,
+          f"JUnit time {suite_time} s is the runs' total {total:.3f} s")
 
     # Budgets from a file, and met budgets: exit 0.
     with open(j("budgets.txt"), "w") as f:
