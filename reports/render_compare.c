@@ -46,13 +46,13 @@ static void cells(const struct rep_compare_row *r, char base[32], char cur[32], 
     snprintf(p, 32, isnan(shown) ? "-" : shown < 0.001 ? "<0.001" : "%.3f", shown);
 }
 
-static void summary_line(const struct rep_comparison *c, struct rep_buf *b, const char *prefix)
+static void summary_line(const struct rep_comparison *c, struct rep_buf *b)
 {
     rep_buf_printf(b,
-                   "%s%zu regression%s (worse by more than %.3g%% with Mann–Whitney p < %.3g, "
+                   "%zu regression%s (worse by more than %.3g%% with Mann–Whitney p < %.3g, "
                    "Holm–Bonferroni-corrected over each target's metrics that changed by more "
                    "than that; fewer ok runs or a target gone count too)\n",
-                   prefix, c->regressions, c->regressions == 1 ? "" : "s", c->threshold_pct,
+                   c->regressions, c->regressions == 1 ? "" : "s", c->threshold_pct,
                    c->alpha);
 }
 
@@ -93,13 +93,13 @@ void rep_comparison_text(const struct rep_comparison *c, struct rep_buf *b)
                        c->only_base[i]);
     for (size_t i = 0; i < c->n_only_new; i++)
         rep_buf_printf(b, "only in the new report: %s\n", c->only_new[i]);
-    summary_line(c, b, "");
+    summary_line(c, b);
 }
 
 void rep_comparison_markdown(const struct rep_comparison *c, struct rep_buf *b)
 {
     rep_buf_puts(b, "## coldstart compare\n\n");
-    summary_line(c, b, "");
+    summary_line(c, b);
     rep_buf_puts(b, "\n| target | metric | base p50 | new p50 | change | 95% CI of the shift | p | "
                     "verdict |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < c->n_rows; i++) {

@@ -249,17 +249,10 @@ static void send_fd(int sock, int fd)
         ;
 }
 
-/* Docker's default capabilities less CAP_MKNOD (profiler/oci/bundle.c says
- * why); every other one leaves the bounding set, so
- * not even a setuid-root binary gets it back. */
-static int drop_capabilities(void)
+int sbx_keep_only_capabilities(const int *keep, size_t n)
 {
-    static const int keep[] = {
-        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,      CAP_FSETID,           CAP_KILL,
-        CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_NET_RAW,
-        CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP};
     uint64_t mask = 0;
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+    for (size_t i = 0; i < n; i++)
         mask |= 1ull << keep[i];
     for (int cap = 0; cap < 64; cap++) {
         if (mask & (1ull << cap))
@@ -281,6 +274,17 @@ static int drop_capabilities(void)
         d[i].inheritable &= m;
     }
     return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Docker's default capabilities less CAP_MKNOD (profiler/oci/bundle.c says
+ * why). */
+static int drop_capabilities(void)
+{
+    static const int keep[] = {
+        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,      CAP_FSETID,           CAP_KILL,
+        CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_NET_RAW,
+        CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP};
+    return sbx_keep_only_capabilities(keep, sizeof keep / sizeof keep[0]);
 }
 
 /* Capabilities, rlimits and the user: what every target drops before exec. */

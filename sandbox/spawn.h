@@ -116,6 +116,10 @@ int sbx_child_exec_result(struct sbx_child *c, cs_error *err);
 int sbx_child_receive_listener(struct sbx_child *c);
 void sbx_child_close_fds(struct sbx_child *c);
 
+/* Every capability but those in keep leaves the bounding, ambient,
+ * effective, permitted and inheritable sets, so not even a setuid-root
+ * binary gets one back. System calls only (for a forked child). */
+int sbx_keep_only_capabilities(const int *keep, size_t n);
 uint64_t sbx_now_ns(void);
 /* Whether a target with this isolation gets a PID namespace of its own. */
 bool sbx_isolation_new_pid_ns(const struct sbx_isolation *iso);

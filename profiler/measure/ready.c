@@ -59,18 +59,16 @@ static int unescape(const char *s, char *buf, size_t cap, size_t *ret_len, cs_er
     return 0;
 }
 
+/* Defined below, with the regex checks of log: that it shares. */
+static int compile_linear_regex(const char *re, const char *what, regex_t *out, int flags,
+                                cs_error *err);
+
 static int compile_expect(struct prof_ready *r, const char *expect, cs_error *err)
 {
-    for (const char *p = expect; *p; p++)
-        if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
-            return cs_error_set(err, 0, "--ready-expect `%s`: back-references are not supported",
-                                expect);
-    int rc = regcomp(&r->expect_re, expect, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-    if (rc != 0) {
-        char why[128];
-        regerror(rc, &r->expect_re, why, sizeof why);
-        return cs_error_set(err, 0, "--ready-expect `%s`: %s", expect, why);
-    }
+    char what[128];
+    snprintf(what, sizeof what, "--ready-expect `%.80s`", expect);
+    if (compile_linear_regex(expect, what, &r->expect_re, REG_NEWLINE, err) < 0)
+        return -1;
     r->expect = PROF_EXPECT_REGEX;
     return 0;
 }
@@ -314,6 +312,37 @@ static double regex_expansion(const char *re)
     return st[0].alt + st[0].concat + st[0].last;
 }
 
+/* A regular expression a user gives (log:, --ready-expect), matched against
+ * what a target writes: a back-reference makes matching exponential in the
+ * text's length (`(.*)(.*)\1\2x` took 9 s on 100 characters) and stacked
+ * repetition explodes the matcher's states, so both are refused and a match
+ * always costs time linear in the text. */
+static int compile_linear_regex(const char *re, const char *what, regex_t *out, int flags,
+                                cs_error *err)
+{
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+            return cs_error_set(err, 0,
+                                "%s: back-references (\\%c) are not supported; match the text "
+                                "without them",
+                                what, p[1]);
+        if (*p == '\\' && p[1])
+            p++;
+    }
+    if (regex_expansion(re) > REGEX_STATE_LIMIT)
+        return cs_error_set(err, 0,
+                            "%s: the regular expression is too complex (stacked or nested "
+                            "repetition); simplify it",
+                            what);
+    int rc = regcomp(out, re, REG_EXTENDED | REG_NOSUB | flags);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, out, msg, sizeof msg);
+        return cs_error_set(err, 0, "%s: bad regular expression: %s", what, msg);
+    }
+    return 0;
+}
+
 int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -400,35 +429,16 @@ int prof_ready_parse(const char *spec, struct prof_ready *r, cs_error *err)
         r->kind = PROF_READY_LOG;
         if (strlen(spec) == 4)
             return cs_error_set(err, 0, "ready spec `log:` needs a regular expression");
-        /* A back-reference makes matching exponential in the line's length
-         * (`(.*)(.*)\1\2x` took 9 s on 100 characters): refused, so that a
-         * match always costs time linear in the line. */
-        for (const char *p = spec + 4; *p; p++) {
-            if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
-                return cs_error_set(err, 0,
-                                    "ready spec `%.80s`: back-references (\\%c) are not "
-                                    "supported; match the line without them",
-                                    spec, p[1]);
-            if (*p == '\\' && p[1])
-                p++;
-        }
-        if (regex_expansion(spec + 4) > REGEX_STATE_LIMIT)
-            return cs_error_set(err, 0,
-                                "ready spec `%.80s`: the regular expression is too "
-                                "complex (stacked or nested repetition); simplify it",
-                                spec);
-        int rc = regcomp(&r->re, spec + 4, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char msg[256];
-            regerror(rc, &r->re, msg, sizeof msg);
-            return cs_error_set(err, 0, "ready spec `%s`: bad regular expression: %s", spec, msg);
-        }
+        char what[128];
+        snprintf(what, sizeof what, "ready spec `%.80s`", spec);
+        if (compile_linear_regex(spec + 4, what, &r->re, 0, err) < 0)
+            return -1;
         r->has_re = true;
         return 0;
     }
     return cs_error_set(err, 0,
                         "unknown ready spec `%s` (use http://HOST:PORT/PATH, tcp://HOST:PORT, "
-                        "log:REGEX or exit)",
+                        "redis://HOST:PORT, postgres://HOST:PORT, 'exec:CMD', log:REGEX or exit)",
                         spec);
 }
 

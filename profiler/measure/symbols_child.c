@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,23 +48,7 @@ static int keep_reading_caps(void)
 {
     static const int keep[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_SYS_PTRACE,
                                CAP_KILL};
-    uint64_t mask = 0;
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        mask |= 1ull << keep[i];
-    for (int cap = 0; cap < 64; cap++)
-        if (!(mask & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            return -1;
-    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        uint32_t m = (uint32_t)(mask >> (32 * i));
-        d[i].effective &= m;
-        d[i].permitted &= m;
-        d[i].inheritable = 0;
-    }
-    return (int)syscall(SYS_capset, &h, d);
+    return sbx_keep_only_capabilities(keep, sizeof keep / sizeof keep[0]);
 }
 
 static void limit(int resource, uint64_t value)

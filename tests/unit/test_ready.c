@@ -48,6 +48,25 @@ int main(void)
     char *s = prof_subst_port("--urls=http://127.0.0.1:{port} {port}", 4321);
     CHECK_STR(s, "--urls=http://127.0.0.1:4321 4321");
     free(s);
+    /* --ready-expect is matched against what a target writes: the same
+     * refusals as log: (it once took any regex), and the built-in probes. */
+    CHECK(prof_ready_parse("tcp://127.0.0.1:1", &r, &e) == 0);
+    CHECK(prof_ready_set_exchange(&r, "PING\\r\\n", "e+++++++++++++++++++++++++++++++++++++++",
+                                  &e) < 0);
+    CHECK(strstr(e.msg, "--ready-expect") && strstr(e.msg, "too complex"));
+    CHECK(prof_ready_set_exchange(&r, NULL, "(a)\\1", &e) < 0 && strstr(e.msg, "back-references"));
+    CHECK(prof_ready_set_exchange(&r, "PING\\r\\n", "^\\+PONG", &e) == 0);
+    CHECK(r.send_len == 6 && memcmp(r.send, "PING\r\n", 6) == 0);
+    CHECK(regexec(&r.expect_re, "+PONG\r\n", 0, NULL, 0) == 0);
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("redis://127.0.0.1:1", &r, &e) == 0 && r.expect == PROF_EXPECT_REGEX);
+    CHECK(prof_ready_set_exchange(&r, "x", NULL, &e) < 0); /* only with tcp:// */
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("postgres://127.0.0.1:1", &r, &e) == 0 && r.expect == PROF_EXPECT_POSTGRES);
+    CHECK(r.send_len == 41);
+    prof_ready_free(&r);
+    CHECK(prof_ready_parse("exec:true", &r, &e) == 0 && r.kind == PROF_READY_COMMAND);
+    CHECK(prof_ready_parse("exec:", &r, &e) < 0);
     unsigned port = 0;
     CHECK(prof_free_port(&port, &e) == 0);
     CHECK(port > 0);
