@@ -198,25 +198,41 @@ def our_cgroups():
 def watch_run_cgroups(proc, name, seconds):
     """While the coldstart `proc` runs (for at most `seconds`): the largest
     value its run cgroups' control file `name` (e.g. pids.current) showed,
-    read every 10 ms from every hierarchy; None when no run cgroup was seen."""
+    read every 10 ms; None when no run cgroup was seen. The run cgroups are
+    below the profiler's own cgroup (v1: in each hierarchy) or, on v2, beside
+    the leaf it moved into: looked for there, from /proc/PID/cgroup."""
     import time
     prefix = f"coldstart-{proc.pid}-"
-    dirs, best = [], None
+    best = None
     deadline = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < deadline:
-        if not dirs:
-            for top, subdirs, _ in os.walk("/sys/fs/cgroup"):
-                dirs += [os.path.join(top, d) for d in subdirs
-                         if d.startswith(prefix) and not d.endswith("-profiler")]
-                if top.count("/") > 10:
-                    subdirs[:] = []
-        for d in dirs:
+        try:
+            with open(f"/proc/{proc.pid}/cgroup") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            break
+        places = set()
+        for line in lines:
+            _, ctrls, path = line.split(":", 2)
+            for c in ctrls.split(",") if ctrls else [""]:
+                if c.startswith("name="):
+                    continue
+                own = os.path.join("/sys/fs/cgroup", c, path.lstrip("/"))
+                places.update((own, os.path.dirname(own)))
+        for place in places:
             try:
-                with open(os.path.join(d, name)) as f:
-                    v = int(f.read().split()[0])
-                best = v if best is None else max(best, v)
-            except (OSError, ValueError):
-                pass
+                entries = os.listdir(place)
+            except OSError:
+                continue
+            for d in entries:
+                if not d.startswith(prefix) or d.endswith("-profiler"):
+                    continue
+                try:
+                    with open(os.path.join(place, d, name)) as f:
+                        v = int(f.read().split()[0])
+                    best = v if best is None else max(best, v)
+                except (OSError, ValueError, IndexError):
+                    pass
         time.sleep(0.01)
     return best
 
