@@ -199,8 +199,9 @@ def watch_run_cgroups(proc, name, seconds):
     """While the coldstart `proc` runs (for at most `seconds`): the largest
     value its run cgroups' control file `name` (e.g. pids.current) showed,
     read every 10 ms; None when no run cgroup was seen. The run cgroups are
-    below the profiler's own cgroup (v1: in each hierarchy) or, on v2, beside
-    the leaf it moved into: looked for there, from /proc/PID/cgroup."""
+    below the profiler's own cgroup (v1: in each hierarchy), on v2 beside the
+    leaf it moved into or (placement root-subtree, docs/cgroups.md) below
+    /sys/fs/cgroup/coldstart: looked for there, from /proc/PID/cgroup."""
     import time
     prefix = f"coldstart-{proc.pid}-"
     best = None
@@ -218,7 +219,8 @@ def watch_run_cgroups(proc, name, seconds):
                 if c.startswith("name="):
                     continue
                 own = os.path.join("/sys/fs/cgroup", c, path.lstrip("/"))
-                places.update((own, os.path.dirname(own)))
+                places.update((own, os.path.dirname(own),
+                               os.path.join("/sys/fs/cgroup", c, "coldstart")))
         for place in places:
             try:
                 entries = os.listdir(place)
@@ -235,6 +237,63 @@ def watch_run_cgroups(proc, name, seconds):
                     pass
         time.sleep(0.01)
     return best
+
+
+class PlainMemoryCgroup:
+    """A cgroup of the test's own with a memory limit, made by hand (not by
+    coldstart), to check an answer of coldstart's independently: v1 below
+    this process's memory cgroup, v2 below the root (whose subtree must
+    offer memory). `procs` is the file to write a pid into; oom_kills()
+    what the kernel counted. Removed on exit (its processes killed)."""
+
+    def __init__(self, limit_bytes):
+        name = f"coldstart-check-{os.getpid()}"
+        if cgroup_v2():
+            with open("/sys/fs/cgroup/cgroup.subtree_control") as f:
+                check("memory" in f.read().split(),
+                      "the root cgroup's subtree offers no memory controller for a plain cgroup")
+            self.path = f"/sys/fs/cgroup/{name}"
+            limit_file, self.events, self.key = "memory.max", "memory.events", "oom_kill"
+        else:
+            own = next(l.split(":", 2)[2] for l in open("/proc/self/cgroup").read().splitlines()
+                       if "memory" in l.split(":", 2)[1].split(","))
+            self.path = f"/sys/fs/cgroup/memory{own.rstrip('/')}/{name}"
+            limit_file, self.events, self.key = "memory.limit_in_bytes", "memory.oom_control", "oom_kill"
+        os.mkdir(self.path)
+        with open(os.path.join(self.path, limit_file), "w") as f:
+            f.write(str(limit_bytes))
+        self.procs = os.path.join(self.path, "cgroup.procs")
+
+    def oom_kills(self):
+        with open(os.path.join(self.path, self.events)) as f:
+            for line in f:
+                k, v = line.split()
+                if k == self.key:
+                    return int(v)
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        import time
+        for _ in range(500):
+            try:
+                with open(self.procs) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.01)
+        check(False, f"could not remove {self.path}")
 
 
 def cgroup_v2():
