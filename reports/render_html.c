@@ -388,13 +388,14 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
 {
     const struct rep_sizing *z = t->sizing;
     static const struct svg_category cats[] = {
-        {"ok (ready time)", "#2e9e5b"},
-        {"oom", "#c0392b"},
-        {"crashed", "#8e44ad"},
-        {"timeout", "#e08a2e"},
-        {"exited", "#7f8c8d"},
-        {"error", "#34495e"},
-        {"slow", "#d4ac0d"},
+        {"ok (ready time)", "#2e9e5b", false},
+        {"oom", "#c0392b", false},
+        {"crashed", "#8e44ad", false},
+        {"timeout", "#e08a2e", false},
+        {"exited", "#7f8c8d", false},
+        {"error", "#34495e", false},
+        {"slow", "#d4ac0d", false},
+        {"ok under load (ready time)", "#3b6fd8", true},
     };
     struct svg_point *pts = calloc(z->n_steps + 1, sizeof *pts);
     if (!pts)
@@ -408,9 +409,15 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
                   : st->status == REP_EXITED  ? 4
                   : st->status == REP_SLOW    ? 6
                                               : 5;
+        /* Steps under load: blue points, their failures a row higher. */
+        if (cat == 0 && st->under_load)
+            cat = 7;
         pts[i] = (struct svg_point){(double)st->limit_bytes / 1048576.0,
                                     st->ready_us == REP_NONE ? 0 : (double)st->ready_us / 1000.0,
-                                    NAN, NAN, cat};
+                                    NAN,
+                                    NAN,
+                                    cat,
+                                    st->under_load};
     }
     char id[64], title[400], m[32] = "none", r[32] = "none";
     if (z->min_passing_bytes != REP_NONE)
@@ -444,8 +451,14 @@ static void sizing(const struct rep_target *t, size_t idx, struct rep_buf *b)
     snprintf(id, sizeof id, "chart-sizing-%zu", idx);
     snprintf(title, sizeof title, "%.*s: ready time at each tested memory limit",
              rep_utf8_prefix(t->name, 300), t->name);
-    svg_xy_chart(b, id, title, "memory limit (MiB)", "ready (ms)", pts, z->n_steps, cats,
-                 sizeof cats / sizeof cats[0], false);
+    bool loaded = false;
+    for (size_t i = 0; i < z->n_steps; i++)
+        loaded |= z->steps[i].under_load;
+    svg_xy_chart(b, id, title,
+                 loaded ? "memory limit (MiB); failed steps: lower crosses at rest, upper "
+                          "crosses under load"
+                        : "memory limit (MiB)",
+                 "ready (ms)", pts, z->n_steps, cats, sizeof cats / sizeof cats[0], 0);
     free(pts);
 }
 
@@ -461,12 +474,15 @@ static size_t xy_points(const struct rep_report *r, const char *metric, double s
         if (x <= 0)
             continue;
         if (!s || s->n == 0) {
-            pts[n++] = (struct svg_point){x, 0, NAN, NAN, 1};
+            pts[n++] = (struct svg_point){x, 0, NAN, NAN, 1, false};
             continue;
         }
-        pts[n++] =
-            (struct svg_point){x, s->p50 / scale, isnan(s->ci95_lo) ? NAN : s->ci95_lo / scale,
-                               isnan(s->ci95_hi) ? NAN : s->ci95_hi / scale, 0};
+        pts[n++] = (struct svg_point){x,
+                                      s->p50 / scale,
+                                      isnan(s->ci95_lo) ? NAN : s->ci95_lo / scale,
+                                      isnan(s->ci95_hi) ? NAN : s->ci95_hi / scale,
+                                      0,
+                                      false};
     }
     return n;
 }
@@ -483,10 +499,10 @@ static void sweep_burst(const struct rep_report *r, struct rep_buf *b)
     _cleanup_free_ struct svg_point *pts = calloc(r->n_targets + 1, sizeof *pts);
     if (!pts)
         return;
-    static const struct svg_category ready_cats[] = {{"all ready p50 (bar: 95% CI)", "#3b6fd8"},
-                                                     {"no successful run", "#c0392b"}};
-    static const struct svg_category pss_cats[] = {{"PSS per instance p50", "#2e9e6a"},
-                                                   {"no successful run", "#c0392b"}};
+    static const struct svg_category ready_cats[] = {
+        {"all ready p50 (bar: 95% CI)", "#3b6fd8", false}, {"no successful run", "#c0392b", false}};
+    static const struct svg_category pss_cats[] = {{"PSS per instance p50", "#2e9e6a", false},
+                                                   {"no successful run", "#c0392b", false}};
     rep_buf_puts(b, "<h2>Burst sweep</h2>\n<p class=\"note\">K instances started at once "
                     "(one cgroup each, in one group). Left: until the last is ready. Right: "
                     "PSS per instance with all K up, at rest; what the instances share is "
@@ -494,10 +510,11 @@ static void sweep_burst(const struct rep_report *r, struct rep_buf *b)
                     "= 1 GiB / PSS per instance.</p>\n");
     size_t n = xy_points(r, "burst_all_ready_us", 1000.0, burst_x, pts);
     svg_xy_chart(b, "chart-sweep-burst-ready", "Time until all instances are ready",
-                 "instances started at once", "all ready p50 (ms)", pts, n, ready_cats, 2, true);
+                 "instances started at once", "all ready p50 (ms)", pts, n, ready_cats, 2,
+                 SVG_XY_CONNECT | SVG_XY_INTEGER_X);
     n = xy_points(r, "pss_per_instance_bytes", 1048576.0, burst_x, pts);
     svg_xy_chart(b, "chart-sweep-burst-pss", "PSS per instance", "instances started at once",
-                 "PSS per instance (MiB)", pts, n, pss_cats, 2, true);
+                 "PSS per instance (MiB)", pts, n, pss_cats, 2, SVG_XY_CONNECT | SVG_XY_INTEGER_X);
 }
 
 /* One target's median burst: each instance's listen and ready (who waited
@@ -532,9 +549,9 @@ static void burst_instances(const struct rep_target *t, size_t idx, struct rep_b
         rep_buf_puts(b, "</p>\n");
     }
     static const char *const time_labels[] = {"listen", "ready"};
-    static const char *const time_colors[] = {"#79a3f0", "#3b6fd8"};
+    static const char *const time_colors[] = {"#79a3f0", "#3b6fd8", false};
     static const char *const mem_labels[] = {"RSS", "PSS"};
-    static const char *const mem_colors[] = {"#3b6fd8", "#2e9e6a"};
+    static const char *const mem_colors[] = {"#3b6fd8", "#2e9e6a", false};
     snprintf(id, sizeof id, "chart-burst-ready-%zu", idx);
     snprintf(title, sizeof title, "%.300s: each instance since the burst's start", t->name);
     svg_bar_chart(b, id, title, "ms", time_labels, time_colors, 2, times, n);
@@ -565,12 +582,12 @@ static void sweep(const struct rep_report *r, struct rep_buf *b)
     if (!pts)
         return;
     size_t n = xy_points(r, "ready_us", 1000.0, cpus ? cpus_x : memory_x, pts);
-    static const struct svg_category cats[] = {{"ready p50 (bar: 95% CI)", "#3b6fd8"},
-                                               {"no successful run", "#c0392b"}};
+    static const struct svg_category cats[] = {{"ready p50 (bar: 95% CI)", "#3b6fd8", false},
+                                               {"no successful run", "#c0392b", false}};
     rep_buf_puts(b, "<h2>Sweep</h2>\n");
     svg_xy_chart(b, "chart-sweep", cpus ? "Ready time vs CPU quota" : "Ready time vs memory limit",
                  cpus ? "CPU quota (cores)" : "memory limit (MiB)", "ready p50 (ms)", pts, n, cats,
-                 2, true);
+                 2, SVG_XY_CONNECT);
 }
 
 /* --cache both: ready time and major faults, warm against cold, per image. */
@@ -592,7 +609,7 @@ static void cold_vs_warm(const struct rep_report *r, struct rep_buf *b)
     }
     if (n) {
         static const char *const labels[] = {"warm page cache", "cold (files evicted)"};
-        static const char *const colors[] = {"#3b6fd8", "#c0392b"};
+        static const char *const colors[] = {"#3b6fd8", "#c0392b", false};
         rep_buf_puts(b, "<h2>What a cold page cache costs</h2>\n");
         svg_bar_chart(b, "chart-cold-ready", "Ready p50, warm vs cold", "ms", labels, colors, 2,
                       ready, n);

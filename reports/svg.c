@@ -277,7 +277,7 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
         double y = PAD_T + row_h * ((double)r + 0.5);
         rep_buf_printf(b, "<text class=\"rl\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 8,
                        y + 4);
-        rep_xml_escape(b, rows[r].label);
+        row_label(b, rows[r].label);
         rep_buf_puts(b, "</text>\n<g class=\"dots\">");
         for (size_t i = 0; i < rows[r].n; i++) {
             double v = rows[r].values[i] < a ? a : rows[r].values[i];
@@ -370,7 +370,7 @@ static int cmp_point_x(const void *a, const void *b)
 
 void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
                   const char *y_label, const struct svg_point *pts_in, size_t n,
-                  const struct svg_category *cats, size_t n_cats, bool connect)
+                  const struct svg_category *cats, size_t n_cats, unsigned flags)
 {
     const double h = 280;
     struct svg_point *pts = malloc((n ? n : 1) * sizeof *pts);
@@ -382,7 +382,8 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
     for (size_t i = 0; i < n; i++) {
         if (pts[i].x > xmax)
             xmax = pts[i].x;
-        if (pts[i].category == 0) {
+        int c = pts[i].category;
+        if (c == 0 || (c < (int)n_cats && cats[c].point)) {
             double top = isnan(pts[i].y_hi) ? pts[i].y : pts[i].y_hi;
             if (top > ymax)
                 ymax = top;
@@ -393,6 +394,8 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
     if (ymax <= 0)
         ymax = 1;
     double xstep = nice_step(xmax, 8), ystep = nice_step(ymax, 5);
+    if ((flags & SVG_XY_INTEGER_X) && xstep < 1)
+        xstep = 1; /* no "0.5 instances" */
     xmax = ceil(xmax * 1.02 / xstep) * xstep;
     ymax = ceil(ymax / ystep) * ystep;
     double pw = W - PAD_L - PAD_R, ph = h - PAD_T - PAD_B;
@@ -400,7 +403,7 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
 #define SY(v) (PAD_T + ph - (v) / ymax * ph)
     open_svg(b, id, title, h);
     xy_axes(b, xmax, ymax, xstep, ystep, pw, ph);
-    if (connect) {
+    if (flags & SVG_XY_CONNECT) {
         rep_buf_printf(b, "<polyline class=\"series\" stroke=\"%s\" points=\"", cats[0].color);
         for (size_t i = 0; i < n; i++)
             if (pts[i].category == 0)
@@ -410,17 +413,17 @@ void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const ch
     for (size_t i = 0; i < n; i++) {
         const struct svg_point *p = &pts[i];
         int c = p->category < (int)n_cats ? p->category : (int)n_cats - 1;
-        if (c == 0) {
+        if (c == 0 || cats[c].point) {
             if (!isnan(p->y_lo))
                 rep_buf_printf(b,
                                "<line stroke=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
                                "y2=\"%.1f\"/>\n",
-                               cats[0].color, SX(p->x), SX(p->x), SY(p->y_lo), SY(p->y_hi));
+                               cats[c].color, SX(p->x), SX(p->x), SY(p->y_lo), SY(p->y_hi));
             rep_buf_printf(b,
                            "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
-                           SX(p->x), SY(p->y), cats[0].color);
+                           SX(p->x), SY(p->y), cats[c].color);
         } else {
-            double x = SX(p->x), y = PAD_T + ph - 8;
+            double x = SX(p->x), y = PAD_T + ph - (p->upper ? 22 : 8);
             rep_buf_printf(b,
                            "<path class=\"fail-mark\" stroke=\"%s\" stroke-width=\"2.2\" "
                            "d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\"/>\n",

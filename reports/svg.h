@@ -51,14 +51,21 @@ struct svg_point {
     double x, y;       /* y ignored for failed points */
     double y_lo, y_hi; /* error bar; NaN for none */
     int category;      /* index into the categories; 0 is "ok" */
+    bool upper;        /* a failure drawn on the second row above the x axis */
 };
 struct svg_category {
     const char *label, *color;
+    bool point; /* drawn as a point, as category 0 is (not a failure's cross) */
+};
+/* What svg_xy_chart draws besides the points. */
+enum {
+    SVG_XY_CONNECT = 1,   /* join the category-0 points with a line */
+    SVG_XY_INTEGER_X = 2, /* x counts things (instances): whole-number ticks only */
 };
 /* Points on numeric axes. Category 0 points are drawn (and joined with a line
  * when `connect`); other categories (failures) sit on the x axis as crosses. */
 void svg_xy_chart(struct rep_buf *b, const char *id, const char *title, const char *x_label,
                   const char *y_label, const struct svg_point *pts, size_t n,
-                  const struct svg_category *cats, size_t n_cats, bool connect);
+                  const struct svg_category *cats, size_t n_cats, unsigned flags);
 
 #endif
