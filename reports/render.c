@@ -408,12 +408,45 @@ bool rep_image_read_summary(const struct rep_target *t, const struct rep_run *ru
     return true;
 }
 
+/* The generator's CPU over the load's window, in percent of a core; NaN
+ * when either is unknown. In doubles: a report read from a file may hold
+ * any two integers. */
+static double generator_share(const struct rep_load *l)
+{
+    double window = l->start_us != REP_NONE && l->end_us != REP_NONE
+                        ? (double)l->end_us - (double)l->start_us
+                        : 0;
+    if (l->generator_cpu_us == REP_NONE || !(window > 0))
+        return NAN;
+    return 100.0 * (double)l->generator_cpu_us / window;
+}
+
+/* --load-cmd: how the command ended, how long it ran, its CPU. */
+static bool command_summary(const struct rep_load *l, char *buf, size_t cap)
+{
+    char how[48] = "did not end";
+    if (l->command_exit != REP_NONE)
+        snprintf(how, sizeof how, "exit %lld", (long long)l->command_exit);
+    else if (l->command_signal != REP_NONE)
+        snprintf(how, sizeof how, "killed by signal %lld", (long long)l->command_signal);
+    char took[32] = "-";
+    if (l->start_us != REP_NONE && l->end_us != REP_NONE)
+        rep_format_value(REP_UNIT_US, (double)l->end_us - (double)l->start_us, took, sizeof took);
+    int n = snprintf(buf, cap, "`%s`: %s after %s", l->command, how, took);
+    double share = generator_share(l);
+    if (n > 0 && (size_t)n < cap && !isnan(share))
+        snprintf(buf + n, cap - (size_t)n, "; its CPU %.0f%% of a core", share);
+    return true;
+}
+
 bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap)
 {
     const struct rep_run *run = rep_target_median_run(t);
     const struct rep_load *l = run ? run->load : NULL;
     if (!l)
         return false;
+    if (l->command)
+        return command_summary(l, buf, cap);
     char rps[32], p99[32], mode[64] = "closed loop";
     rep_format_value(REP_UNIT_PER_S, l->rps, rps, sizeof rps);
     rep_format_value(REP_UNIT_US, l->p99_us, p99, sizeof p99);
@@ -428,18 +461,18 @@ bool rep_load_summary(const struct rep_target *t, char *buf, size_t cap)
                       " (connect %lld, read %lld, status %lld, timeout %lld)",
                       (long long)l->errors_connect, (long long)l->errors_read,
                       (long long)l->errors_status, (long long)l->errors_timeout);
-    /* In doubles: a report read from a file may hold any two integers. */
-    double window = l->start_us != REP_NONE && l->end_us != REP_NONE
-                        ? (double)l->end_us - (double)l->start_us
-                        : 0;
-    if (n > 0 && (size_t)n < cap && l->generator_cpu_us != REP_NONE && window > 0)
-        snprintf(buf + n, cap - (size_t)n, "; generator CPU %.0f%% of a core",
-                 100.0 * (double)l->generator_cpu_us / window);
+    double share = generator_share(l);
+    if (n > 0 && (size_t)n < cap && !isnan(share))
+        snprintf(buf + n, cap - (size_t)n, "; generator CPU %.0f%% of a core", share);
     return true;
 }
 
 bool rep_load_settings(const struct rep_settings *s, char *buf, size_t cap)
 {
+    if (s->load_command) {
+        snprintf(buf, cap, "load after ready: the command `%s`", s->load_command);
+        return true;
+    }
     if (s->load_connections <= 0)
         return false;
     char mode[64] = "closed loop";

@@ -93,6 +93,7 @@ void rep_load_init(struct rep_load *l)
     l->rps = l->p50_us = l->p90_us = l->p99_us = l->p999_us = l->max_us = NAN;
     l->rss_peak_bytes = l->cgroup_peak_bytes = l->cpu_us = l->rss_after_bytes = REP_NONE;
     l->start_us = l->end_us = l->generator_cpu_us = REP_NONE;
+    l->command_exit = l->command_signal = REP_NONE;
 }
 
 void rep_burst_instance_init(struct rep_burst_instance *b)
@@ -155,7 +156,11 @@ int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss)
 void rep_run_free(struct rep_run *r)
 {
     rep_burst_free(r->burst);
-    free(r->load);
+    if (r->load) {
+        free(r->load->command);
+        free(r->load->command_output);
+        free(r->load);
+    }
     free(r->requests_us);
     for (size_t i = 0; i < r->n_denied; i++)
         free(r->denied_syscalls[i].name);
@@ -281,6 +286,7 @@ void rep_report_free(struct rep_report *r)
     free(r->settings.seccomp);
     free(r->settings.sweep);
     free(r->settings.load_path);
+    free(r->settings.load_command);
     free(r->tool_version);
     free(r->created);
     rep_host_free(&r->host);
@@ -587,7 +593,7 @@ const struct rep_metric rep_metrics[] = {
      NULL},
     {"image_read_files", "image_read_files", "image files read", REP_UNIT_COUNT,
      get_image_read_files, false, NULL},
-    /* --load: ../shared/DESIGN.md "Load after ready" */
+    /* --load: docs/design.md "Load after ready" */
     {"load_rps", "load_rps", "requests/s", REP_UNIT_PER_S, get_load_rps, true, NULL},
     {"load_p50_us", "load_p50", "load p50", REP_UNIT_US, get_load_p50_us, false, NULL},
     {"load_p90_us", "load_p90", "load p90", REP_UNIT_US, get_load_p90_us, false, NULL},

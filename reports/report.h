@@ -54,6 +54,12 @@ struct rep_load {
     int64_t rss_peak_bytes, cgroup_peak_bytes, cpu_us, rss_after_bytes;
     int64_t start_us, end_us; /* end: when the load stopped (early if the target died) */
     int64_t generator_cpu_us; /* the generator's own CPU, to tell whether it kept up */
+    /* --load-cmd: the command run (its {port} substituted), how it ended
+     * (exit_code, or signal: REP_NONE otherwise) and the end of what it
+     * printed. NULL/REP_NONE with the built-in generator. */
+    char *command;
+    int64_t command_exit, command_signal;
+    char *command_output;
 };
 void rep_load_init(struct rep_load *l);
 
@@ -181,6 +187,10 @@ struct rep_sizing {
     int64_t at_rest_min_bytes, at_rest_recommended_bytes;
     double unconstrained_p99_us, max_p99_factor;
     double cpus; /* --cpus, for the Kubernetes snippet; 0: none */
+    /* Where the last search's verdicts contradicted each other (a limit
+     * failed above one that passed); REP_NONE: they did not. */
+    int64_t noisy_low_bytes, noisy_high_bytes;
+    int64_t baseline_runs; /* unconstrained runs the thresholds come from */
     struct rep_sizing_step *steps;
     size_t n_steps;
 };
@@ -252,6 +262,7 @@ struct rep_settings {
     int64_t load_connections, load_duration_us;
     double load_rate;
     char *load_path;
+    char *load_command; /* --load-cmd as given ({port} as is); NULL: none */
     /* --burst K (0: none; sweep --burst: the largest) and the limits of the
      * cgroup that holds each burst's instances */
     int64_t burst, burst_memory_bytes, burst_pids;

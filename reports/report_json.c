@@ -123,6 +123,12 @@ static cJSON *load_json(const struct rep_load *l)
     add_int(o, "start_us", l->start_us);
     add_int(o, "end_us", l->end_us);
     add_int(o, "generator_cpu_us", l->generator_cpu_us);
+    if (l->command) {
+        add_str(o, "command", l->command);
+        add_int(o, "exit_code", l->command_exit);
+        add_int(o, "signal", l->command_signal);
+        add_str(o, "output_tail", l->command_output);
+    }
     return o;
 }
 
@@ -276,6 +282,9 @@ static cJSON *target_json(const struct rep_target *t)
         add_tenths(sz, "unconstrained_p99_us", z->unconstrained_p99_us);
         add_num(sz, "max_p99_factor", z->max_p99_factor > 0 ? z->max_p99_factor : NAN);
         add_num(sz, "cpus", z->cpus > 0 ? z->cpus : NAN);
+        add_int(sz, "baseline_runs", z->baseline_runs > 0 ? z->baseline_runs : REP_NONE);
+        add_int(sz, "noisy_low_bytes", z->noisy_low_bytes);
+        add_int(sz, "noisy_high_bytes", z->noisy_high_bytes);
         cJSON *steps = cJSON_AddArrayToObject(sz, "steps");
         for (size_t i = 0; i < z->n_steps; i++) {
             const struct rep_sizing_step *zs = &z->steps[i];
@@ -345,6 +354,9 @@ char *rep_json_render(const struct rep_report *r, cs_error *err)
         add_int(ld, "duration_us", st->load_duration_us);
         add_num(ld, "rate", st->load_rate > 0 ? st->load_rate : NAN);
         add_str(ld, "path", st->load_path);
+    } else if (st->load_command) {
+        cJSON *ld = cJSON_AddObjectToObject(set, "load");
+        add_str(ld, "command", st->load_command);
     } else {
         cJSON_AddNullToObject(set, "load");
     }
@@ -620,6 +632,12 @@ static void read_load(struct reader *rd, const cJSON *o, struct rep_run *r)
     l->start_us = get_int(rd, o, "start_us", false);
     l->end_us = get_int(rd, o, "end_us", false);
     l->generator_cpu_us = nonneg(rd, o, "generator_cpu_us");
+    l->command = get_str(rd, o, "command", false);
+    if (l->command) {
+        l->command_exit = nonneg(rd, o, "exit_code");
+        l->command_signal = nonneg(rd, o, "signal");
+        l->command_output = get_str(rd, o, "output_tail", false);
+    }
 }
 
 /* per_instance holds every instance; ready_us is what it says of their
@@ -867,6 +885,9 @@ static void read_sizing(struct reader *rd, const cJSON *sz, struct rep_target *t
     double f = get_double(rd, sz, "max_p99_factor"), cpus = get_double(rd, sz, "cpus");
     t->sizing->max_p99_factor = isnan(f) ? 0 : f;
     t->sizing->cpus = isnan(cpus) ? 0 : cpus;
+    t->sizing->baseline_runs = get_int(rd, sz, "baseline_runs", false);
+    t->sizing->noisy_low_bytes = get_int(rd, sz, "noisy_low_bytes", false);
+    t->sizing->noisy_high_bytes = get_int(rd, sz, "noisy_high_bytes", false);
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sz, "steps"))
     {
@@ -1012,7 +1033,9 @@ int rep_json_parse(const char *text, struct rep_report *ret, cs_error *err)
         st->interleaved = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "interleaved"));
         st->sweep = get_str(&rd, set, "sweep", false);
         const cJSON *ld = cJSON_GetObjectItemCaseSensitive(set, "load");
-        if (cJSON_IsObject(ld)) {
+        if (cJSON_IsObject(ld) && cJSON_GetObjectItemCaseSensitive(ld, "command")) {
+            st->load_command = get_str(&rd, ld, "command", true);
+        } else if (cJSON_IsObject(ld)) {
             st->load_connections = get_int(&rd, ld, "connections", true);
             st->load_duration_us = get_int(&rd, ld, "duration_us", true);
             double rate = get_double(&rd, ld, "rate");

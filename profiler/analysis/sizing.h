@@ -38,8 +38,10 @@ enum prof_size_result {
     PROF_SIZE_INTERRUPTED, /* stopped by the user; z holds the steps so far */
 };
 
-/* Runs the search, recording every attempt in z->steps and the result in
- * z->min_passing_bytes. Invariant while bisecting: lo fails, hi passes. */
+/* Runs the search, recording every attempt in z->steps, the result in
+ * z->min_passing_bytes and the band where verdicts contradicted each other
+ * in z->noisy_low_bytes/noisy_high_bytes. Invariant while bisecting: lo
+ * fails, hi passes; the final bracket is re-tested (see sizing.c). */
 enum prof_size_result prof_size_bisect(const struct prof_size_search *p, struct rep_sizing *z);
 
 /* Up to a size a person would write in a manifest: a multiple of 4 MiB below
@@ -47,5 +49,9 @@ enum prof_size_result prof_size_bisect(const struct prof_size_search *p, struct 
 uint64_t prof_size_round_up(double bytes);
 /* The recommended limit: the smallest passing one plus the margin, rounded up. */
 int64_t prof_size_recommend(int64_t min_passing_bytes, double margin);
+/* As prof_size_recommend for z's answer, raised to cover the noisy band
+ * (z->noisy_high_bytes + the precision) when the margin does not. */
+int64_t prof_size_recommend_for(const struct rep_sizing *z, uint64_t precision_bytes,
+                                double margin);
 
 #endif

@@ -50,6 +50,7 @@ enum {
     OPT_MAX,
     OPT_PRECISION,
     OPT_ATTEMPTS,
+    OPT_BASELINE_RUNS,
     OPT_MARGIN,
     OPT_SLOWDOWN,
     OPT_PRIVATE_TMP,
@@ -77,6 +78,7 @@ enum {
     OPT_LOAD,
     OPT_RATE,
     OPT_LOAD_PATH,
+    OPT_LOAD_CMD,
     OPT_MAX_P99,
     OPT_MIN_RPS,
     OPT_BURST,
@@ -147,6 +149,12 @@ static const struct cli_option load_section[] = {
      "open loop: N requests/s over all connections, latency\n"
      "counted from when each was due (no coordinated omission)"},
     {"load-path", 0, "PATH", OPT_LOAD_PATH, "what the load requests (default: the ready path)"},
+    {"load-cmd", 0, "CMD", OPT_LOAD_CMD,
+     "instead of --load: after the requests, run CMD (sh -c,\n"
+     "{port} substituted, outside the target's cgroup, in its\n"
+     "network namespace), e.g. 'pgbench -S -c4 -T5 -h\n"
+     "127.0.0.1 -p {port} postgres'; it must exit 0 within\n"
+     "--timeout; memory under it is measured as under --load"},
     {0},
 };
 
@@ -303,7 +311,13 @@ static const struct cli_option size_section[] = {
     {"min", 0, "SIZE", OPT_MIN, "lower end of the search (default 16Mi)"},
     {"max", 0, "SIZE", OPT_MAX, "upper end (default 4 x the unconstrained peak)"},
     {"precision", 0, "SIZE", OPT_PRECISION, "stop when the bracket is this narrow (default 4Mi)"},
-    {"attempts", 0, "N", OPT_ATTEMPTS, "tries per step before it counts as failed (default 2)"},
+    {"attempts", 0, "N", OPT_ATTEMPTS,
+     "tries per step before it counts as failed (default 2); a\n"
+     "step that was only slow is judged by the median of up to\n"
+     "max(N, 3) tries"},
+    {"baseline-runs", 0, "N", OPT_BASELINE_RUNS,
+     "unconstrained runs first; the thresholds are their\n"
+     "medians, the peak their largest (default 3)"},
     {"margin", 0, "PCT", OPT_MARGIN, "added to the smallest passing limit (default 25%)"},
     {"slowdown", 0, "X", OPT_SLOWDOWN,
      "a step passes only if ready within X times the\n"
@@ -400,8 +414,9 @@ static const struct cli_command_doc measuring_docs[CLI_N_MEASURING] = {
                                      "--max bound the search)"},
                           {NULL, NULL}}},
     [CLI_SWEEP] = {.name = "sweep",
-                   .synopsis = "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST | --burst LIST) "
-                               "(--image DIR | -- CMD [ARG...])",
+                   .synopsis =
+                       "coldstart sweep [OPTIONS] (--cpus LIST | --memory LIST | --burst LIST) "
+                       "(--image DIR | -- CMD [ARG...])",
                    .summary = "start-up across values of one limit",
                    .description =
                        "One target per value of the limit (NAME@cpus=0.5), the runs interleaved\n"
@@ -438,6 +453,7 @@ void cli_options_defaults(enum cli_command cmd, struct cli_options *o)
     o->size_min_bytes = 16ull << 20;
     o->size_precision_bytes = 4ull << 20;
     o->attempts = 2;
+    o->baseline_runs = 3;
     o->margin = 0.25;
     o->slowdown = 2.0;
     o->max_p99 = 2.0;
@@ -752,6 +768,11 @@ static int parse_load_value(int key, const char *arg, struct cli_options *o, cs_
         o->load_rate = r;
         return 0;
     }
+    case OPT_LOAD_CMD:
+        if (!arg[0] || strspn(arg, " \t") == strlen(arg))
+            return cs_error_input(err, "--load-cmd: the command is empty");
+        o->load_command = arg;
+        return 0;
     case OPT_LOAD_PATH:
         if (arg[0] != '/' || strpbrk(arg, " \r\n\t"))
             return cs_error_input(err, "--load-path %s: a path starting with / without spaces",
@@ -1017,6 +1038,8 @@ static int parse_command_value(int key, const char *arg, struct cli_options *o, 
         return parse_size_opt("--precision", arg, &o->size_precision_bytes, err);
     case OPT_ATTEMPTS:
         return parse_uint_opt("--attempts", arg, 1, 100, &o->attempts, err);
+    case OPT_BASELINE_RUNS:
+        return parse_uint_opt("--baseline-runs", arg, 1, 100, &o->baseline_runs, err);
     case OPT_MARGIN: {
         char *end;
         double m = strtod(arg, &end);
@@ -1162,9 +1185,11 @@ static int check_burst(const struct cli_options *o, cs_error *err)
                               o->burst_memory_bytes ? "--burst-memory" : "--burst-pids");
     if (!burst)
         return 0;
-    if (o->load_connections)
-        return cs_error_input(err, "--load with --burst: the load is sent to one target; "
-                                   "profile a burst and its load apart");
+    if (o->load_connections || o->load_command)
+        return cs_error_input(err,
+                              "%s with --burst: the load is sent to one target; "
+                              "profile a burst and its load apart",
+                              o->load_command ? "--load-cmd" : "--load");
     if (o->extract_cold)
         return cs_error_input(err, "--extract cold with --burst: a node extracts an image once "
                                    "and starts its instances from it; use --extract warm (with "
@@ -1185,6 +1210,9 @@ static int check_combinations(const struct cli_options *o, cs_error *err)
     if (o->request_url && o->ready && strcmp(o->ready, "exit") == 0)
         return cs_error_input(err, "--request-url with --ready exit: the target has exited when it "
                                    "is ready; there is nothing left to send requests to");
+    if (o->load_command && o->load_connections)
+        return cs_error_input(err, "--load and --load-cmd: give one load after ready, the "
+                                   "built-in generator or a command of your own");
     if ((o->load_rate > 0 || o->load_path) && !o->load_connections)
         return cs_error_input(err, "%s needs --load CONNS:DURATION",
                               o->load_rate ? "--rate" : "--load-path");

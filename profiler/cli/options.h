@@ -66,11 +66,12 @@ struct cli_options {
     bool requests_given;
     const char *request_url;
     const char *ready_send, *ready_expect; /* --ready-send/--ready-expect with tcp:// */
-    unsigned load_connections; /* --load CONNS:DURATION; 0: no load */
+    unsigned load_connections;             /* --load CONNS:DURATION; 0: no load */
     uint64_t load_duration_us;
     double load_rate; /* --rate; 0: closed loop */
     const char *load_path;
-    unsigned burst; /* --burst K; 0: none */
+    const char *load_command; /* --load-cmd CMD; NULL: none */
+    unsigned burst;           /* --burst K; 0: none */
     uint64_t burst_memory_bytes;
     unsigned burst_pids;
     unsigned profile_hz;     /* --profile cpu[:HZ]; 0: none */
@@ -113,6 +114,7 @@ struct cli_options {
     size_t n_command;
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
+    unsigned baseline_runs; /* size --baseline-runs */
     double margin, slowdown, max_p99, min_rps;
     const char *sweep_kind;
     double sweep_values[64];

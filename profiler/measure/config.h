@@ -35,13 +35,13 @@ struct prof_config {
     /* --profile cpu[:HZ] (0: off) and --profile-dir */
     unsigned profile_hz;
     const char *profile_dir;
-    bool profile_maps;                /* --profile-maps: Node's perf map from exec */
-    const char *request_url;          /* --request-url: requests after a non-HTTP readiness */
+    bool profile_maps;                     /* --profile-maps: Node's perf map from exec */
+    const char *request_url;               /* --request-url: requests after a non-HTTP readiness */
     const char *ready_send, *ready_expect; /* tcp:// exchange; NULL: none */
-    int ok_status_min, ok_status_max; /* --ready-status, default 200-299 */
-    uint64_t retry_status[8];         /* --ready-retry-status: bit S-100 per status */
-    int stop_signal;                  /* --stop-signal; 0: SIGTERM */
-    uint64_t stop_timeout_us;         /* --stop-timeout */
+    int ok_status_min, ok_status_max;      /* --ready-status, default 200-299 */
+    uint64_t retry_status[8];              /* --ready-retry-status: bit S-100 per status */
+    int stop_signal;                       /* --stop-signal; 0: SIGTERM */
+    uint64_t stop_timeout_us;              /* --stop-timeout */
     unsigned max_failures; /* --max-failures: consecutive failed runs that stop a target */
     struct sbx_limits limits;
     const char *cgroup_parent; /* --cgroup-parent; NULL: chosen at start */
@@ -76,10 +76,11 @@ struct prof_config {
     /* size */
     uint64_t size_min_bytes, size_max_bytes, size_precision_bytes;
     unsigned attempts;
-    double margin;   /* fraction: 0.25 for 25% */
-    double slowdown; /* a step passes when ready within slowdown x the unconstrained ready */
-    double max_p99;  /* size --load: a step's p99 within max_p99 x the unconstrained one */
-    double min_rps;  /* size --load: a step serves min_rps x the unconstrained requests/s */
+    unsigned baseline_runs; /* size: unconstrained runs the thresholds come from */
+    double margin;          /* fraction: 0.25 for 25% */
+    double slowdown;        /* a step passes when ready within slowdown x the unconstrained ready */
+    double max_p99;         /* size --load: a step's p99 within max_p99 x the unconstrained one */
+    double min_rps;         /* size --load: a step serves min_rps x the unconstrained requests/s */
     /* sweep: the swept limit and its values */
     const char *sweep_kind; /* "cpus", "memory" or "burst" */
     double sweep_values[64];

@@ -31,6 +31,12 @@ struct prof_load_opts {
     uint64_t duration_us;
     double rate;      /* 0: closed loop */
     const char *path; /* NULL: the path of the requests after ready */
+    /* --load-cmd: a command of the user's instead of the generator
+     * (load_command.c); {port} not yet substituted. NULL: none. */
+    const char *command;
+    /* How long the command may run (0: --timeout, from its start); size
+     * keeps the user's --timeout here when it tightens the start's. */
+    uint64_t command_timeout_us;
 };
 
 struct prof_load_spec {

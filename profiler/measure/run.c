@@ -288,10 +288,11 @@ static bool is_served_listen(struct prof_run *c, const struct sbx_seccomp_event 
         if (!c->mismatch_deadline_ns) {
             char probe_url[320] = "";
             const char *colon = strrchr(where, ':');
-            if (colon && snprintf(probe_url, sizeof probe_url, " (--ready %s://%s%.48s, or --port %s)",
-                                  r->kind == PROF_READY_HTTP ? "http" : "tcp", where,
-                                  r->kind == PROF_READY_HTTP ? r->path : "",
-                                  colon + 1) >= (int)sizeof probe_url)
+            if (colon &&
+                snprintf(probe_url, sizeof probe_url, " (--ready %s://%s%.48s, or --port %s)",
+                         r->kind == PROF_READY_HTTP ? "http" : "tcp", where,
+                         r->kind == PROF_READY_HTTP ? r->path : "",
+                         colon + 1) >= (int)sizeof probe_url)
                 probe_url[0] = '\0';
             if (snprintf(c->mismatch, sizeof c->mismatch,
                          "the target listens on %s, not on port %s that the ready spec "
@@ -623,7 +624,12 @@ static void release(struct prof_run *c)
 static void report_timeout(struct prof_run *c)
 {
     double s = (double)c->spec->timeout_us / 1e6;
-    if (c->run->load) {
+    if (c->run->load && c->run->load->command) {
+        uint64_t limit = c->spec->load->command_timeout_us;
+        set_error(c, REP_TIMEOUT,
+                  "the load command did not exit within %.3g s (--timeout applies to it afresh)",
+                  limit ? (double)limit / 1e6 : s);
+    } else if (c->run->load) {
         set_error(c, REP_TIMEOUT, "the load did not end within its duration plus %.3g s", s);
     } else if (c->ready) {
         set_error(c, REP_TIMEOUT, "the requests after ready did not finish within %.3g s", s);
@@ -752,6 +758,17 @@ static void finalize(struct prof_run *c)
                 free(r->error);
                 r->error = strdup(msg);
                 r->status = REP_OOM;
+            } else if (r->status == REP_OK && u.oom_kills > 0) {
+                /* The main process lived on, but the limit killed one of
+                 * its processes (a worker, a database backend the server
+                 * restarted): under this limit it does not serve safely. */
+                char msg[200];
+                snprintf(msg, sizeof msg,
+                         "served, but the memory limit OOM-killed %llu of its processes",
+                         (unsigned long long)u.oom_kills);
+                free(r->error);
+                r->error = strdup(msg);
+                r->status = REP_OOM;
             }
         }
     }
@@ -800,7 +817,8 @@ static void profile_finish(struct prof_run *c)
 /* Reaps the target's main process if it has exited, without blocking. */
 static void reap_main(struct prof_run *c)
 {
-    if (!c->main_exited && c->child.pid > 0 && waitpid(c->child.pid, NULL, WNOHANG) == c->child.pid) {
+    if (!c->main_exited && c->child.pid > 0 &&
+        waitpid(c->child.pid, NULL, WNOHANG) == c->child.pid) {
         sbx_child_disown(c->child.pid);
         c->main_exited = true;
     }
@@ -942,7 +960,7 @@ static int prepare(struct prof_run_loop *l, const struct prof_run_spec *spec, st
         return cs_error_set(err, ENOMEM, "run");
     *c = (struct prof_run){
         .spec = spec, .run = run, .loop = l, .sample_tfd = -1, .retry_tfd = -1, .listener = -1};
-    c->load.rest_tfd = -1;
+    c->load.rest_tfd = c->load.cmd_pidfd = c->load.cmd_out = -1;
     c->probe.fd = -1;
     c->exec_probe.pidfd = -1;
     c->perf.fd = -1;

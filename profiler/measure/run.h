@@ -39,6 +39,9 @@ struct prof_run_spec {
     /* The load after the requests (NULL or no connections: none); its
      * generator's threads keep off the CPUs of `cpuset` (the target's). */
     const struct prof_load_opts *load;
+    /* --load-cmd for this run ({port} substituted): run instead of the
+     * generator; NULL: none. */
+    const char *load_command;
     const char *cpuset;
     uint64_t interval_us; /* sampling interval; 0 = no periodic samples */
     struct sbx_cgroup_root *cgroot;

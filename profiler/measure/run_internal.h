@@ -37,9 +37,9 @@ enum ev_tag {
     EV_SAMPLE,
     EV_RETRY,
     EV_PROBE,
-    EV_LOAD_DONE, /* the load generator's threads have finished */
-    EV_LOAD_REST, /* a second after the load: memory at rest after work */
-    EV_PROFILE,   /* the CPU profile's ring buffer is half full */
+    EV_LOAD_DONE,  /* the load generator's threads have finished */
+    EV_LOAD_REST,  /* a second after the load: memory at rest after work */
+    EV_PROFILE,    /* the CPU profile's ring buffer is half full */
     EV_EXEC_PROBE, /* an exec: readiness attempt ended */
     EV_SIGNAL,
     EV_N,
@@ -97,6 +97,9 @@ struct load_phase {
     int64_t rss_peak, cg_peak; /* sampled while the load runs */
     uint64_t cpu_start_us, kernel_peak_start;
     char request[4096];
+    /* --load-cmd (load_command.c): its process (0: none), pidfd and output. */
+    pid_t cmd_pid;
+    int cmd_pidfd, cmd_out;
 };
 
 #define DENIED_NR_MAX 1024
@@ -126,7 +129,7 @@ struct prof_run {
     uint64_t mismatch_deadline_ns;
     char mismatch[320];
     char first_listen[96]; /* the first TCP address it listened on, "" before */
-    char foreign[256]; /* a listener on the port that is not the target's */
+    char foreign[256];     /* a listener on the port that is not the target's */
     /* Connected before any listen() of the target was seen: when. Whose
      * socket answered is checked once the answer is in, off the measured path. */
     uint64_t unverified_connect_ns;
@@ -198,6 +201,14 @@ void load_phase_end(struct prof_run *c);
 /* " (2.31 s into the load)" while a load runs, else "": for the message of
  * a target that died under load. */
 const char *load_phase_moment(struct prof_run *c, char *buf, size_t cap);
+
+/* ---- load_command.c ---- */
+/* Starts --load-cmd; its end is EV_LOAD_DONE. Returns -1 with errno. */
+int load_command_start(struct prof_run *c);
+bool load_command_running(const struct prof_run *c);
+/* Reaps the command (stop: kills it first) and records how it ended in L;
+ * an exit other than 0 fails the run. Returns 1 when it has not ended. */
+int load_command_collect(struct prof_run *c, bool stop, struct rep_load *L);
 
 /* ---- exec_probe.c ---- */
 bool exec_probe_kind(const struct prof_run *c);

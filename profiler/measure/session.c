@@ -121,6 +121,7 @@ int prof_session_open(struct prof_session *s, const struct prof_config *o,
     st->load_duration_us = (int64_t)o->load.duration_us;
     st->load_rate = o->load.rate;
     st->load_path = o->load.path ? strdup(o->load.path) : NULL;
+    st->load_command = o->load.command ? strdup(o->load.command) : NULL;
     if (o->burst)
         prof_session_note_burst(s, &o->limits, o->burst);
     char policy[600];
@@ -438,6 +439,7 @@ void run_texts_free(struct run_texts *x)
     free_strv(x->argv);
     free_strv(x->envp);
     free(x->ready_text);
+    free(x->load_command);
 }
 
 enum sbx_net run_net(const struct prof_session *s, const struct prof_target_plan *p)
@@ -459,7 +461,9 @@ int run_texts_make(struct prof_session *s, const struct prof_target_plan *p, uns
     x->envp = build_env(p, x->port, o->clean_env, profiled && o->profile_maps);
     x->ready_text = prof_subst_port(p->ready, x->port);
     x->request_text = o->request_url ? prof_subst_port(o->request_url, x->port) : NULL;
-    if (!x->argv || !x->envp || !x->ready_text || (o->request_url && !x->request_text))
+    x->load_command = o->load.command ? prof_subst_port(o->load.command, x->port) : NULL;
+    if (!x->argv || !x->envp || !x->ready_text || (o->request_url && !x->request_text) ||
+        (o->load.command && !x->load_command))
         return cs_error_set(err, ENOMEM, "run set-up");
     for (size_t i = 0; i < argc; i++)
         if (!(x->argv[i] = prof_subst_port(p->argv[i], x->port)))
@@ -498,6 +502,7 @@ void run_spec_fill(struct prof_session *s, const struct prof_target_plan *p,
         .timeout_us = o->timeout_us,
         .requests = o->requests,
         .load = &o->load,
+        .load_command = x->load_command,
         .cpuset = p->limits ? p->limits->cpuset : NULL,
         .interval_us = o->interval_us,
         .cgroot = s->cgroot,

@@ -12,6 +12,7 @@ struct run_texts {
     unsigned port;
     char **argv, **envp;
     char *ready_text, *request_text;
+    char *load_command; /* --load-cmd with {port} substituted; NULL: none */
     struct prof_ready ready, request_url;
 };
 /* port: the instance's (a burst picks one per instance); 0: --port, or a free one.

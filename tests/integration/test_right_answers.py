@@ -60,6 +60,90 @@ if shutil.which("redis-server") and shutil.which("redis-cli"):
     finally:
         shutil.rmtree(rd, ignore_errors=True)
 import glob
+
+
+def pg_serves_pgbench(pg_bin, pg, pd, data, limit, load_args):
+    """PostgreSQL started by hand in a plain cgroup limited to `limit` (not
+    by coldstart), then pgbench: (pgbench's exit, the cgroup's OOM kills)."""
+    port = free_port()
+    with PlainMemoryCgroup(limit) as cg:
+        def enter():
+            with open(cg.procs, "w") as f:
+                f.write(str(os.getpid()))
+            os.setgid(pg.pw_gid)
+            os.setuid(pg.pw_uid)
+        server = subprocess.Popen([pg_bin, "-D", data, "-p", str(port), "-k", pd, "-c",
+                                   "listen_addresses=127.0.0.1"], preexec_fn=enter,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(500):
+                if subprocess.run([os.path.join(os.path.dirname(pg_bin), "pg_isready"), "-q",
+                                   "-h", "127.0.0.1", "-p", str(port)]).returncode == 0:
+                    break
+                if server.poll() is not None:
+                    break
+                time.sleep(0.02)
+            bench = subprocess.run(["pgbench", *load_args, "-h", "127.0.0.1", "-p", str(port),
+                                    "-U", "postgres", "postgres"], capture_output=True, timeout=120)
+            return bench.returncode, cg.oom_kills()
+        finally:
+            server.kill()
+            server.wait()
+
+
+def pg_sizing_under_pgbench(pg_bin, pg, pd, data):
+    """5. size for a database under its own load generator: at rest a
+    PostgreSQL starts in ~30 MiB; under pgbench -S its shared buffers fill
+    with the table's pages (shared memory: no swap here, nothing to
+    reclaim) and that limit is OOM-killed. size --load-cmd searches under
+    pgbench; its answer is checked in a plain cgroup of the test's own: the
+    at-rest answer fails pgbench there, the answer under load holds."""
+    port = free_port()
+    ctl = os.path.join(os.path.dirname(pg_bin), "pg_ctl")
+    subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c",
+                    f"{ctl} -D {data} -o '-p {port} -k {pd} -c listen_addresses=127.0.0.1' -w "
+                    "start >/dev/null"], check=True, timeout=60)
+    try:
+        subprocess.run(["pgbench", "-i", "-s", "5", "-q", "-h", "127.0.0.1", "-p", str(port),
+                        "-U", "postgres", "postgres"], capture_output=True, check=True, timeout=120)
+    finally:
+        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", f"{ctl} -D {data} -m fast stop"],
+                       capture_output=True, timeout=60)
+    # A fixed amount of work, not a fixed time: a PostgreSQL that thrashes
+    # under a tight limit does little in one second and touches few of
+    # its buffers (it once passed at 28 MiB that way); 4 x 2500 selects
+    # touch most of the table's pages however long they take.
+    load = ["-n", "-S", "-c4", "-t", "2500"]
+    fd, out = tempfile.mkstemp(suffix=".json", prefix="coldstart-test-")
+    os.close(fd)
+    try:
+        p = coldstart("size", "-w", "0", "--precision", "8Mi", "--user", "postgres", "--ready",
+                      "postgres://127.0.0.1:{port}", "--stop-signal", "INT", "--load-cmd",
+                      "pgbench " + " ".join(load) + " -h 127.0.0.1 -p {port} -U postgres postgres",
+                      "--json", out, "--", pg_bin, "-D", data, "-p", "{port}", "-k", pd, "-c",
+                      "listen_addresses=127.0.0.1", timeout=900)
+        with open(out) as f:
+            z = json.load(f)["targets"][0]["sizing"]
+    except (OSError, ValueError, KeyError, IndexError) as e:
+        check(False, f"size --load-cmd pgbench: no sizing ({e}): {p.stdout[-500:]} {p.stderr[-300:]}")
+        return
+    finally:
+        os.unlink(out)
+    rest, loaded = z.get("at_rest_recommended_bytes"), z.get("recommended_bytes")
+    check(p.returncode == 0 and rest and loaded and loaded >= 2 * rest,
+          f"size under pgbench: at rest {rest}, under load {loaded}: {p.stdout[-600:]}")
+    if not (rest and loaded):
+        return
+    rc, ooms = pg_serves_pgbench(pg_bin, pg, pd, data, rest, load)
+    check(rc != 0 or ooms > 0,
+          f"the at-rest answer {rest >> 20} MiB fails pgbench in a plain cgroup (it once was the "
+          f"only answer): pgbench exit {rc}, {ooms} OOM kills")
+    rc, ooms = pg_serves_pgbench(pg_bin, pg, pd, data, loaded, load)
+    check(rc == 0 and ooms == 0,
+          f"the answer under load {loaded >> 20} MiB holds pgbench in a plain cgroup: pgbench exit "
+          f"{rc}, {ooms} OOM kills")
+
+
 pg_bin = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), reverse=True)), None)
 check(pg_bin, "PostgreSQL is missing (make test installs postgresql)")
 if pg_bin:
@@ -82,6 +166,7 @@ if pg_bin:
             # Its first answer is after the start-up's own work (the listen
             # comes first): ready later than the listen.
             check(r["milestones_us"]["ready"] > r["milestones_us"]["listen"], f"{r['milestones_us']}")
+        pg_sizing_under_pgbench(pg_bin, pg, pd, data)
     finally:
         shutil.rmtree(pd, ignore_errors=True)
 for bad in (["--ready", "http://127.0.0.1:{port}/", "--ready-send", "x"],
