@@ -188,7 +188,7 @@ struct rep_sizing {
     double unconstrained_p99_us, max_p99_factor;
     double cpus; /* --cpus, for the Kubernetes snippet; 0: none */
     /* Where the last search's verdicts contradicted each other (a limit
-     * failed above one that passed); REP_NONE: they did not. */
+     * failed at or above one that passed); REP_NONE: they did not. */
     int64_t noisy_low_bytes, noisy_high_bytes;
     int64_t baseline_runs; /* unconstrained runs the thresholds come from */
     struct rep_sizing_step *steps;

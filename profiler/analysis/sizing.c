@@ -103,12 +103,13 @@ static uint64_t nearest(const struct verdicts *v, uint64_t limit, bool pass_abov
     return best;
 }
 
-/* Where the verdicts contradicted each other (a limit failed above one
- * that passed): z->noisy_low_bytes .. z->noisy_high_bytes, else REP_NONE. */
+/* Where the verdicts contradicted each other (a limit failed at or above
+ * one that passed): z->noisy_low_bytes .. z->noisy_high_bytes, else REP_NONE. */
 static void note_spread(const struct verdicts *v, struct rep_sizing *z)
 {
     z->noisy_low_bytes = z->noisy_high_bytes = REP_NONE;
-    if (v->low_pass != UINT64_MAX && v->high_fail > v->low_pass) {
+    /* (Equal: one limit that both passed and failed is noise too.) */
+    if (v->low_pass != UINT64_MAX && v->high_fail >= v->low_pass) {
         z->noisy_low_bytes = (int64_t)v->low_pass;
         z->noisy_high_bytes = (int64_t)v->high_fail;
     }

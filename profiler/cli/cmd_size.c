@@ -463,9 +463,9 @@ static void print_spread(const struct sizer *sz)
     rep_format_value(REP_UNIT_BYTES, (double)z->noisy_low_bytes, lo, sizeof lo);
     rep_format_value(REP_UNIT_BYTES, (double)z->noisy_high_bytes, hi, sizeof hi);
     fprintf(sz->term,
-            "spread: noisy from %s to %s (a limit in that range passed and a larger one "
-            "failed); the answer is the one re-tested at both ends, the recommendation "
-            "covers %s\n",
+            "spread: noisy from %s to %s (a limit in that range passed and one as large "
+            "or larger failed); the answer is the one re-tested at both ends, the "
+            "recommendation covers %s\n",
             lo, hi, hi);
 }
 
