@@ -152,9 +152,10 @@ static const struct cli_option load_section[] = {
     {"load-cmd", 0, "CMD", OPT_LOAD_CMD,
      "instead of --load: after the requests, run CMD (sh -c,\n"
      "{port} substituted, outside the target's cgroup, in its\n"
-     "network namespace), e.g. 'pgbench -S -c4 -T5 -h\n"
-     "127.0.0.1 -p {port} postgres'; it must exit 0 within\n"
-     "--timeout; memory under it is measured as under --load"},
+     "network namespace), e.g. 'pgbench -S -c4 -t 2500 -h\n"
+     "127.0.0.1 -p {port} postgres' (a fixed amount of work);\n"
+     "it must exit 0 within --timeout; memory under it is\n"
+     "measured as under --load"},
     {0},
 };
 
