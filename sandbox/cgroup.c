@@ -591,9 +591,23 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, cs_error *err)
 
 /* ---- stale cgroups of dead profilers ---- */
 
-/* `coldstart-<pid><rest>` of a profiler that is gone: its pid, else 0. A
- * live pid may be a reused one; then we leave the cgroup alone: wrongly
- * keeping a cgroup is harmless, wrongly killing another profiler's run is not. */
+/* True when `pid` is a zombie: exited, but never waited for. Where PID 1
+ * reaps no orphans (containers, some CI runners) a SIGKILLed profiler whose
+ * parent is gone stays one for good, and kill(pid, 0) still succeeds on it. */
+static bool is_zombie(long pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (fs_read_file(path, stat, sizeof stat, NULL) < 0)
+        return false;
+    const char *close_paren = strrchr(stat, ')'); /* the name may hold anything */
+    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
+/* `coldstart-<pid><rest>` of a profiler that is gone (no such process, or a
+ * zombie): its pid, else 0. A live pid may be a reused one; then we leave the
+ * cgroup alone: wrongly keeping a cgroup is harmless, wrongly killing another
+ * profiler's run is not. */
 static long dead_owner(const char *name, const char **rest)
 {
     if (strncmp(name, CG_NAME_PREFIX, strlen(CG_NAME_PREFIX)) != 0)
@@ -604,7 +618,9 @@ static long dead_owner(const char *name, const char **rest)
     if (end == p || pid <= 0 || pid == (long)getpid())
         return 0;
     *rest = end;
-    return kill((pid_t)pid, 0) < 0 && errno == ESRCH ? pid : 0;
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return pid;
+    return is_zombie(pid) ? pid : 0;
 }
 
 /* A run cgroup or profiler leaf: coldstart-<pid>-<n>, coldstart-<pid>-profiler. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "profiler/analysis/sizing.h"
+#include "profiler/analysis/stats.h"
 #include "profiler/catalog/catalog.h"
 #include "profiler/cli/commands.h"
 #include "profiler/measure/plan.h"
@@ -36,7 +37,7 @@ struct sizer {
     bool rebased; /* the unconstrained runs were measured again (once) */
     bool under_load;
     double max_p99_us;
-    double min_rps; /* requests/s a step under load must serve (0: no floor) */
+    double min_rps;        /* requests/s a step under load must serve (0: no floor) */
     double max_command_us; /* --load-cmd: the longest a step's command may take (0: any) */
 };
 
@@ -67,8 +68,8 @@ static enum rep_status judge_load(const struct sizer *sz, const struct rep_run *
             rep_format_value(REP_UNIT_US, took, t, sizeof t);
             rep_format_value(REP_UNIT_US, sz->max_command_us, mx, sizeof mx);
             snprintf(why, cap,
-                     "the load command took %s, above %.3gx its unconstrained time + 0.5 s (%s)",
-                     t, sz->o->slowdown, mx);
+                     "the load command took %s, above %.3gx its unconstrained time + 0.5 s (%s)", t,
+                     sz->o->slowdown, mx);
             return REP_SLOW;
         }
         return st;
@@ -210,7 +211,7 @@ static double median(double *v, size_t n)
     if (k == 0)
         return NAN;
     qsort(v, k, sizeof *v, cmp_double);
-    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    return prof_percentile_sorted(v, k, 50);
 }
 
 /* First without a limit, --baseline-runs times (after the warm-ups): does

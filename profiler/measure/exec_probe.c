@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,34 +28,36 @@ bool exec_probe_kind(const struct prof_run *c)
     return c->spec->ready->kind == PROF_READY_COMMAND;
 }
 
-/* In the child: into the target's namespaces, then the command. */
-static _Noreturn void attempt_child(const struct prof_run *c, const char *cmd)
+_Noreturn void exec_shell_child(const struct prof_run *c, const char *cmd, int out_fd,
+                                bool own_group, bool container_files)
 {
-    char path[64];
-    static const struct {
-        const char *name;
-        int type;
-    } spaces[] = {{"net", CLONE_NEWNET}, {"mnt", CLONE_NEWNS}};
-    bool container = c->spec->iso && c->spec->iso->rootfs;
-    for (size_t i = 0; i < sizeof spaces / sizeof spaces[0]; i++) {
-        if (spaces[i].type == CLONE_NEWNS && !container)
-            continue;
-        if (spaces[i].type == CLONE_NEWNET && c->child.netns_fd < 0)
-            continue;
-        snprintf(path, sizeof path, "/proc/%ld/ns/%s", (long)c->child.pid, spaces[i].name);
+    if (own_group)
+        setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* The network namespace through the descriptor the run holds (a
+     * daemonizing server's first process may be gone); a container's mount
+     * namespace through its process. */
+    if (c->child.netns_fd >= 0 && setns(c->child.netns_fd, CLONE_NEWNET) < 0)
+        _exit(126);
+    bool container = container_files && c->spec->iso && c->spec->iso->rootfs;
+    if (container) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/ns/mnt", (long)c->child.pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, spaces[i].type) < 0)
+        if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
             _exit(126);
         close(fd);
     }
     if (container && chdir("/") < 0)
         _exit(126);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        dup2(null, STDIN_FILENO);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-    }
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+        dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO) < 0 ||
+        dup2(out_fd >= 0 ? out_fd : null, STDERR_FILENO) < 0)
+        _exit(126);
+    /* The profiler ignores SIGPIPE and blocks the stop signals; a command
+     * (`redis-cli ping | grep -q PONG`, a load generator) expects neither. */
+    signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -73,7 +76,7 @@ void exec_probe_attempt(struct prof_run *c)
         return;
     }
     if (pid == 0)
-        attempt_child(c, c->spec->ready->path);
+        exec_shell_child(c, c->spec->ready->path, -1, false, true);
     sbx_child_own(pid); /* its exit status is ours to read */
     x->pid = pid;
     x->attempts++;

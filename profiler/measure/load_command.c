@@ -9,15 +9,12 @@
  * in the report. Its exit decides the run: 0 passes, anything else fails
  * the run (a `size` step fails). */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,27 +26,6 @@
 /* What of the command's output the report keeps (its end: a summary line). */
 #define COMMAND_OUTPUT_TAIL 2048
 
-static _Noreturn void command_child(const struct prof_run *c, int out_fd)
-{
-    /* Its own group: the kill at the end reaches what it forked. */
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (c->child.netns_fd >= 0 && setns(c->child.netns_fd, CLONE_NEWNET) < 0)
-        _exit(126);
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-        dup2(out_fd, STDERR_FILENO) < 0)
-        _exit(126);
-    /* The profiler ignores SIGPIPE and blocks the stop signals; a load
-     * generator expects neither. */
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execl("/bin/sh", "sh", "-c", c->spec->load_command, (char *)NULL);
-    _exit(127);
-}
-
 int load_command_start(struct prof_run *c)
 {
     struct load_phase *lp = &c->load;
@@ -60,7 +36,7 @@ int load_command_start(struct prof_run *c)
     if (pid < 0)
         return -1;
     if (pid == 0)
-        command_child(c, lp->cmd_out);
+        exec_shell_child(c, c->spec->load_command, lp->cmd_out, true, false);
     /* The parent sets the group too: no kill can come before the child did. */
     setpgid(pid, pid);
     sbx_child_own(pid);
@@ -137,9 +113,8 @@ int load_command_collect(struct prof_run *c, bool stop, struct rep_load *L)
     ep_del(c, lp->cmd_pidfd);
     close(lp->cmd_pidfd);
     lp->cmd_pidfd = -1;
-    L->generator_cpu_us =
-        (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-        (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+    L->generator_cpu_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+                          (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
     if (WIFEXITED(status))
         L->command_exit = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))

@@ -211,6 +211,13 @@ bool load_command_running(const struct prof_run *c);
 int load_command_collect(struct prof_run *c, bool stop, struct rep_load *L);
 
 /* ---- exec_probe.c ---- */
+/* In a forked child: `/bin/sh -c cmd` in the target's network namespace
+ * (and, with container_files, a container's mount namespace: its own
+ * files), stdin /dev/null, stdout and stderr to out_fd (-1: /dev/null), in
+ * a process group of its own when own_group, killed with the profiler.
+ * Shared by the exec: probe and --load-cmd. */
+_Noreturn void exec_shell_child(const struct prof_run *c, const char *cmd, int out_fd,
+                                bool own_group, bool container_files);
 bool exec_probe_kind(const struct prof_run *c);
 /* Starts an attempt (none while one runs, or once ready). */
 void exec_probe_attempt(struct prof_run *c);

@@ -164,13 +164,19 @@ def measured(report, target=0):
 
 
 def _pid_alive(pid):
+    """Running: a zombie (exited, never waited for; where PID 1 reaps no
+    orphans a SIGKILLed coldstart stays one) is dead, as coldstart judges."""
     try:
         os.kill(pid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _owner_alive(cgroup_name):
@@ -354,9 +360,36 @@ def interrupt(proc, context):
     check(proc.returncode == 130, f"{context}: exit {proc.returncode} {err[-300:]}")
 
 
+def _describe_cgroup(path):
+    """What holds a leftover cgroup: its tasks with their state and name, and
+    (v1) its freezer state, so that a failure says why it could not go."""
+    parts = []
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            for pid in f.read().split():
+                try:
+                    with open(f"/proc/{pid}/stat") as s:
+                        head, tail = s.read().rsplit(")", 1)
+                    parts.append(f"{pid} {tail.split()[0]} {head.split('(', 1)[1]}")
+                except (OSError, IndexError):
+                    parts.append(f"{pid} gone")
+    except OSError as e:
+        parts.append(f"procs unreadable: {e.strerror}")
+    return f"{path} [{', '.join(parts) or 'empty'}]"
+
+
+# Leftovers that were there before this test started are an earlier test's
+# (each test is judged on what it leaves itself) or another session's: named
+# once on stderr, not counted against this test.
+_leftovers_at_start = set(our_cgroups())
+if _leftovers_at_start:
+    print("note: cgroups left before this test started: " +
+          "; ".join(_describe_cgroup(p) for p in sorted(_leftovers_at_start)), file=sys.stderr)
+
+
 def check_no_leftovers(context):
-    cg = our_cgroups()
-    check(not cg, f"{context}: leftover cgroups {cg}")
+    cg = [p for p in our_cgroups() if p not in _leftovers_at_start]
+    check(not cg, f"{context}: leftover cgroups {[_describe_cgroup(p) for p in cg]}")
     procs = fixture_processes()
     check(not procs, f"{context}: leftover fixture processes {procs}")
 
