@@ -689,6 +689,30 @@ static unsigned reap_stale_scopes(struct sbx_cgroup_root *root, cs_error *err)
     return reaped;
 }
 
+/* Tries to remove a stale cgroup's folders as they are. True when one is
+ * held by tasks we cannot see: it lists no pid, has no child cgroup, and
+ * the kernel still calls it busy. That is a live profiler's run in another
+ * pid namespace (one that ran coldstart from outside ours, e.g. a CI
+ * sandbox's parent): its owner only looks dead to us. Not ours to reap. */
+static bool held_by_unseen_tasks(struct sbx_cgroup *cg)
+{
+    for (size_t h = 0; h < cg->root->n_hier; h++) {
+        if (!cg->dir[h] || cg->root->fake_kernel || rmdir(cg->dir[h]) == 0 || errno != EBUSY)
+            continue;
+        pid_t pid;
+        if (cg_read_pids(cg->dir[h], &pid, 1, NULL) != 0)
+            continue; /* tasks we see: the kill goes on */
+        _cleanup_closedir_ DIR *d = opendir(cg->dir[h]);
+        struct dirent *de;
+        bool children = false;
+        while (d && (de = readdir(d)))
+            children |= de->d_type == DT_DIR && de->d_name[0] != '.';
+        if (!children)
+            return true;
+    }
+    return false;
+}
+
 int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs_error *err)
 {
     unsigned reaped = 0;
@@ -727,6 +751,10 @@ int sbx_cgroup_reap_stale(struct sbx_cgroup_root *root, unsigned *ret_reaped, cs
                 free(cg->dir[h]);
                 cg->dir[h] = NULL;
             }
+        }
+        if (held_by_unseen_tasks(cg)) {
+            run_cgroup_free(cg);
+            continue;
         }
         cs_error e;
         if (sbx_cgroup_destroy(cg, &e) < 0) {

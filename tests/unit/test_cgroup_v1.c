@@ -2,9 +2,12 @@
  * placed in the run cgroup before exec, teardown that leaves nothing, and
  * stale-cgroup reaping. Skips where the machine is not v1 or we are not root. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -177,6 +180,61 @@ int main(void)
     waitpid(live, NULL, 0);
     CHECK(waitpid(zombie, NULL, 0) == zombie);
     sbx_child_disown(zombie);
+
+    /* Seen from a pid namespace inside ours, a live profiler's run cgroup
+     * looks stale (its owner and its tasks are invisible there) and cannot
+     * be removed: it is left alone, at once and without an error. */
+    pid_t outer = fork();
+    if (outer == 0) {
+        for (;;)
+            pause();
+    }
+    char unseen[4096];
+    CHECK(fs_pathf(unseen, sizeof unseen, NULL, "%s/coldstart-%ld-6", memdir, (long)outer) == 0);
+    CHECK(mkdir(unseen, 0755) == 0);
+    char procs[4200], pid_text[32];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", unseen);
+    snprintf(pid_text, sizeof pid_text, "%ld", (long)outer);
+    CHECK(fs_write_file(procs, pid_text, NULL) == 0);
+    pid_t inner = fork();
+    if (inner == 0) {
+        /* As a container would: its own pid namespace with its own /proc. */
+        if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 ||
+            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            _exit(10);
+        pid_t init = fork(); /* pid 1 of the new namespace */
+        if (init < 0)
+            _exit(15);
+        if (init == 0) {
+            if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                _exit(17);
+            struct sbx_cgroup_root *in_root;
+            cs_error e;
+            if (sbx_cgroup_root_open(NULL, &in_root, &e) < 0)
+                _exit(11);
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            unsigned n = 0;
+            int reap_rc = sbx_cgroup_reap_stale(in_root, &n, &e);
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            double took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+            _exit(reap_rc < 0 ? 12 : took > 0.5 ? 13 : 0);
+        }
+        int st_init = 0;
+        if (waitpid(init, &st_init, 0) != init)
+            _exit(16);
+        _exit(WIFEXITED(st_init) ? WEXITSTATUS(st_init) : 14);
+    }
+    int st_inner = 0;
+    CHECK(waitpid(inner, &st_inner, 0) == inner);
+    CHECK_INT(WIFEXITED(st_inner) ? WEXITSTATUS(st_inner) : -1, 0);
+    CHECK(stat(unseen, &st) == 0); /* still there, its task alive */
+    CHECK(kill(outer, 0) == 0);
+    kill(outer, SIGKILL);
+    waitpid(outer, NULL, 0);
+    for (int i = 0; i < 1000 && rmdir(unseen) < 0 && errno == EBUSY; i++)
+        usleep(1000);
+    CHECK(stat(unseen, &st) < 0);
 
     sbx_cgroup_root_close(root, NULL);
     CHECK_DONE();
