@@ -14,17 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import COLDSTART, FIXTURE, median, pct, require_built
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_s(pid):
-    """utime + stime of pid itself (fields 14 and 15; children are apart)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
+from common import COLDSTART, FIXTURE, median, own_cpu_s, pct, require_built
 
 def burst_session(k, runs, truth_dir, interval):
     """One session of `runs` bursts of k; returns (report, profiler CPU s)."""

@@ -50,3 +50,11 @@ def pct(values, p):
 
 def median(values):
     return statistics.median(values)
+
+
+def own_cpu_s(pid):
+    """utime + stime of pid itself, in s (fields 14 and 15; its children
+    are apart): read after os.waitid(..., WNOWAIT), before reaping."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

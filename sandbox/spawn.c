@@ -134,10 +134,10 @@ int sbx_mounts_below(const char *prefix, char ***ret, size_t *ret_n, cs_error *e
     return 0;
 }
 
-int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err)
+int sbx_socket_in(int netns_fd, int domain, int type, int protocol, cs_error *err)
 {
     if (netns_fd < 0) {
-        int fd = socket(domain, type, 0);
+        int fd = socket(domain, type, protocol);
         return fd < 0 ? cs_error_set(err, errno, "socket") : fd;
     }
     /* A socket belongs to the namespace it was created in: step into the
@@ -147,7 +147,7 @@ int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err)
         return cs_error_set(err, errno, "cannot open our network namespace");
     if (setns(netns_fd, CLONE_NEWNET) < 0)
         return cs_error_set(err, errno, "cannot enter the target's network namespace");
-    int fd = socket(domain, type, 0);
+    int fd = socket(domain, type, protocol);
     int saved = errno;
     if (setns(own, CLONE_NEWNET) < 0)
         abort(); /* stuck in the target's namespace: nothing after this could be trusted */
@@ -281,8 +281,8 @@ int sbx_keep_only_capabilities(const int *keep, size_t n)
 static int drop_capabilities(void)
 {
     static const int keep[] = {
-        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,      CAP_FSETID,           CAP_KILL,
-        CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_NET_RAW,
+        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID,           CAP_KILL,
+        CAP_SETGID,     CAP_SETUID,       CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_NET_RAW,
         CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP};
     return sbx_keep_only_capabilities(keep, sizeof keep / sizeof keep[0]);
 }

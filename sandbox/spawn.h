@@ -137,7 +137,7 @@ int sbx_process_setup(cs_error *err);
  * sbx_isolation.ro_mounts; the caller frees each string and the array. */
 int sbx_mounts_below(const char *prefix, char ***ret, size_t *ret_n, cs_error *err);
 /* Creates a socket in the network namespace netns_fd (-1: our own). */
-int sbx_socket_in(int netns_fd, int domain, int type, cs_error *err);
+int sbx_socket_in(int netns_fd, int domain, int type, int protocol, cs_error *err);
 /* A stop signal (SIGINT, SIGTERM, SIGHUP) waiting while blocked (after
  * sbx_process_setup), or 0: for long work outside the event loop, such as
  * extracting an image, to stop at a safe point and clean up. */

@@ -254,7 +254,7 @@ void probe_connect(struct prof_run *c)
     const struct sockaddr_storage *addr = &r->addrs[c->probe.addr];
     cs_error serr;
     int fd = sbx_socket_in(c->child.netns_fd, addr->ss_family,
-                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &serr);
+                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, &serr);
     if (fd < 0) {
         set_error(c, REP_ERROR, "probe: %s", cs_error_text(&serr));
         return;

@@ -1,4 +1,5 @@
-/* Who listens on a TCP port, from /proc (the tables ss and lsof read): so
+/* Who listens on a TCP port, from sock_diag (as ss asks; /proc/net/tcp
+ * where the kernel has no inet_diag) and /proc/PID/fd: so
  * that a server that is not the target's can never make a run ready, and a
  * fixed --port already taken is refused with the name of its holder. */
 #ifndef COLDSTART_SOCKETS_H

@@ -85,6 +85,28 @@ with tempfile.TemporaryDirectory() as d:
           and "<h2>Bursts</h2>" in html, "html burst charts")
 check_no_leftovers("burst of 4")
 
+# Without a seccomp listener every probe polls, and the one event loop of
+# the burst must never stall: each instance is ready within a few ms of its
+# own listen() (the fixture's clock). A listener check that read
+# /proc/net/tcp (the whole established table, 6-10 ms a read here) held
+# every other instance's probe back by that much, one after another.
+import statistics
+with tempfile.TemporaryDirectory() as d:
+    p, rep = run_json("-n", "3", "-w", "1", "--burst", "4", *GROUP, "--seccomp", "none",
+                      "--ready", URL, "--env", f"COLDSTART_FIXTURE_TRUTH={d}/truth-{{port}}",
+                      "--", FIXTURE, "sleep", "30", "serve")
+    check(p.returncode == 0, f"burst without seccomp: exit {p.returncode}: {p.stdout[-800:]}")
+    lags = []
+    for r in measured(require_report(rep, p)):
+        for e in burst_of(r)["per_instance"]:
+            truth = dict(l.split("=") for l in open(f"{d}/truth-{e['port']}").read().split())
+            lags.append((r["t0_monotonic_ns"] + e["ready_us"] * 1000 - int(truth["listen_ns"])) / 1e6)
+            os.unlink(f"{d}/truth-{e['port']}")
+    check(len(lags) == 12, f"{len(lags)} instances measured")
+    check(statistics.median(lags) < 3 * SLACK and max(lags) < 10 * SLACK,
+          f"ready after listen, ms: {sorted(round(x, 1) for x in lags)}")
+
+
 # Targets ready when they exit: each instance's times, no memory at rest.
 p, rep = run_json("-n", "1", "-w", "0", "--burst", "3", *GROUP, "--", FIXTURE, "sleep", "20",
                   "exit", "0")
