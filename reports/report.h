@@ -86,9 +86,15 @@ void rep_burst_free(struct rep_burst *b);
 /* PSS (or RSS) per instance: the sum over the instances measured. REP_NONE without. */
 int64_t rep_burst_per_instance(const struct rep_burst *b, bool pss);
 
+/* How the target was started (docs/measurement.md "Two ways to start"):
+ * at once (CLONE_VM|CLONE_VFORK, the child's own t0 just before execve) or
+ * gated (a forked child released at its gate). Unknown in older reports. */
+enum rep_spawn { REP_SPAWN_UNKNOWN, REP_SPAWN_AT_ONCE, REP_SPAWN_GATED };
+
 struct rep_run {
     int index;
     bool warmup;
+    enum rep_spawn spawn;
     enum rep_status status;
     int64_t exit_code; /* REP_NONE unless the target exited */
     int64_t signal;    /* REP_NONE unless killed by a signal */

@@ -174,6 +174,10 @@ static cJSON *run_json(const struct rep_run *r)
     add_int(o, "exit_code", r->exit_code);
     add_int(o, "signal", r->signal);
     cJSON_AddNumberToObject(o, "t0_monotonic_ns", (double)r->t0_monotonic_ns);
+    if (r->spawn == REP_SPAWN_UNKNOWN)
+        cJSON_AddNullToObject(o, "spawn");
+    else
+        cJSON_AddStringToObject(o, "spawn", r->spawn == REP_SPAWN_AT_ONCE ? "at-once" : "gated");
     cJSON *m = cJSON_AddObjectToObject(o, "milestones_us");
     add_int(m, "extract", r->extract_us);
     add_int(m, "rootfs", r->rootfs_us);
@@ -707,6 +711,13 @@ static void read_run(struct reader *rd, const cJSON *o, struct rep_run *r)
     r->signal = get_int(rd, o, "signal", false);
     int64_t t0 = get_int(rd, o, "t0_monotonic_ns", false);
     r->t0_monotonic_ns = t0 == REP_NONE ? 0 : (uint64_t)t0;
+    const char *spawn = peek_str(rd, o, "spawn", false);
+    if (spawn && strcmp(spawn, "at-once") == 0)
+        r->spawn = REP_SPAWN_AT_ONCE;
+    else if (spawn && strcmp(spawn, "gated") == 0)
+        r->spawn = REP_SPAWN_GATED;
+    else if (spawn)
+        fail(rd, "spawn", "is not one of at-once, gated");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "milestones_us");
     if (!cJSON_IsObject(m)) {
         fail(rd, "milestones_us", "missing or not an object");

@@ -181,8 +181,8 @@ static int v1_kill_all(struct sbx_cgroup *cg, cs_error *err)
 {
     const char *freezer = cg_dir_for(cg, CTL_FREEZER);
     const char *any = freezer ? freezer : cg_dir_for(cg, CTL_MEMORY);
-    if (!any)
-        any = cg->dir[0];
+    for (size_t i = 0; !any && i < cg->root->n_hier; i++)
+        any = cg->dir[i]; /* the folders that are left (the others went empty) */
     if (!any)
         return 0;
     if (access(any, F_OK) < 0)

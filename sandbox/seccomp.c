@@ -94,6 +94,7 @@ static const char *const default_denied[] = {
 struct sbx_seccomp {
     struct sock_fprog prog; /* filter owned here */
     bool listener;
+    bool from_profile;              /* the user's --seccomp FILE: it may trap anything */
     int default_deny;               /* errno for calls outside the table; 0: continue */
     int16_t verdict[VERDICT_TABLE]; /* -1: default; 0: continue; >0: errno */
     /* Notification buffers, sized once with SECCOMP_GET_NOTIF_SIZES (the
@@ -108,6 +109,11 @@ struct sbx_seccomp {
 bool sbx_seccomp_has_listener(const struct sbx_seccomp *f)
 {
     return f && f->listener;
+}
+
+bool sbx_seccomp_from_profile(const struct sbx_seccomp *f)
+{
+    return f && f->from_profile;
 }
 
 /* User notification answered with "continue" needs libseccomp API level 6 and
@@ -294,6 +300,7 @@ int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **
         return cs_error_set(err, ENOMEM, "seccomp filter");
     for (size_t i = 0; i < VERDICT_TABLE; i++)
         f->verdict[i] = -1;
+    f->from_profile = opts->policy == SBX_SECCOMP_PROFILE;
 
     uint32_t def = SCMP_ACT_ALLOW;
     const struct sbx_seccomp_profile *p = opts->profile;

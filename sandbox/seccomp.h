@@ -68,6 +68,9 @@ struct sbx_seccomp; /* a compiled filter and its verdict table; opaque */
 int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sbx_seccomp **ret, cs_error *err);
 void sbx_seccomp_free(struct sbx_seccomp *f);
 bool sbx_seccomp_has_listener(const struct sbx_seccomp *f);
+/* Built from a --seccomp FILE profile, which may trap (notify) what a child
+ * still calls between loading it and exec. */
+bool sbx_seccomp_from_profile(const struct sbx_seccomp *f);
 
 /* Child side, async-signal-safe: sets no_new_privs and loads the filter. Returns
  * the listener fd (or 0 when there is none), -1 with errno on failure. */

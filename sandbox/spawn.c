@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <linux/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -324,13 +325,23 @@ static void stdio_to_pipes(int exec_w, int out_w, int err_w)
         child_fail(exec_w, STEP_STDIO);
 }
 
+/* Where a child started at once (no gate) writes its t0: the parent's
+ * memory, which the CLONE_VM child shares (sbx_spawn_prepared). */
+static volatile uint64_t *started_t0;
+
 /* Prepared: wait for the parent to take t0 and open the gate. EOF means the
- * parent gave up; leave quietly. */
+ * parent gave up; leave quietly. Without a gate (gate_r < 0) the child takes
+ * t0 itself, as the last thing before execve. */
 static void wait_for_release(int exec_w, int gate_r)
 {
     char go = 0;
     if (write(exec_w, &(char){MSG_PREPARED}, 1) != 1)
         _exit(127);
+    if (gate_r < 0) {
+        if (started_t0) /* always, when started at once */
+            *started_t0 = sbx_now_ns();
+        return;
+    }
     while (read(gate_r, &go, 1) < 0 && errno == EINTR)
         ;
     if (go != 'G')
@@ -684,6 +695,8 @@ static int wait_prepared(const struct sbx_spawn_opts *o, pid_t pid, struct chann
 
 int sbx_child_release(struct sbx_child *c, cs_error *err)
 {
+    if (c->started_at_once)
+        return 0; /* it took t0 itself and exec'd */
     c->t0_ns = sbx_now_ns();
     if (c->gate_fd < 0)
         return 0; /* it failed before exec: the exec pipe says why */
@@ -736,6 +749,106 @@ void sbx_gate_close(struct sbx_gate *g)
     g->r = g->w = -1;
 }
 
+/* The parent's side once the child runs: its pid and pidfd, our copies of
+ * its ends closed, its "prepared" awaited. A child started at once has
+ * exec'd by now (we resumed at `resumed`), t0 its own clock reading just
+ * before execve; t0 is 0 where CLONE_VM was turned into a fork (valgrind
+ * does that), and then our resuming stands in for it. A gated child waits
+ * for sbx_child_release. */
+static int started(const struct sbx_spawn_opts *o, pid_t pid, int pidfd, bool at_once, uint64_t t0,
+                   uint64_t resumed, struct channels *ch, const int *join, size_t n_join,
+                   struct sbx_child *ret, cs_error *err)
+{
+    int saved = errno;
+    for (size_t i = 0; i < n_join; i++)
+        close(join[i]);
+    if (pidfd < 0 && saved != ENOSYS) {
+        kill(pid, SIGKILL);
+        return cs_error_set(err, saved, "pidfd_open");
+    }
+    /* Without pidfds (Linux < 5.3, valgrind) the caller learns of the exit
+     * from SIGCHLD instead. */
+    ret->pid = pid;
+    ret->pidfd = pidfd;
+
+    /* The parent's copies of the child's ends: closed now, so that EOF on the
+     * exec pipe really means the child exec'd (or died). */
+    int *childs[] = {&ch->exec_w, &ch->gate_r, &ch->out_w, &ch->err_w, &ch->notify_w};
+    for (size_t i = 0; i < sizeof childs / sizeof childs[0]; i++)
+        if (*childs[i] >= 0)
+            close(steal_fd(childs[i]));
+    if (wait_prepared(o, pid, ch, ret, err) < 0)
+        return -1;
+    if (at_once) {
+        ret->started_at_once = true;
+        ret->t0_ns = t0 ? t0 : resumed;
+        ret->exec_ns = t0 ? resumed : 0;
+        if (ret->gate_fd >= 0) { /* nothing waits behind it */
+            close(ret->gate_fd);
+            ret->gate_fd = -1;
+        }
+    }
+    ret->argv0 = o->argv[0];
+    ret->cwd = o->cwd;
+    ret->exec_fd = steal_fd(&ch->exec_r);
+    ret->out_fd = steal_fd(&ch->out_r);
+    ret->err_fd = steal_fd(&ch->err_r);
+    ret->notify_sock = steal_fd(&ch->notify_r);
+    return 0;
+}
+
+/* ---- started at once: CLONE_VM | CLONE_VFORK ---- */
+
+/* A copy of the whole profiler (fork: ~170 mappings, ~580 us here) that its
+ * execve then tears down, inside the `exec` milestone and the target's CPU,
+ * is what the gate costs. A child that need not wait (no shared gate, no
+ * counters opened on it, no namespace to set up) shares our memory instead,
+ * as posix_spawn does: we are suspended until it has exec'd, it runs on a
+ * stack of its own and touches nothing of ours but its t0. */
+bool sbx_spawn_can_start_at_once(const struct sbx_spawn_opts *o)
+{
+    const struct sbx_isolation *iso = o->iso;
+    if (!o->start_at_once || o->gate || sbx_cgroup_dirfd(o->cgroup) >= 0)
+        return false; /* v2 places the child with clone3(CLONE_INTO_CGROUP) */
+    return !iso || (!iso->rootfs && iso->net == SBX_NET_HOST && !iso->private_tmp &&
+                    !iso->n_ro_mounts && !iso->new_pid_ns);
+}
+
+struct at_once {
+    const struct sbx_spawn_opts *o;
+    const char *path;
+    pid_t parent;
+    struct channels *ch;
+    const int *join;
+    size_t n_join;
+};
+
+static int at_once_main(void *arg)
+{
+    const struct at_once *a = arg;
+    child_main(a->o, a->path, a->parent, a->ch->exec_w, -1, a->join, a->n_join, a->ch->out_w,
+               a->ch->err_w, a->ch->notify_w);
+}
+
+#define AT_ONCE_STACK ((size_t)256 * 1024)
+
+static long clone_at_once(const struct at_once *a, int *ret_pidfd)
+{
+    /* One stack for every start (they come one at a time, from this thread),
+     * mapped rather than static: nothing else's memory lies beside it. */
+    static void *stack;
+    if (!stack) {
+        stack = mmap(NULL, AT_ONCE_STACK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) {
+            stack = NULL;
+            return -1;
+        }
+    }
+    return clone(at_once_main, (char *)stack + AT_ONCE_STACK,
+                 CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, (void *)a, ret_pidfd);
+}
+
 int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
 {
     if (sbx_spawn_prepared(o, ret, err) < 0)
@@ -765,6 +878,17 @@ int sbx_spawn_prepared(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs
     pid_t parent = getpid();
     int pidfd = -1;
     bool new_pid_ns = sbx_isolation_new_pid_ns(o->iso);
+    if (sbx_spawn_can_start_at_once(o)) {
+        volatile uint64_t t0 = 0;
+        started_t0 = &t0;
+        struct at_once a = {o, path, parent, &ch, join, n_join};
+        long pid = clone_at_once(&a, &pidfd);
+        uint64_t resumed = sbx_now_ns(); /* the child has exec'd (or died) */
+        started_t0 = NULL;
+        if (pid > 0)
+            return started(o, (pid_t)pid, pidfd, true, t0, resumed, &ch, join, n_join, ret, err);
+        /* Refused (valgrind knows no CLONE_VM child, say): the gated path. */
+    }
     long pid = clone3_into(cgroup_fd, new_pid_ns, &pidfd);
     if (pid < 0 && new_pid_ns)
         return cs_error_set(err, errno, "cannot start `%s` in a PID namespace of its own (clone3)",
@@ -780,34 +904,12 @@ int sbx_spawn_prepared(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs
         child_main(o, path, parent, ch.exec_w, o->gate ? o->gate->r : ch.gate_r, join, n_join,
                    ch.out_w, ch.err_w, ch.notify_w);
     int saved = errno;
-    for (size_t i = 0; i < n_join; i++)
-        close(join[i]);
-    if (pid < 0)
+    if (pid < 0) {
+        for (size_t i = 0; i < n_join; i++)
+            close(join[i]);
         return cs_error_set(err, saved, "cannot start `%s`", o->argv[0]);
-    if (pidfd < 0 && errno != ENOSYS) {
-        kill((pid_t)pid, SIGKILL);
-        return cs_error_set(err, errno, "pidfd_open");
     }
-    /* Without pidfds (Linux < 5.3, valgrind) the caller learns of the exit
-     * from SIGCHLD instead. */
-    ret->pid = (pid_t)pid;
-    ret->pidfd = pidfd;
-
-    /* The parent's copies of the child's ends: closed now, so that EOF on the
-     * exec pipe really means the child exec'd (or died). */
-    int *childs[] = {&ch.exec_w, &ch.gate_r, &ch.out_w, &ch.err_w, &ch.notify_w};
-    for (size_t i = 0; i < sizeof childs / sizeof childs[0]; i++)
-        if (*childs[i] >= 0)
-            close(steal_fd(childs[i]));
-    if (wait_prepared(o, (pid_t)pid, &ch, ret, err) < 0)
-        return -1;
-    ret->argv0 = o->argv[0];
-    ret->cwd = o->cwd;
-    ret->exec_fd = steal_fd(&ch.exec_r);
-    ret->out_fd = steal_fd(&ch.out_r);
-    ret->err_fd = steal_fd(&ch.err_r);
-    ret->notify_sock = steal_fd(&ch.notify_r);
-    return 0;
+    return started(o, (pid_t)pid, pidfd, false, 0, 0, &ch, join, n_join, ret, err);
 }
 
 int sbx_child_exec_result(struct sbx_child *c, cs_error *err)

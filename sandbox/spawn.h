@@ -72,7 +72,19 @@ struct sbx_spawn_opts {
      * one write (sbx_gate_release); NULL: a gate of the child's own
      * (sbx_child_release). */
     const struct sbx_gate *gate;
+    /* Start it at once where nothing needs it to wait before exec (no gate,
+     * a host command in the host's network, v1 or no cgroup placement by
+     * clone3): the child shares our memory until its execve
+     * (CLONE_VM|CLONE_VFORK) and takes t0 itself just before it, so that
+     * neither a copy of the profiler's memory nor its teardown falls inside
+     * `exec`. The caller must not need the waiting child (no perf counters
+     * on it, no seccomp profile that could trap what it calls before exec). */
+    bool start_at_once;
 };
+
+/* Whether sbx_spawn_prepared would start this child at once (it falls back
+ * to the gated path where the kernel or valgrind refuses CLONE_VM). */
+bool sbx_spawn_can_start_at_once(const struct sbx_spawn_opts *o);
 
 /* A gate several prepared children wait at (sbx_spawn_opts.gate_fd): one
  * write of n bytes releases n of them at the same instant (*ret_t0), where
@@ -95,6 +107,8 @@ struct sbx_child {
     int gate_fd;             /* prepared, not released yet: writing here lets it exec; else -1 */
     bool pending_failure;    /* the child failed before exec; exec_fd holds why */
     uint64_t rootfs_ns;      /* CLOCK_MONOTONIC when the container root was mounted; 0: none */
+    bool started_at_once;    /* exec'd without a gate: t0_ns is the child's own, exec_ns set */
+    uint64_t exec_ns;        /* started at once: when its execve let us go on; else 0 */
     const char *argv0, *cwd; /* for messages; not owned (the opts' strings) */
 };
 

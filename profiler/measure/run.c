@@ -371,7 +371,10 @@ static void on_exec(struct prof_run *c)
     c->child.exec_fd = -1;
     c->exec_done = true;
     if (rc == 0) {
-        c->run->exec_us = since_t0_us(c);
+        /* Started at once: the moment its execve let the profiler go on;
+         * else when the loop saw the exec pipe close. */
+        c->run->exec_us =
+            c->child.exec_ns ? (int64_t)((c->child.exec_ns - c->t0) / 1000) : since_t0_us(c);
         return;
     }
     set_error(c, REP_ERROR, "%s", cs_error_text(&e));
@@ -564,7 +567,12 @@ static int setup(struct prof_run *c, bool shared_gate, cs_error *err)
                                 .cgroup = c->cg,
                                 .seccomp = s->seccomp,
                                 .iso = s->iso,
-                                .gate = shared_gate ? &c->loop->gate : NULL};
+                                .gate = shared_gate ? &c->loop->gate : NULL,
+                                /* Gated where the waiting child is needed:
+                                 * counters opened on it, or a profile that
+                                 * may trap its last calls before exec. */
+                                .start_at_once =
+                                    !s->profile && !sbx_seccomp_from_profile(s->seccomp)};
     c->shared_gate = shared_gate;
     if (sbx_spawn_prepared(&so, &c->child, err) < 0)
         return -1;
@@ -600,6 +608,7 @@ static void release(struct prof_run *c)
     /* --extract cold: the clock starts with the extraction (the profiler's
      * own set-up between the two is left out). */
     c->t0 = c->child.t0_ns - s->extract_ns;
+    c->run->spawn = c->child.started_at_once ? REP_SPAWN_AT_ONCE : REP_SPAWN_GATED;
     if (s->extract_ns)
         c->run->extract_us = (int64_t)(s->extract_ns / 1000);
     c->run->t0_monotonic_ns = c->t0;

@@ -12,6 +12,8 @@ import tempfile
 
 COLDSTART = os.environ.get("COLDSTART", "build/coldstart")
 FIXTURE = os.environ.get("FIXTURE", "build/tests/fixture")
+# The same fixture linked statically (no dynamic loader: its exec is its own).
+FIXTURE_STATIC = os.environ.get("FIXTURE_STATIC", "build/tests/fixture_static")
 SOURCE_DIR = os.environ.get("COLDSTART_SOURCE_DIR", os.getcwd())
 
 failures = []
