@@ -25,6 +25,11 @@
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -823,9 +828,17 @@ struct at_once {
     size_t n_join;
 };
 
+/* ASan keeps one record of the thread's stack, which the child shares with
+ * us (same thread pointer): it is told of the child's stack as of a fiber's,
+ * and of ours again once we resume. Without that it takes the child's frames
+ * for a stack overflow of ours. */
+
 static int at_once_main(void *arg)
 {
     const struct at_once *a = arg;
+#ifdef __SANITIZE_ADDRESS__
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
     child_main(a->o, a->path, a->parent, a->ch->exec_w, -1, a->join, a->n_join, a->ch->out_w,
                a->ch->err_w, a->ch->notify_w);
 }
@@ -845,8 +858,27 @@ static long clone_at_once(const struct at_once *a, int *ret_pidfd)
             return -1;
         }
     }
-    return clone(at_once_main, (char *)stack + AT_ONCE_STACK,
-                 CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, (void *)a, ret_pidfd);
+#ifdef __SANITIZE_ADDRESS__
+    /* The last child's frames left their redzones poisoned in the shadow of
+     * this memory (it exec'd, never returning through them). */
+    ASAN_UNPOISON_MEMORY_REGION(stack, AT_ONCE_STACK);
+    void *own_bottom = NULL;
+    size_t own_size = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &own_bottom, &own_size);
+        pthread_attr_destroy(&attr);
+    }
+    __sanitizer_start_switch_fiber(NULL, stack, AT_ONCE_STACK);
+#endif
+    long pid = clone(at_once_main, (char *)stack + AT_ONCE_STACK,
+                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, (void *)a, ret_pidfd);
+#ifdef __SANITIZE_ADDRESS__
+    /* Back on our own stack, whether the child switched or never ran here. */
+    __sanitizer_start_switch_fiber(NULL, own_bottom, own_size);
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    return pid;
 }
 
 int sbx_spawn(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs_error *err)
