@@ -48,7 +48,11 @@ with tempfile.TemporaryDirectory() as d:
         # well under the 800 ms one after another would take.
         check(all(200000 <= e["ready_us"] < 600000 for e in each), f"ready {b['ready_us']}")
         check(b["all_ready_us"] == max(b["ready_us"]), f"all ready {b['all_ready_us']}")
-        check(all(e["listen_us"] < 200000 for e in each), "every instance listened at once")
+        # At once: each listened before any could have served. Under emulation
+        # (the v2 guest, 5-10x slower) an exec of four at once can take longer;
+        # there the ready bound above is what holds them together.
+        check(all(e["listen_us"] < (200000 if SLACK == 1 else 400000) for e in each),
+              f"every instance listened at once: {[e['listen_us'] for e in each]}")
         check(all(e["rss_bytes"] > 0 and 0 < e["pss_bytes"] < e["rss_bytes"] for e in each),
               f"RSS and PSS per instance with all up: {each}")
         check(b["pss_sum_bytes"] == sum(e["pss_bytes"] for e in each)
