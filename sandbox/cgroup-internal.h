@@ -55,6 +55,9 @@ struct sbx_cgroup_root {
     unsigned v2_enabled;            /* controllers we enabled in subtree_control */
     sbx_fake_kernel_fn fake_kernel; /* tests only; NULL on a real hierarchy */
     void *fake_kernel_data;
+    /* A burst group's inside: its run cgroups go into every hierarchy the
+     * group has, so that the group's limits bind them (v1). */
+    bool every_hierarchy;
 };
 
 struct sbx_cgroup {

@@ -37,6 +37,8 @@ static int v1_create(struct sbx_cgroup *cg, const struct sbx_limits *l, cs_error
 {
     struct sbx_cgroup_root *root = cg->root;
     for (size_t i = 0; i < root->n_hier; i++) {
+        if (!cg->dir[i])
+            continue; /* not used by this run (skip_unused_hierarchies) */
         if (cg_mkdir(root, cg->dir[i], err) < 0)
             return -1;
         unsigned c = root->hier[i].controllers;

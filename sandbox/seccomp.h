@@ -71,6 +71,9 @@ bool sbx_seccomp_has_listener(const struct sbx_seccomp *f);
 /* Built from a --seccomp FILE profile, which may trap (notify) what a child
  * still calls between loading it and exec. */
 bool sbx_seccomp_from_profile(const struct sbx_seccomp *f);
+/* The compiled BPF program (what the child loads), for inspection. */
+struct sock_fprog;
+const struct sock_fprog *sbx_seccomp_program(const struct sbx_seccomp *f);
 
 /* Child side, async-signal-safe: sets no_new_privs and loads the filter. Returns
  * the listener fd (or 0 when there is none), -1 with errno on failure. */

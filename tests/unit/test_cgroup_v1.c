@@ -25,9 +25,10 @@ static char *get(const char *path)
     return buf;
 }
 
-/* The profiler's own directory in the v1 cpu hierarchy, from /proc/self/cgroup
- * (the cpu controller may be co-mounted as cpu,cpuacct): never a guess. */
-static int own_cpu_dir(char *buf, size_t cap)
+/* The profiler's own directory in the v1 hierarchy of `ctrl` (cpu, pids,
+ * cpuset), from /proc/self/cgroup (cpu may be co-mounted as cpu,cpuacct):
+ * never a guess. */
+static int own_dir(const char *ctrl, char *buf, size_t cap)
 {
     FILE *f = fopen("/proc/self/cgroup", "r");
     char line[4096];
@@ -38,16 +39,17 @@ static int own_cpu_dir(char *buf, size_t cap)
         if (!c2)
             continue;
         *c2 = '\0';
-        char ctrls[256];
+        char ctrls[256], want[64];
         snprintf(ctrls, sizeof ctrls, ",%s,", c1 + 1);
-        if (!strstr(ctrls, ",cpu,"))
+        snprintf(want, sizeof want, ",%s,", ctrl);
+        if (!strstr(ctrls, want))
             continue;
-        const char *mounts[] = {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"};
-        for (int i = 0; i < 2 && found < 0; i++)
-            if (access(mounts[i], F_OK) == 0) {
-                snprintf(buf, cap, "%s%s", mounts[i], strcmp(c2 + 1, "/") ? c2 + 1 : "");
-                found = 0;
-            }
+        char mount[300];
+        snprintf(mount, sizeof mount, "/sys/fs/cgroup/%s", c1 + 1); /* as mounted: cpu,cpuacct */
+        if (access(mount, F_OK) == 0) {
+            snprintf(buf, cap, "%s%s", mount, strcmp(c2 + 1, "/") ? c2 + 1 : "");
+            found = 0;
+        }
     }
     if (f)
         fclose(f);
@@ -81,7 +83,7 @@ int main(void)
     if (access(path, F_OK) == 0)
         CHECK_STR(get(path), "67108864");
     char cpu_dir[4096];
-    CHECK(own_cpu_dir(cpu_dir, sizeof cpu_dir) == 0); /* the cpu hierarchy is mounted here */
+    CHECK(own_dir("cpu", cpu_dir, sizeof cpu_dir) == 0); /* the cpu hierarchy is mounted here */
     CHECK(fs_pathf(path, sizeof path, NULL, "%s/%s/cpu.cfs_quota_us", cpu_dir, name) == 0);
     CHECK_STR(get(path), "50000");
 
@@ -111,6 +113,20 @@ int main(void)
 
     /* A missing binary is reported with its path and errno. */
     CHECK(sbx_cgroup_create(root, NULL, &cg, &err) == 0);
+    /* Without --cpus, --cpuset or --pids the run has no cgroup in those
+     * hierarchies (where they are mounted apart from memory, cpuacct,
+     * freezer and blkio): each would cost a mkdir, a join and an rmdir. */
+    static const char *const unused[] = {"cpu", "cpuset", "pids"};
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++) {
+        char own[4096], run[4200];
+        if (own_dir(unused[i], own, sizeof own) < 0 || strchr(own + 15, ',') ||
+            strstr(own, "cpuacct"))
+            continue; /* not mounted here, or co-mounted with one a run uses */
+        snprintf(run, sizeof run, "%s/%s", own, sbx_cgroup_name(cg));
+        CHECK(access(run, F_OK) < 0 && errno == ENOENT);
+    }
+    snprintf(path, sizeof path, "%s", sbx_cgroup_path(cg)); /* the memory one is there */
+    CHECK(access(path, F_OK) == 0);
     char *bad[] = {"/nonexistent/coldstart-target", NULL};
     so.argv = bad;
     so.cgroup = cg;
