@@ -259,10 +259,13 @@ void svg_strip_plot(struct rep_buf *b, const char *id, const char *title, const 
                 }
             }
     } else {
-        double step = nice_step(z - a, 6);
+        /* The step the ends were rounded to: every tick from a to z, none
+         * past z (a step taken afresh from z - a can be coarser, and its
+         * last tick then lay outside the chart: 12.9 ... 13.4 on a 13.35 axis). */
+        double step = nice_step(hi - lo, 6);
         for (int i_v = 0;; i_v++) {
             double v = a + i_v * step;
-            if (!(v <= z + step / 2))
+            if (!(v <= z + step * 1e-6))
                 break;
             char t[32];
             fmt_tick(v, step, t, sizeof t);
