@@ -828,11 +828,10 @@ struct at_once {
     size_t n_join;
 };
 
-/* ASan keeps one record of the thread's stack, which the child shares with
- * us (same thread pointer): it is told of the child's stack as of a fiber's,
- * and of ours again once we resume. Without that it takes the child's frames
- * for a stack overflow of ours. */
-
+/* Under ASan the child first says it is on its own stack: ASan keeps one
+ * record of the thread's stack, which the child shares with us (same thread
+ * pointer), and would take the child's frames for a stack overflow of ours.
+ * clone_at_once announces the switch and switches back once we resume. */
 static int at_once_main(void *arg)
 {
     const struct at_once *a = arg;
@@ -919,7 +918,9 @@ int sbx_spawn_prepared(const struct sbx_spawn_opts *o, struct sbx_child *ret, cs
         started_t0 = NULL;
         if (pid > 0)
             return started(o, (pid_t)pid, pidfd, true, t0, resumed, &ch, join, n_join, ret, err);
-        /* Refused (valgrind knows no CLONE_VM child, say): the gated path. */
+        /* The kernel refused (no stack could be mapped, say): the gated path.
+         * valgrind does not refuse; it turns CLONE_VM into a fork, and then
+         * t0 stays 0 here and started() takes our resuming for it. */
     }
     long pid = clone3_into(cgroup_fd, new_pid_ns, &pidfd);
     if (pid < 0 && new_pid_ns)

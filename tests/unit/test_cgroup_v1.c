@@ -56,6 +56,24 @@ static int own_dir(const char *ctrl, char *buf, size_t cap)
     return found;
 }
 
+/* A child that only waits to be killed. */
+static pid_t fork_pauser(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
+/* `parent`/coldstart-<owner>-<n>, made by hand as a profiler would name it. */
+static void make_run_dir(char *buf, size_t cap, const char *parent, pid_t owner, int n)
+{
+    CHECK(fs_pathf(buf, cap, NULL, "%s/coldstart-%ld-%d", parent, (long)owner, n) == 0);
+    CHECK(mkdir(buf, 0755) == 0);
+}
+
 int main(void)
 {
     if (geteuid() != 0)
@@ -148,8 +166,7 @@ int main(void)
     waitpid(dead, NULL, 0);
     char stale[4096];
     *strrchr(memdir, '/') = '\0'; /* the profiler's own memory cgroup */
-    CHECK(fs_pathf(stale, sizeof stale, NULL, "%s/coldstart-%ld-3", memdir, (long)dead) == 0);
-    CHECK(mkdir(stale, 0755) == 0);
+    make_run_dir(stale, sizeof stale, memdir, dead, 3);
     pid_t victim = fork();
     if (victim == 0) {
         char procs[4200];
@@ -166,18 +183,11 @@ int main(void)
         _exit(0);
     sbx_child_own(zombie); /* ours to wait for, not the teardown's */
     char of_zombie[4096];
-    CHECK(fs_pathf(of_zombie, sizeof of_zombie, NULL, "%s/coldstart-%ld-4", memdir, (long)zombie) ==
-          0);
-    CHECK(mkdir(of_zombie, 0755) == 0);
+    make_run_dir(of_zombie, sizeof of_zombie, memdir, zombie, 4);
     /* A live owner's cgroup is another profiler's run: left alone. */
-    pid_t live = fork();
-    if (live == 0) {
-        for (;;)
-            pause();
-    }
+    pid_t live = fork_pauser();
     char of_live[4096];
-    CHECK(fs_pathf(of_live, sizeof of_live, NULL, "%s/coldstart-%ld-5", memdir, (long)live) == 0);
-    CHECK(mkdir(of_live, 0755) == 0);
+    make_run_dir(of_live, sizeof of_live, memdir, live, 5);
     usleep(20000); /* the zombie has exited */
     unsigned reaped = 0;
     CHECK(sbx_cgroup_reap_stale(root, &reaped, &err) == 0);
@@ -200,14 +210,9 @@ int main(void)
     /* Seen from a pid namespace inside ours, a live profiler's run cgroup
      * looks stale (its owner and its tasks are invisible there) and cannot
      * be removed: it is left alone, at once and without an error. */
-    pid_t outer = fork();
-    if (outer == 0) {
-        for (;;)
-            pause();
-    }
+    pid_t outer = fork_pauser();
     char unseen[4096];
-    CHECK(fs_pathf(unseen, sizeof unseen, NULL, "%s/coldstart-%ld-6", memdir, (long)outer) == 0);
-    CHECK(mkdir(unseen, 0755) == 0);
+    make_run_dir(unseen, sizeof unseen, memdir, outer, 6);
     char procs[4200], pid_text[32];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", unseen);
     snprintf(pid_text, sizeof pid_text, "%ld", (long)outer);
